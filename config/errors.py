@@ -1,0 +1,22 @@
+"""The root of every domain error the CLI turns into a one-line message.
+
+Each layer (camera, pipeline, station) subclasses `DomainError`; the CLI catches only this class, so a bug
+(any other exception) still shows a traceback instead of being disguised as bad input.
+"""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """An error caused by input, environment or hardware that a user can act on."""
+
+    #: what the user can do about it, printed after the message when present
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class ConfigError(DomainError):
+    """A settings or preset file is wrong: the message names the file, key and line."""

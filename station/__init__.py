@@ -1,0 +1,1 @@
+"""The capture-station application: store, roster, session, export and the CLI."""

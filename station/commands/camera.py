@@ -1,0 +1,2 @@
+"""Commands for camera (filled in by its issue)."""
+COMMANDS: list = []

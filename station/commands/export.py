@@ -1,0 +1,2 @@
+"""Commands for export (filled in by its issue)."""
+COMMANDS: list = []

@@ -1,0 +1,2 @@
+"""Commands for photo (filled in by its issue)."""
+COMMANDS: list = []

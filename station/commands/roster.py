@@ -1,0 +1,2 @@
+"""Commands for roster (filled in by its issue)."""
+COMMANDS: list = []

@@ -1,0 +1,2 @@
+"""Commands for session (filled in by its issue)."""
+COMMANDS: list = []

@@ -1,0 +1,35 @@
+"""Shared test fixtures.
+
+libgphoto2's virtual camera is chosen by VCAMERADIR *before* gphoto2 is first imported, and that choice holds
+for the whole process. The test process therefore sets it here, at collection time, to a private folder: every
+test that touches a camera talks to the real libgphoto2 virtual camera, never to a real USB device.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_VCAM = Path(tempfile.mkdtemp(prefix="station-vcam-"))
+os.environ.setdefault("VCAMERADIR", str(_VCAM))
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+TESTDATA = SHARED / "testdata"
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    """../shared/testdata (team fixtures: never copied into the product)."""
+    if not TESTDATA.is_dir():
+        pytest.skip(f"team fixtures not found at {TESTDATA}")
+    return TESTDATA
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty workspace path, also exported as STATION_WORKSPACE for CLI runs."""
+    ws = tmp_path / "ws"
+    monkeypatch.setenv("STATION_WORKSPACE", str(ws))
+    return ws
