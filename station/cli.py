@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from config.errors import DomainError
 from config.settings import WORKSPACE_ENV, default_workspace
+from station.cli_support import AppContext
 
 COMMAND_MODULES = (
     "station.commands.setup",
@@ -26,13 +27,6 @@ COMMAND_MODULES = (
     "station.commands.session",
     "station.commands.export",
 )
-
-
-@dataclass
-class AppContext:
-    """What every command gets: where the workspace is and whether to show tracebacks."""
-    workspace: Path
-    debug: bool
 
 
 class StationGroup(click.Group):
@@ -63,6 +57,7 @@ def cli(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
     Scan a student, shoot, get a verdict against the registration format while the student is still in
     the chair, and export per-college folders at the end of the day.
     """
+    os.umask(0o077)  # everything the station creates is readable by the owner only
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = AppContext(workspace=workspace or default_workspace(), debug=debug)

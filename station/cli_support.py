@@ -1,0 +1,42 @@
+"""Helpers every command module shares: the app context, opening the store, JSON output."""
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+
+@dataclass
+class AppContext:
+    """What every command gets: where the workspace is and whether to show tracebacks."""
+    workspace: Path
+    debug: bool
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@contextmanager
+def open_store(app: AppContext) -> Iterator["Store"]:  # noqa: F821
+    """Open the workspace's store for one command and close it afterwards."""
+    from station.store import Store
+    store = Store.open(app.workspace)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def echo_json(value: Any) -> None:
+    """JSON on stdout, UTF-8, Chinese kept readable."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def progress_enabled() -> bool:
+    """Progress bars only on a terminal (scripts and tests get clean output)."""
+    return sys.stderr.isatty()

@@ -1,0 +1,78 @@
+"""Write a file so that once we say it is written, kill -9 or power loss cannot take it back.
+
+Temp name in the same folder -> write -> fsync -> hard-link to the final name (fails if the name exists, so
+nothing is ever overwritten) -> unlink temp -> fsync the folder. Only after this returns may the caller
+journal the file as acknowledged.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def make_private_dirs(path: Path) -> None:
+    """mkdir -p with every created folder readable by the owner only."""
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        os.chmod(folder, PRIVATE_DIR)  # mkdir's mode is filtered by umask
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_new_file(path: Path, data: bytes) -> str:
+    """Durably create `path` with `data`; return its sha256 hex. FileExistsError if the name is taken."""
+    make_private_dirs(path.parent)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(tmp, path)  # atomic, and unlike rename it never replaces an existing file
+    finally:
+        os.unlink(tmp)
+    fsync_dir(path.parent)
+    return hashlib.sha256(data).hexdigest()
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Atomically replace a derived, non-original file (a preview, a rendered photo cache)."""
+    make_private_dirs(path.parent)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,68 @@
+"""Turn what the scanner typed (or the operator keyed) into a subject.
+
+With a roster, the text is looked up by each configured key in turn (student number, ID number, 采集码...).
+Without one (registry sessions), the scanned code itself is the subject. Either way the text is kept
+verbatim in the check-in event, and a typed ID number with a wrong check digit is refused before any lookup.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config.settings import IdentitySection
+from station.errors import IdentityError
+from station.idnumber import id_number_problem, looks_like_id_number, normalise_id_number
+from station.models import Subject
+from station.store import Store
+
+LOOKUP_KEYS = ("student_no", "id_number", "collect_code", "code")
+
+
+@dataclass(frozen=True)
+class Identified:
+    subject: Subject
+    scanned: str          # verbatim, as it arrived
+    key: str              # which key matched (or "scan" for a roster-less subject)
+
+
+def clean_scan(raw: str, identity: IdentitySection) -> str:
+    """Strip the line ending and a configured card-barcode prefix/suffix; the rest is the code."""
+    text = raw.strip().strip("\x00").strip()
+    if identity.barcode_prefix and text.startswith(identity.barcode_prefix):
+        text = text[len(identity.barcode_prefix):]
+    if identity.barcode_suffix and text.endswith(identity.barcode_suffix):
+        text = text[: -len(identity.barcode_suffix)]
+    return text.strip()
+
+
+def _id_candidate(text: str) -> str | None:
+    """An 18-character text that is shaped like an ID number (17 digits + digit/X) must be a valid one."""
+    upper = normalise_id_number(text)
+    if looks_like_id_number(upper):
+        problem = id_number_problem(upper)
+        if problem:
+            raise IdentityError(f"refused: {problem}")
+        return upper
+    return None
+
+
+def identify(store: Store, raw: str, *, college: str | None = None) -> Identified:
+    """Resolve a scan; raises IdentityError (nothing bound) when it cannot."""
+    identity = store.settings.identity
+    text = clean_scan(raw, identity)
+    if not text:
+        raise IdentityError("empty scan: nothing to check in")
+    if len(text) > 512:
+        raise IdentityError(f"scan of {len(text)} characters is too long to be a code")
+    id_number = _id_candidate(text)
+    if store.has_roster():
+        for key in (*identity.keys, "code"):
+            if key not in LOOKUP_KEYS:
+                continue
+            value = id_number if (key == "id_number" and id_number) else text
+            found = store.find_subject(key, value)
+            if found is not None:
+                return Identified(found, raw, key)
+        raise IdentityError(f"code {text!r} is not in the roster: nothing bound",
+                            hint="check the student's card, or key the student number by hand")
+    subject = store.scanned_subject(id_number or text, college=college or None, id_number=id_number)
+    return Identified(subject, raw, "scan")
