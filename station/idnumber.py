@@ -52,6 +52,14 @@ def mask_id_number(text: str | None) -> str:
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
 
 
+def mask_code(text: str | None) -> str:
+    """A subject code or scan for logs and screens: masked when it is an ID number (roster-less subjects
+    and rosters without student numbers use the ID number as their code)."""
+    if not text:
+        return ""
+    return mask_id_number(text) if looks_like_id_number(text.strip()) else text
+
+
 def mask_name(name: str | None) -> str:
     """张三丰 -> 张**: for logs, where the full name is not needed."""
     if not name:

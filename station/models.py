@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from station.idnumber import mask_id_number
+from station.idnumber import mask_code, mask_id_number
 
 SUBJECT_FIELDS = ("student_no", "name", "sex", "id_number", "college", "major", "class_name", "level",
                   "paid", "collect_code")
@@ -45,7 +45,7 @@ class Subject:
 
     def public_dict(self) -> dict[str, Any]:
         """For --json and screens: the ID number masked, everything else as stored."""
-        return {"code": self.code, "student_no": self.student_no, "name": self.name, "sex": self.sex,
+        return {"code": mask_code(self.code), "student_no": self.student_no, "name": self.name, "sex": self.sex,
                 "id_number": self.masked_id or None, "college": self.college, "major": self.major,
                 "class": self.class_name, "level": self.level, "paid": self.paid, "source": self.source}
 

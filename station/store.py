@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sqlite3
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from config.settings import Settings, load_settings
 from station import journal
 from station.durable import make_private_dirs, sha256_file, write_new_file
 from station.errors import SessionError, StoreError
-from station.idnumber import mask_id_number
+from station.idnumber import mask_code, mask_id_number
 from station.models import (SUBJECT_FIELDS, CheckIn, OriginalFile, Reconciliation, Subject, Take)
 
 log = logging.getLogger(__name__)
@@ -313,7 +314,8 @@ class Store:
             seq = int(conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM takes").fetchone()[0])
             who = "UNBOUND"
             if subject_id is not None:
-                who = safe_fragment(self.subject(subject_id).code)
+                # a file name shows up in logs and listings: an ID-number code goes in masked
+                who = safe_fragment(mask_code(self.subject(subject_id).code))
             day = captured_at.strftime("%Y%m%d")
             written: list[OriginalFile] = []
             for index, item in enumerate(files):
@@ -532,8 +534,10 @@ def init_workspace(workspace: Path, settings: Settings) -> Store:
     for sub in (ORIGINALS, RENDERS, "presets", "state", "preview"):
         make_private_dirs(workspace / sub)
     write_new_file(target, render_settings(settings).encode("utf-8"))
-    store = Store(workspace, settings)
+    # create the journal owner-only *before* SQLite opens it: its -wal/-shm files copy the journal's mode
+    os.close(os.open(workspace / JOURNAL_FILE, os.O_WRONLY | os.O_CREAT, 0o600))
     (workspace / JOURNAL_FILE).chmod(0o600)
+    store = Store(workspace, settings)
     store.event("init", station_id=settings.station.id, room=settings.station.room,
                 preset=settings.format.preset)
     return store
@@ -542,4 +546,4 @@ def init_workspace(workspace: Path, settings: Settings) -> Store:
 def describe_subject(subject: Subject) -> str:
     """One line for logs: no full ID number, no full name."""
     from station.idnumber import mask_name
-    return f"{subject.code} {mask_name(subject.name)} {mask_id_number(subject.id_number)}".strip()
+    return f"{mask_code(subject.code)} {mask_name(subject.name)} {mask_id_number(subject.id_number)}".strip()

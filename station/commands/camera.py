@@ -1,2 +1,57 @@
-"""Commands for camera (filled in by its issue)."""
-COMMANDS: list = []
+"""Camera commands: `station cameras` (what is plugged in) and `station doctor` (can we shoot, what to fix).
+
+`station capture` is built elsewhere on the camera API; these stay thin: call `camera`, print.
+"""
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command("cameras")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+@click.option("--no-battery", is_flag=True, help="Do not open each camera to read its battery level.")
+@click.pass_obj
+def cameras_cmd(app, as_json: bool, no_battery: bool) -> None:  # type: ignore[no-untyped-def]
+    """List the cameras libgphoto2 detects (model, port, battery).
+
+    Prints "no camera detected" and exits 0 when nothing is plugged in (run `station doctor` to find out
+    why); with --json the list is then empty.
+    """
+    from camera import detect_cameras
+    found = detect_cameras(read_battery=not no_battery)
+    if as_json:
+        click.echo(json.dumps([{"model": c.model, "port": c.port, "battery": c.battery} for c in found],
+                              ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no camera detected")
+        return
+    for cam in found:
+        click.echo(f"{cam.model}\t{cam.port}\tbattery {cam.battery or '?'}")
+
+
+@click.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@click.pass_obj
+def doctor_cmd(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Check that this machine can shoot: libgphoto2, camera drivers, programs holding the camera,
+    camera detection, free disk and workspace permissions. Prints what to fix; exits 1 when something
+    blocks shooting."""
+    from camera.doctor import run_checks
+    checks = run_checks(app.workspace)
+    blocking = [c for c in checks if c.status == "fail"]
+    if as_json:
+        click.echo(json.dumps({"ok": not blocking, "checks": [c.as_dict() for c in checks]}, ensure_ascii=False))
+    else:
+        for c in checks:
+            click.echo(f"{c.status.upper():4}  {c.name}: {c.detail}")
+            if c.fix and c.status != "ok":
+                click.echo(f"      fix: {c.fix}")
+        click.echo("ready to shoot" if not blocking else f"{len(blocking)} problem(s) block shooting")
+    if blocking:
+        raise SystemExit(1)
+
+
+COMMANDS = [cameras_cmd, doctor_cmd]

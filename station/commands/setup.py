@@ -10,6 +10,7 @@ from config.formats import bundled_preset_names, load_preset
 from config.settings import FormatSection, Settings, StationSection
 from station.cli_support import AppContext, echo_json, open_store, pass_app
 from station.identity import identify
+from station.idnumber import mask_code
 from station.store import init_workspace
 
 
@@ -72,13 +73,13 @@ def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as
                        "subject": subject.public_dict()})
             return
         state = "queued" if not result.bound else "bound"
-        click.echo(f"No. {result.shoot_no}  {subject.name or '-'}  {subject.code}  "
+        click.echo(f"No. {result.shoot_no}  {subject.name or '-'}  {mask_code(subject.code)}  "
                    f"ID {subject.masked_id or '-'}  {subject.college or '(no college)'}"
                    f"{'  ' + subject.class_name if subject.class_name else ''}  [{state}]")
         if result.repeated:
             click.echo("  (already checked in today: same shooting number)")
         if result.moved_from is not None:
-            click.echo(f"  warning: binding moved from {result.moved_from.code} (not yet shot; still on the review list)",
+            click.echo(f"  warning: binding moved from {mask_code(result.moved_from.code)} (not yet shot; still on the review list)",
                        err=True)
         if subject.paid is False:
             click.echo("  warning: roster says NOT PAID", err=True)
@@ -125,3 +126,52 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
 
 
 COMMANDS = [init_cmd, checkin_cmd, status_cmd]
+
+
+@click.command("demo")
+@click.option("--students", type=click.IntRange(4, 2000), default=20, show_default=True,
+              help="How many generated students to photograph.")
+@click.option("--workspace", "demo_ws", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("demo-workspace"), show_default=True, help="Folder for the demo workspace.")
+@click.option("--fresh", is_flag=True, help="Replace an earlier demo workspace (only a demo one) first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
+def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool) -> None:
+    """Run a scripted session on the built-in virtual camera, with nothing attached.
+
+    Generated roster and generated faces (no real person's data or photo), bad takes that are rejected and
+    re-shot, one wrong-person rebind, then an export per college. Ends with a summary read from the journal.
+    """
+    from station.demo import prepare_workspace, run_demo
+    from station.export import ExportOptions, run_export
+    prepare_workspace(demo_ws, fresh=fresh)
+    say = (lambda line: None) if as_json else click.echo
+    with click.progressbar(length=students, label="students", file=click.get_text_stream("stderr")) as bar:
+        done = {"n": 0}
+
+        def progress(n: int, total: int) -> None:
+            bar.update(n - done["n"])
+            done["n"] = n
+        summary = run_demo(demo_ws, students=students, say=say, progress=progress)
+    outdir = demo_ws / "export"
+    exported = run_export(outdir, [demo_ws], ExportOptions(zip=True))
+    summary["export"] = exported.to_dict()
+    if not exported.ok:
+        for line in exported.problems():
+            click.echo(f"export problem: {line}", err=True)
+    if as_json:
+        echo_json(summary)
+        return
+    click.echo("")
+    click.echo(f"summary (from the journal {demo_ws / 'journal.sqlite3'}):")
+    click.echo(f"  students {summary['students']}, checked in {summary['checked_in']}, takes {summary['takes']}, "
+               f"accepted {summary['accepted']}, rejected {summary['rejected']}, rebinds {summary['rebinds']}, "
+               f"skipped {summary['skipped']}")
+    for reason in summary["reject_reasons"]:
+        click.echo(f"  rejected: {reason}")
+    for row in summary["by_college"]:
+        click.echo(f"  {row['college']}: {row['accepted']}/{row['roster']} accepted")
+    click.echo(f"  export: {summary['export']['exported']} photos in {outdir}/ (per-college folders, manifests, zips)")
+    click.echo(f"  latest preview: {demo_ws / 'preview' / 'latest.jpg'}")
+
+
+COMMANDS.append(demo_cmd)

@@ -1,0 +1,133 @@
+"""Benchmark `station export`: 5,000 accepted students from two station workspaces.
+
+    .venv/bin/python bench/bench_export.py [--students 5000] [--looks 8] [--keep DIR] [--zip]
+
+Builds two real workspaces (real journals, real files) quickly: ONE real finished photo per distinct look is
+rendered by the pipeline and its bytes reused for many takes (every photo passes `pipeline.validate`), fsync
+is off while building. The export itself then runs in a fresh child process, exactly as the CLI runs it
+(fsync on, every photo re-validated), and that process reports files per second and its peak memory (RSS).
+Goals: >= 100 photos/s, < 300 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def build(base: Path, students: int, looks: int, stub: bool) -> list[Path]:
+    import workspace_factory as wf
+    photos = [(_stub_photo(i) if stub else wf.finished_photo(i)) for i in range(looks)]
+    rows = wf.roster_rows(students, classes_per_college=10)
+    half = students // 2
+    paths = []
+    t0 = time.perf_counter()
+    with wf.bulk():
+        for index, (station, part) in enumerate((("S1", rows[:half]), ("S2", rows[half:]))):
+            path = base / f"ws{index + 1}"
+            store = wf.new_workspace(path, station)
+            wf.fast_journal(store)
+            store.upsert_subjects(rows, source_file="bench")      # both stations hold the whole roster
+            wf.populate(store, part, outcome=lambda i, r: "accept", photo=lambda i, r: photos[i % looks],
+                        roster=False)
+            store.close()
+            paths.append(path)
+    print(f"built {students} accepted students in 2 workspaces in {time.perf_counter() - t0:.1f}s "
+          f"({looks} distinct looks)", flush=True)
+    return paths
+
+
+def _stub_photo(seed: int):
+    """Only with --stub (no pipeline yet): a 480x640 JPEG; validation is then the stand-in's size check."""
+    import io
+    from PIL import Image
+    import workspace_factory as wf
+    buf = io.BytesIO()
+    Image.effect_noise((480, 640), 30 + seed).convert("RGB").save(buf, "JPEG", quality=60)
+    return wf.Photo(buf.getvalue(), {"ok": True, "stub": True})
+
+
+def _install_stub() -> None:
+    import io
+    from types import SimpleNamespace
+    from PIL import Image
+    import pipeline
+
+    def validate(jpeg: bytes, preset):
+        size = Image.open(io.BytesIO(jpeg)).size
+        ok = size == (preset.file.width, preset.file.height)
+        return SimpleNamespace(ok=ok, rules=(SimpleNamespace(rule="size", status="pass" if ok else "fail",
+                                                             detail=str(size)),))
+    pipeline.validate = validate
+
+
+def run_child(out: Path, workspaces: list[str], make_zip: bool, stub: bool) -> dict:
+    """One export in this (fresh) process; returns figures."""
+    if stub:
+        _install_stub()
+    from station.export import ExportOptions, run_export
+    import os
+    os.umask(0o077)
+    figures = {}
+    for label in ("first export", "re-export (unchanged)"):
+        t0 = time.perf_counter()
+        result = run_export(out, [Path(w) for w in workspaces], ExportOptions(zip=make_zip))
+        seconds = time.perf_counter() - t0
+        if not result.ok:
+            raise SystemExit("export refused: " + "; ".join(result.problems()[:5]))
+        figures[label] = {"photos": result.exported, "written": result.written, "seconds": round(seconds, 2),
+                          "photos_per_second": round(result.exported / seconds, 1)}
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=5000)
+    parser.add_argument("--looks", type=int, default=8, help="distinct finished photos rendered for real")
+    parser.add_argument("--keep", type=Path, default=None, help="build in this folder and keep it")
+    parser.add_argument("--zip", action="store_true", help="also write the per-college zips")
+    parser.add_argument("--stub", action="store_true", help="no pipeline yet: stand-in photos and validate")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_child(Path(args.child[0]), args.child[1:], args.zip, args.stub)))
+        return 0
+    if not args.stub:
+        import pipeline
+        if not hasattr(pipeline, "validate"):
+            print("pipeline.validate is not available yet (use --stub for a stand-in run)", file=sys.stderr)
+            return 2
+    base = args.keep or Path(tempfile.mkdtemp(prefix="bench-export-"))
+    base.mkdir(parents=True, exist_ok=True)
+    workspaces = build(base, args.students, args.looks, args.stub)
+    cmd = [sys.executable, __file__, "--child", str(base / "out"), *map(str, workspaces)]
+    cmd += ["--zip"] * args.zip + ["--stub"] * args.stub
+    child = subprocess.run(cmd, capture_output=True, text=True)
+    if child.returncode != 0:
+        print(child.stderr, file=sys.stderr)
+        return child.returncode
+    figures = json.loads(child.stdout.strip().splitlines()[-1])
+    for label in ("first export", "re-export (unchanged)"):
+        f = figures[label]
+        print(f"{label}: {f['photos']} photos in {f['seconds']} s = {f['photos_per_second']} photos/s "
+              f"({f['written']} written)")
+    print(f"peak memory (RSS of the exporting process): {figures['peak_rss_mb']} MB")
+    print(f"goals: >= 100 photos/s, < 300 MB{' [STUB validate: not the real pipeline]' if args.stub else ''}")
+    if args.keep is None:
+        import shutil
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""The values the camera layer hands out: a captured frame, a health report, a detected camera."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+JPEG_EXTS = (".jpg", ".jpeg")
+RAW_EXTS = (".nef", ".cr2", ".cr3", ".arw", ".dng", ".raf", ".orf", ".rw2")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One file from the camera. `name` is the camera's own name (counters reset): never a storage name."""
+    data: bytes            # exactly the frame's bytes (virtual-camera padding stripped)
+    name: str              # the camera's own file name (e.g. DSC_0001.JPG)
+    captured_at: datetime  # timezone-aware
+    model: str
+    serial: str
+    kind: str              # "jpeg" | "raw"
+    source: str            # "trigger" | "button" | "hotfolder"
+
+    def __repr__(self) -> str:  # bytes in a repr would flood logs
+        return (f"Frame(name={self.name!r}, kind={self.kind}, source={self.source}, {len(self.data)} bytes, "
+                f"model={self.model!r}, captured_at={self.captured_at.isoformat()})")
+
+
+@dataclass(frozen=True)
+class Health:
+    """Result of the cheap liveness probe."""
+    ok: bool
+    model: str
+    serial: str
+    battery: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    """A camera seen by detection."""
+    model: str
+    port: str
+    battery: str | None
+
+
+def kind_of(name: str) -> str | None:
+    """"jpeg", "raw" or None (not a picture we take) from a file name's extension."""
+    lower = name.lower()
+    if lower.endswith(JPEG_EXTS):
+        return "jpeg"
+    if lower.endswith(RAW_EXTS):
+        return "raw"
+    return None

@@ -1,0 +1,83 @@
+"""Manifests and summaries of an export, rendered to bytes.
+
+CSV files are UTF-8 with a BOM (Excel on a Chinese Windows PC otherwise reads them as GBK) and CRLF line
+ends. Nothing here reads a clock: the same export produces the same bytes, so a re-export is byte-identical
+and a diff between two exports shows only real changes.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+MANIFEST_NAME = "manifest.csv"
+SUMMARY_CSV = "summary.csv"
+SUMMARY_JSON = "summary.json"
+MISSING_CSV = "missing.csv"
+RESERVED_NAMES = frozenset({MANIFEST_NAME})
+
+_MANIFEST_HEADER = ["拍摄号", "采集码", "学号", "姓名", "班级", "文件名", "SHA256", "拍摄时间", "工位"]
+_ID_HEADER = "身份证号"
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    """One exported photo as the registrar checks it."""
+    shoot_no: int | None
+    code: str
+    student_no: str
+    name: str
+    class_name: str
+    file: str                      # relative to the college folder, '/'-separated
+    sha256: str
+    captured_at: str
+    station_id: str
+    id_number: str = ""
+
+
+def _csv_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def manifest_csv(rows: Sequence[ManifestRow], *, with_id_number: bool) -> bytes:
+    """The per-college manifest; ID numbers only when the file names already carry them."""
+    header = list(_MANIFEST_HEADER) + ([_ID_HEADER] if with_id_number else [])
+    table: list[list[Any]] = [header]
+    for r in sorted(rows, key=lambda r: r.file):
+        line = [r.shoot_no, r.code, r.student_no, r.name, r.class_name, r.file, r.sha256, r.captured_at,
+                r.station_id]
+        if with_id_number:
+            line.append(r.id_number)
+        table.append(line)
+    return _csv_bytes(table)
+
+
+def summary_csv(colleges: Sequence[dict[str, Any]]) -> bytes:
+    """One line per college: exported / missing / invalid, plus a total."""
+    table: list[list[Any]] = [["学院", "文件夹", "已导出", "缺照", "不合格"]]
+    totals = [0, 0, 0]
+    for c in colleges:
+        table.append([c["college"], c["folder"], c["exported"], c["missing"], c["invalid"]])
+        totals = [totals[0] + c["exported"], totals[1] + c["missing"], totals[2] + c["invalid"]]
+    table.append(["合计", "", *totals])
+    return _csv_bytes(table)
+
+
+def missing_csv(missing: Sequence[dict[str, Any]]) -> bytes:
+    """Who has no exported photo and why (never shot, only rejected, awaiting a decision, invalid)."""
+    table: list[list[Any]] = [["学院", "班级", "学号", "采集码", "姓名", "状态", "原因"]]
+    for m in missing:
+        table.append([m["college"], m.get("class"), m.get("student_no"), m["code"], m.get("name"), m["status"],
+                      m.get("reason", "")])
+    return _csv_bytes(table)
+
+
+def summary_json(summary: dict[str, Any]) -> bytes:
+    """The machine-readable summary (stable key order, no clock)."""
+    return (json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
