@@ -57,14 +57,15 @@ class Background:
 
 @dataclass(frozen=True)
 class Checks:
-    max_roll_deg: float = 3.5
-    max_yaw_ratio: float = 0.25     # |nose offset from eye midpoint| / eye distance
-    min_eye_open: float = 0.18      # eyelid gap / eye width
-    max_mouth_open: float = 0.12    # lip gap / mouth width
-    min_sharpness: float = 60.0     # variance of the Laplacian on the face at analysis scale
-    max_clipped: float = 0.05       # fraction of face pixels at 255 in any channel
-    max_dark: float = 0.25          # fraction of face pixels below 30 luminance
-    min_clothing_distance: float = 25.0  # Lab distance of the clothing from the backdrop
+    max_roll_deg: float = 4.0       # eye line off level
+    max_yaw_ratio: float = 0.35     # (nose-to-cheek distances' difference) / their sum
+    min_eye_open: float = 0.12      # eyelid gap / eye width (face mesh)
+    min_iris_visible: float = 0.12  # dark share (iris) of the eye opening
+    max_mouth_open: float = 0.2     # inner-lip gap / mouth width
+    min_sharpness: float = 15.0     # variance of the Laplacian on the face resampled to 256 px wide
+    max_clipped: float = 0.25       # share of face pixels at >= 250 in any channel
+    max_dark: float = 0.25          # share of face pixels below luminance 35
+    min_clothing_distance: float = 9.0  # Lab distance of the top (below the neck) from the backdrop
     min_face_score: float = 0.6     # detector confidence to count as a face
 
 

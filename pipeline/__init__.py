@@ -1,0 +1,59 @@
+"""The registration-format pipeline: bytes in, a verdict (and the finished 480x640 photo) out.
+
+decode -> analyse -> verdict on the quality signals -> plan the crop -> render. Pure functions: no hardware,
+no global configuration, no file I/O; every threshold comes from the `FormatPreset` passed in. A refused
+frame is a `Result` with ok=False and its reasons; only bytes that are not an image raise (DecodeError).
+"""
+from __future__ import annotations
+
+from config.formats import FormatPreset
+from pipeline.result import Reason, Result, RuleResult, Validation
+
+__all__ = ["process", "validate", "preview", "Reason", "Result", "RuleResult", "Validation"]
+
+
+def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str = "") -> Result:
+    """Judge one frame and, when it passes and `render` is true, make the finished photo."""
+    from pipeline import reasons as why
+    from pipeline.analyse import analyse
+    from pipeline.decode import decode_for_analysis, decode_region, icc_profile
+    from pipeline.plan import plan_crop
+    from pipeline.render import render as render_photo
+    from pipeline.verdict import quality_reasons
+
+    decoded = decode_for_analysis(data)
+    a = analyse(decoded, preset)
+    if a.faces == 0:
+        return Result(False, (why.no_face(),), {"faces": 0.0}, None)
+    if a.faces > 1:
+        return Result(False, (why.several_faces(a.faces),), {"faces": float(a.faces)}, None)
+    refusals, warnings = quality_reasons(a, preset)
+    plan = plan_crop(a, decoded.full_size, preset)
+    measures = dict(a.measures)
+    measures["faces"] = 1.0
+    if plan.reason is not None:
+        refusals.insert(0, plan.reason)
+    if plan.box is not None:
+        measures.update({k: v for k, v in plan.expected.items()})
+    reasons = tuple(dict.fromkeys(refusals))          # no repeated reason
+    ok = not reasons
+    photo = None
+    if ok and render and plan.box is not None:
+        region = decode_region(data, plan.box, preset.file.height)
+        photo, quality = render_photo(region, preset, icc_profile(data))
+        measures["jpeg_quality"] = float(quality)
+        measures["file_kb"] = len(photo) / 1024
+    return Result(ok, reasons, measures, plan.box, photo, tuple(warnings), a.face_box)
+
+
+def validate(jpeg: bytes, preset: FormatPreset) -> Validation:
+    """Check a finished JPEG against the format, one result per rule."""
+    from pipeline.conformance import validate as _validate
+    return _validate(jpeg, preset)
+
+
+def preview(data: bytes, result: Result, preset: FormatPreset) -> bytes:
+    """A 480x640 JPEG for the operator's screen (never exported): the photo with the band guides, or the
+    frame with the face box and the reasons when it was refused."""
+    from pipeline.overlay import draw_preview
+    return draw_preview(data, result, preset)

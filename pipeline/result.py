@@ -1,0 +1,57 @@
+"""The pipeline's answers: reasons in Chinese and English, a verdict, and per-rule validation results."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    zh: str
+    en: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "zh": self.zh, "en": self.en}
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    reasons: tuple[Reason, ...]
+    measures: dict[str, float]
+    crop_box: tuple[int, int, int, int] | None
+    photo: bytes | None = None
+    warnings: tuple[Reason, ...] = ()
+    face_box: tuple[float, float, float, float] | None = None   # upright frame pixels (for the preview)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "reasons": [r.to_dict() for r in self.reasons],
+                "warnings": [w.to_dict() for w in self.warnings],
+                "measures": {k: round(float(v), 3) for k, v in self.measures.items()},
+                "crop_box": list(self.crop_box) if self.crop_box else None}
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: str
+    status: str          # pass | warn | fail
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "status": self.status, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Validation:
+    rules: tuple[RuleResult, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status != "fail" for r in self.rules)
+
+    def failures(self) -> list[RuleResult]:
+        return [r for r in self.rules if r.status == "fail"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "rules": [r.to_dict() for r in self.rules]}

@@ -1,0 +1,160 @@
+"""Generated portraits with exactly known geometry, for the demo, the virtual camera and the tests.
+
+Drawn with Pillow: skin ellipse, hair, ears, eyes (white, iris, pupil, lids), brows, nose, lips, neck and a
+collared top on a plain backdrop, lightly blurred like a lens would. BlazeFace finds these as faces, so the
+whole pipeline runs on them; no real person's photo ever ships with the program. A `flaw` makes the frame one
+the station must refuse (eyes closed, tilted head, too close, blue shirt, busy background, off-centre, two
+faces), which is what the demo's bad takes and the refusal tests are made of.
+"""
+from __future__ import annotations
+
+import io
+import math
+import random
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw, ImageFilter
+
+FLAWS = ("eyes_closed", "tilted", "too_close", "blue_shirt", "busy_background", "off_centre", "two_faces")
+BACKDROP = (104, 192, 250)
+SKINS = ((236, 200, 170), (224, 184, 150), (205, 160, 125), (180, 135, 100), (240, 210, 185))
+HAIRS = ((25, 20, 18), (45, 32, 25), (70, 50, 35), (20, 20, 25))
+TOPS = ((30, 30, 35), (245, 245, 240), (120, 30, 40), (60, 60, 60), (90, 60, 45), (200, 200, 195))
+BLUE_TOP = (95, 180, 240)
+
+
+@dataclass(frozen=True)
+class SyntheticPortrait:
+    """A generated frame and where things are in it (frame pixels, before any flaw rotation)."""
+    jpeg: bytes
+    width: int
+    height: int
+    crown_y: float
+    eye_y: float
+    eye_left: tuple[float, float]     # the eye on the image's left
+    eye_right: tuple[float, float]
+    face_width: float
+    chin_y: float
+    centre_x: float
+    flaw: str | None
+    seed: int
+
+
+def portrait(seed: int, *, width: int = 2400, height: int = 1600, flaw: str | None = None,
+             quality: int = 92) -> SyntheticPortrait:
+    """One frame; the same seed gives the same person (so a re-shoot looks like the same student)."""
+    if flaw is not None and flaw not in FLAWS:
+        raise ValueError(f"unknown flaw {flaw!r} (known: {', '.join(FLAWS)})")
+    rng = random.Random(seed)
+    look = {
+        "skin": rng.choice(SKINS), "hair": rng.choice(HAIRS),
+        "top": BLUE_TOP if flaw == "blue_shirt" else rng.choice(TOPS),
+        "hair_volume": rng.uniform(0.10, 0.18), "long_hair": rng.random() < 0.4,
+        "iris": rng.choice(((60, 40, 30), (40, 30, 25), (80, 55, 35))),
+    }
+    base = Image.new("RGB", (width, height), BACKDROP)
+    if flaw == "busy_background":
+        _busy(base, rng)
+    fw = height * (0.45 if flaw == "too_close" else rng.uniform(0.21, 0.25))
+    cx = width * (0.1 if flaw == "off_centre" else 0.5) + rng.uniform(-0.02, 0.02) * width
+    eye_y = height * (0.27 if flaw == "too_close" else rng.uniform(0.40, 0.44))
+    layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    geo = _draw_person(ImageDraw.Draw(layer), cx, eye_y, fw, look, closed=flaw == "eyes_closed")
+    if flaw == "tilted":
+        angle = rng.choice((-1, 1)) * rng.uniform(7.0, 10.0)
+        layer = layer.rotate(angle, resample=Image.BICUBIC, center=(cx, geo["chin_y"] + 0.6 * fw))
+    if flaw == "two_faces":
+        other = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+        look2 = dict(look, skin=SKINS[(SKINS.index(look["skin"]) + 2) % len(SKINS)])
+        _draw_person(ImageDraw.Draw(other), cx + 1.5 * fw, eye_y + 0.1 * fw, fw * 0.9, look2, closed=False)
+        base.paste(other, (0, 0), other)
+    base.paste(layer, (0, 0), layer)
+    image = base.filter(ImageFilter.GaussianBlur(radius=max(0.8, fw / 350)))
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=quality)
+    return SyntheticPortrait(buf.getvalue(), width, height, geo["crown_y"], eye_y, geo["eye_left"],
+                             geo["eye_right"], fw, geo["chin_y"], cx, flaw, seed)
+
+
+def _ellipse(d: ImageDraw.ImageDraw, cx: float, cy: float, rx: float, ry: float, fill) -> None:
+    d.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=fill)
+
+
+def _shade(rgb: tuple[int, int, int], k: float) -> tuple[int, int, int]:
+    return tuple(max(0, min(255, int(c * k))) for c in rgb)  # type: ignore[return-value]
+
+
+def _draw_person(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, look: dict, *, closed: bool) -> dict:
+    """Draw one person; return the geometry that was drawn."""
+    skin, hair, top = look["skin"], look["hair"], look["top"]
+    fh = fw * 1.34
+    face_top = eye_y - 0.47 * fh
+    chin_y = eye_y + 0.53 * fh
+    crown_y = face_top - look["hair_volume"] * fh
+    # shoulders and collared top
+    shoulder_y = chin_y + 0.32 * fw
+    d.rounded_rectangle((cx - 1.35 * fw, shoulder_y, cx + 1.35 * fw, shoulder_y + 3 * fw), radius=0.5 * fw, fill=top)
+    # neck, then the collar over it
+    d.rectangle((cx - 0.23 * fw, chin_y - 0.2 * fw, cx + 0.23 * fw, shoulder_y + 0.1 * fw), fill=_shade(skin, 0.86))
+    collar = _shade(top, 0.8) if sum(top) > 300 else _shade(top, 1.6)
+    d.polygon([(cx - 0.3 * fw, shoulder_y - 0.02 * fw), (cx, shoulder_y + 0.42 * fw), (cx - 0.05 * fw, shoulder_y + 0.5 * fw),
+               (cx - 0.42 * fw, shoulder_y + 0.12 * fw)], fill=collar)
+    d.polygon([(cx + 0.3 * fw, shoulder_y - 0.02 * fw), (cx, shoulder_y + 0.42 * fw), (cx + 0.05 * fw, shoulder_y + 0.5 * fw),
+               (cx + 0.42 * fw, shoulder_y + 0.12 * fw)], fill=collar)
+    # hair behind the head
+    hair_w = 0.58 * fw
+    _ellipse(d, cx, face_top + 0.32 * fh - (face_top - crown_y) / 2, hair_w, 0.34 * fh + (face_top - crown_y) / 2, hair)
+    if look["long_hair"]:
+        d.rectangle((cx - hair_w, eye_y - 0.1 * fh, cx + hair_w, chin_y + 0.1 * fh), fill=hair)
+    # ears
+    for side in (-1, 1):
+        _ellipse(d, cx + side * 0.5 * fw, eye_y + 0.06 * fh, 0.07 * fw, 0.13 * fh, _shade(skin, 0.93))
+    # face
+    _ellipse(d, cx, (face_top + chin_y) / 2, fw / 2, fh / 2, skin)
+    # fringe over the forehead
+    d.chord((cx - 0.52 * fw, crown_y, cx + 0.52 * fw, face_top + 0.36 * fh), 180, 360, fill=hair)
+    eyes = []
+    for side in (-1, 1):
+        ex = cx + side * 0.215 * fw
+        eyes.append((ex, eye_y))
+        # brow
+        d.arc((ex - 0.13 * fw, eye_y - 0.16 * fw, ex + 0.13 * fw, eye_y + 0.02 * fw), 200, 340,
+              fill=_shade(hair, 1.2), width=max(2, int(0.028 * fw)))
+        if closed:
+            d.arc((ex - 0.1 * fw, eye_y - 0.05 * fw, ex + 0.1 * fw, eye_y + 0.02 * fw), 20, 160,
+                  fill=(50, 35, 30), width=max(2, int(0.008 * fw)))
+            continue
+        _ellipse(d, ex, eye_y, 0.1 * fw, 0.045 * fw, (245, 245, 240))
+        _ellipse(d, ex, eye_y, 0.042 * fw, 0.042 * fw, look["iris"])
+        _ellipse(d, ex, eye_y, 0.018 * fw, 0.018 * fw, (10, 10, 10))
+        _ellipse(d, ex - 0.012 * fw, eye_y - 0.014 * fw, 0.007 * fw, 0.007 * fw, (250, 250, 250))
+        d.arc((ex - 0.105 * fw, eye_y - 0.05 * fw, ex + 0.105 * fw, eye_y + 0.05 * fw), 190, 350,
+              fill=(40, 30, 25), width=max(2, int(0.012 * fw)))
+    # nose
+    nose_y = eye_y + 0.27 * fh
+    d.line((cx - 0.02 * fw, eye_y + 0.06 * fh, cx - 0.04 * fw, nose_y), fill=_shade(skin, 0.8), width=max(2, int(0.012 * fw)))
+    for side in (-1, 1):
+        _ellipse(d, cx + side * 0.05 * fw, nose_y + 0.01 * fh, 0.025 * fw, 0.014 * fw, _shade(skin, 0.6))
+    # lips (closed)
+    mouth_y = eye_y + 0.39 * fh
+    lip = (175, 90, 90)
+    d.chord((cx - 0.17 * fw, mouth_y - 0.05 * fw, cx + 0.17 * fw, mouth_y + 0.03 * fw), 180, 360, fill=lip)
+    d.chord((cx - 0.16 * fw, mouth_y - 0.05 * fw, cx + 0.16 * fw, mouth_y + 0.07 * fw), 0, 180, fill=_shade(lip, 1.08))
+    d.line((cx - 0.17 * fw, mouth_y - 0.01 * fw, cx + 0.17 * fw, mouth_y - 0.01 * fw), fill=(110, 50, 50),
+           width=max(1, int(0.008 * fw)))
+    left, right = sorted(eyes)
+    return {"crown_y": crown_y, "chin_y": chin_y, "eye_left": left, "eye_right": right}
+
+
+def _busy(image: Image.Image, rng: random.Random) -> None:
+    """A cluttered room behind the student: shelves, posters, a window."""
+    d = ImageDraw.Draw(image)
+    w, h = image.size
+    for _ in range(60):
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        s = rng.uniform(0.03, 0.2) * h
+        colour = tuple(rng.randint(0, 255) for _ in range(3))
+        if rng.random() < 0.5:
+            d.rectangle((x, y, x + s, y + s * rng.uniform(0.3, 2)), fill=colour)
+        else:
+            d.ellipse((x, y, x + s, y + s), fill=colour)
