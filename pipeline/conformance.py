@@ -66,7 +66,7 @@ def validate(jpeg: bytes, preset: FormatPreset) -> Validation:
     if image.size != (f.width, f.height) or image.mode not in ("RGB", "L"):
         return Validation(tuple(rules))
     try:
-        a = analyse(decode_for_analysis(jpeg, max_side=max(f.width, f.height)), preset)
+        a = analyse(decode_for_analysis(jpeg, max_side=max(f.width, f.height)), preset, geometry_only=True)
     except DecodeError as exc:
         rules.append(RuleResult("geometry", "fail", f"cannot measure: {exc}"))
         return Validation(tuple(rules))

@@ -149,7 +149,7 @@ def _run_mesh(rgb: np.ndarray, centre: tuple[float, float], size: float, angle: 
     return np.hstack([xy, z]), presence
 
 
-def mesh(rgb: np.ndarray, det: Detection) -> tuple[np.ndarray, float]:
+def mesh(rgb: np.ndarray, det: Detection, refine: bool = True) -> tuple[np.ndarray, float]:
     """468 face-mesh points (x, y, z) in image pixels and the mesh's face-presence score.
 
     First pass on the detector's rotated, 1.5x-enlarged square box; second pass re-centred on the first
@@ -160,6 +160,8 @@ def mesh(rgb: np.ndarray, det: Detection) -> tuple[np.ndarray, float]:
     x0, y0, x1, y1 = det.box
     size = 1.5 * max(x1 - x0, y1 - y0)
     pts, presence = _run_mesh(rgb, ((x0 + x1) / 2, (y0 + y1) / 2), size, angle)
+    if not refine:          # geometry checks on a finished photo: one pass is precise enough
+        return pts, presence
     # refine: ROI from the mesh itself (eye corners 33/263 give the angle)
     a = math.atan2(pts[263, 1] - pts[33, 1], pts[263, 0] - pts[33, 0])
     c, s = math.cos(-a), math.sin(-a)

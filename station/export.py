@@ -228,10 +228,18 @@ def _drop_collisions(items: list[_Item], result: ExportResult) -> list[_Item]:
     return [it for it in items if id(it) not in clashing]
 
 
+PARALLEL_FROM = 200      # distinct photos from which validation is spread over the machine's cores
+
+
 def _validate(items: list[_Item], sources: list[Source], progress: Progress, result: ExportResult) -> None:
-    """Re-check every photo against its workspace's format; identical bytes are validated once."""
+    """Re-check every photo against its workspace's format; identical bytes are validated once.
+
+    Two passes: read and hash every file (cheap), then validate each distinct (photo, preset) once: in this
+    process for a small export, in a pool of worker processes (one per core) for a day's export, where
+    validation (a face re-detection per photo) is what takes the time.
+    """
     try:
-        from pipeline import validate
+        from pipeline import validate  # noqa: F401 - fail early, with a clear message, if it is missing
     except ImportError as exc:
         raise ExportError(f"the pipeline's validate is not available ({exc}); photos cannot be re-checked",
                           hint="install the complete capture-station package") from exc
@@ -243,19 +251,28 @@ def _validate(items: list[_Item], sources: list[Source], progress: Progress, res
             presets.append(src.preset)
             match = len(presets) - 1
         preset_of[src.index] = match
-    cache: dict[tuple[str, int], list[dict[str, str]]] = {}
-    progress.start("validating", len(items))
+    pending: dict[tuple[str, int], bytes] = {}
+    keys: dict[int, tuple[str, int]] = {}
     for it in items:
-        it.failures = _check_photo(it, validate, presets, preset_of, cache)
+        found = _read_photo(it)
+        if isinstance(found, list):
+            it.failures = found
+            continue
+        key = (found[0], preset_of[it.cand.record.source.index])
+        keys[id(it)] = key
+        pending.setdefault(key, found[1])
+    progress.start("validating", len(pending))
+    verdicts = _validate_all(pending, presets, progress)
+    for it in items:
+        if id(it) in keys:
+            it.failures = verdicts[keys[id(it)]]
         if it.failures:
             result.invalid.append({**it.who(), "file": it.rel, "station_id": it.cand.station_id,
                                    "take_id": it.cand.take_id, "failures": it.failures})
-        progress.advance()
 
 
-def _check_photo(it: _Item, validate: Callable[..., Any], presets: list[FormatPreset], preset_of: dict[int, int],
-                 cache: dict[tuple[str, int], list[dict[str, str]]]) -> list[dict[str, str]]:
-    from pipeline.errors import PipelineError
+def _read_photo(it: _Item) -> tuple[str, bytes] | list[dict[str, str]]:
+    """(sha256, bytes) of an item's finished photo, or the failures that stop it before validation."""
     source = it.cand.record.source
     if not it.cand.photo:
         return [{"rule": "photo", "detail": "the accepted take has no finished photo"}]
@@ -268,16 +285,44 @@ def _check_photo(it: _Item, validate: Callable[..., Any], presets: list[FormatPr
     it.sha256 = digest
     if it.cand.photo_sha256 and digest != it.cand.photo_sha256:
         return [{"rule": "photo", "detail": "the file changed since its verdict (sha256 differs)"}]
-    key = (digest, preset_of[source.index])
-    if key not in cache:
-        try:
-            verdict = validate(data, presets[key[1]])
-            cache[key] = [{"rule": r.rule, "detail": r.detail} for r in verdict.rules if r.status == "fail"]
-            if not verdict.ok and not cache[key]:
-                cache[key] = [{"rule": "validate", "detail": "not ok"}]
-        except PipelineError as exc:
-            cache[key] = [{"rule": "decode", "detail": str(exc)}]
-    return cache[key]
+    return digest, data
+
+
+def validate_one(job: tuple[bytes, FormatPreset]) -> list[dict[str, str]]:
+    """The failing rules of one photo (a worker-process entry point, so it takes one picklable tuple)."""
+    from pipeline import validate
+    from pipeline.errors import PipelineError
+    data, preset = job
+    try:
+        verdict = validate(data, preset)
+    except PipelineError as exc:
+        return [{"rule": "decode", "detail": str(exc)}]
+    failures = [{"rule": r.rule, "detail": r.detail} for r in verdict.rules if r.status == "fail"]
+    if not verdict.ok and not failures:
+        failures = [{"rule": "validate", "detail": "not ok"}]
+    return failures
+
+
+def _validate_all(pending: dict[tuple[str, int], bytes], presets: list[FormatPreset], progress: Progress
+                  ) -> dict[tuple[str, int], list[dict[str, str]]]:
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    keys = list(pending)
+    jobs = ((pending[k], presets[k[1]]) for k in keys)
+    workers = os.cpu_count() or 1
+    out: dict[tuple[str, int], list[dict[str, str]]] = {}
+    if len(keys) < PARALLEL_FROM or workers < 2:
+        for key, job in zip(keys, jobs):
+            out[key] = validate_one(job)
+            progress.advance()
+        return out
+    # spawn, not fork: the parent may hold OpenCV's threads, which a forked child must not inherit
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for key, failures in zip(keys, pool.map(validate_one, jobs, chunksize=16)):
+            out[key] = failures
+            progress.advance()
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- outputs
