@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "station.commands.photo",
     "station.commands.session",
     "station.commands.export",
+    "station.commands.report",
 )
 
 

@@ -1,0 +1,136 @@
+"""Shoot-loop benchmark on libgphoto2's virtual camera with the real pipeline and journal.
+
+1. Pedal press -> verdict available: the time `Session.shoot()` takes (trigger, download, durable store,
+   pipeline analyse+render+validate, verdict journalled, preview written). Goal: median and p95 under 1 s.
+2. Sustained students per hour the station itself could handle: scan + shoot + accept per student in a loop
+   (no human time), i.e. the ceiling the software puts on a station.
+
+Run: .venv/bin/python bench/bench_shoot.py [--shots 40]   (sets VCAMERADIR itself before gphoto2 loads).
+Portraits are generated beforehand (pipeline.synthetic) so generating them is not part of the timing.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def show(label: str, seconds: list[float]) -> None:
+    ms = [s * 1000 for s in seconds]
+    print(f"{label:44s} n={len(ms):3d}  median {statistics.median(ms):7.1f} ms  p95 {pct(ms, 0.95):7.1f} ms"
+          f"  max {max(ms):7.1f} ms")
+
+
+def make_workspace(folder: Path, students: int):
+    sys.path.insert(0, str(ROOT / "tests"))
+    from workspace_factory import new_workspace, roster_rows
+    store = new_workspace(folder)
+    store.upsert_subjects(roster_rows(students), source_file="bench-roster.csv")
+    return store
+
+
+def portraits(n: int, seed: int = 1000) -> list[bytes]:
+    from station.camera_source import VIRTUAL_SIZE
+    from pipeline.synthetic import portrait
+    return [portrait(seed + i, width=VIRTUAL_SIZE[0], height=VIRTUAL_SIZE[1]).jpeg for i in range(n)]
+
+
+def screen_app(session, camera):
+    """The shoot loop's app drawing into a buffer (what a terminal would receive)."""
+    import io
+    from rich.console import Console
+    from station.shoot_tui import ShootApp
+
+    class Shown:                                          # the loop's CameraHandle face over the controller
+        spec, error, has_trigger = "virtual", None, True
+
+        def warnings(self) -> list[str]:
+            return []
+    console = Console(file=io.StringIO(), width=160, force_terminal=True)
+    return ShootApp(session, Shown(), trigger="key", queue_mode=False, console=console)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shots", type=int, default=40)
+    args = parser.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-shoot-"))
+    os.environ.setdefault("VCAMERADIR", str(tmp / "vcam"))
+    Path(os.environ["VCAMERADIR"]).mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+
+    from camera import open_camera
+    from station.keys import KeyEvent
+    from station.session import Session
+
+    n = args.shots
+    t0 = time.perf_counter()
+    frames = portraits(3 * n + 2)
+    print(f"generated {len(frames)} portraits in {time.perf_counter() - t0:.1f} s "
+          f"(median {statistics.median(len(f) for f in frames) / 1024:.0f} KiB)")
+    store = make_workspace(tmp / "ws", 3 * n + 2)
+    codes = [s.code for s in store.subjects()]
+    press_to_verdict: list[float] = []
+    on_screen: list[float] = []
+    parts: dict[str, list[float]] = {"capture": [], "store": [], "pipeline": []}
+    cycle: list[float] = []
+    passed = 0
+    gap = store.settings.triggers.scan_gap_ms / 1000.0
+    with open_camera("virtual", frames=frames, state_dir=tmp / "ws" / "state") as camera:
+        session = Session(store, camera=camera, operator="bench")
+        app = screen_app(session, camera)
+        session.scan(codes[0])
+        session.shoot()                                   # warm-up: model load, first camera object
+        session.accept()
+        for i, code in enumerate(codes[1:2 * n + 1]):     # 1. press -> verdict (n each way)
+            session.scan(code)
+            if i % 2:                                     # the shoot loop's whole path, screen included
+                t = time.perf_counter()
+                app.handle(KeyEvent("key", "space", time.monotonic()))
+                app.redraw()
+                on_screen.append(time.perf_counter() - t + gap)
+                outcome = app.view.last
+            else:
+                t = time.perf_counter()
+                outcome = session.shoot()
+                press_to_verdict.append(time.perf_counter() - t)
+            passed += bool(outcome.ok)
+            for key in parts:
+                parts[key].append(outcome.timings.get(key, 0.0))
+            session.accept()
+        start = time.perf_counter()
+        for code in codes[2 * n + 1:3 * n + 1]:           # 2. sustained scan + shoot + accept
+            t = time.perf_counter()
+            session.scan(code)
+            session.shoot()
+            session.accept()
+            cycle.append(time.perf_counter() - t)
+        wall = time.perf_counter() - start
+    show("pedal press -> verdict available (Session)", press_to_verdict)
+    show(f"key press -> verdict drawn (+{gap * 1000:.0f} ms key gap)", on_screen)
+    for key, values in parts.items():
+        show(f"  of which {key}", values)
+    show("scan + shoot + accept (one student)", cycle)
+    print(f"sustained: {len(cycle) / wall * 3600:,.0f} students/hour the station itself could handle "
+          f"({len(cycle)} students in {wall:.1f} s)")
+    print(f"verdicts: {passed}/{2 * n} generated portraits passed")
+    worst = press_to_verdict + on_screen
+    goal = statistics.median(worst) < 1.0 and pct(on_screen, 0.95) < 1.0 and pct(press_to_verdict, 0.95) < 1.0
+    print("goal (median and p95 under 1 s):", "MET" if goal else "NOT MET")
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
