@@ -53,6 +53,7 @@ class Background:
     max_distance: float = 30.0      # Lab distance of the measured backdrop from `rgb`
     max_spread: float = 12.0        # Lab spread of the backdrop: above it is "not uniform"
     segment_threshold: float = 15.0  # Lab distance that separates foreground from backdrop
+    warn_distance: float = 8.0      # above it (up to max_distance) the backdrop colour is a warning, not a refusal
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def portrait(seed: int, *, width: int = 2400, height: int = 1600, flaw: str | No
     look = {
         "skin": rng.choice(SKINS), "hair": rng.choice(HAIRS),
         "top": BLUE_TOP if flaw == "blue_shirt" else rng.choice(TOPS),
-        "hair_volume": rng.uniform(0.10, 0.18), "long_hair": rng.random() < 0.4,
+        "hair_volume": rng.uniform(0.05, 0.095), "long_hair": rng.random() < 0.4,
         "iris": rng.choice(((60, 40, 30), (40, 30, 25), (80, 55, 35))),
     }
     base = Image.new("RGB", (width, height), BACKDROP)
@@ -88,7 +88,8 @@ def _draw_person(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, loo
     """Draw one person; return the geometry that was drawn."""
     skin, hair, top = look["skin"], look["hair"], look["top"]
     fh = fw * 1.34
-    face_top = eye_y - 0.47 * fh
+    # eyes near the middle of the head (as in people), so crown, eye line and face width can all meet the aims
+    face_top = eye_y - 0.40 * fh
     chin_y = eye_y + 0.53 * fh
     crown_y = face_top - look["hair_volume"] * fh
     # shoulders and collared top
@@ -143,7 +144,8 @@ def _draw_person(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, loo
     d.line((cx - 0.17 * fw, mouth_y - 0.01 * fw, cx + 0.17 * fw, mouth_y - 0.01 * fw), fill=(110, 50, 50),
            width=max(1, int(0.008 * fw)))
     left, right = sorted(eyes)
-    return {"crown_y": crown_y, "chin_y": chin_y, "eye_left": left, "eye_right": right}
+    # the hair ellipse rises 0.02 fh above the fringe's top: that is the drawn crown
+    return {"crown_y": crown_y - 0.02 * fh, "chin_y": chin_y, "eye_left": left, "eye_right": right}
 
 
 def _busy(image: Image.Image, rng: random.Random) -> None:

@@ -30,6 +30,9 @@ def quality_reasons(a: Analysis, preset: FormatPreset) -> tuple[list[Reason], li
         refuse.append(why.busy_background(m["background_spread"]))
     elif m["background_distance"] > b.max_distance:
         refuse.append(why.wrong_background(m["background_distance"], b.name))
+    elif m["background_distance"] > b.warn_distance:
+        # a backdrop of a slightly different blue (cloth, lighting) is worth a look, not a re-shoot
+        warn.append(why.wrong_background(m["background_distance"], b.name))
     if "clothing_distance" in m and m["clothing_distance"] < c.min_clothing_distance:
         refuse.append(why.clothing(m["clothing_distance"]))
     return refuse, warn
