@@ -40,3 +40,14 @@ def echo_json(value: Any) -> None:
 def progress_enabled() -> bool:
     """Progress bars only on a terminal (scripts and tests get clean output)."""
     return sys.stderr.isatty()
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """Left-aligned in `width` terminal columns, so tables with Chinese names line up."""
+    return text + " " * max(0, width - display_width(text))

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
 from config.formats import bundled_preset_names, load_preset
 from config.settings import FormatSection, Settings, StationSection
-from station.cli_support import AppContext, echo_json, open_store, pass_app
+from station.cli_support import AppContext, echo_json, open_store, pad, pass_app
 from station.identity import identify
 from station.idnumber import mask_code
 from station.store import init_workspace
@@ -103,15 +104,15 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
                        "orphans": list(recon.orphans), "missing": list(recon.missing),
                        "damaged": list(recon.damaged)})
             return
-        header = f"{'college':<24} {'roster':>6} {'in':>6} {'shot':>6} {'accepted':>8} {'rejected':>8}"
+        header = f"{pad('college', 24)} {'roster':>6} {'in':>6} {'shot':>6} {'accepted':>8} {'rejected':>8}"
         click.echo(header)
         total = {k: 0 for k in ("roster", "checked_in", "shot", "accepted", "rejected")}
         for r in rows:
-            click.echo(f"{r['college']:<24} {r['roster']:>6} {r['checked_in']:>6} {r['shot']:>6} "
+            click.echo(f"{pad(r['college'], 24)} {r['roster']:>6} {r['checked_in']:>6} {r['shot']:>6} "
                        f"{r['accepted']:>8} {r['rejected']:>8}")
             for k in total:
                 total[k] += r[k]
-        click.echo(f"{'total':<24} {total['roster']:>6} {total['checked_in']:>6} {total['shot']:>6} "
+        click.echo(f"{pad('total', 24)} {total['roster']:>6} {total['checked_in']:>6} {total['shot']:>6} "
                    f"{total['accepted']:>8} {total['rejected']:>8}")
         click.echo(f"bound now: {bound.code if bound else 'nobody'}")
         if unbound:
@@ -145,7 +146,7 @@ def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool) -> None:
     from station.export import ExportOptions, run_export
     prepare_workspace(demo_ws, fresh=fresh)
     say = (lambda line: None) if as_json else click.echo
-    with click.progressbar(length=students, label="students", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=students, label="students", file=sys.stderr) as bar:
         done = {"n": 0}
 
         def progress(n: int, total: int) -> None:
