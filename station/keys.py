@@ -24,6 +24,7 @@ ENTER_CHARS = ("\r", "\n")
 BACKSPACE_CHARS = ("\x7f", "\x08")
 ESC = "\x1b"
 MIN_SCAN_CHARS = 3      # a fast burst shorter than this before Enter is treated as typed, not scanned
+JOIN_WINDOW = 0.25      # typed-line text this close before a scan burst is the scan's own head, delayed
 KEY_NAMES = {" ": "space", "\t": "tab", ESC: "escape", "\x03": "ctrl-c", "\x04": "ctrl-d"}
 LINE_OPENERS = ("/",)   # opens the input line explicitly (to key a code that starts with a command letter)
 
@@ -55,6 +56,7 @@ class KeyClassifier:
     line: str = ""                          # the input line being typed by hand (shown on screen)
     typing: bool = False                    # the input line is open (a digit or "/" was typed)
     _burst: list[tuple[str, float]] = field(default_factory=list)
+    _line_at: float = float("-inf")         # when the last character went into the line
 
     def feed(self, char: str, at: float) -> list[KeyEvent]:
         """One character arrived at monotonic time `at`; returns the events it completes."""
@@ -86,6 +88,9 @@ class KeyClassifier:
         burst, self._burst = self._burst, []
         text = "".join(c for c, _ in burst)
         if burst and len(text.strip()) >= MIN_SCAN_CHARS and not any(c in BACKSPACE_CHARS + (ESC,) for c in text):
+            if self.line and not self.line_mode and burst[0][1] - self._line_at < JOIN_WINDOW:
+                # the reader was held up mid-scan: the scan's first characters were settled as typing
+                text = self.line + text
             self.clear_line()           # a scan is authoritative: whatever was half-typed is dropped
             return [KeyEvent("scan", text.strip(), at)]
         self._absorb(text)
@@ -115,6 +120,7 @@ class KeyClassifier:
             if text in LINE_OPENERS:
                 return [KeyEvent("key", "edit", at)]
         self._absorb(text)
+        self._line_at = at
         if not self.line and not self.line_mode:
             self.typing = False         # backspaced to nothing: back to single-key commands
         return [KeyEvent("key", "edit", at)]

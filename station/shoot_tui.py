@@ -295,8 +295,14 @@ class ShootApp:
 
     # ------------------------------------------------------------------ screen
     def redraw(self) -> None:
+        try:
+            screen = render(self)
+        except Exception as exc:  # noqa: BLE001 - a drawing bug must not end the session
+            log.exception("drawing the screen failed")
+            from rich.text import Text
+            screen = Text(f"(screen error: {exc}; the station still works — see state/shoot.log)", style="red")
         self.console.file.write("\x1b[H\x1b[2J")
-        self.console.print(render(self), end="")
+        self.console.print(screen, end="")
         self.console.file.flush()
 
 
@@ -449,8 +455,11 @@ def run_shoot(store: Store, *, camera_spec: str, trigger: str, queue_mode: bool,
     from rich.console import Console
     from station.camera_source import CameraHandle
 
-    fd = sys.stdin.fileno() if fd is None else fd
-    if not os.isatty(fd):
+    try:
+        fd = sys.stdin.fileno() if fd is None else fd
+    except (OSError, ValueError):          # stdin replaced by something without a descriptor
+        fd = -1
+    if fd < 0 or not os.isatty(fd):
         from station.errors import SessionError
         raise SessionError("station shoot needs a terminal", hint="use station capture / accept in scripts")
     console = Console(highlight=False)

@@ -255,3 +255,8 @@ def test_a_pipeline_failure_keeps_the_take_and_never_leaves_a_stale_preview(ws: 
         assert store.take(outcome.take.id).subject_id == store.find_subject("code", "2019000002").id
     latest = ws / "preview" / "latest.jpg"
     assert not latest.exists() or latest.read_bytes() != first_preview
+
+
+def test_shoot_without_a_terminal_says_what_to_use_instead(ws: Path) -> None:
+    result = CliRunner().invoke(cli, ["shoot", "--camera", "virtual"], input="")
+    assert result.exit_code == 1 and "needs a terminal" in result.output

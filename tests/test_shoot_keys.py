@@ -105,3 +105,14 @@ def test_serial_scanner_delivers_exact_lines_from_a_tty() -> None:
         scanner.stop()
         os.close(master)
         os.close(slave)
+
+
+def test_a_scan_split_by_a_late_reader_is_joined_back() -> None:
+    # the first digits were read, then the reader was held up 80 ms: they settled as typing
+    seq = burst("20190", 1.0) + burst("00001\n", 1.0 + 0.016 + 0.080)
+    assert kinds(classify(seq, GAP)) == [("scan", "2019000001")]
+
+
+def test_typing_long_before_a_scan_is_not_glued_to_it() -> None:
+    seq = slow("12", 1.0, 0.3) + burst("2019000001\n", 3.0)
+    assert kinds(classify(seq, GAP)) == [("scan", "2019000001")]
