@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from station.errors import SessionError
+from station.idnumber import mask_code
 from station.models import Subject, Take
 from station.store import CapturedFile, Store, describe_subject
 
@@ -171,7 +172,7 @@ class Session:
         if own and college and found.subject.in_roster and own != college:
             warnings.append(f"roster college {own} is not the current college {college} (schedule/hand setting)")
         if result.moved_from is not None:
-            warnings.append(f"binding moved from {result.moved_from.code} "
+            warnings.append(f"binding moved from {mask_code(result.moved_from.code)} "
                             f"{result.moved_from.name or ''} (not shot yet: stays on the review list)".strip())
         if found.subject.paid is False:
             warnings.append("roster says NOT PAID / 名单显示未缴费")

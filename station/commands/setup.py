@@ -10,7 +10,6 @@ import click
 from config.formats import bundled_preset_names, load_preset
 from config.settings import FormatSection, Settings, StationSection
 from station.cli_support import AppContext, echo_json, open_store, pad, pass_app
-from station.identity import identify
 from station.idnumber import mask_code
 from station.store import init_workspace
 
@@ -60,30 +59,25 @@ def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as
 
     CODE is a 采集码 text, a student-card barcode, a student number or an ID number.
     """
-    from station.college import current_college
+    from station.session import Session
     with open_store(app) as store:
-        college = college or current_college(store)
-        found = identify(store, code, college=college)
-        result = store.check_in(found.subject, scanned=code, via=found.key, college=college,
-                                queue=queue or store.settings.session.queue_mode)
-        subject = result.subject
+        # the same check-in as a scan in `station shoot`: a roster student keeps the roster's college
+        outcome = Session(store).scan(code, queue=True if queue else None, college=college)
+        subject = outcome.subject
         if as_json:
-            echo_json({"shoot_no": result.shoot_no, "day": result.day, "repeated": result.repeated,
-                       "bound": result.bound, "matched_by": found.key,
-                       "moved_from": result.moved_from.code if result.moved_from else None,
-                       "subject": subject.public_dict()})
+            echo_json({"shoot_no": outcome.shoot_no, "day": store.today(), "repeated": outcome.repeated,
+                       "bound": outcome.bound, "matched_by": outcome.matched_by, "college": outcome.college,
+                       "moved_from": mask_code(outcome.moved_from.code) if outcome.moved_from else None,
+                       "warnings": list(outcome.warnings), "subject": subject.public_dict()})
             return
-        state = "queued" if not result.bound else "bound"
-        click.echo(f"No. {result.shoot_no}  {subject.name or '-'}  {mask_code(subject.code)}  "
-                   f"ID {subject.masked_id or '-'}  {subject.college or '(no college)'}"
+        state = "queued" if not outcome.bound else "bound"
+        click.echo(f"No. {outcome.shoot_no}  {subject.name or '-'}  {mask_code(subject.code)}  "
+                   f"ID {subject.masked_id or '-'}  {outcome.college or '(no college)'}"
                    f"{'  ' + subject.class_name if subject.class_name else ''}  [{state}]")
-        if result.repeated:
+        if outcome.repeated:
             click.echo("  (already checked in today: same shooting number)")
-        if result.moved_from is not None:
-            click.echo(f"  warning: binding moved from {mask_code(result.moved_from.code)} (not yet shot; still on the review list)",
-                       err=True)
-        if subject.paid is False:
-            click.echo("  warning: roster says NOT PAID", err=True)
+        for warning in outcome.warnings:
+            click.echo(f"  warning: {warning}", err=True)
 
 
 @click.command("status")
