@@ -13,16 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def show(label: str, seconds: list[float]) -> None:
-    ms = [s * 1000 for s in seconds]
-    print(f"{label:48s} n={len(ms):3d}  median {statistics.median(ms):7.1f} ms  p95 {pct(ms, 0.95):7.1f} ms"
-          f"  max {max(ms):7.1f} ms")
+from _stats import show  # bench/ is on sys.path when a script here runs
 
 
 def bench_virtual(n: int = 100) -> None:

@@ -18,16 +18,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from _stats import pct  # bench/ is on sys.path when a script here runs
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pipeline  # noqa: E402
 from config.formats import load_preset  # noqa: E402
 from pipeline.synthetic import portrait  # noqa: E402
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def timed(fn, frames: list[bytes], runs: int) -> list[float]:

@@ -18,18 +18,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import _stats  # bench/ is on sys.path when a script here runs
+from _stats import pct
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def show(label: str, seconds: list[float]) -> None:
-    ms = [s * 1000 for s in seconds]
-    print(f"{label:44s} n={len(ms):3d}  median {statistics.median(ms):7.1f} ms  p95 {pct(ms, 0.95):7.1f} ms"
-          f"  max {max(ms):7.1f} ms")
+    _stats.show(label, seconds, 44)
 
 
 def make_workspace(folder: Path, students: int):

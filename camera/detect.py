@@ -22,15 +22,21 @@ def autodetect(gp) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     return [(str(found.get_name(i)), str(found.get_value(i))) for i in range(len(found))]
 
 
-def _battery(gp, model: str, port: str) -> str | None:  # type: ignore[no-untyped-def]
+def camera_for(gp, model: str, port: str):  # type: ignore[no-untyped-def]
+    """An un-initialised gp.Camera tied to one detected model on one port (not whatever answers first)."""
     cam = gp.Camera()
+    abilities = gp.CameraAbilitiesList()
+    abilities.load()
+    cam.set_abilities(abilities[abilities.lookup_model(model)])
+    ports = gp.PortInfoList()
+    ports.load()
+    cam.set_port_info(ports[ports.lookup_path(port)])
+    return cam
+
+
+def _battery(gp, model: str, port: str) -> str | None:  # type: ignore[no-untyped-def]
     try:
-        abilities = gp.CameraAbilitiesList()
-        abilities.load()
-        cam.set_abilities(abilities[abilities.lookup_model(model)])
-        ports = gp.PortInfoList()
-        ports.load()
-        cam.set_port_info(ports[ports.lookup_path(port)])
+        cam = camera_for(gp, model, port)
         cam.init()
     except gp.GPhoto2Error as exc:
         log.info("cannot open %s on %s to read its battery: %s", model, port, exc)

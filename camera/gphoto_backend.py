@@ -83,10 +83,9 @@ class GphotoBackend:
     def _new_camera(self) -> Any:
         """A fresh, un-initialised gp.Camera for the selector (first detected camera when None)."""
         gp = gphoto2()
-        cam = gp.Camera()
         if not self.selector:
-            return cam
-        from camera.detect import autodetect
+            return gp.Camera()
+        from camera.detect import autodetect, camera_for
         detected = autodetect(gp)
         match = [(n, p) for n, p in detected if self.selector in (n, p)] or \
                 [(n, p) for n, p in detected if self.selector.lower() in n.lower()] or \
@@ -95,13 +94,7 @@ class GphotoBackend:
             seen = ", ".join(f"{n} on {p}" for n, p in detected) or "none"
             raise CameraNotFound(f"no camera matches {self.selector!r} (detected: {seen})")
         model, port = match[0]
-        abilities_list = gp.CameraAbilitiesList()
-        abilities_list.load()
-        cam.set_abilities(abilities_list[abilities_list.lookup_model(model)])
-        ports = gp.PortInfoList()
-        ports.load()
-        cam.set_port_info(ports[ports.lookup_path(port)])
-        return cam
+        return camera_for(gp, model, port)
 
     def _drop(self) -> None:
         """Forget the camera object (after it went away); the next call connects a new one."""
