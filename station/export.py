@@ -251,16 +251,16 @@ def _validate(items: list[_Item], sources: list[Source], progress: Progress, res
             presets.append(src.preset)
             match = len(presets) - 1
         preset_of[src.index] = match
-    pending: dict[tuple[str, int], bytes] = {}
+    pending: dict[tuple[str, int], Path] = {}       # paths, not bytes: a day's photos need not sit in memory
     keys: dict[int, tuple[str, int]] = {}
     for it in items:
         found = _read_photo(it)
         if isinstance(found, list):
             it.failures = found
             continue
-        key = (found[0], preset_of[it.cand.record.source.index])
+        key = (found, preset_of[it.cand.record.source.index])
         keys[id(it)] = key
-        pending.setdefault(key, found[1])
+        pending.setdefault(key, it.cand.record.source.workspace / it.cand.photo)
     progress.start("validating", len(pending))
     verdicts = _validate_all(pending, presets, progress)
     for it in items:
@@ -271,8 +271,8 @@ def _validate(items: list[_Item], sources: list[Source], progress: Progress, res
                                    "take_id": it.cand.take_id, "failures": it.failures})
 
 
-def _read_photo(it: _Item) -> tuple[str, bytes] | list[dict[str, str]]:
-    """(sha256, bytes) of an item's finished photo, or the failures that stop it before validation."""
+def _read_photo(it: _Item) -> str | list[dict[str, str]]:
+    """The sha256 of an item's finished photo, or the failures that stop it before validation."""
     source = it.cand.record.source
     if not it.cand.photo:
         return [{"rule": "photo", "detail": "the accepted take has no finished photo"}]
@@ -285,14 +285,22 @@ def _read_photo(it: _Item) -> tuple[str, bytes] | list[dict[str, str]]:
     it.sha256 = digest
     if it.cand.photo_sha256 and digest != it.cand.photo_sha256:
         return [{"rule": "photo", "detail": "the file changed since its verdict (sha256 differs)"}]
-    return digest, data
+    return digest
 
 
-def validate_one(job: tuple[bytes, FormatPreset]) -> list[dict[str, str]]:
-    """The failing rules of one photo (a worker-process entry point, so it takes one picklable tuple)."""
+def validate_one(job: tuple[Path, str, FormatPreset]) -> list[dict[str, str]]:
+    """The failing rules of one photo (a worker-process entry point, so it takes one picklable tuple).
+
+    The photo is read here, in the worker, and must still have the sha256 the export planned with."""
     from pipeline import validate
     from pipeline.errors import PipelineError
-    data, preset = job
+    path, digest, preset = job
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return [{"rule": "photo", "detail": f"cannot read {path.name}: {exc.strerror or exc}"}]
+    if hashlib.sha256(data).hexdigest() != digest:
+        return [{"rule": "photo", "detail": "the file changed during the export"}]
     try:
         verdict = validate(data, preset)
     except PipelineError as exc:
@@ -303,13 +311,13 @@ def validate_one(job: tuple[bytes, FormatPreset]) -> list[dict[str, str]]:
     return failures
 
 
-def _validate_all(pending: dict[tuple[str, int], bytes], presets: list[FormatPreset], progress: Progress
+def _validate_all(pending: dict[tuple[str, int], Path], presets: list[FormatPreset], progress: Progress
                   ) -> dict[tuple[str, int], list[dict[str, str]]]:
     import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor
     keys = list(pending)
-    jobs = ((pending[k], presets[k[1]]) for k in keys)
+    jobs = ((pending[k], k[0], presets[k[1]]) for k in keys)
     workers = os.cpu_count() or 1
     out: dict[tuple[str, int], list[dict[str, str]]] = {}
     if len(keys) < PARALLEL_FROM or workers < 2:
