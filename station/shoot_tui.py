@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -475,6 +476,7 @@ def run_shoot(store: Store, *, camera_spec: str, trigger: str, queue_mode: bool,
         app.view.say("bold red", f"camera: {camera.error} (retrying)")
     pedal = serial = None
     log_handler = _log_to_file(store)
+    previous_sigint = _quit_on_sigint(app)
     sys.stdout.write("\x1b[?1049h\x1b[?25l")     # alternate screen, cursor hidden
     try:
         with TerminalKeys(fd) as keys:
@@ -495,7 +497,24 @@ def run_shoot(store: Store, *, camera_spec: str, trigger: str, queue_mode: bool,
         sys.stdout.write("\x1b[?25h\x1b[?1049l")
         sys.stdout.flush()
         _restore_logging(log_handler)
+        if previous_sigint is not None:
+            signal.signal(signal.SIGINT, previous_sigint)
     return 0
+
+
+def _quit_on_sigint(app: ShootApp) -> Any:
+    """Ctrl-C asks the loop to quit at its next turn (within POLL_SECONDS, never halfway through storing a
+    shot) instead of raising wherever the main thread happens to be; a second Ctrl-C still interrupts.
+    Returns the previous handler (None when not on the main thread, where handlers cannot be set)."""
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if app.view.quit:
+            raise KeyboardInterrupt
+        app.view.quit = True
+    return signal.signal(signal.SIGINT, on_sigint)
 
 
 def _log_to_file(store: Store) -> tuple[logging.Handler, list[logging.Handler], int]:
