@@ -76,45 +76,54 @@ def _orientation(image: Image.Image) -> int:
         return 1
 
 
-def _raw_preview(data: bytes) -> bytes | np.ndarray:
+def _open_raw(data: bytes):  # type: ignore[no-untyped-def]
+    """An open rawpy object when LibRaw knows this file (close it: use `with`), else None (maybe a TIFF).
+
+    Opened once per decode: parsing a 40 MB RAW is not free, so the size, the preview and the demosaic all
+    come from the same object."""
+    if sniff(data) != "raw-or-tiff":
+        return None
     import rawpy
     try:
-        with rawpy.imread(io.BytesIO(data)) as raw:
-            try:
-                thumb = raw.extract_thumb()
-            except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
-                return raw.postprocess(use_camera_wb=True, half_size=True, output_bps=8)
-            if thumb.format == rawpy.ThumbFormat.JPEG:
-                return bytes(thumb.data)
-            return np.asarray(thumb.data)
+        return rawpy.imread(io.BytesIO(data))
+    except Exception:  # noqa: BLE001 - not a RAW LibRaw knows: Pillow gets its chance (plain TIFF)
+        return None
+
+
+def _raw_upright_size(raw) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Upright size of a RAW's full render (LibRaw applies the flip itself)."""
+    s = raw.sizes
+    return (s.height, s.width) if s.flip in (5, 6) else (s.width, s.height)
+
+
+def _raw_preview(raw) -> bytes | np.ndarray:  # type: ignore[no-untyped-def]
+    """The camera's embedded JPEG (fast), else its bitmap thumbnail, else a half-size demosaic."""
+    import rawpy
+    try:
+        try:
+            thumb = raw.extract_thumb()
+        except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
+            return raw.postprocess(use_camera_wb=True, half_size=True, output_bps=8)
+        if thumb.format == rawpy.ThumbFormat.JPEG:
+            return bytes(thumb.data)
+        return np.asarray(thumb.data)
     except rawpy.LibRawError as exc:
         raise DecodeError(f"camera RAW file cannot be read ({exc})") from exc
-
-
-def is_raw(data: bytes) -> bool:
-    if sniff(data) != "raw-or-tiff":
-        return False
-    try:
-        import rawpy
-        with rawpy.imread(io.BytesIO(data)):
-            return True
-    except Exception:  # noqa: BLE001 - not a RAW LibRaw knows: maybe a plain TIFF
-        return False
 
 
 def decode_for_analysis(data: bytes, max_side: int = ANALYSIS_SIDE) -> Decoded:
     """Upright RGB at about `max_side` px on the long side, and the full frame's upright size."""
     if not data:
         raise DecodeError("empty file")
-    if is_raw(data):
-        preview = _raw_preview(data)
+    raw = _open_raw(data)
+    if raw is not None:
+        with raw:
+            full = _raw_upright_size(raw)
+            preview = _raw_preview(raw)
         if isinstance(preview, bytes):
-            inner = decode_for_analysis(preview, max_side)
-            full = raw_size(data)
-            scale = max(full) / max(inner.rgb.shape[1], inner.rgb.shape[0])
-            return Decoded(inner.rgb, scale, full, "raw")
-        rgb = np.ascontiguousarray(preview[..., :3])
-        full = raw_size(data)
+            rgb = decode_for_analysis(preview, max_side).rgb
+        else:
+            rgb = np.ascontiguousarray(preview[..., :3])
         return Decoded(rgb, max(full) / max(rgb.shape[:2]), full, "raw")
     image = _open(data)
     kind = (image.format or "unknown").lower()
@@ -134,21 +143,13 @@ def decode_for_analysis(data: bytes, max_side: int = ANALYSIS_SIDE) -> Decoded:
     return Decoded(rgb, full[0] / rgb.shape[1], full, kind)
 
 
-def raw_size(data: bytes) -> tuple[int, int]:
-    """Upright size of a RAW's full render (LibRaw applies the flip itself)."""
-    import rawpy
-    with rawpy.imread(io.BytesIO(data)) as raw:
-        s = raw.sizes
-        w, h = s.width, s.height
-        return (h, w) if s.flip in (5, 6) else (w, h)
-
-
 def decode_region(data: bytes, box: tuple[int, int, int, int], min_height: int) -> Image.Image:
     """The upright full frame's `box`, decoded at the coarsest DCT scale that keeps >= `min_height` rows."""
-    if is_raw(data):
+    raw = _open_raw(data)
+    if raw is not None:
         import rawpy
         try:
-            with rawpy.imread(io.BytesIO(data)) as raw:
+            with raw:
                 rgb = raw.postprocess(use_camera_wb=True, output_bps=8)
         except rawpy.LibRawError as exc:
             raise DecodeError(f"camera RAW file cannot be demosaiced ({exc})") from exc
