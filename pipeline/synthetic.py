@@ -9,7 +9,6 @@ faces), which is what the demo's bad takes and the refusal tests are made of.
 from __future__ import annotations
 
 import io
-import math
 import random
 from dataclasses import dataclass
 

@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from config.formats import FormatPreset
 from station.errors import ExportError
@@ -21,7 +21,7 @@ from station.export_sources import Candidate, Person, Record, Source, choose, ga
 from station.manifest import (MANIFEST_NAME, MISSING_CSV, RESERVED_NAMES, SUMMARY_CSV, SUMMARY_JSON,
                               ManifestRow, manifest_csv, missing_csv, summary_csv, summary_json)
 from station.naming import NameTemplate, collision_key, sanitize_component, subject_values
-from station.outdir import STATE_NAME, OutputDir
+from station.outdir import OutputDir
 from station.store import Store
 from station.zipout import write_zip
 

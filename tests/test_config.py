@@ -4,16 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from config.errors import ConfigError
 from config.formats import bundled_preset_names, load_preset
 from config.settings import load_settings
-from station.cli import cli
+from workspace_factory import run_cli
 
 
-def run(ws: Path, *args: str):
-    return CliRunner().invoke(cli, ["-w", str(ws), *args], catch_exceptions=False)
+run = run_cli   # `station -w WS ...`, shared with the other CLI tests
 
 
 @pytest.fixture

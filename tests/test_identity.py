@@ -5,11 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from station.cli import cli
 from station.idnumber import check_character
 from station.store import Store
+from workspace_factory import run_cli
 
 
 def make_id(seq: int) -> str:
@@ -25,8 +24,7 @@ ROSTER = ("学号,姓名,身份证号,学院,班级,采集码\n"
           f"2017003,王五,{ID_B},土木工程学院,土木1701,CJM9S4M1C\n")
 
 
-def run(ws: Path, *args: str):
-    return CliRunner().invoke(cli, ["-w", str(ws), *args], catch_exceptions=False)
+run = run_cli   # `station -w WS ...`, shared with the other CLI tests
 
 
 def checkin(ws: Path, code: str) -> dict:

@@ -12,6 +12,7 @@ from station.cli import cli
 from station.idnumber import check_character
 from station.models import Subject
 from station.store import CapturedFile, Store
+from workspace_factory import run_cli
 
 HEADER = ["学号", "姓名", "性别", "身份证号", "学院", "专业", "班级", "层次", "是否缴费", "备注"]
 
@@ -51,8 +52,7 @@ def write_xlsx(path: Path, rows: list[list[object]], header: list[str] = HEADER,
     return path
 
 
-def run(ws: Path, *args: str):
-    return CliRunner().invoke(cli, ["-w", str(ws), *args], catch_exceptions=False)
+run = run_cli   # `station -w WS ...`, shared with the other CLI tests
 
 
 @pytest.fixture

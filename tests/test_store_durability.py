@@ -17,11 +17,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from config.settings import Settings
-from station.cli import cli
 from station.store import CapturedFile, Store, init_workspace
+from workspace_factory import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,8 +42,7 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def run(ws: Path, *args: str):
-    return CliRunner().invoke(cli, ["-w", str(ws), *args], catch_exceptions=False)
+run = run_cli   # `station -w WS ...`, shared with the other CLI tests
 
 
 @pytest.fixture

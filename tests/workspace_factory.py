@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from config.settings import ExportSection, FormatSection, SessionSection, Settings, StationSection
+from config.settings import ExportSection, FormatSection, Settings, StationSection
 from station.idnumber import check_character
 from station.models import Subject, Take
 from station.store import CapturedFile, Store, init_workspace
@@ -193,3 +193,10 @@ def codes(rows: Iterable[dict[str, Any]]) -> list[str]:
 __all__ = ["COLLEGES", "OUTCOMES", "Photo", "bad_photo", "bulk", "cycle_outcomes", "fast_journal", "file_hashes",
            "finished_photo", "id_number", "make_settings", "new_workspace", "populate",
            "roster_rows", "shoot"]
+
+
+def run_cli(ws: Path, *args: str):  # type: ignore[no-untyped-def]
+    """`station -w WS ARGS...` through click's runner, exceptions not swallowed (a bug shows as a bug)."""
+    from click.testing import CliRunner
+    from station.cli import cli
+    return CliRunner().invoke(cli, ["-w", str(ws), *args], catch_exceptions=False)

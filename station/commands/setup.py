@@ -1,7 +1,6 @@
 """Workspace set-up and the day's bookkeeping: init, checkin, status."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
