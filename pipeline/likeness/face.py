@@ -134,6 +134,7 @@ def embed(image: bytes | Decoded | np.ndarray) -> Embedding | NoFace:
 
     NoFace (with the reason) when there is no face, when two faces are of comparable size (whose face would
     it be?), or when the face is too small to compare. A much smaller face behind the subject is ignored.
+    Bytes that are not an image raise pipeline.errors.DecodeError, as everywhere in the pipeline.
     The result is personal data: keep it owner-only in the workspace, never export or log it.
     """
     rgb, scale = _as_rgb(image)

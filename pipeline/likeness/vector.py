@@ -37,7 +37,7 @@ class Embedding:
     model: str = MODEL_ID
 
     def __post_init__(self) -> None:
-        vec = np.ascontiguousarray(self.vector, dtype=np.float32).reshape(-1)
+        vec = np.array(self.vector, dtype=np.float32).reshape(-1)       # own copy: frozen for real
         if vec.shape != (DIMENSIONS,) or not np.all(np.isfinite(vec)):
             raise LikenessError(f"a face embedding has {DIMENSIONS} finite numbers, got shape {vec.shape}")
         vec.setflags(write=False)
