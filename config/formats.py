@@ -78,6 +78,7 @@ class FormatPreset:
     geometry: Geometry = field(default_factory=Geometry)
     background: Background = field(default_factory=Background)
     checks: Checks = field(default_factory=Checks)
+    likeness: Likeness = field(default_factory=lambda: Likeness())
 
 
 def bundled_preset_names() -> list[str]:
@@ -143,3 +144,13 @@ def preset_as_dict(p: FormatPreset) -> dict[str, Any]:
     """Plain-data view (for --json output and reports)."""
     from dataclasses import asdict
     return asdict(p)
+
+
+@dataclass(frozen=True)
+class Likeness:
+    """Face-embedding distances (pipeline.likeness: Euclidean, dlib ResNet) that decide "same person?".
+
+    Measured by bench/bench_faces.py on the team's real photos; the bundled preset says the evidence."""
+    same_face_distance: float = 0.35       # 1:N: a take this close to another student's accepted photo is that face
+    warn_distance: float = 0.50            # 1:1: a re-shoot farther than this from the student's earlier takes
+    enrolment_warn_distance: float = 0.62  # 1:1: a take farther than this from the student's enrolment photo
