@@ -164,6 +164,19 @@ class CameraController:
         self._delivered(frames)
         return frames
 
+    def acknowledge(self, frames: list[Frame]) -> None:
+        """The frames' take is journalled: a hot folder opened with ack_on_delivery=False records them as
+        ingested only now (until then a crash offers them again). No-op for a camera."""
+        hook = getattr(self._backend, "acknowledge", None)
+        if frames and hook is not None:
+            hook(frames)
+
+    def release(self, frames: list[Frame]) -> None:
+        """The frames could not be stored: a hot folder offers their files again. No-op for a camera."""
+        hook = getattr(self._backend, "release", None)
+        if frames and hook is not None:
+            hook(frames)
+
     def health(self) -> Health:
         """Liveness probe (reconnects a camera that came back); never raises for camera trouble."""
         try:

@@ -11,7 +11,8 @@ SPEC_FORMS = ("gphoto", "gphoto:MODEL-OR-PORT", "virtual", "virtual:DIR", "hotfo
 
 
 def build_backend(spec: str, *, state_dir: Path | None = None, frames: Iterable[bytes] | None = None,
-                  move_to: Path | None = None) -> Backend:
+                  move_to: Path | None = None, max_file_bytes: int | None = None,
+                  ack_on_delivery: bool = True) -> Backend:
     """The backend a spec names (not yet connected)."""
     kind, _, arg = spec.strip().partition(":")
     if kind == "gphoto":
@@ -33,20 +34,25 @@ def build_backend(spec: str, *, state_dir: Path | None = None, frames: Iterable[
                 frames = generated_frames()
         return GphotoBackend(selector=None, feed=VirtualFeed(ensure_virtual_dir(), frames))
     if kind == "hotfolder" and arg:
-        from camera.hotfolder import HotFolderBackend
-        return HotFolderBackend(Path(arg).expanduser(), state_dir=state_dir, move_to=move_to)
+        from camera.hotfolder import DEFAULT_MAX_BYTES, HotFolderBackend
+        return HotFolderBackend(Path(arg).expanduser(), state_dir=state_dir, move_to=move_to,
+                                max_bytes=max_file_bytes or DEFAULT_MAX_BYTES, ack_on_delivery=ack_on_delivery)
     raise CameraError(f"unknown camera {spec!r}", hint=f"use one of: {', '.join(SPEC_FORMS)}")
 
 
 def open_camera(spec: str, *, state_dir: Path | None = None, frames: Iterable[bytes] | None = None,
                 lock: Mapping[str, str] | None = None, move_to: Path | None = None,
-                liveness_seconds: float = 3.0) -> CameraController:
+                liveness_seconds: float = 3.0, max_file_bytes: int | None = None,
+                ack_on_delivery: bool = True) -> CameraController:
     """Open the camera a spec names and start its owner thread (connected on return).
 
     `virtual` returns the next item of `frames` per capture (generated numbered portraits when None; a
     frame list that runs out raises CameraError); `virtual:DIR` returns DIR's JPEGs in name order from the
-    first, cycling when all were used (`frames`, when given, wins over DIR). `move_to` (hot folder only) moves ingested files there.
+    first, cycling when all were used (`frames`, when given, wins over DIR). Hot folder only: `move_to` moves
+    ingested files there; `max_file_bytes` refuses larger files (default 200 MB); `ack_on_delivery=False`
+    counts a file as ingested only after `acknowledge(frames)` (the station calls it once the take is journalled).
     """
-    backend = build_backend(spec, state_dir=state_dir, frames=frames, move_to=move_to)
+    backend = build_backend(spec, state_dir=state_dir, frames=frames, move_to=move_to,
+                            max_file_bytes=max_file_bytes, ack_on_delivery=ack_on_delivery)
     return CameraController(backend, lock=lock, liveness_seconds=liveness_seconds,
                             name=spec.partition(":")[0]).start()

@@ -5,6 +5,11 @@ domain costs a fraction of a full decode; the full resolution is decoded only fo
 coarsest DCT scale that still gives the crop its 640 rows. RAW files give their embedded preview for the
 verdict and a full demosaic for the final render. EXIF orientation is applied so a camera turned to portrait
 gives an upright picture (that is not a "rotation" of the content).
+
+Nothing is decoded before its header passed the size limits, and no pixels are handed out from a file that is
+not whole (pipeline.integrity): a JPEG is decoded by a decoder that stops on damage, a PNG's CRCs are checked,
+Pillow never loads a truncated file. `check_intact` runs the same checks for a caller that stores bytes
+without analysing them (the hot folder before it hands a file over).
 """
 from __future__ import annotations
 
@@ -15,12 +20,17 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
-from pipeline.errors import DecodeError
+from pipeline.errors import DecodeError, ImageSizeError
+from pipeline.integrity import (DEFAULT_LIMITS, DecodeLimits, ImageFacts, check_size, jpeg_facts, png_facts,
+                                strict_jpeg, truncated)
 
 log = logging.getLogger(__name__)
 
 ANALYSIS_SIDE = 1000
 _ROTATED = {5, 6, 7, 8}     # EXIF orientations that swap width and height
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}   # what ImageOps.exif_transpose does, for pixels without EXIF
 
 
 @dataclass(frozen=True)
@@ -43,8 +53,11 @@ def sniff(data: bytes) -> str:
 
 
 def _open(data: bytes) -> Image.Image:
+    """Pillow's view of the header (nothing decoded yet)."""
     try:
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise ImageSizeError(str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - Pillow raises several kinds
         raise DecodeError(f"not an image Pillow can read ({exc})") from exc
     return image
@@ -54,10 +67,35 @@ def _load(image: Image.Image) -> Image.Image:
     try:
         image.load()
     except OSError as exc:
-        raise DecodeError(f"image data is damaged or truncated ({exc})") from exc
+        raise truncated(f"{image.format or 'image'}: {exc}") from exc
     except Exception as exc:  # noqa: BLE001
         raise DecodeError(f"image cannot be decoded ({exc})") from exc
     return image
+
+
+def _pillow_image(data: bytes, limits: DecodeLimits) -> Image.Image:
+    """A non-JPEG picture decoded whole by Pillow, after its structure and size were checked."""
+    if data.startswith(b"\x89PNG"):
+        png_facts(data, limits)
+    image = _open(data)
+    check_size(*image.size, limits)
+    return _load(image)
+
+
+def _strict_jpeg_image(data: bytes, facts: ImageFacts, size: tuple[int, int] | None = None) -> Image.Image:
+    """The JPEG decoded at the DCT scale Pillow's draft(size) would pick (1/1, 1/2, 1/4 or 1/8: the analysis
+    was tuned on those), or full size; refused on damage."""
+    if size is None:
+        return Image.fromarray(strict_jpeg(data))
+    w, h = facts.width, facts.height
+    ratio = min(w // max(size[0], 1), h // max(size[1], 1))
+    scale = next(s for s in (8, 4, 2, 1) if ratio >= s)
+    return Image.fromarray(strict_jpeg(data, -(-w // scale), -(-h // scale)))
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    method = _TRANSPOSE.get(orientation)
+    return image.transpose(method) if method is not None else image
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -111,62 +149,108 @@ def _raw_preview(raw) -> bytes | np.ndarray:  # type: ignore[no-untyped-def]
         raise DecodeError(f"camera RAW file cannot be read ({exc})") from exc
 
 
-def decode_for_analysis(data: bytes, max_side: int = ANALYSIS_SIDE) -> Decoded:
-    """Upright RGB at about `max_side` px on the long side, and the full frame's upright size."""
+def decode_for_analysis(data: bytes, max_side: int = ANALYSIS_SIDE, *,
+                        limits: DecodeLimits = DEFAULT_LIMITS) -> Decoded:
+    """Upright RGB at about `max_side` px on the long side, and the full frame's upright size.
+
+    Raises DecodeError (TruncatedImage, CorruptImage, ImageSizeError) for anything but a whole picture."""
     if not data:
         raise DecodeError("empty file")
     raw = _open_raw(data)
     if raw is not None:
         with raw:
             full = _raw_upright_size(raw)
+            check_size(*full, limits)
             preview = _raw_preview(raw)
         if isinstance(preview, bytes):
             rgb = decode_for_analysis(preview, max_side).rgb
         else:
             rgb = np.ascontiguousarray(preview[..., :3])
         return Decoded(rgb, max(full) / max(rgb.shape[:2]), full, "raw")
-    image = _open(data)
-    kind = (image.format or "unknown").lower()
-    orientation = _orientation(image)
-    w, h = image.size
-    if kind == "jpeg":
+    if sniff(data) == "jpeg":
+        facts = jpeg_facts(data, limits)
+        orientation = _orientation(_open(data))
+        w, h = facts.width, facts.height
         factor = max(w, h) / max_side
-        if factor > 1:
-            image.draft("RGB", (int(w / factor), int(h / factor)))
-    image = _to_rgb(_load(image))
+        image = _strict_jpeg_image(data, facts, (int(w / factor), int(h / factor)) if factor > 1 else None)
+        kind = "jpeg"
+    else:
+        image = _pillow_image(data, limits)
+        kind = (image.format or "unknown").lower()
+        orientation = _orientation(image)
+        w, h = image.size
+        image = _to_rgb(image)
     if max(image.size) > max_side * 1.5:
         ratio = max_side / max(image.size)
-        image = image.resize((round(image.width * ratio), round(image.height * ratio)), Image.Resampling.BILINEAR)
-    image = ImageOps.exif_transpose(image) if orientation != 1 else image
+        image = image.resize((max(1, round(image.width * ratio)), max(1, round(image.height * ratio))),
+                             Image.Resampling.BILINEAR)
+    image = _upright(image, orientation)
     full = (h, w) if orientation in _ROTATED else (w, h)
     rgb = np.asarray(image)
     return Decoded(rgb, full[0] / rgb.shape[1], full, kind)
 
 
-def decode_region(data: bytes, box: tuple[int, int, int, int], min_height: int) -> Image.Image:
+def decode_region(data: bytes, box: tuple[int, int, int, int], min_height: int, *,
+                  limits: DecodeLimits = DEFAULT_LIMITS) -> Image.Image:
     """The upright full frame's `box`, decoded at the coarsest DCT scale that keeps >= `min_height` rows."""
     raw = _open_raw(data)
     if raw is not None:
         import rawpy
         try:
             with raw:
+                check_size(*_raw_upright_size(raw), limits)
                 rgb = raw.postprocess(use_camera_wb=True, output_bps=8)
         except rawpy.LibRawError as exc:
             raise DecodeError(f"camera RAW file cannot be demosaiced ({exc})") from exc
         return Image.fromarray(rgb).crop(box)
-    image = _open(data)
-    orientation = _orientation(image)
-    w, h = image.size
     crop_h = box[3] - box[1]
     factor = crop_h / max(min_height, 1)
-    if image.format == "JPEG" and factor > 1.2:
-        image.draft("RGB", (int(w / factor) + 1, int(h / factor) + 1))
-    image = _to_rgb(_load(image))
+    if sniff(data) == "jpeg":
+        facts = jpeg_facts(data, limits)
+        orientation = _orientation(_open(data))
+        w, h = facts.width, facts.height
+        image = _strict_jpeg_image(data, facts, (int(w / factor) + 1, int(h / factor) + 1) if factor > 1.2 else None)
+    else:
+        image = _pillow_image(data, limits)
+        orientation = _orientation(image)
+        w, h = image.size
+        image = _to_rgb(image)
     if orientation != 1:
-        image = ImageOps.exif_transpose(image)
+        image = _upright(image, orientation)
         w, h = (h, w) if orientation in _ROTATED else (w, h)
     sx, sy = image.width / w, image.height / h
     return image.crop((round(box[0] * sx), round(box[1] * sy), round(box[2] * sx), round(box[3] * sy)))
+
+
+def check_intact(data: bytes, *, limits: DecodeLimits = DEFAULT_LIMITS) -> ImageFacts:
+    """Decode the whole file, refusing anything but a whole picture; returns its kind and stored size.
+
+    For callers that keep bytes before (or without) analysing them: the hot folder before it hands a file
+    over, an import before it stores a photo. `decode_for_analysis` and `decode_region` run the same checks
+    on their own, so the verdict path needs no extra call. A JPEG costs one strict decode at 1/8 scale (every
+    coefficient is still entropy-decoded); a RAW unpacks its sensor data."""
+    if not data:
+        raise DecodeError("empty file")
+    raw = _open_raw(data)
+    if raw is not None:
+        import rawpy
+        with raw:
+            width, height = _raw_upright_size(raw)
+            check_size(width, height, limits)
+            try:
+                _ = raw.raw_image          # unpacks the sensor data: opening alone only reads the header
+            except rawpy.LibRawError as exc:
+                raise truncated(f"camera RAW: {exc}") from exc
+            preview = _raw_preview(raw)
+        if isinstance(preview, bytes):
+            check_intact(preview, limits=limits)
+        return ImageFacts("raw", width, height)
+    if sniff(data) == "jpeg":
+        facts = jpeg_facts(data, limits)
+        strict_jpeg(data, 1, 1)
+        return facts
+    image = _pillow_image(data, limits)
+    return ImageFacts((image.format or "unknown").lower(), *image.size)
 
 
 def icc_profile(data: bytes) -> bytes | None:
