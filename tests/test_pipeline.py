@@ -19,7 +19,7 @@ from config.formats import load_preset
 from pipeline.decode import decode_for_analysis
 from pipeline.errors import DecodeError
 from pipeline.synthetic import portrait
-from station.cli import cli
+from station.cli.main import cli
 
 PRESET = load_preset("chsi-2017")
 

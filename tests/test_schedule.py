@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from station.cli import cli
-from station.schedule import ScheduleError, college_at, load_slots, parse_schedule, parse_window
-from station.store import Store
+from station.cli.main import cli
+from station.session.schedule import ScheduleError, college_at, load_slots, parse_schedule, parse_window
+from station.store.workspace import Store
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -89,7 +89,7 @@ def test_cli_import_then_college_at_by_room_and_time(store: Store, tmp_path: Pat
 
 
 def test_reimport_replaces_and_current_college_uses_schedule(store: Store, tmp_path: Path) -> None:
-    from station.college import current_college
+    from station.session.college import current_college
     path = tmp_path / "today.csv"
     today = datetime.now()
     path.write_text("批次,学院,日期,开始,结束,拍摄地点\n"
@@ -151,7 +151,7 @@ def test_windows(text: str, expected: tuple) -> None:
 
 
 def test_roster_less_scan_is_recorded_with_the_scheduled_college(store: Store, tmp_path: Path) -> None:
-    from station.session import Session
+    from station.session.actions import Session
     now = datetime.now()
     if (now.hour, now.minute) >= (23, 58):
         pytest.skip("too close to midnight for a today-only window")
