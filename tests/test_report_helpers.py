@@ -10,7 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from station.store.workspace import CapturedFile, Store
+from station.store.models import CapturedFile
+
+from station.store.workspace import Store
 from workspace_factory import finished_photo, id_number, new_workspace
 
 __all__ = ["finished_photo", "id_number", "new_workspace"]

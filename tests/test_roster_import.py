@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from station.cli.main import cli
 from station.core.idnumber import check_character
 from station.store.models import Subject
-from station.store.workspace import CapturedFile, Store
+from station.store.models import CapturedFile
+from station.store.workspace import Store
 from workspace_factory import run_cli
 
 HEADER = ["学号", "姓名", "性别", "身份证号", "学院", "专业", "班级", "层次", "是否缴费", "备注"]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from station.core.idnumber import check_character
-from station.store.workspace import CapturedFile, Store
+from station.store.models import CapturedFile
+from station.store.workspace import Store
 from workspace_factory import run_cli
 
 

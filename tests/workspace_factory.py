@@ -26,7 +26,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from config.settings import ExportSection, FormatSection, Settings, StationSection
 from station.core.idnumber import check_character
 from station.store.models import Subject, Take
-from station.store.workspace import CapturedFile, Store, init_workspace
+from station.store.models import CapturedFile
+from station.store.workspace import Store, init_workspace
 
 COLLEGES = ("计算机学院", "外国语学院", "数学与统计学院")
 OUTCOMES = ("accept", "reject", "shot", "unshot", "absent")

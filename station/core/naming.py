@@ -20,7 +20,7 @@ FIELDS = ("student_no", "id_number", "name", "class", "college", "code", "shoot_
 DEFAULT_EXTENSION = ".jpg"
 MAX_COMPONENT_BYTES = 150          # well under the 255-byte limit of ext4/NTFS/exFAT, leaves room for temp names
 
-_FORBIDDEN = re.compile(r'[<>:"/\\|?*]')
+_FORBIDDEN_RUN = re.compile(r'[<>:"/\\|?*]+')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10)),
              "COM¹", "COM²", "COM³", "LPT¹", "LPT²", "LPT³", "CONIN$", "CONOUT$"}
 
@@ -31,10 +31,13 @@ def _unsafe_char(ch: str) -> bool:
 
 
 def sanitize_value(text: str, *, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
-    """A field value as part of a name: no separators, control characters or edge dots/spaces."""
+    """A field value as part of a name: no separators, control characters or edge dots/spaces.
+
+    A run of refused characters becomes ONE "_" (a masked ID number 110105********0009 -> 110105_0009).
+    """
     text = unicodedata.normalize("NFC", text)
-    text = "".join("_" if _unsafe_char(ch) else ch for ch in text)
-    text = _FORBIDDEN.sub("_", text)
+    text = "".join("/" if _unsafe_char(ch) else ch for ch in text)
+    text = _FORBIDDEN_RUN.sub("_", text)
     text = text.strip(" .")             # Windows drops trailing dots/spaces; a leading dot hides the file
     return _cap_bytes(text, max_bytes) if text else "_"
 
@@ -45,6 +48,12 @@ def sanitize_component(text: str, *, max_bytes: int = MAX_COMPONENT_BYTES) -> st
     if text.split(".", 1)[0].rstrip().upper() in _RESERVED:
         text = "_" + text
     return _cap_bytes(text, max_bytes)
+
+
+def name_fragment(text: str, *, max_bytes: int = 60) -> str:
+    """A piece of one of the station's own file names (originals, renders): the same rule as every other
+    name, with spaces as '_' so the names stay easy to type in a shell."""
+    return sanitize_component(text.replace(" ", "_"), max_bytes=max_bytes)
 
 
 def _cap_bytes(text: str, max_bytes: int) -> str:

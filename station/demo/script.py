@@ -172,19 +172,18 @@ def _visit(session, frames: ScriptedFrames, plan: DemoPlan, index: int, say: Cal
 
 def summarise(workspace: Path) -> dict:
     """Counts read back from the journal: what actually happened."""
+    from station.store.kinds import EventKind
     from station.store.workspace import Store
     with Store.open(workspace) as store:
-        q = lambda sql: store.conn.execute(sql).fetchone()[0]  # noqa: E731
         return {
             "workspace": str(workspace),
-            "students": q("SELECT COUNT(*) FROM subjects WHERE in_roster = 1"),
-            "checked_in": q("SELECT COUNT(DISTINCT subject_id) FROM events WHERE kind = 'check_in'"),
-            "takes": q("SELECT COUNT(*) FROM takes"),
-            "accepted": q("SELECT COUNT(*) FROM events WHERE kind = 'accept'"),
-            "rejected": q("SELECT COUNT(*) FROM events WHERE kind = 'reject'"),
-            "rebinds": q("SELECT COUNT(*) FROM events WHERE kind = 'rebind'"),
-            "skipped": q("SELECT COUNT(*) FROM events WHERE kind = 'skip'"),
-            "reject_reasons": [r[0] for r in store.conn.execute(
-                "SELECT json_extract(data, '$.reason') FROM events WHERE kind = 'reject' ORDER BY id")],
+            "students": store.roster_size(),
+            "checked_in": len(store.checked_in_ids()),
+            "takes": store.take_count(),
+            "accepted": store.count_events(EventKind.ACCEPT),
+            "rejected": store.count_events(EventKind.REJECT),
+            "rebinds": store.count_events(EventKind.REBIND),
+            "skipped": store.count_events(EventKind.SKIP),
+            "reject_reasons": [reason for _subject, reason in store.reject_reasons()],
             "by_college": store.status_by_college(),
         }

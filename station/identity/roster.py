@@ -14,7 +14,6 @@ A row updates the existing subject with the same student number, else the same I
 """
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from collections import defaultdict
@@ -24,7 +23,7 @@ from typing import Any, Callable
 
 from station.core.errors import RosterError
 from station.core.idnumber import id_number_problem, mask_code, mask_id_number, normalise_id_number
-from station.store.models import SUBJECT_FIELDS, Subject
+from station.store.models import STATUSES, Subject, match_keys, roster_unchanged
 from station.identity.roster_columns import (ALIASES, FIELDS, KEY_FIELDS, CellProblem, cell_text, field_for,
                                     parse_mapping, parse_paid)
 from station.identity.roster_source import read_table
@@ -33,7 +32,6 @@ from station.store.workspace import Store
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-STATUSES = ("unshot", "shot", "accepted", "rejected")
 _HEADER_SCAN = 10      # rows searched for the header (registrars put a title row or two above it)
 _LABEL = {"student_no": "student number", "id_number": "ID number", "collect_code": "采集码", "code": "code"}
 
@@ -222,34 +220,19 @@ def _duplicates(rows: list[RosterRow]) -> list[tuple[int, str]]:
 
 
 # ------------------------------------------------------------------------------------------------ planning
-@dataclass(frozen=True)
-class _Existing:
-    id: int
-    code: str
-    values: dict[str, Any]
-    extra: str
-    in_roster: bool
-
-
-def _load_existing(store: Store) -> list[_Existing]:
-    rows = store.conn.execute("SELECT * FROM subjects").fetchall()
-    return [_Existing(r["id"], r["code"], {f: r[f] for f in SUBJECT_FIELDS}, r["extra"], bool(r["in_roster"]))
-            for r in rows]
-
-
 def plan_rows(store: Store, rows: list[RosterRow]) -> tuple[dict[str, int], list[tuple[int, str]], int]:
     """Compare valid rows with the workspace: (counts, conflicts by row, roster subjects not in the file).
 
-    Mirrors Store.upsert_subjects' matching (student number, else ID number, else code, else 采集码 as code)
+    Uses the writer's own matching rule (`match_keys`: student number, else ID number, else code, else 采集码)
     so that a conflict is reported here, with its row number, instead of failing on a UNIQUE index.
     """
-    existing = _load_existing(store)
-    index: dict[str, dict[str, _Existing]] = {"code": {}, "student_no": {}, "id_number": {}}
+    existing = store.subjects()
+    index: dict[str, dict[str, Subject]] = {"code": {}, "student_no": {}, "id_number": {}}
     for e in existing:
         index["code"][e.code] = e
         for key in ("student_no", "id_number"):
-            if e.values[key] is not None:
-                index[key][e.values[key]] = e
+            if getattr(e, key) is not None:
+                index[key][getattr(e, key)] = e
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     conflicts: list[tuple[int, str]] = []
     targets: dict[int, list[int]] = defaultdict(list)
@@ -270,7 +253,7 @@ def plan_rows(store: Store, rows: list[RosterRow]) -> tuple[dict[str, int], list
             continue
         if target is None:
             counts["added"] += 1
-        elif _unchanged(target, r.values):
+        elif roster_unchanged(target, r.values):
             counts["unchanged"] += 1
         else:
             counts["updated"] += 1
@@ -285,22 +268,12 @@ def plan_rows(store: Store, rows: list[RosterRow]) -> tuple[dict[str, int], list
     return counts, sorted(conflicts), not_in_file
 
 
-def _match(index: dict[str, dict[str, _Existing]], values: dict[str, Any]) -> _Existing | None:
-    for key in ("student_no", "id_number", "code"):
-        if values.get(key) and values[key] in index[key]:
-            return index[key][values[key]]
-    if values.get("collect_code"):
-        return index["code"].get(values["collect_code"])
+def _match(index: dict[str, dict[str, Subject]], values: dict[str, Any]) -> Subject | None:
+    """The existing subject a row updates, by the writer's own matching rule (`match_keys`)."""
+    for key, value in match_keys(values):
+        if value in index[key]:
+            return index[key][value]
     return None
-
-
-def _unchanged(target: _Existing, values: dict[str, Any]) -> bool:
-    new = {f: values.get(f) for f in SUBJECT_FIELDS}
-    if new["paid"] is not None:
-        new["paid"] = int(bool(new["paid"]))
-    extra = json.dumps(values.get("extra") or {}, ensure_ascii=False, sort_keys=True)
-    return (target.values == new and target.extra == extra and target.in_roster
-            and target.code == values["code"])
 
 
 # ------------------------------------------------------------------------------------------------ import
@@ -365,11 +338,9 @@ def list_roster(store: Store, *, college: str | None = None, status: str | None 
     if status is not None and status not in STATUSES:
         raise RosterError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
     statuses = store.statuses()
-    latest: dict[int, tuple[int, str, str]] = {}
-    for subject_id, shoot_no, day, station in store.conn.execute(
-            "SELECT subject_id, json_extract(data, '$.shoot_no'), day, station_id FROM events"
-            " WHERE kind = 'check_in' AND subject_id IS NOT NULL ORDER BY id"):
-        latest[subject_id] = (int(shoot_no), day, station)
+    latest: dict[int, tuple[int | None, str, str]] = {}
+    for record in store.check_ins():
+        latest[record.subject_id] = (record.shoot_no, record.day, record.station_id)
     entries = []
     for subject in store.subjects(college):
         state = statuses.get(subject.id, "unshot")

@@ -22,6 +22,7 @@ from station.outputs.manifest import (MANIFEST_NAME, MISSING_CSV, RESERVED_NAMES
                               ManifestRow, manifest_csv, missing_csv, summary_csv, summary_json)
 from station.core.naming import NameTemplate, collision_key, sanitize_component, subject_values
 from station.outputs.outdir import OutputDir
+from station.store.kinds import EventKind
 from station.store.workspace import Store
 from station.outputs.zipout import write_zip
 
@@ -434,7 +435,7 @@ def _journal(sources: list[Source], items: list[_Item], result: ExportResult) ->
         per_source[it.cand.record.source.index] += 1
     for src in sources:
         with Store.open(src.workspace) as store:
-            store.event("export", outdir=str(Path(result.outdir).resolve()), exported=result.exported,
+            store.event(EventKind.EXPORT, outdir=str(Path(result.outdir).resolve()), exported=result.exported,
                         from_this_workspace=per_source[src.index], written=result.written,
                         missing=len(result.missing), invalid=len(result.invalid),
                         colleges=[c["college"] for c in result.colleges], zip=bool(result.zips))

@@ -7,7 +7,6 @@ workspaces that both accepted a (different) take for one person is a conflict th
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -164,11 +163,8 @@ def choose(person: Person, *, prefer_newest: bool) -> tuple[Candidate | None, Co
 # ---------------------------------------------------------------------------------------------- internals
 def _records(store: Store, source: Source) -> dict[int, Record]:
     check_ins: dict[int, list[tuple[int, int | None, str | None]]] = {}
-    for row in store.conn.execute(
-            "SELECT id, subject_id, json_extract(data, '$.shoot_no'), json_extract(data, '$.college')"
-            " FROM events WHERE kind = 'check_in' AND subject_id IS NOT NULL ORDER BY id"):
-        shoot_no = int(row[2]) if row[2] is not None else None
-        check_ins.setdefault(row[1], []).append((row[0], shoot_no, row[3]))
+    for rec in store.check_ins():
+        check_ins.setdefault(rec.subject_id, []).append((rec.event_id, rec.shoot_no, rec.college))
     statuses = store.statuses()
     records: dict[int, Record] = {}
     for subject in store.subjects():
@@ -184,20 +180,14 @@ def _records(store: Store, source: Source) -> dict[int, Record]:
 
 
 def _candidates(store: Store, records: dict[int, Record]) -> list[Candidate]:
-    rows = store.conn.execute(
-        "SELECT s.take_id, s.seq, s.captured_at, s.station_id, s.subject_id, s.verdict, a.id AS accept_id, a.ts"
-        " FROM take_state s JOIN events a ON a.id = (SELECT MAX(e.id) FROM events e"
-        "   WHERE e.take_id = s.take_id AND e.kind = 'accept')"
-        " WHERE s.decision = 'accept' AND s.subject_id IS NOT NULL ORDER BY a.id")
     found = []
-    for row in rows:
-        record = records.get(row["subject_id"])
+    for take in store.accepted_takes():
+        record = records.get(take.subject_id)
         if record is None:
-            log.warning("accepted take %s points at an unknown subject; skipped", row["take_id"])
+            log.warning("accepted take %s points at an unknown subject; skipped", take.take_id)
             continue
-        verdict = json.loads(row["verdict"]) if row["verdict"] else {}
-        found.append(Candidate(record, row["take_id"], row["seq"], row["station_id"], row["captured_at"],
-                               row["ts"], row["accept_id"], verdict.get("photo"), verdict.get("photo_sha256")))
+        found.append(Candidate(record, take.take_id, take.seq, take.station_id, take.captured_at,
+                               take.accepted_at, take.accept_event, take.photo, take.photo_sha256))
     return found
 
 

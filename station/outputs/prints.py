@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 from station.store.durable import write_new_file
 from station.core.errors import ExportError
 from station.outputs.report import StudentRow
-from station.store.workspace import safe_fragment
+from station.core.naming import sanitize_component
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -208,7 +208,7 @@ def make_prints(students: Iterable[StudentRow], outdir: Path, layout: Layout, *,
         by_college.setdefault(s.college, []).append(s)
     for college, people in sorted(by_college.items()):
         people.sort(key=lambda s: (s.class_name, s.student_no or s.code))
-        folder = safe_fragment(college)
+        folder = sanitize_component(college)
         pages: list[PILImage] = []
         for s in people:
             assert s.photo is not None
@@ -216,7 +216,7 @@ def make_prints(students: Iterable[StudentRow], outdir: Path, layout: Layout, *,
             if pdf:
                 pages.append(sheet)
             else:
-                _put(outdir / folder / f"{safe_fragment(s.student_no or s.code)}.jpg", encode_jpeg(sheet), result)
+                _put(outdir / folder / f"{sanitize_component(s.student_no or s.code)}.jpg", encode_jpeg(sheet), result)
             if progress is not None:
                 progress(1)
         if pdf and pages:

@@ -152,13 +152,10 @@ def build_report(stores: Sequence[Store], colleges: Iterable[str] = ()) -> Repor
             entry.in_roster |= subject.in_roster
             if subject.id in accepted:
                 entry.accepted.append((store, accepted[subject.id]))
-        for row in store.conn.execute(
-                "SELECT id, station_id, day, subject_id, CAST(json_extract(data, '$.shoot_no') AS INTEGER)"
-                " AS shoot_no FROM events WHERE kind = 'check_in' AND subject_id IS NOT NULL"):
-            subject = by_id.get(row["subject_id"])
+        for rec in store.check_ins():
+            subject = by_id.get(rec.subject_id)
             if subject is not None:
-                checkins.append((row["station_id"], row["day"], int(row["shoot_no"] or 0), row["id"],
-                                 subject.code))
+                checkins.append((rec.station_id, rec.day, rec.shoot_no or 0, rec.event_id, subject.code))
 
     students: list[StudentRow] = []
     conflicts: list[Conflict] = []

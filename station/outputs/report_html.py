@@ -12,7 +12,7 @@ from station.outputs.contact_sheet import class_sheet_fragment, class_sheet_page
 from station.store.durable import make_private_dirs, replace_file
 from station.outputs.report import Report
 from station.outputs.report_formats import sections
-from station.store.workspace import safe_fragment
+from station.core.naming import sanitize_component
 
 SHEETS_DIR = "contact-sheets"
 
@@ -58,7 +58,7 @@ def _sheet_names(report: Report) -> list[str]:
     used: set[str] = set()
     names = []
     for college, klass, _ in report.classes():
-        base = f"{safe_fragment(college)}_{safe_fragment(klass)}"
+        base = f"{sanitize_component(college)}_{sanitize_component(klass)}"
         name, n = f"{base}.html", 1
         while name in used:
             n += 1

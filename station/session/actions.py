@@ -8,7 +8,6 @@ frame the camera delivers on its own with nobody bound is stored as unbound, nev
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -18,8 +17,8 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
-from station.store.models import Subject, Take
-from station.store.workspace import CapturedFile, Store, describe_subject
+from station.store.models import NO_COLLEGE, CapturedFile, Subject, Take, describe_subject
+from station.store.workspace import Store
 
 log = logging.getLogger(__name__)
 
@@ -366,16 +365,10 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
     and class; plus the unbound takes that must be rebound or voided."""
     statuses = store.statuses()
     checked = store.checked_in_ids()
-    skipped = {r[0] for r in store.conn.execute("SELECT DISTINCT subject_id FROM events WHERE kind = 'skip'")}
+    skipped = store.skipped_ids()
     bound = store.bound_subject()
-    reasons: dict[int, str] = {}
-    for sid, data in store.conn.execute(
-            "SELECT subject_id, data FROM events WHERE kind = 'reject' ORDER BY id"):
-        reasons[sid] = json.loads(data).get("reason", "")
-    takes_count: dict[int, int] = {}
-    for sid, n in store.conn.execute("SELECT subject_id, COUNT(*) FROM take_state WHERE subject_id IS NOT NULL"
-                                     " AND (decision IS NULL OR decision != 'void') GROUP BY subject_id"):
-        takes_count[sid] = n
+    reasons = dict(store.reject_reasons())          # the latest rejection of each subject wins
+    takes_count = store.take_counts()
     rows = []
     for subject in store.subjects():
         status = statuses.get(subject.id, "unshot")
@@ -393,7 +386,7 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
             kind = "absent"
         else:
             continue
-        rows.append({"college": subject.college or "(no college)", "class": subject.class_name or "",
+        rows.append({"college": subject.college or NO_COLLEGE, "class": subject.class_name or "",
                      "code": subject.code, "student_no": subject.student_no, "name": subject.name,
                      "id_number": subject.masked_id or None, "status": kind,
                      "shoot_no": store.shoot_no_today(subject.id), "takes": takes_count.get(subject.id, 0),

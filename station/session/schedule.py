@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from config.errors import DomainError
+from station.store.kinds import EventKind
 
 if TYPE_CHECKING:
     from station.store.workspace import Store
@@ -208,16 +208,13 @@ def import_schedule(store: "Store", path: Path, *, year: int | None = None,
                     operator: str | None = None) -> list[Slot]:
     """Parse and journal a schedule (one event; it replaces any earlier one)."""
     slots = parse_schedule(path, year=year)
-    store.event("schedule", operator=operator, file=path.name, rows=[s.to_dict() for s in slots])
+    store.event(EventKind.SCHEDULE, operator=operator, file=path.name, rows=[s.to_dict() for s in slots])
     log.info("schedule %s imported: %d slots", path.name, len(slots))
     return slots
 
 
 def load_slots(store: "Store") -> list[Slot]:
-    row = store.conn.execute("SELECT data FROM events WHERE kind = 'schedule' ORDER BY id DESC LIMIT 1").fetchone()
-    if row is None:
-        return []
-    return [Slot.from_dict(d) for d in json.loads(row[0]).get("rows", [])]
+    return [Slot.from_dict(d) for d in store.schedule_rows()]
 
 
 def slots_at(slots: Sequence[Slot], room: str | None, when: datetime) -> list[Slot]:
@@ -229,7 +226,7 @@ def slots_at(slots: Sequence[Slot], room: str | None, when: datetime) -> list[Sl
 
 def college_at(store: "Store", room: str | None, when: datetime | None = None) -> str | None:
     """The one college scheduled here now; None when there is none or it is ambiguous (set it by hand)."""
-    found = {s.college for s in slots_at(load_slots(store), room, when or datetime.now())}
+    found = {s.college for s in slots_at(load_slots(store), room, when or store.clock.now())}
     if len(found) == 1:
         return found.pop()
     if len(found) > 1:

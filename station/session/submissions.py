@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from station.core.errors import SessionError
-from station.store.models import Subject
-from station.store.workspace import CapturedFile, Store
+from station.store.models import CapturedFile, Subject
+from station.store.workspace import Store
 
 log = logging.getLogger(__name__)
 
@@ -153,12 +153,6 @@ def check_file(data: bytes) -> str | None:
     return None
 
 
-def _already_imported(store: Store, digest: str) -> int | None:
-    row = store.conn.execute("SELECT take_id FROM originals WHERE sha256 = ? ORDER BY id LIMIT 1",
-                             (digest,)).fetchone()
-    return int(row[0]) if row else None
-
-
 def _name_problem(subject: Subject, found_name: str | None) -> str | None:
     """A file named for one student but carrying another's name is a wrong photo waiting to happen."""
     if not found_name or not subject.name or not _CJK.search(found_name):
@@ -205,7 +199,7 @@ def _import_one(store: Store, path: Path, rel: str, matcher: Matcher, preset: An
     name_problem = _name_problem(subject, found_name)
     if name_problem:
         return Outcome(rel, "refused", name_problem, code=subject.code)
-    previous = _already_imported(store, hashlib.sha256(data).hexdigest())
+    previous = store.take_with_content(hashlib.sha256(data).hexdigest())
     if previous is not None:
         return Outcome(rel, "duplicate", f"already imported as take {previous}", code=subject.code,
                        take_id=previous)

@@ -12,9 +12,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from station.store.kinds import EventKind as K
+
 SCHEMA_VERSION = 1
 
-SCHEMA = """
+# The take_state view of journals created before event kinds were one enum also names a "submit" kind that
+# nothing ever wrote (submitted photos are capture events with source "submitted"): harmless, left as it is.
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -25,7 +30,7 @@ CREATE TABLE IF NOT EXISTS events (
     kind        TEXT NOT NULL,
     subject_id  INTEGER,
     take_id     INTEGER,
-    data        TEXT NOT NULL DEFAULT '{}'
+    data        TEXT NOT NULL DEFAULT '{{}}'
 );
 CREATE INDEX IF NOT EXISTS events_take ON events (take_id, kind, id);
 CREATE INDEX IF NOT EXISTS events_subject ON events (subject_id, kind, id);
@@ -43,7 +48,7 @@ CREATE TABLE IF NOT EXISTS subjects (
     level        TEXT,
     paid         INTEGER,
     collect_code TEXT,
-    extra        TEXT NOT NULL DEFAULT '{}',
+    extra        TEXT NOT NULL DEFAULT '{{}}',
     source       TEXT NOT NULL,
     in_roster    INTEGER NOT NULL DEFAULT 0,
     created_at   TEXT NOT NULL,
@@ -76,21 +81,17 @@ CREATE INDEX IF NOT EXISTS originals_take ON originals (take_id);
 -- Current state of every take, derived from its events.
 CREATE VIEW IF NOT EXISTS take_state AS
 SELECT t.id AS take_id, t.seq, t.captured_at, t.source, t.station_id,
-  (SELECT e.subject_id FROM events e WHERE e.take_id = t.id AND e.kind IN ('capture', 'rebind', 'submit')
+  (SELECT e.subject_id FROM events e WHERE e.take_id = t.id AND e.kind IN ('{K.CAPTURE}', '{K.REBIND}')
      ORDER BY e.id DESC LIMIT 1) AS subject_id,
-  CASE WHEN EXISTS (SELECT 1 FROM events e WHERE e.take_id = t.id AND e.kind = 'void') THEN 'void'
-       ELSE (SELECT e.kind FROM events e WHERE e.take_id = t.id AND e.kind IN ('accept', 'reject')
+  CASE WHEN EXISTS (SELECT 1 FROM events e WHERE e.take_id = t.id AND e.kind = '{K.VOID}') THEN '{K.VOID}'
+       ELSE (SELECT e.kind FROM events e WHERE e.take_id = t.id AND e.kind IN ('{K.ACCEPT}', '{K.REJECT}')
                ORDER BY e.id DESC LIMIT 1) END AS decision,
-  (SELECT e.id FROM events e WHERE e.take_id = t.id AND e.kind IN ('accept', 'reject', 'void')
+  (SELECT e.id FROM events e WHERE e.take_id = t.id AND e.kind IN ('{K.ACCEPT}', '{K.REJECT}', '{K.VOID}')
      ORDER BY e.id DESC LIMIT 1) AS decision_event,
-  (SELECT e.data FROM events e WHERE e.take_id = t.id AND e.kind = 'verdict'
+  (SELECT e.data FROM events e WHERE e.take_id = t.id AND e.kind = '{K.VERDICT}'
      ORDER BY e.id DESC LIMIT 1) AS verdict
 FROM takes t;
 """
-
-
-def now() -> datetime:
-    return datetime.now().astimezone()
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -109,15 +110,15 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
 
-def append_event(conn: sqlite3.Connection, *, station_id: str, kind: str, operator: str = "",
+def append_event(conn: sqlite3.Connection, *, station_id: str, kind: K, when: datetime, operator: str = "",
                  subject_id: int | None = None, take_id: int | None = None,
-                 data: dict[str, Any] | None = None, when: datetime | None = None) -> int:
-    """Insert one event (call inside the caller's transaction); return its id."""
-    when = when or now()
+                 data: dict[str, Any] | None = None) -> int:
+    """Insert one event (call inside the caller's transaction); return its id. `when` comes from the
+    store's clock, never from here."""
     cur = conn.execute(
         "INSERT INTO events (ts, day, station_id, operator, kind, subject_id, take_id, data)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (when.isoformat(timespec="milliseconds"), when.date().isoformat(), station_id, operator, kind,
+        (when.isoformat(timespec="milliseconds"), when.date().isoformat(), station_id, operator, K(kind).value,
          subject_id, take_id, json.dumps(data or {}, ensure_ascii=False, sort_keys=True)),
     )
     return int(cur.lastrowid)

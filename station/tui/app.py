@@ -90,7 +90,7 @@ class ShootApp:
 
     def journal_changed(self) -> bool:
         """True when anything (this loop, or `station checkin --queue` at the desk) wrote to the journal."""
-        latest = self.session.store.conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+        latest = self.session.store.latest_event_id()
         changed, self._seen_event = latest != self._seen_event, latest
         return changed
 
