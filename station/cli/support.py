@@ -32,6 +32,22 @@ def open_store(app: AppContext) -> Iterator["Store"]:  # noqa: F821
         store.close()
 
 
+def source_workspaces(app: AppContext, sources: tuple[Path, ...]) -> list[Path]:
+    """What `--from` means for every command that reads several stations (export, report, prints): the
+    --from workspaces PLUS the current one (--workspace) when it is a workspace; without --from, the current
+    one alone. The same workspace given twice counts once (the merge drops it)."""
+    from config.settings import SETTINGS_FILE
+    current = app.workspace
+    if not sources:
+        return [current]
+    found = [current] if (current / SETTINGS_FILE).is_file() else []
+    return found + list(sources)
+
+
+FROM_HELP = ("Also read this station's workspace (repeatable); the current --workspace is included when it "
+             "is one.")
+
+
 def echo_json(value: Any) -> None:
     """JSON on stdout, UTF-8, Chinese kept readable."""
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))

@@ -1,9 +1,12 @@
-"""Gather what an export needs from one or more station workspaces: people, their accepted takes, conflicts.
+"""The one multi-workspace merge: people, their accepted takes and conflicts, over one or more workspaces.
 
-Several rooms shoot in parallel, each with its own journal. A person is the same person across workspaces
-when they share a student number, ID number or code (a roster-less station knows a student only by the
-scanned code, which is often the student number). Within one workspace the newest acceptance wins; two
-workspaces that both accepted a (different) take for one person is a conflict the registrar must settle.
+Export, report, print sheets and contact sheets all read the day through this module, so a student is one
+person with one college and one status everywhere. Several rooms shoot in parallel, each with its own
+journal. A person is the same person across workspaces when they share a student number, ID number or code
+(a roster-less station knows a student only by the scanned code, which is often the student number, or by the
+scanned ID number). A roster record names the person; a roster-less record gets the college recorded at its
+check-in. The best status any workspace has wins (`best_status`). Within one workspace the newest acceptance
+wins; two workspaces that both accepted a (different) take for one person is a conflict the registrar settles.
 """
 from __future__ import annotations
 
@@ -15,13 +18,11 @@ from typing import Any, Iterable
 
 from config.formats import FormatPreset, load_preset
 from station.core.errors import ExportError
-from station.store.models import Subject
+from station.store.models import NO_COLLEGE, Subject, best_status
+from station.store.queries import CheckInRecord
 from station.store.workspace import Store
 
 log = logging.getLogger(__name__)
-
-NO_COLLEGE = "(no college)"
-_STATUS_RANK = {"accepted": 3, "shot": 2, "rejected": 1, "unshot": 0}
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Record:
     college: str
     status: str                     # unshot | shot | accepted | rejected
     checked_in: bool
-    check_ins: tuple[tuple[int, int | None], ...] = ()   # (event id, shoot_no) in order
+    check_ins: tuple[CheckInRecord, ...] = ()            # in journal order
 
 
 @dataclass(frozen=True)
@@ -57,18 +58,23 @@ class Candidate:
     accept_event: int
     photo: str | None               # relative to the workspace; None when the pipeline gave no photo
     photo_sha256: str | None
+    source: str = "trigger"         # how the take came in (trigger | button | hotfolder | submitted)
 
     @property
     def shoot_no(self) -> int | None:
         """The shooting number of the check-in that led to this acceptance (else the latest one)."""
-        before = [no for eid, no in self.record.check_ins if eid < self.accept_event]
-        pool = before or [no for _eid, no in self.record.check_ins]
+        before = [c.shoot_no for c in self.record.check_ins if c.event_id < self.accept_event]
+        pool = before or [c.shoot_no for c in self.record.check_ins]
         return pool[-1] if pool else None
 
     @property
     def identity(self) -> tuple[str, int, str | None]:
         """The same take seen twice (a workspace copied, or given twice) is not a conflict."""
         return (self.station_id, self.seq, self.photo_sha256)
+
+    @property
+    def photo_path(self) -> Path | None:
+        return self.record.source.workspace / self.photo if self.photo else None
 
     def accepted_time(self) -> datetime:
         return datetime.fromisoformat(self.accepted_at)
@@ -94,11 +100,15 @@ class Person:
 
     @property
     def status(self) -> str:
-        return max((r.status for r in self.records), key=_STATUS_RANK.__getitem__)
+        return best_status(r.status for r in self.records)
 
     @property
     def checked_in(self) -> bool:
         return any(r.checked_in for r in self.records)
+
+    @property
+    def in_roster(self) -> bool:
+        return any(r.subject.in_roster for r in self.records)
 
 
 @dataclass(frozen=True)
@@ -162,20 +172,20 @@ def choose(person: Person, *, prefer_newest: bool) -> tuple[Candidate | None, Co
 
 # ---------------------------------------------------------------------------------------------- internals
 def _records(store: Store, source: Source) -> dict[int, Record]:
-    check_ins: dict[int, list[tuple[int, int | None, str | None]]] = {}
+    check_ins: dict[int, list[CheckInRecord]] = {}
     for rec in store.check_ins():
-        check_ins.setdefault(rec.subject_id, []).append((rec.event_id, rec.shoot_no, rec.college))
+        check_ins.setdefault(rec.subject_id, []).append(rec)
     statuses = store.statuses()
     records: dict[int, Record] = {}
     for subject in store.subjects():
         ins = check_ins.get(subject.id, [])
-        scanned_college = next((c for _e, _n, c in reversed(ins) if c), None)
+        scanned_college = next((c.college for c in reversed(ins) if c.college), None)
         if subject.in_roster:
             college = subject.college or scanned_college
         else:   # roster-less: the college recorded at check-in (schedule / operator setting) is the truth
             college = scanned_college or subject.college
         records[subject.id] = Record(source, subject, college or NO_COLLEGE, statuses.get(subject.id, "unshot"),
-                                     bool(ins), tuple((e, n) for e, n, _c in ins))
+                                     bool(ins), tuple(ins))
     return records
 
 
@@ -187,7 +197,8 @@ def _candidates(store: Store, records: dict[int, Record]) -> list[Candidate]:
             log.warning("accepted take %s points at an unknown subject; skipped", take.take_id)
             continue
         found.append(Candidate(record, take.take_id, take.seq, take.station_id, take.captured_at,
-                               take.accepted_at, take.accept_event, take.photo, take.photo_sha256))
+                               take.accepted_at, take.accept_event, take.photo, take.photo_sha256,
+                               take.source))
     return found
 
 

@@ -1,8 +1,8 @@
 """The end-of-day report as data: who was photographed, who is missing, who paid, who signed.
 
-Built from one or more workspaces (several rooms shoot in parallel), merged per subject code, so the
-registrar sees one picture of the day. Rendering (text, CSV, JSON, HTML) lives elsewhere; this module only
-reads the stores. Full ID numbers never leave this module: rows carry the masked form only.
+Built from one or more workspaces (several rooms shoot in parallel) through the one merge the export uses
+too (`station.outputs.merge`), so the registrar sees one picture of the day: one row per person. Rendering
+(text, CSV, JSON, HTML) lives elsewhere; this module only reads the stores. Full ID numbers never leave this module: rows carry the masked form only.
 """
 from __future__ import annotations
 
@@ -12,16 +12,11 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from station.core.idnumber import mask_code
-from station.store.models import Subject, Take
-from station.store.workspace import Store
+from station.outputs.merge import Candidate, Person, Source, choose, gather
 
 log = logging.getLogger(__name__)
 
-NO_COLLEGE = "(no college)"
 NO_CLASS = "(no class)"
-
-# A subject's status across several workspaces is the "best" one any of them has.
-_RANK = {"unshot": 0, "rejected": 1, "shot": 2, "accepted": 3}
 
 
 @dataclass(frozen=True)
@@ -121,86 +116,42 @@ class Report:
         return [(c, k, rows) for (c, k), rows in out.items()]
 
 
-@dataclass
-class _Merged:
-    subject: Subject
-    status: str = "unshot"
-    checked_in: bool = False
-    in_roster: bool = False
-    accepted: list[tuple[Store, Take]] = field(default_factory=list)
-
-
-def build_report(stores: Sequence[Store], colleges: Iterable[str] = ()) -> Report:
-    """Read every store and merge per subject code; `colleges` (if any) limits the report to those."""
+def build_report(sources: Sequence[Source], colleges: Iterable[str] = ()) -> Report:
+    """The day over every workspace, one row per person of the merge; `colleges` (if any) limits it."""
     wanted = tuple(colleges)
-    merged: dict[str, _Merged] = {}
-    checkins: list[tuple[str, str, int, int, str]] = []   # station, day, shoot_no, event id, code
-    for store in stores:
-        statuses = store.statuses()
-        checked = store.checked_in_ids()
-        accepted = _accepted_takes(store)
-        by_id: dict[int, Subject] = {}
-        for subject in store.subjects():
-            by_id[subject.id] = subject
-            entry = merged.setdefault(subject.code, _Merged(subject))
-            if subject.in_roster and not entry.subject.in_roster:
-                entry.subject = subject          # the roster's record beats a scan-only one
-            status = statuses.get(subject.id, "unshot")
-            if _RANK[status] > _RANK[entry.status]:
-                entry.status = status
-            entry.checked_in |= subject.id in checked
-            entry.in_roster |= subject.in_roster
-            if subject.id in accepted:
-                entry.accepted.append((store, accepted[subject.id]))
-        for rec in store.check_ins():
-            subject = by_id.get(rec.subject_id)
-            if subject is not None:
-                checkins.append((rec.station_id, rec.day, rec.shoot_no or 0, rec.event_id, subject.code))
-
     students: list[StudentRow] = []
     conflicts: list[Conflict] = []
-    shown: dict[str, StudentRow] = {}       # raw code -> row (the raw code never leaves this function)
-    for code, entry in merged.items():
-        row = _student_row(entry)
+    signoff: list[tuple[tuple[str, str, int, int], StudentRow]] = []
+    for person in gather(list(sources)):
+        winner, conflict = choose(person, prefer_newest=True)
+        row = _student_row(person, winner)
         if wanted and row.college not in wanted:
             continue
         students.append(row)
-        shown[code] = row
-        if len(entry.accepted) > 1:
-            conflicts.append(Conflict(row.code, tuple(f"{t.station_id}-{t.seq}" for _, t in entry.accepted)))
+        if conflict is not None:
+            conflicts.append(Conflict(row.code, tuple(f"{c.station_id}-{c.seq}" for c in conflict.candidates)))
+        for rec in person.records:
+            signoff += [((c.station_id, c.day, c.shoot_no or 0, c.event_id), row) for c in rec.check_ins]
     students.sort(key=lambda s: (s.college, s.class_name, s.student_no or "", s.code))
-    signoff = [SignoffRow(station, day, no, shown[code].code, shown[code].student_no, shown[code].name,
-                          shown[code].college, shown[code].class_name)
-               for station, day, no, _, code in sorted(checkins) if code in shown]
     if conflicts:
         log.warning("%d subject(s) accepted in more than one workspace", len(conflicts))
-    return Report(workspaces=tuple(str(s.workspace) for s in stores), students=tuple(students),
-                  groups=tuple(_group_counts(students)), signoff=tuple(signoff),
+    return Report(workspaces=tuple(str(s.workspace) for s in sources), students=tuple(students),
+                  groups=tuple(_group_counts(students)),
+                  signoff=tuple(SignoffRow(station, day, no, r.code, r.student_no, r.name, r.college, r.class_name)
+                                for (station, day, no, _), r in sorted(signoff, key=lambda pair: pair[0])),
                   conflicts=tuple(conflicts), colleges_filter=wanted)
 
 
-def _accepted_takes(store: Store) -> dict[int, Take]:
-    """subject id -> its accepted take (the latest, if a subject somehow has two)."""
-    found: dict[int, Take] = {}
-    for take in store.takes(include_void=False):
-        if take.decision == "accept" and take.subject_id is not None:
-            found[take.subject_id] = take
-    return found
-
-
-def _student_row(entry: _Merged) -> StudentRow:
-    s = entry.subject
+def _student_row(person: Person, winner: Candidate | None) -> StudentRow:
+    record = person.display(winner)
+    s = record.subject
     source = photo = station_id = seq = None
-    if entry.status == "accepted" and entry.accepted:
-        store, take = max(entry.accepted, key=lambda pair: pair[1].captured_at)
-        source = "submitted" if take.source == "submitted" else "station"
-        rel = (take.verdict or {}).get("photo")
-        photo = store.workspace / rel if rel else None
-        station_id, seq = take.station_id, take.seq
-    return StudentRow(code=mask_code(s.code), student_no=s.student_no, name=s.name,
-                      college=s.college or NO_COLLEGE, class_name=s.class_name or NO_CLASS,
-                      masked_id=s.masked_id, paid=s.paid,
-                      in_roster=entry.in_roster, checked_in=entry.checked_in, status=entry.status,
+    if person.status == "accepted" and winner is not None:
+        source = "submitted" if winner.source == "submitted" else "station"
+        photo, station_id, seq = winner.photo_path, winner.station_id, winner.seq
+    return StudentRow(code=mask_code(s.code), student_no=s.student_no, name=s.name, college=record.college,
+                      class_name=s.class_name or NO_CLASS, masked_id=s.masked_id, paid=s.paid,
+                      in_roster=person.in_roster, checked_in=person.checked_in, status=person.status,
                       source=source, photo=photo, station_id=station_id, take_seq=seq)
 
 

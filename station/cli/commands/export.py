@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from station.cli.support import AppContext, echo_json, pass_app, progress_enabled
+from station.cli.support import FROM_HELP, AppContext, echo_json, pass_app, progress_enabled, source_workspaces
 
 
 class _RichProgress:
@@ -36,20 +36,11 @@ class _RichProgress:
         self._bar.advance(self._task, n)
 
 
-def _workspaces(app: AppContext, sources: tuple[Path, ...]) -> list[Path]:
-    from config.settings import SETTINGS_FILE
-    current = app.workspace
-    if not sources:
-        return [current]
-    found = [current] if (current / SETTINGS_FILE).is_file() else []
-    return found + list(sources)
-
-
 @click.command("export")
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--college", "colleges", multiple=True, metavar="C", help="Only this college (repeatable).")
 @click.option("--from", "sources", multiple=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
-              metavar="WORKSPACE", help="Also export this station's workspace (repeatable).")
+              metavar="WORKSPACE", help=FROM_HELP)
 @click.option("--zip", "make_zip", is_flag=True, help="Also write one deterministic zip per college.")
 @click.option("--naming", default=None, metavar="TEMPLATE",
               help="File name template, e.g. '{class}/{student_no}_{name}.jpg'. Fields: {student_no} "
@@ -79,7 +70,7 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
     options = ExportOptions(colleges=colleges, naming=naming, zip=make_zip, prefer_newest=prefer == "newest",
                             skip_invalid=skip_invalid)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
-    workspaces = _workspaces(app, sources)
+    workspaces = source_workspaces(app, sources)
     if progress_enabled() and not as_json:
         with _RichProgress() as bar:
             result = run_export(outdir, workspaces, options, bar)

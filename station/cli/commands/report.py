@@ -1,30 +1,21 @@
 """End-of-day paperwork: report (+ contact sheets), print sheets, and photos students sent in."""
 from __future__ import annotations
 
-from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
-from station.cli.support import AppContext, echo_json, open_store, pass_app, progress_enabled
+from station.cli.support import (FROM_HELP, AppContext, echo_json, open_store, pass_app, progress_enabled,
+                                 source_workspaces)
 
 WS_PATH = click.Path(file_okay=False, exists=True, path_type=Path)
 
 
-def _open_all(stack: ExitStack, app: AppContext, extra: tuple[Path, ...]) -> list:
-    """The --workspace store plus every --from store (each opened once, closed on exit)."""
-    from station.store.workspace import Store
-    paths = list(extra) or [app.workspace]
-    seen, stores = set(), []
-    for path in paths:
-        key = path.resolve()
-        if key in seen:
-            continue
-        seen.add(key)
-        store = Store.open(path)
-        stack.callback(store.close)
-        stores.append(store)
-    return stores
+def _report(app: AppContext, sources: tuple[Path, ...], colleges: tuple[str, ...]):
+    """The merged report over the current workspace and every --from workspace."""
+    from station.outputs.merge import open_sources
+    from station.outputs.report import build_report
+    return build_report(open_sources(source_workspaces(app, sources)), colleges)
 
 
 @click.command("report")
@@ -34,18 +25,19 @@ def _open_all(stack: ExitStack, app: AppContext, extra: tuple[Path, ...]) -> lis
               help="Write to this file (html: a FILE.html or a folder; contact sheets go beside it). "
                    "Default: stdout.")
 @click.option("--from", "sources", multiple=True, type=WS_PATH,
-              help="Workspace to include (repeat for several stations; default: --workspace).")
+              help=FROM_HELP)
 @click.option("--college", "colleges", multiple=True, help="Only this college (repeatable).")
 @pass_app
 def report_cmd(app: AppContext, fmt: str, out: Path | None, sources: tuple[Path, ...],
                colleges: tuple[str, ...]) -> None:
     """Per college and class: roster, checked in, accepted, rejected-only, not shot; refund and unpaid lists;
-    the shooting-number sign-off sheet; contact sheets per class (html)."""
-    from station.store.durable import replace_file
-    from station.outputs.report import build_report
+    the shooting-number sign-off sheet; contact sheets per class (html).
+
+    Workspaces: the current one (--workspace); with --from, every --from workspace plus the current one when
+    it is a workspace, merged as the export merges them (one row per person across stations)."""
     from station.outputs import report_formats
-    with ExitStack() as stack:
-        report = build_report(_open_all(stack, app, sources), colleges)
+    from station.store.durable import replace_file
+    report = _report(app, sources, colleges)
     if fmt == "html":
         from station.outputs import report_html
         if out is None:
@@ -72,7 +64,7 @@ def report_cmd(app: AppContext, fmt: str, out: Path | None, sources: tuple[Path,
 @click.option("--pdf", is_flag=True, help="One PDF per college (a page per student) instead of JPEG sheets.")
 @click.option("--college", "colleges", multiple=True, help="Only this college (repeatable).")
 @click.option("--from", "sources", multiple=True, type=WS_PATH,
-              help="Workspace to take accepted photos from (repeatable; default: --workspace).")
+              help=FROM_HELP)
 @pass_app
 def prints_cmd(app: AppContext, outdir: Path, layout: str, pdf: bool, colleges: tuple[str, ...],
                sources: tuple[Path, ...]) -> None:
@@ -81,10 +73,8 @@ def prints_cmd(app: AppContext, outdir: Path, layout: str, pdf: bool, colleges: 
     file under the same name is never overwritten (exit status 1)."""
     from station.core.errors import ExportError
     from station.outputs.prints import get_layout, make_prints
-    from station.outputs.report import build_report
     chosen = get_layout(layout)
-    with ExitStack() as stack:
-        report = build_report(_open_all(stack, app, sources), colleges)
+    report = _report(app, sources, colleges)
     accepted = report.accepted
     with click.progressbar(length=len(accepted), label="sheets", file=None if progress_enabled() else _Null()
                            ) as bar:

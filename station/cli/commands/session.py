@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from station.cli.support import AppContext, echo_json, open_store, pass_app
+from station.store.models import NO_COLLEGE
 
 OPERATOR_ENV = "STATION_OPERATOR"
 
@@ -27,7 +28,7 @@ def _session(store, operator: str | None, **kw):
 
 def _subject_line(subject, shoot_no: int | None) -> str:
     return (f"No. {shoot_no if shoot_no is not None else '-'}  {subject.name or '-'}  {subject.code}  "
-            f"{subject.college or '(no college)'}{'  ' + subject.class_name if subject.class_name else ''}")
+            f"{subject.college or NO_COLLEGE}{'  ' + subject.class_name if subject.class_name else ''}")
 
 
 def _print_outcome(outcome, workspace: Path) -> None:

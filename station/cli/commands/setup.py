@@ -9,6 +9,7 @@ import click
 from config.formats import bundled_preset_names, load_preset
 from config.settings import FormatSection, Settings, StationSection
 from station.cli.support import AppContext, echo_json, open_store, pad, pass_app
+from station.store.models import NO_COLLEGE
 from station.core.idnumber import mask_code
 from station.store.workspace import init_workspace
 
@@ -71,7 +72,7 @@ def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as
             return
         state = "queued" if not outcome.bound else "bound"
         click.echo(f"No. {outcome.shoot_no}  {subject.name or '-'}  {mask_code(subject.code)}  "
-                   f"ID {subject.masked_id or '-'}  {outcome.college or '(no college)'}"
+                   f"ID {subject.masked_id or '-'}  {outcome.college or NO_COLLEGE}"
                    f"{'  ' + subject.class_name if subject.class_name else ''}  [{state}]")
         if outcome.repeated:
             click.echo("  (already checked in today: same shooting number)")
