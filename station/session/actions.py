@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
+from camera.frame import Frame, jpeg_first, pair_frames
+from camera.protocol import Camera
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
 from station.store.models import NO_COLLEGE, CapturedFile, Subject, Take, describe_subject
@@ -23,13 +24,6 @@ from station.store.workspace import Store
 log = logging.getLogger(__name__)
 
 PREVIEW_FILE = Path("preview") / "latest.jpg"
-
-
-class CameraLike(Protocol):
-    """What a session needs from the camera package's controller."""
-
-    def capture(self, timeout: float = 15.0) -> list[Any]: ...
-    def poll(self, timeout: float = 0.0) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -108,19 +102,10 @@ def _plain_preview(data: bytes) -> bytes | None:
         return None
 
 
-def _group_frames(frames: Sequence[Any]) -> list[list[Any]]:
-    """Frames of one shot belong together (a RAW+JPEG pair shares its name stem)."""
-    groups: dict[str, list[Any]] = {}
-    for frame in frames:
-        stem = str(getattr(frame, "name", "")).rsplit(".", 1)[0] or str(id(frame))
-        groups.setdefault(stem, []).append(frame)
-    return list(groups.values())
-
-
 class Session:
     """The station's session over one store; every action is journalled with the operator's name."""
 
-    def __init__(self, store: Store, *, operator: str | None = None, camera: CameraLike | None = None,
+    def __init__(self, store: Store, *, operator: str | None = None, camera: Camera | None = None,
                  queue_mode: bool | None = None, write_preview: bool = True,
                  processor: Callable[[bytes], tuple[dict[str, Any], bytes | None, bytes | None]] | None = None
                  ) -> None:
@@ -217,19 +202,19 @@ class Session:
         if still is None or still.id != subject.id:
             log.warning("binding changed during the shot; frame stored unbound")
             subject = None  # type: ignore[assignment]
-        take = self._store(frames, subject, source=getattr(frames[0], "source", "trigger") or "trigger")
+        take = self._store(frames, subject, source=frames[0].source or "trigger")
         t2 = time.perf_counter()
         outcome = self.evaluate(take, subject)
         outcome.timings.update(capture=t1 - t0, store=t2 - t1, total=time.perf_counter() - t0)
         return outcome
 
-    def ingest(self, frames: Sequence[Any]) -> list[ShotOutcome]:
-        """Frames the camera delivered on its own (shutter button, hot folder): bound subject or unbound."""
+    def ingest(self, frames: Sequence[Frame]) -> list[ShotOutcome]:
+        """Frames the camera delivered on its own (shutter button, hot folder): bound subject or unbound.
+        Each shot (a RAW+JPEG pair is one) becomes one take."""
         outcomes = []
-        for group in _group_frames(frames):
+        for group in pair_frames(frames):
             subject = self.bound()
-            source = getattr(group[0], "source", "button") or "button"
-            take = self._store(group, subject, source=source)
+            take = self._store(group, subject, source=group[0].source or "button")
             if subject is None:
                 log.warning("frame from the camera with nobody bound: take %s kept as unbound", take.id)
             outcomes.append(self.evaluate(take, subject))
@@ -241,18 +226,14 @@ class Session:
         frames = self.camera.poll(timeout)
         return self.ingest(frames) if frames else []
 
-    def _store(self, frames: Sequence[Any], subject: Subject | None, *, source: str) -> Take:
-        files = [CapturedFile(bytes(f.data), getattr(f, "kind", "jpeg") or "jpeg", getattr(f, "name", "") or "")
-                 for f in frames]
-        # JPEG first: it is the file the pipeline and the verdict work on.
-        files.sort(key=lambda f: f.kind != "jpeg")
-        first = frames[0]
+    def _store(self, frames: Sequence[Frame], subject: Subject | None, *, source: str) -> Take:
+        """One shot's frames as one take, stored JPEG first (the file the pipeline and the verdict use)."""
+        shot = jpeg_first(frames)
+        files = [CapturedFile(bytes(f.data), f.kind or "jpeg", f.name or "") for f in shot]
+        first = shot[0]
         return self.store.record_capture(
-            files, subject_id=subject.id if subject else None, source=source,
-            captured_at=getattr(first, "captured_at", None) if isinstance(getattr(first, "captured_at", None),
-                                                                          datetime) else None,
-            camera_model=getattr(first, "model", "") or "", camera_serial=getattr(first, "serial", "") or "",
-            operator=self.operator)
+            files, subject_id=subject.id if subject else None, source=source, captured_at=first.captured_at,
+            camera_model=first.model or "", camera_serial=first.serial or "", operator=self.operator)
 
     # ----------------------------------------------------------------- verdict
     def preset(self) -> Any:

@@ -12,8 +12,13 @@ import os
 import time
 from itertools import count
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator, Protocol
 
+from camera.backoff import Backoff
+from camera.errors import CameraError
+from camera.frame import Frame, Health
+from camera.protocol import Camera
+from config.errors import DomainError
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,7 +54,7 @@ def first_seed() -> int:
     return int(value) if value else int(time.time() * 1000) % 100_000
 
 
-def open_station_camera(spec: str, settings: Settings, workspace: Path) -> Any:
+def open_station_camera(spec: str, settings: Settings, workspace: Path) -> Camera:
     """`camera.open_camera` with the station's state folder, lock and, for plain `virtual`, portraits."""
     from camera import open_camera
     frames = prefetched(synthetic_frames(first_seed())) if spec.strip() == "virtual" else None
@@ -59,16 +64,26 @@ def open_station_camera(spec: str, settings: Settings, workspace: Path) -> Any:
                        move_to=move_to, liveness_seconds=settings.camera.liveness_seconds)
 
 
+class StationCamera(Camera, Protocol):
+    """The camera as the station controller sees it: the `Camera` protocol plus what the screen shows."""
+    spec: str                     # what --camera / station.toml asked for
+    error: str | None             # the last problem, for the screen (None: working)
+
+
 class CameraHandle:
-    """A camera that may be absent: opened lazily, reopened after a failure, errors kept for the screen."""
+    """A camera that may be absent: opened lazily, reopened after a failure, errors kept for the screen.
+
+    Implements `StationCamera`. A failed open or a lost camera is looked for again after the camera layer's
+    backoff; a shot (`capture`) always tries at once, since the photographer is waiting.
+    """
 
     def __init__(self, spec: str, settings: Settings, workspace: Path, *, retry_seconds: float = 3.0) -> None:
         self.spec = spec
         self.settings = settings
         self.workspace = workspace
-        self.retry_seconds = retry_seconds
         self.error: str | None = None
-        self._camera: Any = None
+        self._camera: Camera | None = None
+        self._backoff = Backoff(first=retry_seconds, cap=retry_seconds)
         self._next_try = 0.0
 
     @property
@@ -76,32 +91,33 @@ class CameraHandle:
         """A hot folder cannot be fired from here: the tethering program's shutter is the trigger."""
         return not self.spec.startswith("hotfolder")
 
-    def _ensure(self, *, force: bool = False) -> Any:
+    def _ensure(self, *, force: bool = False) -> Camera:
         if self._camera is not None:
             return self._camera
         if not force and time.monotonic() < self._next_try:
-            from camera.errors import CameraError
             raise CameraError(self.error or "camera not available yet")
         try:
             self._camera = open_station_camera(self.spec, self.settings, self.workspace)
         except Exception as exc:
-            self._next_try = time.monotonic() + self.retry_seconds
+            self._wait_before_next_try()
             self.error = _one_line(exc)
             raise
+        self._backoff.reset()
         self.error = None
         return self._camera
 
+    def _wait_before_next_try(self) -> None:
+        self._next_try = time.monotonic() + self._backoff.next_delay()
+
     def open(self) -> bool:
         """Try to open now; False (with `error` set) if the camera is not there."""
-        from config.errors import DomainError
         try:
             self._ensure(force=True)
             return True
         except DomainError:
             return False
 
-    def capture(self, timeout: float = 15.0) -> list[Any]:
-        from camera.errors import CameraError
+    def capture(self, timeout: float = 15.0) -> list[Frame]:
         camera = self._ensure(force=True)
         try:
             frames = camera.capture(timeout=timeout)
@@ -113,9 +129,8 @@ class CameraHandle:
         self.error = None
         return frames
 
-    def poll(self, timeout: float = 0.0) -> list[Any]:
+    def poll(self, timeout: float = 0.0) -> list[Frame]:
         """Unsolicited frames; never raises for camera trouble (the loop must keep reading keys)."""
-        from config.errors import DomainError
         try:
             camera = self._ensure()
         except DomainError:
@@ -127,22 +142,22 @@ class CameraHandle:
             self._drop()
             return []
 
-    def health(self) -> Any:
-        from config.errors import DomainError
+    def health(self) -> Health:
+        """The camera's health; an absent camera is unhealthy with the reason (never raises)."""
         try:
             camera = self._ensure()
         except DomainError:
-            return None
+            return Health(ok=False, model="", serial="", battery=None, message=self.error or "no camera")
         health = camera.health()
         self.error = None if health.ok else health.message
         return health
 
     def warnings(self) -> list[str]:
-        return list(self._camera.warnings()) if self._camera is not None and hasattr(self._camera, "warnings") else []
+        return list(self._camera.warnings()) if self._camera is not None else []
 
     def _drop(self) -> None:
         camera, self._camera = self._camera, None
-        self._next_try = time.monotonic() + self.retry_seconds
+        self._wait_before_next_try()
         if camera is not None:
             try:
                 camera.close()

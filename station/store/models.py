@@ -148,10 +148,8 @@ class Take:
 
     @property
     def primary(self) -> OriginalFile:
-        """The file the pipeline works on: the JPEG of a RAW+JPEG pair, else the first file."""
-        for f in self.files:
-            if f.kind == "jpeg":
-                return f
+        """The file the pipeline works on: the first one, since a shot's files are stored JPEG first
+        (camera.frame.jpeg_first, applied by the session before a take is recorded)."""
         return self.files[0]
 
 
