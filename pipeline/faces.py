@@ -191,6 +191,35 @@ def mesh(rgb: np.ndarray, det: Detection, refine: bool = True) -> tuple[np.ndarr
     return pts2, presence2
 
 
+_IRIS_SIZE = 64
+
+
+def iris(rgb: np.ndarray, outer: np.ndarray, inner: np.ndarray, flip: bool) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe's iris model on one eye: (iris centre (x, y), 71 eye-contour points) in image pixels.
+
+    The crop is a square of 2.3 eye widths around the eye corners, turned level with them; the model was
+    trained on one side, so the other eye is mirrored in and out (`flip`)."""
+    centre = (outer[:2] + inner[:2]) / 2
+    angle = math.atan2(inner[1] - outer[1], inner[0] - outer[0]) if not flip else \
+        math.atan2(outer[1] - inner[1], outer[0] - inner[0])
+    size = 2.3 * float(np.hypot(*(inner[:2] - outer[:2])))
+    s = _IRIS_SIZE / max(size, 1e-6)
+    c, si = math.cos(-angle), math.sin(-angle)
+    m = np.array([[c * s, -si * s, 0.0], [si * s, c * s, 0.0]])
+    if flip:
+        m[0] *= -1
+    m[:, 2] = np.array([_IRIS_SIZE / 2, _IRIS_SIZE / 2]) - m[:, :2] @ centre
+    crop = cv2.warpAffine(rgb, m, (_IRIS_SIZE, _IRIS_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    blob = (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+    with _LOCK:
+        net = _net("iris_landmark.tflite")
+        net.setInput(blob)
+        contour, iris_pts = net.forward(["output_eyes_contours_and_brows", "output_iris"])
+    inv = cv2.invertAffineTransform(m)
+    back = lambda p: p[:, :2] @ inv[:, :2].T + inv[:, 2]  # noqa: E731
+    return back(iris_pts.reshape(5, 3))[0], back(contour.reshape(71, 3))
+
+
 def _same_face(a: Detection, b: Detection) -> bool:
     """Two detections of one face: boxes overlap well, or the smaller one's centre lies inside the larger."""
     if _iou(np.asarray(a.box), np.asarray([b.box]))[0] > 0.3:
