@@ -213,6 +213,7 @@ def _appearance(rgb: np.ndarray, lab: np.ndarray, pts: np.ndarray, mask: np.ndar
     energy = float((np.abs(gx) + np.abs(gy))[inside].mean() / 2) if inside.any() else 1.0
     skin = appearance.skin_colour(lab, f)
     out = appearance.glasses(grey, f, energy)
+    out["glasses"] = min(out["glasses_bridge"], out["glasses_rims"])   # a frame has both parts
     out["glare"] = appearance.glare(rgb, f)
     out["tint"] = appearance.tint(lab, skin, f)
     out["uneven_light"] = appearance.uneven_light(lab, f)

@@ -181,7 +181,7 @@ def frown_lines(grey: np.ndarray, f: FaceFrame, face_energy: float) -> float:
     """Vertical-edge energy between the brows (frown lines, a pulled-together brow) against the face's."""
     gx, _ = _edges(grey)
     (mx, _), io = f.mid, f.iod
-    patch = _box(gx, mx - 0.14 * io, f.brow_y - 0.2 * io, mx + 0.14 * io, f.brow_y + 0.12 * io)
+    patch = _box(gx, mx - 0.12 * io, f.brow_y - 0.02 * io, mx + 0.12 * io, f.brow_y + 0.16 * io)
     return float(patch.mean()) / max(face_energy, 1e-3) if patch.size else 0.0
 
 
