@@ -120,11 +120,9 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
         shares = clothing.family_shares(*top)
         forbidden = [shares.get(name, 0.0) for name in preset.checks.forbidden_colours]
         measures["clothing_colour"] = max(forbidden, default=0.0)
-        measures["clothing_distance"] = float(np.linalg.norm(np.median(top[1], axis=0) - bg_lab))
-    else:
-        legacy = _clothing(lab, bg_lab, cx, chin_y, face_w)
-        if legacy is not None and legacy < 2.0:      # nothing but backdrop under the chin
-            measures["clothing_distance"] = legacy
+    like = _clothing(lab, bg_lab, cx, chin_y, face_w)     # the whole shoulder box, backdrop-like pixels included
+    if like is not None:
+        measures["clothing_distance"] = like
     if spread <= back.max_spread:          # the shoulder line is only found against a plain backdrop
         tilt = clothing.shoulder_tilt(lab, bg_lab, back.segment_threshold, cx, chin_y, iod)
         if tilt is not None:
