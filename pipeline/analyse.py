@@ -270,25 +270,6 @@ def _sharpness(rgb: np.ndarray, hull: np.ndarray) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-def _iris_visible(rgb: np.ndarray, pts: np.ndarray, ring: tuple[int, ...], face_luma: np.ndarray) -> float:
-    """Share of the eye opening that is dark (iris, pupil): an open eye shows its iris, a closed lid is
-    skin with a lash line. Works where the mesh's lid points do not (drawn faces, heavy lashes)."""
-    poly = pts[list(ring), :2].astype(np.int32)
-    x, y, w, h = cv2.boundingRect(poly)
-    if w < 3 or h < 2:
-        return 0.0
-    mask = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(mask, [poly - [x, y]], 1)
-    patch = rgb[y:y + h, x:x + w]
-    if patch.shape[:2] != mask.shape:
-        return 0.0
-    luma = patch @ np.array([0.299, 0.587, 0.114])
-    inside = luma[mask.astype(bool)]
-    if inside.size == 0:
-        return 0.0
-    return float(np.mean(inside < 0.55 * float(np.median(face_luma))))
-
-
 def _clothing(lab: np.ndarray, bg: np.ndarray, cx: float, chin_y: float, face_w: float) -> float | None:
     """Lab distance of the top just below the neck from the backdrop (None when it is out of the frame)."""
     h, w = lab.shape[:2]

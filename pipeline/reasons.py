@@ -45,10 +45,6 @@ def off_centre(side: str) -> Reason:
     return Reason("off_centre", f"人像偏{zh}，无法居中裁切", f"subject too near the {side} edge to centre the crop")
 
 
-def no_margin(band: str) -> Reason:
-    return Reason("proportions", f"裁切无法在{band}范围内留出余量", f"the crop cannot keep {band} inside its band with the margin")
-
-
 def too_small() -> Reason:
     return Reason("too_small", "头部在画面中太小", "head too small in the frame (would need upscaling)")
 
