@@ -215,9 +215,9 @@ def _appearance(rgb: np.ndarray, lab: np.ndarray, pts: np.ndarray, mask: np.ndar
     out["glare"] = appearance.glare(rgb, f)
     out["tint"] = appearance.tint(lab, skin, f)
     out["uneven_light"] = appearance.uneven_light(lab, f)
-    out["frown"] = appearance.frown_lines(grey, f, energy)
     out["jewellery"] = appearance.sparkle(lab, skin, f)
-    for name, value in (("hair_over_brows", appearance.hair_over_brows(lab, skin, f)),
+    for name, value in (("frown", appearance.frown_lines(grey, lab, skin, f, energy)),
+                        ("hair_over_brows", appearance.hair_over_brows(lab, skin, f)),
                         ("hair_over_eyes", appearance.hair_over_eyes(lab, skin, f)),
                         ("ears_visible", appearance.ears_visible(lab, skin, f)),
                         ("headwear", appearance.headwear(lab, skin, _brow_colour(lab, pts), bg_lab, f))):

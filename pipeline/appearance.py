@@ -174,9 +174,15 @@ def uneven_light(lab: np.ndarray, f: FaceFrame) -> float:
     return abs(values[0] - values[1])
 
 
-def frown_lines(grey: np.ndarray, f: FaceFrame, face_energy: float) -> float:
-    """Vertical-edge energy between the brows (frown lines, a pulled-together brow) against the face's."""
+def frown_lines(grey: np.ndarray, lab: np.ndarray, skin: np.ndarray, f: FaceFrame,
+                face_energy: float) -> float | None:
+    """Vertical-edge energy between the brows (frown lines, a pulled-together brow) against the face's; None
+    when that patch is not mostly skin (hair strands hanging there make edges that are no frown)."""
     (mx, _), io = f.mid, f.iod
+    share = _skin_share(lab, skin, _box(lab, mx - 0.12 * io, f.brow_y - 0.02 * io, mx + 0.12 * io,
+                                        f.brow_y + 0.16 * io))
+    if share is None or share < 0.8:
+        return None
     return _edge_energy(grey, mx - 0.12 * io, f.brow_y - 0.02 * io, mx + 0.12 * io, f.brow_y + 0.16 * io, 1, 0) \
         / max(face_energy, 1e-3)
 
