@@ -89,7 +89,7 @@ class Checks:
     mouth_open: Limit = _limit(0.12, 0.2)
     teeth: Limit = _limit(0.008, 0.02)
     smile_width: Limit = _limit(1.1, 1.3)
-    frown: Limit = _limit(1.1, 1.3)
+    frown: Limit = _limit(1.15, 1.5)
     glasses: Limit = _limit(1.1, 1.3)
     glare: Limit = _limit(0.01, 0.04)
     tint: Limit = _limit(8.0, 15.0)
