@@ -83,6 +83,7 @@ class ReaderSim:
         self.card: SimCard | None = None
         self.muted = False
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.history: list[tuple[str, str]] = []          # (command, outcome) in the order answered
         self._faults: dict[str, deque[str]] = {}
         self._cond = threading.Condition()
         self._closed = False
@@ -174,6 +175,7 @@ class ReaderSim:
             if out:
                 os.write(self.master, out)
             self.counts[(name, outcome)] += 1
+            self.history.append((name, outcome))
             self._cond.notify_all()
 
     def _reply(self, name: str) -> tuple[str, bytes]:
@@ -195,8 +197,8 @@ class ReaderSim:
 
     def _apply(self, kind: str, name: str, out: bytes) -> tuple[str, bytes]:
         if kind == "bad_checksum":                             # a byte garbled on the line
-            middle = 7 + (len(out) - 8) // 2 + 1
-            return kind, out[:middle] + bytes((out[middle] ^ 0x5A,)) + out[middle + 1:]
+            spot = 14 if name == "read" else 9                  # the name's first byte / the status byte
+            return kind, out[:spot] + bytes((out[spot] ^ 0x5A,)) + out[spot + 1:]
         if kind == "short":
             body = out[7:7 + 3 + 100]                          # status and the first 100 data bytes only
             return kind, reply_frame(body[2], body[3:])
