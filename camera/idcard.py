@@ -108,7 +108,8 @@ def split_base_info(data: bytes) -> bytes:
 
 
 def format_sam_id(data: bytes) -> str:
-    """The SAM module number as reader tools print it (e.g. 05.01-20101111-0012345678-0123456789)."""
+    """The SAM module number in the dotted form most reader tools show (05.01-20101111-0012345678-0123456789;
+    vendors differ in the details)."""
     if len(data) < 16:
         return data.hex()
     part = [int.from_bytes(data[i:i + 4], "little") for i in (4, 8, 12)]
@@ -124,6 +125,19 @@ def read_sam_id(link: SamLink, timeout: float) -> str | None:
     return format_sam_id(reply.data)
 
 
+def greet(link: SamLink, timeout: float) -> str | None:
+    """Check that a SAM reader answers: its SAM number, or None from a reader that does not tell it
+    (some ignore "read SAM id": a reply to "find card", whatever its status, proves the reader is there).
+    ReplyTimeout when nothing answers at all."""
+    try:
+        return read_sam_id(link, timeout)
+    except ReplyTimeout as exc:
+        if exc.received:
+            raise
+    link.exchange(sam.FIND_CARD, timeout)
+    return None
+
+
 def _expect(reply: sam.Reply, status: int, action: str) -> sam.Reply:
     if reply.status != status:
         raise StatusError(reply.status, action)
@@ -133,7 +147,10 @@ def _expect(reply: sam.Reply, status: int, action: str) -> sam.Reply:
 class IdCardReader:
     """Polls one reader on a thread and hands `ReaderEvent`s to `on_event` (default: the `events` queue).
 
-    `on_event` runs on the reader's thread: keep it short (put the event on the UI's queue).
+    `on_event` runs on the reader's thread: keep it short (put the event on the UI's queue). `port` is best
+    given as the stable /dev/serial/by-id/... link, which a replugged reader gets back; with `reconnect`
+    the port is reopened every `reopen_interval` seconds after a failure. `absent_polls` "no card" answers
+    in a row mean the card was lifted off; `silent_polls` unanswered polls in a row mean the reader is lost.
     """
 
     def __init__(self, port: str, on_event: Callable[[ReaderEvent], None] | None = None, *,
@@ -182,6 +199,14 @@ class IdCardReader:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the polling thread to end (by itself it ends only with reconnect=False, once the port
+        failed); True when it has ended."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return not self.running
+
     def __enter__(self) -> "IdCardReader":
         return self.start()
 
@@ -222,7 +247,7 @@ class IdCardReader:
     def _hello(self) -> None:
         """First exchange after opening (or after silence): the reader answers, so it is ready."""
         assert self._link is not None
-        sam_id = read_sam_id(self._link, self._timeout)
+        sam_id = greet(self._link, self._timeout)
         self._ready = True
         self._lost_told = False
         log.info("身份证阅读器就绪 / ID-card reader ready on %s (SAM %s)", self.port, sam_id or "?")
@@ -330,7 +355,7 @@ def probe(port: str, *, timeout: float = 0.5, baudrate: int = DEFAULT_BAUDRATE,
     except ReaderUnavailable:
         return None
     try:
-        sam_id = read_sam_id(SamLink(handle, port), timeout)
+        sam_id = greet(SamLink(handle, port), timeout)
     except ReaderError:
         return None
     finally:

@@ -280,8 +280,7 @@ def test_unplugging_reports_the_reader_lost_and_the_thread_ends(sim: ReaderSim) 
     assert events.wait(lambda: bool(events.of(ReaderReady)))
     sim.unplug()
     assert events.wait(lambda: bool(events.of(ReaderLost)))
-    reader._thread.join(timeout=15)                            # ends by itself: nobody called stop()
-    assert not reader.running
+    assert reader.join(timeout=15)                             # ends by itself: nobody called stop()
     assert events.of(CardRead) == []
     reader.stop()
 
@@ -327,6 +326,22 @@ def test_a_reader_that_stops_answering_is_reported_and_welcomed_back(sim: Reader
         events.wait_reads(1)
     finally:
         reader.stop()
+
+
+def test_a_reader_that_does_not_tell_its_sam_number_is_still_used(sim: ReaderSim) -> None:
+    sim.fault("sam", "silent")
+    sim.fault("sam", "silent")                                 # the start-up greeting and the probe below
+    events = Events()
+    reader = start_reader(sim.path, events)
+    try:
+        assert events.wait(lambda: bool(events.of(ReaderReady)))
+        assert events.of(ReaderReady)[0].sam_id is None
+        sim.present(ZHANG)
+        events.wait_reads(1)
+    finally:
+        reader.stop()
+    info = probe(sim.path, timeout=0.3)
+    assert info is not None and info.sam_id is None
 
 
 def test_a_missing_port_fails_at_start_with_a_hint(tmp_path: Path) -> None:
