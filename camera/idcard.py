@@ -189,7 +189,10 @@ class IdCardReader:
         return self
 
     def stop(self) -> None:
+        """Stop polling and close the port (from an event handler too: the thread then ends by itself)."""
         self._stop.set()
+        if self._thread is threading.current_thread():
+            return
         if self._thread is not None:
             self._thread.join(timeout=self._read_timeout + self._interval + 2)
             self._thread = None
@@ -238,7 +241,8 @@ class IdCardReader:
                     continue
                 except ReplyTimeout as exc:
                     self._no_answer(exc)
-                except ReaderError as exc:           # garbled reply, failure status, unknown card text
+                except ReaderError as exc:           # garbled reply or failure status: it did answer
+                    self._silent = 0
                     log.debug("ID-card reader %s: %s", self.port, exc)
                 self._stop.wait(self._interval)
         finally:

@@ -344,6 +344,21 @@ def test_a_reader_that_does_not_tell_its_sam_number_is_still_used(sim: ReaderSim
     assert info is not None and info.sam_id is None
 
 
+def test_an_event_handler_may_stop_the_reader(sim: ReaderSim) -> None:
+    events = Events()
+    holder: list[IdCardReader] = []
+
+    def stop_on_read(event: object) -> None:
+        events(event)
+        if isinstance(event, CardRead):
+            holder[0].stop()
+
+    holder.append(start_reader(sim.path, stop_on_read))
+    sim.present(ZHANG)
+    events.wait_reads(1)
+    assert holder[0].join(timeout=15)
+
+
 def test_a_missing_port_fails_at_start_with_a_hint(tmp_path: Path) -> None:
     with pytest.raises(sam.ReaderUnavailable) as caught:
         IdCardReader(str(tmp_path / "ttyUSB9")).start()
