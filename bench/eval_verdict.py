@@ -66,6 +66,7 @@ def main() -> int:
     pipeline.process(rows[0][0].read_bytes(), preset, render=False)     # load the models (not timed)
     tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     times, good_flawed, good_total = [], 0, 0
+    good_warned: dict[str, int] = defaultdict(int)      # code -> good photos warned with it
     for path, expected in rows:
         data = path.read_bytes()
         t = time.perf_counter()
@@ -83,6 +84,8 @@ def main() -> int:
         if not expected:
             good_total += 1
             good_flawed += bool(refused & FACE_CODES)
+            for code in warned & FACE_CODES:
+                good_warned[code] += 1
         if args.verbose:
             print(f"  {path.parent.name}/{path.name[:40]:40} expected {' '.join(sorted(expected)) or 'good':28} "
                   f"refused {' '.join(sorted(refused)) or '-':28} warned {' '.join(sorted(warned)) or '-'}")
@@ -95,6 +98,8 @@ def main() -> int:
         if n or t["false"] or t["false_warn"]:
             print(f"| {code} | {n} | {t['caught']} | {t['warned']} | {t['missed']} | {t['false']} | {t['false_warn']} |")
     print(f"good photos with a face-flaw refusal: {good_flawed} of {good_total}")
+    print(f"face-flaw warnings on good photos: {sum(good_warned.values())} on {good_total} photos "
+          f"({', '.join(f'{c} {n}' for c, n in sorted(good_warned.items())) or 'none'})")
     print(f"time per photo (bytes -> verdict): median {statistics.median(times):.0f} ms, "
           f"max {max(times):.0f} ms (n={len(times)})")
     return 0

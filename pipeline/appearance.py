@@ -1,10 +1,11 @@
-"""What the face wears and how it is lit: glasses (and their glare or tint), headwear, hair over the brows,
-ears, jewellery, one-sided light, frown lines.
+"""What the face wears and how it is lit: glasses (and their glare or tint), headwear, hair over the brows
+and ears, jewellery, one-sided light, frown lines.
 
 No model for these ships offline, so each is a plain image measure in a region placed from the landmarks
-and sized in inter-ocular distances (IOD): colour against the person's own skin (Lab), edge energy against
-the face's own edge energy. The regions are axis-aligned boxes: the roll they can be off by is the
-+-8 degrees the verdict allows anyway.
+and sized in inter-ocular distances (IOD): colour against the person's own skin and hair (Lab), edge energy
+against the face's own edge energy. Most regions are axis-aligned boxes (the roll they can be off by is the
++-8 degrees the verdict allows anyway); the texture measures (frown lines, knit) read a patch turned level
+with the eyes and scaled to a fixed IOD, so a line's strength means the same on every photo.
 """
 from __future__ import annotations
 
@@ -13,7 +14,36 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.face_measures import BROW_L, BROW_R
+
 SKIN_DE = 16.0        # Lab distance (L weighted half) within which a pixel counts as the face's own skin
+
+
+PATCH_IOD = 100.0     # the levelled patch's scale: IOD in pixels
+_PATCH_W, _PATCH_H, _PATCH_EYE_Y = 300, 300, 250     # 1.5 IOD either side, 2.5 IOD above the eyes
+
+
+@dataclass(frozen=True)
+class Levelled:
+    """The upper face turned so the eyes are level and scaled to PATCH_IOD: grey levels (float32), which
+    pixels lie inside the picture, and the mesh points (x, y) in the patch."""
+    grey: np.ndarray
+    inside: np.ndarray
+    pts: np.ndarray
+
+
+def levelled(grey: np.ndarray, pts: np.ndarray, eye_mid: np.ndarray, iod: float, roll_deg: float) -> Levelled:
+    a = np.radians(roll_deg)
+    s = PATCH_IOD / max(iod, 1e-6)
+    c, si = float(np.cos(-a)), float(np.sin(-a))
+    m = np.array([[c * s, -si * s, 0.0], [si * s, c * s, 0.0]])
+    m[:, 2] = np.array([_PATCH_W / 2, _PATCH_EYE_Y]) - m[:, :2] @ eye_mid
+    size = (_PATCH_W, _PATCH_H)
+    patch = cv2.warpAffine(grey, m, size, flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT)
+    inside = cv2.warpAffine(np.ones(grey.shape[:2], np.uint8), m, size, flags=cv2.INTER_NEAREST,
+                            borderMode=cv2.BORDER_CONSTANT).astype(bool)
+    return Levelled(patch, inside, pts[:, :2] @ m[:, :2].T + m[:, 2])
 
 
 @dataclass(frozen=True)
@@ -81,18 +111,29 @@ def hair_over_eyes(lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> float | N
     return max(shares) if shares else None
 
 
-def ears_visible(lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> float | None:
-    """Skin share of the box beside each cheek at ear height; the smaller side (an ear under hair, or out of
-    view because the head is turned, shows no skin there)."""
+def hair_colour(lab: np.ndarray, skin: np.ndarray, brow_lab: np.ndarray, f: FaceFrame) -> np.ndarray:
+    """The person's hair colour: the median of the not-skin pixels above the forehead when there are enough
+    of them, else the brows' colour (a bald or close-cropped head)."""
+    top = _box(lab, f.eye_left[0], f.top_y - 0.55 * f.iod, f.eye_right[0], f.top_y - 0.15 * f.iod).reshape(-1, 3)
+    hair = top[np.linalg.norm(top - skin, axis=1) > 15]
+    return np.median(hair, axis=0) if len(hair) > max(20, 0.3 * len(top)) else brow_lab
+
+
+def hair_over_ears(lab: np.ndarray, skin: np.ndarray, hair: np.ndarray, backdrop: np.ndarray,
+                   f: FaceFrame) -> float | None:
+    """Share of the box beside each cheek at ear height that is of the hair's colour (and neither skin nor
+    backdrop), the larger side: long hair hanging over an ear fills it, a visible ear or the backdrop does
+    not. Colour against the person's own hair, not "is there skin", because an ear is often in shadow,
+    pinker than the face, or narrower than the box."""
     shares = []
-    eye_y = f.mid[1]
     for x, side in ((f.cheek_left_x, -1), (f.cheek_right_x, 1)):
-        box = _box(lab, x + side * 0.02 * f.iod, eye_y + 0.05 * f.iod, x + side * 0.3 * f.iod, eye_y + 0.55 * f.iod)
-        s = _skin_share(lab, skin, box)
-        if s is None:
+        box = _box(lab, x + side * 0.02 * f.iod, f.mid[1] + 0.05 * f.iod, x + side * 0.3 * f.iod,
+                   f.mid[1] + 0.55 * f.iod).reshape(-1, 3)
+        if len(box) < 30:
             return None        # an ear outside the frame cannot be judged
-        shares.append(s)
-    return min(shares)
+        near = lambda ref, d: np.linalg.norm(box - ref, axis=1) < d  # noqa: E731
+        shares.append(float(np.mean(near(hair, 18) & ~near(backdrop, 10) & ~near(skin, 10))))
+    return max(shares)
 
 
 def headwear(lab: np.ndarray, skin: np.ndarray, brow_lab: np.ndarray, backdrop: np.ndarray,
@@ -174,17 +215,47 @@ def uneven_light(lab: np.ndarray, f: FaceFrame) -> float:
     return abs(values[0] - values[1])
 
 
-def frown_lines(grey: np.ndarray, lab: np.ndarray, skin: np.ndarray, f: FaceFrame,
-                face_energy: float) -> float | None:
-    """Vertical-edge energy between the brows (frown lines, a pulled-together brow) against the face's; None
-    when that patch is not mostly skin (hair strands hanging there make edges that are no frown)."""
+def frown_lines(patch: Levelled, lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> float | None:
+    """Strength of dark vertical lines between the brows (the creases a frown draws there): the positive part
+    of d2/dx2 of the levelled patch, smoothed at 2.5 px (0.025 IOD), averaged over the glabella. A ridge
+    filter answers to thin dark lines only, not to the skin's texture or a beard, which raise plain edge
+    energy. None when that patch is not mostly skin (hair strands hanging there are lines too)."""
     (mx, _), io = f.mid, f.iod
     share = _skin_share(lab, skin, _box(lab, mx - 0.12 * io, f.brow_y - 0.02 * io, mx + 0.12 * io,
                                         f.brow_y + 0.16 * io))
     if share is None or share < 0.8:
         return None
-    return _edge_energy(grey, mx - 0.12 * io, f.brow_y - 0.02 * io, mx + 0.12 * io, f.brow_y + 0.16 * io, 1, 0) \
-        / max(face_energy, 1e-3)
+    q = patch.pts
+    cx = (q[33, 0] + q[263, 0]) / 2
+    brow_y = float(q[list(BROW_R + BROW_L), 1].mean())
+    pad = 10                                  # the blur's reach: the glabella's own values are kept
+    y0, y1, x0, x1 = int(brow_y) - 2 - pad, int(brow_y) + 16 + pad, int(cx) - 12 - pad, int(cx) + 12 + pad
+    if y0 < 0 or x0 < 0 or y1 > patch.grey.shape[0] or x1 > patch.grey.shape[1] \
+            or not patch.inside[y0 + pad:y1 - pad, x0 + pad:x1 - pad].all():
+        return None
+    smooth = cv2.GaussianBlur(patch.grey[y0:y1, x0:x1], (0, 0), 2.5)
+    ridge = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3)[pad:-pad, pad:-pad]
+    return float(np.clip(ridge, 0, None).mean())
+
+
+def knit_ribs(patch: Levelled) -> float | None:
+    """Amplitude of a regular vertical pattern just above the forehead (0.15-0.55 IOD above the mesh's top,
+    between the outer eye corners): a knitted hat's ribs repeat every few millimetres, hair strands and skin
+    do not. The rows are averaged into one profile across the head, slow shading is removed, and the energy
+    at periods of 3-20 px (0.03-0.2 IOD) is returned in grey levels. None when that area is outside the
+    picture."""
+    q = patch.pts
+    top = float(q[10, 1])
+    x0, x1, y0, y1 = int(q[33, 0]), int(q[263, 0]), int(top - 0.55 * PATCH_IOD), int(top - 0.15 * PATCH_IOD)
+    if y0 < 0 or x1 - x0 < 40 or not patch.inside[y0:y1, x0:x1].all():
+        return None
+    profile = patch.grey[y0:y1, x0:x1].mean(axis=0)
+    profile = (profile - np.convolve(profile, np.ones(15) / 15, mode="same"))[8:-8]
+    profile = profile * np.hanning(len(profile))
+    power = np.abs(np.fft.rfft(profile)) ** 2
+    freq = np.fft.rfftfreq(len(profile))
+    band = (freq >= 1 / 20) & (freq <= 1 / 3)
+    return float(np.sqrt(power[band].sum()) / len(profile))
 
 
 def sparkle(lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> float:
