@@ -82,7 +82,7 @@ class Checks:
     forbidden_colours: tuple[str, ...] = ("blue", "yellow", "green", "purple")
     # face
     roll_deg: Limit = _limit(5.0, 8.0)
-    yaw_deg: Limit = _limit(8.0, 11.5)
+    yaw_deg: Limit = _limit(8.0, 11.0)
     pitch_deg: Limit = _limit(12.0, 20.0)
     eye_open: Limit = _limit(0.19, 0.15)
     gaze_deg: Limit = _limit(12.0, 20.0)

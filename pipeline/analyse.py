@@ -23,8 +23,8 @@ OUTER_LIPS = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 31
 DETECT_FLOOR = 0.5          # detections below this are not faces at all
 # degrees the iris-offset angle moves per degree of head yaw when the eyes stay on the lens (a positive yaw
 # turns the nose to the image left, a positive offset the eyes to the image right): least squares over the
-# team's single-face photos, all looking at the camera (50 photos: 0.54, residual sd 4.9 degrees)
-IRIS_PARALLAX = 0.54
+# team's single-face photos, all looking at the camera (49 faces/ and portraits/ photos: 0.55, residual sd 4.9 deg)
+IRIS_PARALLAX = 0.55
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     measures: dict[str, float] = {"score": det.score, "presence": presence, "iod_px": iod * k, "sharpness": sharp,
                                   "clipped": clipped, "dark": dark, "background_spread": spread,
                                   "background_distance": float(np.linalg.norm(bg_lab - lab_of(back.rgb)))}
-    measures.update(face_pose.head_pose(pts))
+    measures.update(face_pose.head_pose(pts, roll))
     measures["roll_deg"] = roll
     d1 = abs(pts[NOSE_TIP, 0] - pts[CHEEK_R, 0])
     d2 = abs(pts[CHEEK_L, 0] - pts[NOSE_TIP, 0])

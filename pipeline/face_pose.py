@@ -5,8 +5,8 @@ head turns, and reading yaw off them gave ~0.6x the true angle. The fit uses onl
 (nose ridge and base, eye corners, forehead, cheekbones: not lids, lips, brows or the outline) and only their
 image positions, so the angle comes from how far the nose has moved across the eye corners, the way a person
 judges a turn. The template (FACE_TEMPLATE) is the mean mesh shape of the team's frontal portraits, made
-symmetric, in IOD units; its depth matches MediaPipe's metric canonical face within ~6 % (nose tip 0.66 vs
-0.70 IOD ahead of the outer eye corners), so the angles are real degrees. tools/make_face_template.py remakes it.
+symmetric, in IOD units; its depth is that of MediaPipe's metric canonical face within ~10 % (nose tip 0.62 vs
+0.70 IOD ahead of the outer eye corners), so the angles are real degrees (if anything ~10 % high). tools/make_face_template.py remakes it.
 """
 from __future__ import annotations
 
@@ -69,9 +69,14 @@ def angles(rot: np.ndarray) -> tuple[float, float, float]:
     return yaw, pitch, roll
 
 
-def head_pose(pts: np.ndarray) -> dict[str, float]:
+def head_pose(pts: np.ndarray, roll_deg: float) -> dict[str, float]:
     """Yaw and pitch (degrees) of a face from its 468 mesh points, and the fit's residual in IOD units
-    (a badly placed mesh fits badly: ~0.01-0.03 on good faces)."""
-    rot, _, rms = fit(pts[_INDEX, :2].astype(np.float64), _MODEL)
+    (a badly placed mesh fits badly: ~0.01-0.03 on good faces). The points are first turned level by the
+    eye line's roll (measured apart, pipeline.face_measures.roll_deg), so yaw and pitch do not mix with it."""
+    xy = pts[_INDEX, :2].astype(np.float64)
+    a = math.radians(roll_deg)
+    c, s = math.cos(a), math.sin(a)
+    level = (xy - xy.mean(0)) @ np.array([[c, -s], [s, c]])
+    rot, _, rms = fit(level, _MODEL)
     yaw, pitch, _ = angles(rot)
     return {"yaw_deg": yaw, "pitch_deg": pitch, "pose_fit_rms": rms}

@@ -39,7 +39,7 @@ def _kabsch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def main() -> int:
-    shapes = []
+    shapes, rolls = [], []
     for path, expected in labelled("all"):
         if path.parent.name == "frames" or expected & {"head_turned", "multiple_faces"}:
             continue
@@ -50,6 +50,7 @@ def main() -> int:
         pts, _ = faces.mesh(rgb, found[0])
         shape = pts[list(RIGID)] / fm.iod(pts)
         shapes.append(shape - shape.mean(0))
+        rolls.append(math.radians(fm.roll_deg(pts)))
     mean = shapes[0]
     for _ in range(8):
         aligned = [s @ _kabsch(s, mean).T for s in shapes]
@@ -72,7 +73,10 @@ def main() -> int:
     for i in MIDLINE:
         sym[where[i], 0] = 0.0
     # pitch zero: the median of the frontal photos
-    pitches = [angles(fit(s[:, :2], sym)[0])[1] for s in shapes]
+    pitches = []
+    for shape, roll in zip(shapes, rolls):     # levelled by the eye line's roll, as pipeline.face_pose does
+        c, s_ = math.cos(roll), math.sin(roll)
+        pitches.append(angles(fit(shape[:, :2] @ np.array([[c, -s_], [s_, c]]), sym)[0])[1])
     a = math.radians(float(np.median(pitches)))
     rx = np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
     sym = sym @ rx.T
