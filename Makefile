@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench i18n clean
 
 install: $(STAMP)
 
@@ -24,6 +24,11 @@ test: install
 
 bench: install
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Re-extract the marked messages and add the new ones to the Chinese catalog (then write their Chinese text).
+i18n: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 -k bilingual --no-location --no-wrap --sort-output -o $(VENV)/station.pot .
+	$(BIN)/pybabel -q update -i $(VENV)/station.pot -d config/locale -D station -l zh --no-fuzzy-matching --no-wrap --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) demo-workspace

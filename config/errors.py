@@ -5,6 +5,12 @@ Each layer (camera, pipeline, station) subclasses `DomainError`; the CLI catches
 """
 from __future__ import annotations
 
+from config.i18n import N_
+
+#: the words in front of a one-line error and its hint (translated where printed)
+ERROR_LABEL = N_("error")
+HINT_LABEL = N_("hint")
+
 
 class DomainError(Exception):
     """An error caused by input, environment or hardware that a user can act on."""
