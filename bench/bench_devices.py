@@ -56,7 +56,7 @@ def bench_swipes(n: int) -> None:
 
 
 def bench_font_lookup(n: int) -> None:
-    from station import fonts
+    from station.core import fonts
     times: list[float] = []
     for _ in range(n):
         fonts.find_cjk_face.cache_clear()

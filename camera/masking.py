@@ -1,7 +1,7 @@
 """Masked forms of personal data for the device layer's logs and reprs.
 
 camera/ must not import station/, yet a card reader handles names and ID numbers: these keep them out of
-log files. Same output as station.idnumber's mask_id_number / mask_name (the two are to be unified).
+log files. Same output as station.idnumber's mask_id_number / mask_name (station.core.idnumber re-exports these: one rule).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Make the bundled CJK font once: a GB2312 subset of Noto Sans CJK SC Regular (OFL-1.1), for print sheets.
 
 Pillow's built-in font has no Chinese glyphs, and a station laptop may have no CJK font installed; the
-finder (station/fonts.py) falls back to this file. The full face is ~20 MB inside a collection with four
+finder (station/core/fonts.py) falls back to this file. The full face is ~20 MB inside a collection with four
 other languages; the GB2312 hanzi (6763, what nearly every roster name uses) plus ASCII, CJK and full-width
 punctuation and a short list of given-name characters outside GB2312 come to about 3.5 MB.
 

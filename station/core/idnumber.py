@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from camera.masking import mask_id_number, mask_name  # one masking rule for every layer (camera/ cannot import station/)
+
+__all__ = ["looks_like_id_number", "check_character", "id_number_problem", "normalise_id_number", "mask_id_number", "mask_code", "mask_name"]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -43,13 +46,6 @@ def normalise_id_number(text: str) -> str:
     return text.strip().upper()
 
 
-def mask_id_number(text: str | None) -> str:
-    """110105********002X: enough for a person to confirm, not enough to misuse."""
-    if not text:
-        return ""
-    if len(text) <= 8:
-        return text[:2] + "*" * (len(text) - 2)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
 
 
 def mask_code(text: str | None) -> str:
@@ -60,8 +56,3 @@ def mask_code(text: str | None) -> str:
     return mask_id_number(text) if looks_like_id_number(text.strip()) else text
 
 
-def mask_name(name: str | None) -> str:
-    """张三丰 -> 张**: for logs, where the full name is not needed."""
-    if not name:
-        return ""
-    return name[0] + "*" * (len(name) - 1)
