@@ -94,7 +94,7 @@ def run_child(out: Path, workspaces: list[str], make_zip: bool, stub: bool) -> d
     """One export in this (fresh) process; returns figures."""
     if stub:
         _install_stub()
-    from station.export import ExportOptions, run_export
+    from station.outputs.export import ExportOptions, run_export
     import os
     os.umask(0o077)
     figures = {}

@@ -23,7 +23,7 @@ AREAS = ("430302", "430304", "110105", "440524", "420111", "510107")
 
 def make_rows(count: int, seed: int = 20) -> list[list[object]]:
     """Valid rows: unique student numbers and ID numbers with correct check digits, 8 colleges, 40 per class."""
-    from station.idnumber import check_character
+    from station.core.idnumber import check_character
     rng = random.Random(seed)
     rows: list[list[object]] = []
     for i in range(count):
@@ -49,8 +49,8 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> None:
 
 def main(count: int = 20_000) -> int:
     from config.settings import Settings
-    from station.roster import import_roster
-    from station.store import init_workspace
+    from station.identity.roster import import_roster
+    from station.store.workspace import init_workspace
 
     with tempfile.TemporaryDirectory(prefix="bench-roster-") as tmp:
         folder = Path(tmp)

@@ -37,7 +37,7 @@ def make_workspace(folder: Path, students: int):
 
 
 def portraits(n: int, seed: int = 1000) -> list[bytes]:
-    from station.camera_source import VIRTUAL_SIZE
+    from station.session.camera_source import VIRTUAL_SIZE
     from pipeline.synthetic import portrait
     return [portrait(seed + i, width=VIRTUAL_SIZE[0], height=VIRTUAL_SIZE[1]).jpeg for i in range(n)]
 
@@ -46,7 +46,7 @@ def screen_app(session, camera):
     """The shoot loop's app drawing into a buffer (what a terminal would receive)."""
     import io
     from rich.console import Console
-    from station.shoot_tui import ShootApp
+    from station.tui.app import ShootApp
 
     class Shown:                                          # the loop's CameraHandle face over the controller
         spec, error, has_trigger = "virtual", None, True
@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
 
     from camera import open_camera
-    from station.keys import KeyEvent
-    from station.session import Session
+    from station.tui.keys import KeyEvent
+    from station.session.actions import Session
 
     n = args.shots
     t0 = time.perf_counter()

@@ -14,28 +14,15 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from camera.errors import CameraError, CameraTimeout
-from camera.frame import Frame, Health
+from camera.frame import Frame, Health, jpeg_first, shot_stem
+from camera.protocol import Backend
 
 log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 5.0   # how long past its own deadline we wait for the camera thread before giving up
-
-
-class Backend(Protocol):
-    """What a camera backend offers the controller; all methods run on the controller's thread."""
-    has_trigger: bool
-    emit: Callable[[list[Frame]], None]
-
-    def connect(self) -> None: ...
-    def close(self) -> None: ...
-    def capture(self, deadline: float) -> list[Frame]: ...
-    def pump(self) -> list[Frame]: ...
-    def probe(self) -> Health: ...
-    def get_settings(self) -> dict[str, str]: ...
-    def set_setting(self, name: str, value: str) -> None: ...
 
 
 @dataclass
@@ -70,11 +57,10 @@ class _Inbox:
                 self._frames.clear()
                 return out
             first = self._frames.popleft()
-            stem = first.name.rsplit(".", 1)[0]
-            siblings = [f for f in self._frames if f.name.rsplit(".", 1)[0] == stem]
+            siblings = [f for f in self._frames if shot_stem(f) == shot_stem(first)]
             for f in siblings:
                 self._frames.remove(f)
-            return sorted([first, *siblings], key=lambda f: f.kind != "jpeg")
+            return jpeg_first([first, *siblings])
 
 
 class CameraController:
@@ -137,7 +123,12 @@ class CameraController:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- public API (any thread) --------------------------------------------------------------------------
+    # -- public API (any thread): the `Camera` protocol ------------------------------------------------------
+    @property
+    def has_trigger(self) -> bool:
+        """False for a hot folder: the tethering program's shutter is the trigger, `capture` only waits."""
+        return self._backend.has_trigger
+
     def capture(self, timeout: float = 15.0) -> list[Frame]:
         """Shoot and return the frames (JPEG first; RAW+JPEG gives two).
 

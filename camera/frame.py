@@ -1,8 +1,13 @@
-"""The values the camera layer hands out: a captured frame, a health report, a detected camera."""
+"""The values the camera layer hands out: a captured frame, a health report, a detected camera.
+
+Also the one rule for the files of one shot: a RAW+JPEG pair shares its name stem, and the JPEG comes first
+(it is the file the pipeline and the verdict work on). Backends, the controller and the station all use it.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterable, Protocol, Sequence, TypeVar
 
 JPEG_EXTS = (".jpg", ".jpeg")
 RAW_EXTS = (".nef", ".cr2", ".cr3", ".arw", ".dng", ".raf", ".orf", ".rw2")
@@ -50,3 +55,28 @@ def kind_of(name: str) -> str | None:
     if lower.endswith(RAW_EXTS):
         return "raw"
     return None
+
+
+class _HasKind(Protocol):
+    kind: str
+
+
+K = TypeVar("K", bound=_HasKind)
+
+
+def jpeg_first(files: Iterable[K]) -> list[K]:
+    """The files of one shot in the order they are stored and used: JPEG first, the rest in camera order."""
+    return sorted(files, key=lambda f: f.kind != "jpeg")
+
+
+def shot_stem(frame: Frame) -> str:
+    """What the files of one shot share: the camera's name without its extension (DSC_0001.NEF/.JPG)."""
+    return frame.name.rsplit(".", 1)[0]
+
+
+def pair_frames(frames: Sequence[Frame]) -> list[list[Frame]]:
+    """Frames grouped into shots (a RAW+JPEG pair is one shot), each JPEG first, in order of arrival."""
+    groups: dict[str, list[Frame]] = {}
+    for index, frame in enumerate(frames):
+        groups.setdefault(shot_stem(frame) or f"#{index}", []).append(frame)
+    return [jpeg_first(group) for group in groups.values()]

@@ -16,7 +16,8 @@ from typing import Any
 
 from camera._gp import gphoto2
 from camera.errors import CameraError, CameraGone, CameraNotFound, CameraTimeout, CardFull, from_gphoto
-from camera.frame import Frame, Health, kind_of
+from camera.backoff import retry
+from camera.frame import Frame, Health, jpeg_first, kind_of
 from camera.settings_map import ALIASES, widget_names
 from camera.vfeed import VirtualFeed
 
@@ -149,8 +150,7 @@ class GphotoBackend:
                 raise self._fail(exc, f"downloading {name}") from None
             if frame is not None:
                 frames.append(frame)
-        frames.sort(key=lambda f: f.kind != "jpeg")
-        return frames
+        return jpeg_first(frames)
 
     def _virtual_shot(self, deadline: float) -> list[tuple[str, str]]:
         """Shoot on the virtual camera; if it swallows a shot (no file announced), renew it and shoot again."""
@@ -197,33 +197,34 @@ class GphotoBackend:
         self.connect()
 
     def _trigger(self, deadline: float) -> list[tuple[str, str]]:
-        """Fire the shutter; returns the file path when the camera only supports blocking capture()."""
+        """Fire the shutter (a busy camera is retried until the deadline); returns the file path when the
+        camera only supports blocking capture()."""
         gp = gphoto2()
-        delay = 0.05
-        while True:
+
+        def fire() -> list[tuple[str, str]]:
             try:
-                try:
-                    self._cam.trigger_capture()
-                    found: list[tuple[str, str]] = []
-                except gp.GPhoto2Error as exc:
-                    if exc.code != gp.GP_ERROR_NOT_SUPPORTED:
-                        raise
-                    path = self._cam.capture(gp.GP_CAPTURE_IMAGE)   # older bodies: no trigger_capture
-                    found = [(path.folder, path.name)]
-                self._shots += 1
-                if self.feed is not None:
-                    self.feed.commit()
-                return found
+                self._cam.trigger_capture()
+                return []
             except gp.GPhoto2Error as exc:
-                if exc.code == -110 and time.monotonic() + delay < deadline:
-                    log.info("camera busy, retrying in %.2f s", delay)
-                    stray = self.pump()
-                    if stray:
-                        self.emit(stray)
-                    time.sleep(delay)
-                    delay = min(delay * 2, 1.0)
-                    continue
-                raise self._fail(exc, "triggering the shutter") from None
+                if exc.code != gp.GP_ERROR_NOT_SUPPORTED:
+                    raise
+            path = self._cam.capture(gp.GP_CAPTURE_IMAGE)   # older bodies: no trigger_capture
+            return [(path.folder, path.name)]
+
+        def busy(exc: Exception, delay: float) -> None:
+            log.info("camera busy, retrying in %.2f s", delay)
+            stray = self.pump()
+            if stray:
+                self.emit(stray)
+        try:
+            found = retry(fire, retryable=lambda exc: getattr(exc, "code", None) == -110, deadline=deadline,
+                          on_retry=busy, exceptions=gp.GPhoto2Error)
+        except gp.GPhoto2Error as exc:
+            raise self._fail(exc, "triggering the shutter") from None
+        self._shots += 1
+        if self.feed is not None:
+            self.feed.commit()
+        return found
 
     def _collect(self, deadline: float, first: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
         """Every FILE_ADDED after a trigger, until a quiet period after the first (RAW+JPEG pairs)."""
@@ -254,22 +255,19 @@ class GphotoBackend:
         if kind is None:
             log.warning("ignoring %s/%s: not a JPEG or RAW picture", folder, name)
             return None
-        delay = 0.05
-        while True:
-            try:
-                cam_file = self._cam.file_get(folder, name, gp.GP_FILE_TYPE_NORMAL)
-                data = bytes(memoryview(cam_file.get_data_and_size()))  # copy while cam_file is alive
-                del cam_file
-                break
-            except gp.GPhoto2Error as exc:
-                if exc.code in RETRYABLE_DOWNLOAD and time.monotonic() + delay < deadline:
-                    log.info("download of %s: %s, retrying", name, exc)
-                    time.sleep(delay)
-                    delay = min(delay * 2, 1.0)
-                    continue
-                if exc.code in RETRYABLE_DOWNLOAD:
-                    raise CameraTimeout(f"downloading {name} timed out", code=exc.code) from None
-                raise
+
+        def fetch() -> bytes:
+            cam_file = self._cam.file_get(folder, name, gp.GP_FILE_TYPE_NORMAL)
+            return bytes(memoryview(cam_file.get_data_and_size()))  # copied while cam_file is alive
+
+        try:
+            data = retry(fetch, retryable=lambda exc: getattr(exc, "code", None) in RETRYABLE_DOWNLOAD,
+                         deadline=deadline, exceptions=gp.GPhoto2Error,
+                         on_retry=lambda exc, _delay: log.info("download of %s: %s, retrying", name, exc))
+        except gp.GPhoto2Error as exc:
+            if exc.code in RETRYABLE_DOWNLOAD:
+                raise CameraTimeout(f"downloading {name} timed out", code=exc.code) from None
+            raise
         if self.feed is not None:
             data = self.feed.strip(data)
         if self._delete_after_download:

@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 
 from camera.errors import CameraError, CameraTimeout
-from camera.frame import Frame, Health, kind_of
+from camera.frame import Frame, Health, jpeg_first, kind_of
 from camera.ledger import HANDED, INGESTED, IngestLedger
 from config.i18n import _
 
@@ -193,8 +193,7 @@ class HotFolderBackend:
             frame = self._consider(path, now)
             if frame is not None:
                 frames.append(frame)
-        frames.sort(key=lambda f: f.kind != "jpeg")
-        return frames
+        return jpeg_first(frames)
 
     def _consider(self, path: Path, now: float) -> Frame | None:
         cand = self._candidates[path]

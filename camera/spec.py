@@ -4,7 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from camera.controller import Backend, CameraController
+from camera.controller import CameraController
+from camera.protocol import Backend
 from camera.errors import CameraError
 
 SPEC_FORMS = ("gphoto", "gphoto:MODEL-OR-PORT", "virtual", "virtual:DIR", "hotfolder:DIR")

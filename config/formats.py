@@ -44,6 +44,7 @@ class Geometry:
     face_width: Band = field(default_factory=lambda: Band(180, 300, 240))
     centre_x: float = 240.0
     centre_tolerance: float = 12.0   # px the eye midpoint may sit off x=240 on the output
+    margin_px: float = 3.0          # the plan keeps crown, eyes and face width this far inside their bands
 
 
 @dataclass(frozen=True)
@@ -56,18 +57,55 @@ class Background:
     warn_distance: float = 8.0      # above it (up to max_distance) the backdrop colour is a warning, not a refusal
 
 
+# the colour words a preset may forbid for the top (pipeline.clothing gives each its hue range)
+COLOUR_FAMILIES = ("yellow", "green", "blue", "purple", "red", "orange")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """Two bands for one measure: beyond `warn` the operator decides, beyond `refuse` the registry would
+    reject the photo (re-shoot). Which side is "beyond" (above or below) is the check's own (pipeline.checks).
+    A missing band (None) never fires: a check with only `warn` is advice, never a refusal."""
+    warn: float | None = None
+    refuse: float | None = None
+
+
+def _limit(warn: float | None, refuse: float | None) -> Any:
+    return field(default_factory=lambda: Limit(warn, refuse))
+
+
 @dataclass(frozen=True)
 class Checks:
-    max_roll_deg: float = 4.0       # eye line off level
-    max_yaw_ratio: float = 0.35     # (nose-to-cheek distances' difference) / their sum
-    min_eye_open: float = 0.12      # eyelid gap / eye width (face mesh)
-    min_iris_visible: float = 0.12  # dark share (iris) of the eye opening
-    max_mouth_open: float = 0.2     # inner-lip gap / mouth width
-    min_sharpness: float = 15.0     # variance of the Laplacian on the face resampled to 256 px wide
-    max_clipped: float = 0.25       # share of face pixels at >= 250 in any channel
-    max_dark: float = 0.25          # share of face pixels below luminance 35
-    min_clothing_distance: float = 9.0  # Lab distance of the top (below the neck) from the backdrop
+    """Every verdict band; the bundled presets give each number's source in a comment."""
     min_face_score: float = 0.6     # detector confidence to count as a face
+    glasses_policy: str = "forbidden"           # forbidden (notice 001) | allowed (notice 004: no glare, no tint)
+    forbidden_colours: tuple[str, ...] = ("blue", "yellow", "green", "purple")
+    # face
+    roll_deg: Limit = _limit(5.0, 8.0)
+    yaw_deg: Limit = _limit(8.0, 11.0)
+    pitch_deg: Limit = _limit(12.0, 20.0)
+    eye_open: Limit = _limit(0.19, 0.15)
+    gaze_deg: Limit = _limit(12.0, 20.0)
+    mouth_open: Limit = _limit(0.12, 0.2)
+    teeth: Limit = _limit(0.008, 0.02)
+    smile_width: Limit = _limit(1.1, 1.3)
+    frown: Limit = _limit(0.75, 1.1)
+    glasses: Limit = _limit(1.1, 1.3)
+    glare: Limit = _limit(0.01, 0.04)
+    tint: Limit = _limit(8.0, 15.0)
+    headwear: Limit = _limit(30.0, None)
+    headwear_knit: Limit = _limit(2.5, None)
+    hair_over_brows: Limit = _limit(0.6, None)
+    hair_over_ears: Limit = _limit(0.6, None)
+    jewellery: Limit = _limit(0.9, None)
+    # body and light
+    shoulders_deg: Limit = _limit(8.0, 15.0)
+    clothing_colour: Limit = _limit(0.15, 0.3)
+    clothing_distance: Limit = _limit(15.0, 9.0)
+    uneven_light: Limit = _limit(12.0, 25.0)
+    sharpness: Limit = _limit(30.0, 15.0)
+    clipped: Limit = _limit(0.1, 0.25)
+    dark: Limit = _limit(0.1, 0.25)
 
 
 @dataclass(frozen=True)
@@ -138,6 +176,15 @@ def _check_consistent(p: FormatPreset, path: Path) -> None:
         raise ConfigError(f"{path}: file.min_quality must be 1..100")
     if any(not 0 <= c <= 255 for c in p.background.rgb):
         raise ConfigError(f"{path}: background.rgb values must be 0..255")
+    if p.checks.glasses_policy not in ("forbidden", "allowed"):
+        raise ConfigError(f"{path}: checks.glasses_policy must be \"forbidden\" or \"allowed\"")
+    unknown = [c for c in p.checks.forbidden_colours if c not in COLOUR_FAMILIES]
+    if unknown:
+        raise ConfigError(f"{path}: checks.forbidden_colours: unknown {', '.join(unknown)} "
+                          f"(known: {', '.join(COLOUR_FAMILIES)})")
+    for band in (p.geometry.crown_y, p.geometry.eye_y, p.geometry.face_width):
+        if band.max - band.min <= 2 * p.geometry.margin_px:
+            raise ConfigError(f"{path}: geometry.margin_px {p.geometry.margin_px:g} leaves no room in a band")
 
 
 def preset_as_dict(p: FormatPreset) -> dict[str, Any]:

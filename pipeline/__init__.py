@@ -24,18 +24,19 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     decoded = decode_for_analysis(data)
     a = analyse(decoded, preset)
     if a.faces == 0:
-        return Result(False, (why.no_face(),), {"faces": 0.0}, None)
+        return Result(False, (why.no_face(),), {"faces": 0.0, "croppable": 0.0}, None)
     if a.faces > 1:
-        return Result(False, (why.several_faces(a.faces),), {"faces": float(a.faces)}, None)
+        return Result(False, (why.several_faces(a.faces),), {"faces": float(a.faces), "croppable": 0.0}, None)
     refusals, warnings = quality_reasons(a, preset)
     plan = plan_crop(a, decoded.full_size, preset)
     measures = dict(a.measures)
     measures["faces"] = 1.0
+    measures["croppable"] = 1.0 if plan.box is not None else 0.0
     if plan.reason is not None:
         refusals.insert(0, plan.reason)
     if plan.box is not None:
         measures.update({k: v for k, v in plan.expected.items()})
-    reasons = tuple(dict.fromkeys(refusals))          # no repeated reason
+    reasons = _unique(refusals)
     ok = not reasons
     photo = None
     if ok and render and plan.box is not None:
@@ -43,7 +44,17 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
         photo, quality = render_photo(region, preset, icc_profile(data))
         measures["jpeg_quality"] = float(quality)
         measures["file_kb"] = len(photo) / 1024
-    return Result(ok, reasons, measures, plan.box, photo, tuple(warnings), a.face_box)
+    refused = {r.code for r in reasons}
+    warned = _unique([w for w in warnings if w.code not in refused])
+    return Result(ok, reasons, measures, plan.box, photo, warned, a.face_box, plan.box is not None)
+
+
+def _unique(found: list[Reason]) -> tuple[Reason, ...]:
+    """One reason per code (the first: registry order puts the main measure first)."""
+    seen: dict[str, Reason] = {}
+    for r in found:
+        seen.setdefault(r.code, r)
+    return tuple(seen.values())
 
 
 def validate(jpeg: bytes, preset: FormatPreset) -> Validation:

@@ -13,19 +13,18 @@ import cv2
 import numpy as np
 
 from config.formats import FormatPreset
-from pipeline import faces
+from pipeline import appearance, clothing, face_pose, faces
+from pipeline import face_measures as fm
 from pipeline.decode import Decoded
 
-# face-mesh indices (MediaPipe 468-point topology); "right"/"left" are the image's sides
-EYE_R = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
-EYE_L = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
-LIDS_R = ((159, 145), (158, 153), (160, 144))
-LIDS_L = ((386, 374), (385, 380), (387, 373))
-CORNERS_R, CORNERS_L = (33, 133), (263, 362)
-CHEEK_R, CHEEK_L, NOSE_TIP, CHIN = 234, 454, 1, 152
-LIP_IN = (13, 14)
-MOUTH = (61, 291)
+# face-mesh indices (MediaPipe 468-point topology): the rest are in face_measures
+CHEEK_R, CHEEK_L, NOSE_TIP, CHIN = fm.CHEEK_R, fm.CHEEK_L, fm.NOSE_TIP, fm.CHIN
+OUTER_LIPS = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
 DETECT_FLOOR = 0.5          # detections below this are not faces at all
+# degrees the iris-offset angle moves per degree of head yaw when the eyes stay on the lens (a positive yaw
+# turns the nose to the image left, a positive offset the eyes to the image right): least squares over the
+# team's single-face photos, all looking at the camera (49 faces/ and portraits/ photos: 0.55, residual sd 4.9 deg)
+IRIS_PARALLAX = 0.55
 
 
 @dataclass(frozen=True)
@@ -69,25 +68,18 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     mesh pass: about half the cost, which is what makes re-validating a whole export fast.
     """
     rgb = decoded.rgb
-    found = [d for d in faces.detect(rgb, DETECT_FLOOR)]
+    found = faces.find_faces(rgb, DETECT_FLOOR)
     real = [d for d in found if d.score >= preset.checks.min_face_score]
     if len(real) != 1:
         return Analysis(faces=len(real), score=max((d.score for d in found), default=0.0))
     det = real[0]
     pts, presence = faces.mesh(rgb, det, refine=not geometry_only)
     k = decoded.scale
-    eye_r = pts[list(EYE_R), :2].mean(0)
-    eye_l = pts[list(EYE_L), :2].mean(0)
+    eye_r, eye_l = fm.eye_centres(pts)
     left, right = (eye_r, eye_l) if eye_r[0] <= eye_l[0] else (eye_l, eye_r)
-    roll = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
+    roll = fm.roll_deg(pts)
     face_w = _dist(pts, CHEEK_R, CHEEK_L)
     iod = float(np.hypot(*(right - left)))
-    open_r = np.mean([_dist(pts, a, b) for a, b in LIDS_R]) / max(_dist(pts, *CORNERS_R), 1e-6)
-    open_l = np.mean([_dist(pts, a, b) for a, b in LIDS_L]) / max(_dist(pts, *CORNERS_L), 1e-6)
-    mouth = _dist(pts, *LIP_IN) / max(_dist(pts, *MOUTH), 1e-6)
-    d1 = abs(pts[NOSE_TIP, 0] - pts[CHEEK_R, 0])
-    d2 = abs(pts[CHEEK_L, 0] - pts[NOSE_TIP, 0])
-    yaw = (d1 - d2) / max(d1 + d2, 1e-6)
     chin_y = float(pts[CHIN, 1])
     cx = float((left[0] + right[0]) / 2)
     eye_y = float((left[1] + right[1]) / 2)
@@ -112,23 +104,136 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     luma = face_px @ np.array([0.299, 0.587, 0.114]) if face_px.size else np.zeros(1)
     dark = float(np.mean(luma < 35))
     sharp = _sharpness(rgb, hull)
-    clothing = _clothing(lab, bg_lab, cx, chin_y, face_w)
-    iris = min(_iris_visible(rgb, pts, EYE_R, luma), _iris_visible(rgb, pts, EYE_L, luma))
-    measures = {
-        "score": det.score, "presence": presence, "roll_deg": roll, "yaw_ratio": float(yaw),
-        "eye_open": float(min(open_r, open_l)), "iris_visible": iris, "mouth_open": float(mouth), "sharpness": sharp,
-        "clipped": clipped, "dark": dark, "background_spread": spread,
-        "background_distance": float(np.linalg.norm(bg_lab - lab_of(back.rgb))),
-        "iod_px": iod * k,
-    }
-    if clothing is not None:
-        measures["clothing_distance"] = clothing
+    measures: dict[str, float] = {"score": det.score, "presence": presence, "iod_px": iod * k, "sharpness": sharp,
+                                  "clipped": clipped, "dark": dark, "background_spread": spread,
+                                  "background_distance": float(np.linalg.norm(bg_lab - lab_of(back.rgb)))}
+    measures.update(face_pose.head_pose(pts, roll))
+    measures["roll_deg"] = roll
+    d1 = abs(pts[NOSE_TIP, 0] - pts[CHEEK_R, 0])
+    d2 = abs(pts[CHEEK_L, 0] - pts[NOSE_TIP, 0])
+    measures["yaw_ratio"] = float((d1 - d2) / max(d1 + d2, 1e-6))
+    measures.update(_eyes(rgb, pts, measures["yaw_deg"]))
+    measures.update(fm.mouth(pts))
+    measures["teeth"] = _teeth(lab, pts, iod)
+    measures.update(_appearance(rgb, lab, pts, mask, bg_lab, preset))
+    # the top and the shoulders
+    frame = _face_frame(pts, left, right, iod)
+    skin = appearance.skin_colour(lab, frame)
+    hair = _brow_colour(lab, pts)
+    top = clothing.top_pixels(rgb, lab, bg_lab, skin, hair, cx, chin_y, iod, back.segment_threshold)
+    if top is not None:
+        shares = clothing.family_shares(*top)
+        forbidden = [shares.get(name, 0.0) for name in preset.checks.forbidden_colours]
+        measures["clothing_colour"] = max(forbidden, default=0.0)
+    like = _clothing(lab, bg_lab, cx, chin_y, face_w)     # the whole shoulder box, backdrop-like pixels included
+    if like is not None:
+        measures["clothing_distance"] = like
+    if spread <= back.max_spread:          # the shoulder line is only found against a plain backdrop
+        tilt = clothing.shoulder_tilt(lab, bg_lab, back.segment_threshold, cx, chin_y, iod)
+        if tilt is not None:
+            measures["shoulders_deg"] = tilt
     xs, ys = pts[:, 0], pts[:, 1]
     return Analysis(
         faces=1, score=det.score, eye_left=(float(left[0]) * k, float(left[1]) * k),
         eye_right=(float(right[0]) * k, float(right[1]) * k), face_width=face_w * k,
         face_box=(float(xs.min()) * k, float(ys.min()) * k, float(xs.max()) * k, float(ys.max()) * k),
         crown_y=crown * k, crown_at_edge=at_edge, chin_y=chin_y * k, measures=measures)
+
+
+def _face_frame(pts: np.ndarray, left: np.ndarray, right: np.ndarray, iod: float) -> appearance.FaceFrame:
+    brow_y = float(pts[list(fm.BROW_R + fm.BROW_L), 1].mean())
+    xl, xr = sorted((float(pts[CHEEK_R, 0]), float(pts[CHEEK_L, 0])))
+    return appearance.FaceFrame(np.asarray(left, float), np.asarray(right, float), iod, brow_y,
+                                float(pts[fm.FOREHEAD, 1]), pts[CHIN, :2].astype(float), xl, xr)
+
+
+def _brow_colour(lab: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Median Lab on the brow points (hair is usually of the brows' colour)."""
+    h, w = lab.shape[:2]
+    idx = list(fm.BROW_R + fm.BROW_L)
+    xy = np.clip(pts[idx, :2].round().astype(int), 0, [w - 1, h - 1])
+    return np.median(lab[xy[:, 1], xy[:, 0]], axis=0)
+
+
+def _eyes(rgb: np.ndarray, pts: np.ndarray, yaw: float) -> dict[str, float]:
+    """Eye opening from the iris model's eyelid contour (the face mesh keeps closed lids open), the iris
+    position (gaze, given the head's yaw in degrees) and, for compatibility, the mesh's own lid ratio."""
+    opening = []
+    gaze = []
+    for (outer, inner), flip in ((fm.CORNERS_R, False), (fm.CORNERS_L, True)):
+        o, i = pts[outer, :2], pts[inner, :2]
+        centre, contour = faces.iris(rgb, pts[outer], pts[inner], flip)
+        axis = i - o
+        width = float(np.hypot(*axis))
+        if width < 2:
+            continue
+        u = axis / width
+        n = np.array([-u[1], u[0]])
+        across = (contour[:16] - o) @ n
+        opening.append(float(across.max() - across.min()) / width)
+        rel = centre - (o + i) / 2
+        sign = 1.0 if u[0] >= 0 else -1.0
+        gaze.append(sign * float(rel @ u) / width)
+    mesh_r, mesh_l = fm.eye_openness(pts)
+    gx = float(np.mean(gaze)) if gaze else 0.0
+    eyeball = math.degrees(math.asin(max(-1.0, min(1.0, gx * 2.5))))   # + : the eyes turn to the image right
+    # where the eyes point, ~0 for a student who looks at the lens even with the head a little turned: the
+    # iris sits in front of the eye corners, so a turned head shifts it across them by parallax as well
+    return {"eye_open": min(opening) if opening else 0.0, "eye_open_mesh": min(mesh_r, mesh_l),
+            "gaze_x": gx, "gaze_deg": eyeball - IRIS_PARALLAX * yaw}
+
+
+def _teeth(lab: np.ndarray, pts: np.ndarray, iod: float) -> float:
+    """Area of teeth between the lips / IOD^2: pixels inside the inner lip line clearly lighter than the lips
+    and less red (in a grey picture: lighter only). A closed mouth has next to no inside."""
+    inner = np.zeros(lab.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [pts[list(fm.INNER_LIPS), :2].round().astype(np.int32)], 1)
+    outer = np.zeros_like(inner)
+    cv2.fillPoly(outer, [pts[list(OUTER_LIPS), :2].round().astype(np.int32)], 1)
+    ring = (outer == 1) & (inner == 0)
+    inside = lab[inner == 1]
+    if inside.size == 0 or not ring.any():
+        return 0.0
+    lips = np.median(lab[ring], axis=0)
+    grey = float(np.abs(lab[outer == 1][:, 1:]).mean()) < 3
+    if grey:
+        teeth = inside[:, 0] > lips[0] + 15
+    else:
+        teeth = (inside[:, 0] > lips[0] + 8) & (inside[:, 1] < lips[1] - 6)
+    return float(teeth.sum()) / max(iod * iod, 1e-6)
+
+
+def _appearance(rgb: np.ndarray, lab: np.ndarray, pts: np.ndarray, mask: np.ndarray, bg_lab: np.ndarray,
+                preset: FormatPreset) -> dict[str, float]:
+    r, l_ = fm.eye_centres(pts)
+    left, right = (r, l_) if r[0] <= l_[0] else (l_, r)
+    iod = float(np.hypot(*(right - left)))
+    f = _face_frame(pts, left, right, iod)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    x, y, w, h = cv2.boundingRect(mask)
+    gx = cv2.Sobel(grey[y:y + h, x:x + w], cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey[y:y + h, x:x + w], cv2.CV_32F, 0, 1, ksize=3)
+    inside = mask[y:y + h, x:x + w].astype(bool)
+    energy = float((np.abs(gx) + np.abs(gy))[inside].mean() / 2) if inside.any() else 1.0
+    skin = appearance.skin_colour(lab, f)
+    brows = _brow_colour(lab, pts)
+    patch = appearance.levelled(grey, pts, f.mid, iod, fm.roll_deg(pts))
+    out = appearance.glasses(grey, f, energy)
+    out["glasses"] = min(out["glasses_bridge"], out["glasses_rims"])   # a frame has both parts
+    out["glare"] = appearance.glare(rgb, f)
+    out["tint"] = appearance.tint(lab, skin, f)
+    out["uneven_light"] = appearance.uneven_light(lab, f)
+    out["jewellery"] = appearance.sparkle(lab, skin, f)
+    hair = appearance.hair_colour(lab, skin, brows, f)
+    for name, value in (("frown", appearance.frown_lines(patch, lab, skin, f)),
+                        ("knit", appearance.knit_ribs(patch)),
+                        ("hair_over_brows", appearance.hair_over_brows(lab, skin, f)),
+                        ("hair_over_eyes", appearance.hair_over_eyes(lab, skin, f)),
+                        ("hair_over_ears", appearance.hair_over_ears(lab, skin, hair, bg_lab, f)),
+                        ("headwear", appearance.headwear(lab, skin, brows, bg_lab, f))):
+        if value is not None:
+            out[name] = value
+    return out
 
 
 def _backdrop(lab: np.ndarray, cx: float, eye_y: float, face_w: float) -> tuple[np.ndarray, float]:
@@ -173,25 +278,6 @@ def _sharpness(rgb: np.ndarray, hull: np.ndarray) -> float:
     scale = 256 / max(grey.shape[1], 1)
     grey = cv2.resize(grey, (256, max(1, round(grey.shape[0] * scale))), interpolation=cv2.INTER_AREA)
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
-
-
-def _iris_visible(rgb: np.ndarray, pts: np.ndarray, ring: tuple[int, ...], face_luma: np.ndarray) -> float:
-    """Share of the eye opening that is dark (iris, pupil): an open eye shows its iris, a closed lid is
-    skin with a lash line. Works where the mesh's lid points do not (drawn faces, heavy lashes)."""
-    poly = pts[list(ring), :2].astype(np.int32)
-    x, y, w, h = cv2.boundingRect(poly)
-    if w < 3 or h < 2:
-        return 0.0
-    mask = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(mask, [poly - [x, y]], 1)
-    patch = rgb[y:y + h, x:x + w]
-    if patch.shape[:2] != mask.shape:
-        return 0.0
-    luma = patch @ np.array([0.299, 0.587, 0.114])
-    inside = luma[mask.astype(bool)]
-    if inside.size == 0:
-        return 0.0
-    return float(np.mean(inside < 0.55 * float(np.median(face_luma))))
 
 
 def _clothing(lab: np.ndarray, bg: np.ndarray, cx: float, chin_y: float, face_w: float) -> float | None:

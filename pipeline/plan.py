@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from config.formats import FormatPreset
+from dataclasses import replace
+
+from config.formats import Band, FormatPreset
 from pipeline import reasons as why
 from pipeline.analyse import Analysis
 from pipeline.result import Reason
@@ -25,8 +27,17 @@ class Plan:
     expected: dict[str, float]                   # crown_y, eye_y, face_width, centre_x on the output
 
 
+def _inside(band: Band, margin: float) -> Band:
+    lo, hi = band.min + margin, band.max - margin
+    return Band(lo, hi, min(max(band.aim, lo), hi))
+
+
 def plan_crop(a: Analysis, frame: tuple[int, int], preset: FormatPreset) -> Plan:
-    g, f = preset.geometry, preset.file
+    """The box, planned `geometry.margin_px` inside every band so that a few px of measuring error on the
+    finished photo cannot put it on or over an edge; no box (and the reason) when the frame cannot give that."""
+    f, m = preset.file, preset.geometry.margin_px
+    g = replace(preset.geometry, crown_y=_inside(preset.geometry.crown_y, m), eye_y=_inside(preset.geometry.eye_y, m),
+                face_width=_inside(preset.geometry.face_width, m))
     W, H = frame
     out_w, out_h = f.width, f.height
     eye_x, eye_y = a.eye_mid

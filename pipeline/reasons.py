@@ -9,51 +9,19 @@ def no_face() -> Reason:
 
 
 def several_faces(n: int) -> Reason:
-    return Reason("multiple_faces", f"画面中有{n}张人脸", f"{n} faces in the frame (exactly one allowed)")
+    return Reason("multiple_faces", f"画面中有{n}张人脸", f"{n} faces in the frame (exactly one allowed)",
+                  measure="faces", value=float(n))
 
 
-def tilted(deg: float) -> Reason:
-    return Reason("head_tilted", f"头部倾斜 {abs(deg):.1f}°", f"head tilted {abs(deg):.1f}°")
+def busy_background(spread: float, band: float) -> Reason:
+    return Reason("background_not_uniform", "背景不均匀或有杂物", f"background not uniform ({spread:.0f})",
+                  measure="background_spread", value=spread, band={"warn": None, "refuse": band, "bad": "above"})
 
 
-def turned(ratio: float) -> Reason:
-    return Reason("head_turned", "头部未正对镜头", f"head turned to the side ({ratio:.2f})")
-
-
-def eyes_closed(value: float) -> Reason:
-    return Reason("eyes_closed", "眼睛闭合", f"eyes closed ({value:.2f})")
-
-
-def mouth_open(value: float) -> Reason:
-    return Reason("mouth_open", "嘴巴张开", f"mouth open ({value:.2f})")
-
-
-def blurred(value: float) -> Reason:
-    return Reason("blurred", "面部模糊", f"face not sharp ({value:.0f})")
-
-
-def overexposed(frac: float) -> Reason:
-    return Reason("overexposed", "面部过曝", f"face overexposed ({frac:.0%} clipped)")
-
-
-def underexposed(frac: float) -> Reason:
-    return Reason("underexposed", "面部过暗", f"face too dark ({frac:.0%} dark)")
-
-
-def busy_background(spread: float) -> Reason:
-    return Reason("background_not_uniform", "背景不均匀或有杂物", f"background not uniform ({spread:.0f})")
-
-
-def wrong_background(dist: float, name: str) -> Reason:
-    return Reason("background_colour", f"背景颜色不符（应为{name}）", f"background is not {name} ({dist:.0f})")
-
-
-def clothing(dist: float) -> Reason:
-    if dist < 2.0:   # nothing but backdrop under the chin: a top of the backdrop's colour, or no shoulders
-        return Reason("clothing_like_background", "服装与背景同色或肩部未入画",
-                      f"clothing matches the background, or no shoulders in the frame ({dist:.0f})")
-    return Reason("clothing_like_background", "服装颜色与背景相近",
-                  f"clothing too close to the background colour ({dist:.0f})")
+def wrong_background(dist: float, name: str, warn: float, refuse: float, level: str = "refuse") -> Reason:
+    return Reason("background_colour", f"背景颜色不符（应为{name}）", f"background is not {name} ({dist:.0f})",
+                  level=level, measure="background_distance", value=dist,
+                  band={"warn": warn, "refuse": refuse, "bad": "above"})
 
 
 def crown_cut() -> Reason:

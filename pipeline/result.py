@@ -7,12 +7,24 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Reason:
+    """One finding. `level`: refuse (the registry would reject it: re-shoot) or warn (the operator
+    decides); `measure`/`value`/`band` say what was measured and against which preset bands."""
     code: str
     zh: str
     en: str
+    level: str = "refuse"
+    measure: str = ""
+    value: float | None = None
+    band: dict[str, Any] | None = None
 
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "zh": self.zh, "en": self.en}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "zh": self.zh, "en": self.en, "level": self.level}
+        if self.measure:
+            out["measure"] = self.measure
+            out["value"] = None if self.value is None else round(float(self.value), 3)
+        if self.band is not None:
+            out["band"] = dict(self.band)
+        return out
 
 
 @dataclass(frozen=True)
@@ -24,12 +36,14 @@ class Result:
     photo: bytes | None = None
     warnings: tuple[Reason, ...] = ()
     face_box: tuple[float, float, float, float] | None = None   # upright frame pixels (for the preview)
+    croppable: bool = False       # a crop meeting every band with the margin exists (an override cannot fix it)
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "reasons": [r.to_dict() for r in self.reasons],
                 "warnings": [w.to_dict() for w in self.warnings],
                 "measures": {k: round(float(v), 3) for k, v in self.measures.items()},
-                "crop_box": list(self.crop_box) if self.crop_box else None}
+                "crop_box": list(self.crop_box) if self.crop_box else None,
+                "croppable": self.croppable}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFilter
 
-FLAWS = ("eyes_closed", "tilted", "too_close", "blue_shirt", "busy_background", "off_centre", "two_faces")
+FLAWS = ("eyes_closed", "tilted", "too_close", "blue_shirt", "busy_background", "off_centre", "two_faces",
+         "small_face_in_corner")
 BACKDROP = (104, 192, 250)
 SKINS = ((236, 200, 170), (224, 184, 150), (205, 160, 125), (180, 135, 100), (240, 210, 185))
 HAIRS = ((25, 20, 18), (45, 32, 25), (70, 50, 35), (20, 20, 25))
@@ -60,12 +61,18 @@ def portrait(seed: int, *, width: int = 2400, height: int = 1600, flaw: str | No
     layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     geo = _draw_person(ImageDraw.Draw(layer), cx, eye_y, fw, look, closed=flaw == "eyes_closed")
     if flaw == "tilted":
-        angle = rng.choice((-1, 1)) * rng.uniform(7.0, 10.0)
+        angle = rng.choice((-1, 1)) * rng.uniform(10.0, 13.0)   # beyond ISO's 8 degrees
         layer = layer.rotate(angle, resample=Image.BICUBIC, center=(cx, geo["chin_y"] + 0.6 * fw))
     if flaw == "two_faces":
         other = Image.new("RGBA", (width, height), (0, 0, 0, 0))
         look2 = dict(look, skin=SKINS[(SKINS.index(look["skin"]) + 2) % len(SKINS)])
         _draw_person(ImageDraw.Draw(other), cx + 1.5 * fw, eye_y + 0.1 * fw, fw * 0.9, look2, closed=False)
+        base.paste(other, (0, 0), other)
+    if flaw == "small_face_in_corner":      # someone far behind, in a corner of the frame
+        other = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+        look2 = dict(look, skin=SKINS[(SKINS.index(look["skin"]) + 1) % len(SKINS)], long_hair=False)
+        small = fw * 0.3
+        _draw_person(ImageDraw.Draw(other), width * 0.1, height * 0.22, small, look2, closed=False)
         base.paste(other, (0, 0), other)
     base.paste(layer, (0, 0), layer)
     image = base.filter(ImageFilter.GaussianBlur(radius=max(0.8, fw / 350)))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from station.cli import cli
-from station.commands.camera import COMMANDS
+from station.cli.main import cli
+from station.cli.commands.camera import COMMANDS
 
 
 @pytest.fixture

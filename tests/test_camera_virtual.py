@@ -127,7 +127,7 @@ def test_gphoto_spec_opens_by_model_or_port() -> None:
 def test_importing_the_cli_loads_no_camera_library() -> None:
     import subprocess
     import sys
-    code = ("import sys, station.commands.camera, camera, camera.spec, camera.hotfolder, camera.pedal, "
+    code = ("import sys, station.cli.commands.camera, camera, camera.spec, camera.hotfolder, camera.pedal, "
             "camera.doctor; "
             "bad = [m for m in ('gphoto2', 'watchdog', 'evdev') if m in sys.modules]; "
             "sys.exit(f'loaded at import: {bad}' if bad else 0)")

@@ -8,7 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from station.cli import cli
+from station.cli.main import cli
 
 
 def walk(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:

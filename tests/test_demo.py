@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from station.cli import cli
+from station.cli.main import cli
 
 
 def test_demo_runs_and_its_summary_matches_the_journal(tmp_path: Path) -> None:

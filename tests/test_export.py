@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from station.cli import cli
-from station.store import Store
+from station.cli.main import cli
+from station.store.workspace import Store
 import workspace_factory as wf
 
 REAL_PIPELINE = False
@@ -328,7 +328,7 @@ def test_our_own_changed_file_is_updated_and_a_withdrawn_photo_removed(runner: C
 
 def test_interrupted_export_leaves_no_half_file_and_reruns_cleanly(runner: CliRunner, two_stations: dict[str, Any],
                                                                    tmp_path: Path, monkeypatch) -> None:
-    import station.outdir as outdir
+    import station.outputs.outdir as outdir
     out = tmp_path / "out"
     real_replace, calls = outdir.os.replace, []
 
@@ -371,7 +371,7 @@ def test_college_filter(runner: CliRunner, two_stations: dict[str, Any], tmp_pat
 def test_identical_photos_are_validated_once(two_stations: dict[str, Any], tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import pipeline
-    from station.export import ExportOptions, run_export
+    from station.outputs.export import ExportOptions, run_export
     real, seen = pipeline.validate, []
     monkeypatch.setattr(pipeline, "validate", lambda data, preset: seen.append(1) or real(data, preset))
     result = run_export(tmp_path / "out", [two_stations["s1"], two_stations["s2"]], ExportOptions())

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from station.errors import ExportError
-from station.naming import NameTemplate, collision_key, sanitize_component
+from station.core.errors import ExportError
+from station.core.naming import NameTemplate, collision_key, sanitize_component
 
 
 @pytest.mark.parametrize("raw, expected", [

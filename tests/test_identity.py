@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from station.idnumber import check_character
-from station.store import Store
+from station.core.idnumber import check_character
+from station.store.workspace import Store
 from workspace_factory import run_cli
 
 
@@ -150,7 +150,7 @@ def test_checkin_text_output_masks_the_id_number(rostered: Path) -> None:
 
 def test_logs_never_hold_a_full_id_number_or_name(bare: Path, tmp_path: Path, caplog) -> None:
     import logging
-    from station.store import CapturedFile
+    from station.store.models import CapturedFile
     caplog.set_level(logging.DEBUG)
     path = tmp_path / "roster.csv"
     path.write_text("姓名,身份证号,学院\n张三丰,%s,化学化工学院\n李四光,%s,化学化工学院\n" % (ID_X, ID_A),
@@ -160,7 +160,7 @@ def test_logs_never_hold_a_full_id_number_or_name(bare: Path, tmp_path: Path, ca
     with Store.open(bare) as store:
         subject = store.find_subject("id_number", ID_A)
         take = store.record_capture([CapturedFile(b"jpeg")], subject_id=subject.id, source="trigger")
-        from station.store import describe_subject
+        from station.store.models import describe_subject
         logging.getLogger("test").info("bound: %s", describe_subject(subject))
     assert ID_A not in take.primary.file and ID_A[:6] in take.primary.file   # file names go into logs too
     (bare / take.primary.file).with_name("stray.jpg").write_bytes(b"x")

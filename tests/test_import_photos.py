@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from station.cli import cli
-from station.store import Store
-from station.submissions import check_file, compile_pattern
+from station.cli.main import cli
+from station.store.workspace import Store
+from station.session.submissions import check_file, compile_pattern
 from test_report_helpers import ROSTER, new_workspace, portrait_jpeg, roster_row, submission_jpeg
 
 

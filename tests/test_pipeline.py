@@ -19,23 +19,30 @@ from config.formats import load_preset
 from pipeline.decode import decode_for_analysis
 from pipeline.errors import DecodeError
 from pipeline.synthetic import portrait
-from station.cli import cli
+from station.cli.main import cli
 
 PRESET = load_preset("chsi-2017")
 
-# frames/ fixtures the pipeline refuses, and why (looked at: every one is visibly so)
+# frames/ fixtures the pipeline refuses, and why (looked at: every one is visibly so, except where noted).
+# Roll is refused beyond ISO/IEC 19794-5's 8 degrees (4-6 degree tilts pass since issue 9).
 EXPECTED_REFUSALS = {
     "df_img11_jolie": {"head_tilted"},            # head clearly tilted (~15°)
-    "df_img25_pichai_glasses": {"head_tilted"},   # ~6°
-    "df_img28_perry": {"head_tilted"},            # ~4°, visible
-    "df_img32_damon": {"head_tilted"},            # ~5°
-    "df_img51_johansson": {"mouth_open"},         # lips parted; ragged cut-out, no shoulders
-    "df_img61_dorsey": {"head_tilted"},           # ~4.6°, shoulders cut off
+    "df_img13_zuckerberg": {"clothing_colour"},   # blue t-shirt (notice 001 forbids blue tops)
+    "df_img22_mayer": {"mouth_open"},             # toothy smile
+    "df_img24_pichai_glasses": {"glasses", "mouth_open"},
+    "df_img25_pichai_glasses": {"glasses", "mouth_open"},
+    "df_img28_perry": {"mouth_open"},             # toothy smile
+    "df_img39_clooney": {"mouth_open"},           # broad toothy smile
+    "df_img51_johansson": {"mouth_open"},         # lips parted over the teeth; ragged cut-out, no shoulders
+    "df_img61_dorsey": {"head_turned"},           # measured yaw ~14°: a slight turn the eye barely sees
     "fr_alex_lacamoire": {"blurred"},             # small source upscaled: visibly soft
     "fr_biden": {"head_tilted"},                  # ~12°
+    "fr_lin_manuel_miranda": {"head_turned"},     # turned towards the microphone
     "fr_obama": {"mouth_open"},                   # broad smile showing teeth
     "hv_test1": {"too_close"},                    # head low and large: no crop holds crown, eyes and chin
+    "hv_test3": {"too_close"},                    # fits the bands only on their edges: no crop keeps the margin
     "hv_test4": {"too_close"},                    # hair bun makes the head too tall for the frame
+    "skimage_astronaut": {"mouth_open"},          # toothy smile
 }
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 import pipeline
 from config.formats import load_preset
 from pipeline.synthetic import portrait
-from station.cli import cli
+from station.cli.main import cli
 
 PRESET = load_preset("chsi-2017")
 

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, PdfParser
 
-from station.cli import cli
-from station.prints import LAYOUTS, _fit
-from station.store import Store
+from station.cli.main import cli
+from station.outputs.prints import LAYOUTS, _fit
+from station.store.workspace import Store
 from test_report_helpers import ACCEPTED, ROSTER, build_session
 
 COLLEGE_OF = {r[0]: r[2] for r in ROSTER}

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from station.cli import cli
+from station.cli.main import cli
 from test_report_helpers import (ACCEPTED, CHECKIN_ORDER, EXPECTED_GROUPS, EXPECTED_REFUNDS, EXPECTED_UNPAID,
                                  ROSTER, build_session, check_in, id_number, shoot)
-from station.store import Store
+from station.store.workspace import Store
 
 
 @pytest.fixture(scope="module")

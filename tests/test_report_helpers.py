@@ -10,7 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from station.store import CapturedFile, Store
+from station.store.models import CapturedFile
+
+from station.store.workspace import Store
 from workspace_factory import finished_photo, id_number, new_workspace
 
 __all__ = ["finished_photo", "id_number", "new_workspace"]
@@ -98,7 +100,7 @@ ACCEPTED = ["2019001", "2019004", "2019006", "2019101", "2019201"]
 
 def build_session(path: Path, station_id: str = "S1") -> Path:
     """The constructed day the report tests check against EXPECTED_*; 2019006 sent a photo in."""
-    from station.submissions import import_photos
+    from station.session.submissions import import_photos
     with new_workspace(path, station_id) as store:
         store.upsert_subjects([roster_row(*r, serial=i) for i, r in enumerate(ROSTER)], source_file="roster.csv")
         for no in CHECKIN_ORDER:

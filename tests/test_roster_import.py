@@ -8,10 +8,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from station.cli import cli
-from station.idnumber import check_character
-from station.models import Subject
-from station.store import CapturedFile, Store
+from station.cli.main import cli
+from station.core.idnumber import check_character
+from station.store.models import Subject
+from station.store.models import CapturedFile
+from station.store.workspace import Store
 from workspace_factory import run_cli
 
 HEADER = ["学号", "姓名", "性别", "身份证号", "学院", "专业", "班级", "层次", "是否缴费", "备注"]
@@ -332,7 +333,7 @@ def test_excel_unicode_text_export_utf16_tab_separated(ws: Path, tmp_path: Path)
 
 
 def test_cell_values_as_excel_delivers_them() -> None:
-    from station.roster_columns import CellProblem, cell_text
+    from station.identity.roster_columns import CellProblem, cell_text
     assert cell_text(2017001, "student_no") == "2017001"
     assert cell_text(2017001.0, "student_no") == "2017001"
     assert cell_text(110105194912310021, "id_number") == "110105194912310021"   # an exact integer is kept

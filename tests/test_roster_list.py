@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from station.idnumber import check_character
-from station.store import CapturedFile, Store
+from station.core.idnumber import check_character
+from station.store.models import CapturedFile
+from station.store.workspace import Store
 from workspace_factory import run_cli
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from station.cli import cli
-from station.store import Store
+from station.cli.main import cli
+from station.store.workspace import Store
 from workspace_factory import new_workspace, roster_rows
 
 
@@ -143,7 +143,7 @@ def test_review_lists_reshoot_work_by_college_and_class_and_unbound_takes(ws: Pa
     capture()
     run("accept")                                 # accepted: not listed
     with Store.open(ws) as store:                 # a camera-button frame with nobody bound
-        from station.session import Session
+        from station.session.actions import Session
         from camera.frame import Frame
         from datetime import datetime, timezone
         data = (ws / store.takes()[0].primary.file).read_bytes()
@@ -198,7 +198,7 @@ def test_every_session_command_has_help(command: str) -> None:
 
 def test_capture_from_a_hot_folder_waits_for_the_next_file(ws: Path, tmp_path: Path) -> None:
     import threading
-    from station.camera_source import synthetic_frames
+    from station.session.camera_source import synthetic_frames
     folder = tmp_path / "tether"
     folder.mkdir()
     run("checkin", "2019000006")
@@ -237,7 +237,7 @@ def test_a_flawed_frame_fails_with_reasons_then_the_reshoot_passes(ws: Path, tmp
 
 
 def test_a_pipeline_failure_keeps_the_take_and_never_leaves_a_stale_preview(ws: Path) -> None:
-    from station.session import Session
+    from station.session.actions import Session
     from camera.frame import Frame
     from datetime import datetime, timezone
 

@@ -15,10 +15,10 @@ from rich.console import Console
 
 from camera import open_camera
 from camera.errors import CameraGone
-from station.camera_source import synthetic_frames
-from station.keys import KeyEvent
-from station.session import Session
-from station.shoot_tui import ShootApp
+from station.session.camera_source import synthetic_frames
+from station.tui.keys import KeyEvent
+from station.session.actions import Session
+from station.tui.app import ShootApp
 from workspace_factory import new_workspace, roster_rows
 
 
@@ -183,7 +183,7 @@ def test_accept_pressed_before_the_verdict_was_shown_is_ignored(station) -> None
 
 
 def test_hot_folder_file_goes_to_the_bound_student(tmp_path: Path) -> None:
-    from station.camera_source import CameraHandle
+    from station.session.camera_source import CameraHandle
     store = new_workspace(tmp_path / "ws")
     store.upsert_subjects(roster_rows(2), source_file="roster.csv")
     folder = tmp_path / "tether"
@@ -212,7 +212,7 @@ def test_hot_folder_file_goes_to_the_bound_student(tmp_path: Path) -> None:
 
 
 def test_pedal_and_serial_queue_items_become_shoot_and_scan(station) -> None:
-    from station.shoot_tui import PEDAL, SERIAL, to_events
+    from station.tui.app import PEDAL, SERIAL, to_events
     app, store, _ = station
     for event in to_events(app, SERIAL + "2019000003", time.monotonic()):
         app.handle(event)

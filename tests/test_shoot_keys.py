@@ -1,7 +1,7 @@
 """The key classifier: a scanner burst is never a command, a lone slow key is, typed codes build a line."""
 from __future__ import annotations
 
-from station.keys import KeyClassifier, KeyEvent, classify
+from station.tui.keys import KeyClassifier, KeyEvent, classify
 
 GAP = 0.060
 
@@ -93,7 +93,7 @@ def test_short_fast_burst_with_enter_is_typed_not_scanned() -> None:
 def test_serial_scanner_delivers_exact_lines_from_a_tty() -> None:
     import os
     import queue as q
-    from station.keys import SerialScanner
+    from station.tui.keys import SerialScanner
     master, slave = os.openpty()
     got: "q.Queue[str]" = q.Queue()
     scanner = SerialScanner(os.ttyname(slave), lambda text, at: got.put(text)).start()

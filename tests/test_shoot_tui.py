@@ -19,7 +19,7 @@ import pytest
 
 pexpect = pytest.importorskip("pexpect")
 
-from station.store import Store  # noqa: E402
+from station.store.workspace import Store  # noqa: E402
 from workspace_factory import new_workspace, roster_rows  # noqa: E402
 
 STATION = Path(sys.executable).with_name("station")
@@ -245,7 +245,7 @@ def test_moving_a_not_yet_shot_binding_warns_and_skip_keeps_review(ws: Path, vca
     st.key("s")
     st.wait("skip", lambda s: bound_code(s) is None)
     st.quit()
-    from station.session import review
+    from station.session.actions import review
     with Store.open(ws) as s:
         status = {r["code"]: r["status"] for r in review(s)["students"]}
         assert status == {"2019000001": "unshot", "2019000006": "skipped"}
@@ -269,7 +269,7 @@ def test_terminal_is_restored_after_quit_and_ctrl_c(ws: Path, vcam: Path, leave:
 
 def test_desk_checkins_from_another_terminal_join_the_queue_in_order(ws: Path, vcam: Path) -> None:
     from click.testing import CliRunner
-    from station.cli import cli
+    from station.cli.main import cli
     st = Station(ws, vcam, "--queue")
     for code in ("2019000008", "2019000003"):
         result = CliRunner().invoke(cli, ["--workspace", str(ws), "checkin", code, "--queue"])

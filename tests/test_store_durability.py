@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from station.store import CapturedFile, Store, init_workspace
+from station.store.models import CapturedFile
+from station.store.workspace import Store, init_workspace
 from workspace_factory import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WRITER = textwrap.dedent("""
     import hashlib, sys
     from pathlib import Path
-    from station.store import CapturedFile, Store
+    from station.store.models import CapturedFile
+    from station.store.workspace import Store
 
     store = Store.open(Path(sys.argv[1]))
     subject = store.scanned_subject("CJM-DURABLE", college="化学化工学院")

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from config.settings import ExportSection, FormatSection, Settings, StationSection
-from station.idnumber import check_character
-from station.models import Subject, Take
-from station.store import CapturedFile, Store, init_workspace
+from station.core.idnumber import check_character
+from station.store.models import Subject, Take
+from station.store.models import CapturedFile
+from station.store.workspace import Store, init_workspace
 
 COLLEGES = ("计算机学院", "外国语学院", "数学与统计学院")
 OUTCOMES = ("accept", "reject", "shot", "unshot", "absent")
@@ -164,7 +165,7 @@ def populate(store: Store, rows: Sequence[dict[str, Any]], *, outcome: Callable[
 @contextmanager
 def bulk() -> Iterator[None]:
     """Build big fixtures fast: no fsync (files or folders). Fixture building only, never for tests' subject."""
-    import station.durable as durable
+    import station.store.durable as durable
     saved_fsync, saved_dir = os.fsync, durable.fsync_dir
     os.fsync = lambda fd: None                       # type: ignore[assignment]
     durable.fsync_dir = lambda path: None            # type: ignore[assignment]
@@ -198,5 +199,5 @@ __all__ = ["COLLEGES", "OUTCOMES", "Photo", "bad_photo", "bulk", "cycle_outcomes
 def run_cli(ws: Path, *args: str):  # type: ignore[no-untyped-def]
     """`station -w WS ARGS...` through click's runner, exceptions not swallowed (a bug shows as a bug)."""
     from click.testing import CliRunner
-    from station.cli import cli
+    from station.cli.main import cli
     return CliRunner().invoke(cli, ["-w", str(ws), *args], catch_exceptions=False)

@@ -1,0 +1,277 @@
+"""What the face wears and how it is lit: glasses (and their glare or tint), headwear, hair over the brows
+and ears, jewellery, one-sided light, frown lines.
+
+No model for these ships offline, so each is a plain image measure in a region placed from the landmarks
+and sized in inter-ocular distances (IOD): colour against the person's own skin and hair (Lab), edge energy
+against the face's own edge energy. Most regions are axis-aligned boxes (the roll they can be off by is the
++-8 degrees the verdict allows anyway); the texture measures (frown lines, knit) read a patch turned level
+with the eyes and scaled to a fixed IOD, so a line's strength means the same on every photo.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.face_measures import BROW_L, BROW_R
+
+SKIN_DE = 16.0        # Lab distance (L weighted half) within which a pixel counts as the face's own skin
+
+
+PATCH_IOD = 100.0     # the levelled patch's scale: IOD in pixels
+_PATCH_W, _PATCH_H, _PATCH_EYE_Y = 300, 300, 250     # 1.5 IOD either side, 2.5 IOD above the eyes
+
+
+@dataclass(frozen=True)
+class Levelled:
+    """The upper face turned so the eyes are level and scaled to PATCH_IOD: grey levels (float32), which
+    pixels lie inside the picture, and the mesh points (x, y) in the patch."""
+    grey: np.ndarray
+    inside: np.ndarray
+    pts: np.ndarray
+
+
+def levelled(grey: np.ndarray, pts: np.ndarray, eye_mid: np.ndarray, iod: float, roll_deg: float) -> Levelled:
+    a = np.radians(roll_deg)
+    s = PATCH_IOD / max(iod, 1e-6)
+    c, si = float(np.cos(-a)), float(np.sin(-a))
+    m = np.array([[c * s, -si * s, 0.0], [si * s, c * s, 0.0]])
+    m[:, 2] = np.array([_PATCH_W / 2, _PATCH_EYE_Y]) - m[:, :2] @ eye_mid
+    size = (_PATCH_W, _PATCH_H)
+    patch = cv2.warpAffine(grey, m, size, flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT)
+    inside = cv2.warpAffine(np.ones(grey.shape[:2], np.uint8), m, size, flags=cv2.INTER_NEAREST,
+                            borderMode=cv2.BORDER_CONSTANT).astype(bool)
+    return Levelled(patch, inside, pts[:, :2] @ m[:, :2].T + m[:, 2])
+
+
+@dataclass(frozen=True)
+class FaceFrame:
+    """The face's reference frame in analysis pixels: eye centres (image left, image right), IOD, and the
+    points the regions hang from."""
+    eye_left: np.ndarray
+    eye_right: np.ndarray
+    iod: float
+    brow_y: float          # mean brow line
+    top_y: float           # top of the forehead (mesh point 10)
+    chin: np.ndarray
+    cheek_left_x: float    # face outline at the ears (image left / right)
+    cheek_right_x: float
+
+    @property
+    def mid(self) -> np.ndarray:
+        return (self.eye_left + self.eye_right) / 2
+
+
+def _box(img: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    h, w = img.shape[:2]
+    xa, xb = int(max(0, min(x0, x1))), int(min(w, max(x0, x1)))
+    ya, yb = int(max(0, min(y0, y1))), int(min(h, max(y0, y1)))
+    return img[ya:yb, xa:xb]
+
+
+def _skin_distance(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    d = lab - skin
+    return np.sqrt((0.5 * d[..., 0]) ** 2 + d[..., 1] ** 2 + d[..., 2] ** 2)
+
+
+def skin_colour(lab: np.ndarray, f: FaceFrame) -> np.ndarray:
+    """Median Lab of the two cheek patches under the eyes (no hair, no brows, rarely glasses rims)."""
+    r = 0.12 * f.iod
+    parts = [_box(lab, e[0] - r, e[1] + 0.45 * f.iod - r, e[0] + r, e[1] + 0.45 * f.iod + r).reshape(-1, 3)
+             for e in (f.eye_left, f.eye_right)]
+    sample = np.concatenate(parts)
+    return np.median(sample, axis=0) if len(sample) else np.array([60.0, 10.0, 15.0])
+
+
+def _skin_share(lab: np.ndarray, skin: np.ndarray, region: np.ndarray | None = None) -> float | None:
+    region = lab if region is None else region
+    if region.size < 30:
+        return None
+    return float(np.mean(_skin_distance(region, skin) < SKIN_DE))
+
+
+def hair_over_brows(lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> float | None:
+    """Share of the band just above the brows that is not skin: a fringe reaching the brows covers it."""
+    x0, x1 = f.eye_left[0] - 0.2 * f.iod, f.eye_right[0] + 0.2 * f.iod
+    band = _box(lab, x0, f.brow_y - 0.3 * f.iod, x1, f.brow_y - 0.08 * f.iod)
+    share = _skin_share(lab, skin, band)
+    return None if share is None else 1.0 - share
+
+
+def hair_over_eyes(lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> float | None:
+    """Share of the lid zone between brow and eye (both sides) that is not skin: hair hanging over an eye."""
+    shares = []
+    for e in (f.eye_left, f.eye_right):
+        zone = _box(lab, e[0] - 0.3 * f.iod, f.brow_y + 0.04 * f.iod, e[0] + 0.3 * f.iod, e[1] - 0.12 * f.iod)
+        s = _skin_share(lab, skin, zone)
+        if s is not None:
+            shares.append(1.0 - s)
+    return max(shares) if shares else None
+
+
+def hair_colour(lab: np.ndarray, skin: np.ndarray, brow_lab: np.ndarray, f: FaceFrame) -> np.ndarray:
+    """The person's hair colour: the median of the not-skin pixels above the forehead when there are enough
+    of them, else the brows' colour (a bald or close-cropped head)."""
+    top = _box(lab, f.eye_left[0], f.top_y - 0.55 * f.iod, f.eye_right[0], f.top_y - 0.15 * f.iod).reshape(-1, 3)
+    hair = top[np.linalg.norm(top - skin, axis=1) > 15]
+    return np.median(hair, axis=0) if len(hair) > max(20, 0.3 * len(top)) else brow_lab
+
+
+def hair_over_ears(lab: np.ndarray, skin: np.ndarray, hair: np.ndarray, backdrop: np.ndarray,
+                   f: FaceFrame) -> float | None:
+    """Share of the box beside each cheek at ear height that is of the hair's colour (and neither skin nor
+    backdrop), the larger side: long hair hanging over an ear fills it, a visible ear or the backdrop does
+    not. Colour against the person's own hair, not "is there skin", because an ear is often in shadow,
+    pinker than the face, or narrower than the box."""
+    shares = []
+    for x, side in ((f.cheek_left_x, -1), (f.cheek_right_x, 1)):
+        box = _box(lab, x + side * 0.02 * f.iod, f.mid[1] + 0.05 * f.iod, x + side * 0.3 * f.iod,
+                   f.mid[1] + 0.55 * f.iod).reshape(-1, 3)
+        if len(box) < 30:
+            return None        # an ear outside the frame cannot be judged
+        near = lambda ref, d: np.linalg.norm(box - ref, axis=1) < d  # noqa: E731
+        shares.append(float(np.mean(near(hair, 18) & ~near(backdrop, 10) & ~near(skin, 10))))
+    return max(shares)
+
+
+def headwear(lab: np.ndarray, skin: np.ndarray, brow_lab: np.ndarray, backdrop: np.ndarray,
+             f: FaceFrame) -> float | None:
+    """How unlike hair, skin and backdrop the top of the head is: the median colour of the box above the
+    forehead, its Lab distance to the nearest of the brows' colour (hair is usually of the brows' colour),
+    the skin (bald) and the backdrop (short hair). A hat of another colour stands far from all three."""
+    x0, x1 = f.eye_left[0], f.eye_right[0]
+    box = _box(lab, x0, f.top_y - 0.55 * f.iod, x1, f.top_y - 0.15 * f.iod)
+    if box.size < 30:
+        return None
+    top = np.median(box.reshape(-1, 3), axis=0)
+    return float(min(np.linalg.norm(top - brow_lab), np.linalg.norm(top - skin), np.linalg.norm(top - backdrop)))
+
+
+def _edge_energy(grey: np.ndarray, x0: float, y0: float, x1: float, y1: float, dx: int, dy: int) -> float:
+    """Mean |Sobel| (dx, dy order) inside a box, computed on the box alone (a whole-frame Sobel is not free)."""
+    patch = _box(grey, x0 - 2, y0 - 2, x1 + 2, y1 + 2)
+    if patch.shape[0] < 5 or patch.shape[1] < 5:
+        return 0.0
+    g = np.abs(cv2.Sobel(patch, cv2.CV_32F, dx, dy, ksize=3))
+    return float(g[2:-2, 2:-2].mean())
+
+
+def glasses(grey: np.ndarray, f: FaceFrame, face_energy: float) -> dict[str, float]:
+    """Edge energy of a frame's parts against the face's mean edge energy: the bridge over the nose between
+    the eyes (a horizontal bar) and the lower rims on the cheeks below the eyes. Bare skin there is smooth."""
+    io, (mx, my) = f.iod, f.mid
+    bridge = _edge_energy(grey, mx - 0.12 * io, my - 0.18 * io, mx + 0.12 * io, my + 0.05 * io, 0, 1)
+    rims = [_edge_energy(grey, e[0] - 0.3 * io, e[1] + 0.18 * io, e[0] + 0.3 * io, e[1] + 0.42 * io, 0, 1)
+            for e in (f.eye_left, f.eye_right)]
+    e = max(face_energy, 1e-3)
+    return {"glasses_bridge": bridge / e, "glasses_rims": float(np.mean(rims)) / e}
+
+
+def lens_zone(img: np.ndarray, f: FaceFrame) -> list[np.ndarray]:
+    io = f.iod
+    return [_box(img, e[0] - 0.4 * io, e[1] - 0.25 * io, e[0] + 0.4 * io, e[1] + 0.3 * io)
+            for e in (f.eye_left, f.eye_right)]
+
+
+def glare(rgb: np.ndarray, f: FaceFrame) -> float:
+    """Share of near-white, colourless pixels around the eyes (a reflection on lenses); a catchlight in the
+    pupil is a few pixels, far below any band."""
+    shares = []
+    for zone in lens_zone(rgb, f):
+        if zone.size == 0:
+            continue
+        z = zone.reshape(-1, 3).astype(np.int16)
+        white = (z.min(axis=1) >= 235) & ((z.max(axis=1) - z.min(axis=1)) <= 25)
+        shares.append(float(white.mean()))
+    return max(shares) if shares else 0.0
+
+
+def tint(lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> float:
+    """How much darker (L*) the cheek just under the eyes is than the cheek below it: a tinted lens darkens
+    the first and not the second."""
+    io = f.iod
+    under, below = [], []
+    for e in (f.eye_left, f.eye_right):
+        under.append(_box(lab, e[0] - 0.2 * io, e[1] + 0.12 * io, e[0] + 0.2 * io, e[1] + 0.3 * io)[..., 0].ravel())
+        below.append(_box(lab, e[0] - 0.2 * io, e[1] + 0.6 * io, e[0] + 0.2 * io, e[1] + 0.75 * io)[..., 0].ravel())
+    u, b = np.concatenate(under), np.concatenate(below)
+    if u.size < 10 or b.size < 10:
+        return 0.0
+    return float(np.median(b) - np.median(u))
+
+
+def uneven_light(lab: np.ndarray, f: FaceFrame) -> float:
+    """L* difference between the two cheeks (one-sided shadow)."""
+    io = f.iod
+    values = []
+    for e, side in ((f.eye_left, -1), (f.eye_right, 1)):
+        x = e[0] + side * 0.05 * io
+        patch = _box(lab, x - 0.15 * io, e[1] + 0.35 * io, x + 0.15 * io, e[1] + 0.75 * io)
+        if patch.size == 0:
+            return 0.0
+        values.append(float(np.median(patch[..., 0])))
+    return abs(values[0] - values[1])
+
+
+def frown_lines(patch: Levelled, lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> float | None:
+    """Strength of dark vertical lines between the brows (the creases a frown draws there): the positive part
+    of d2/dx2 of the levelled patch, smoothed at 2.5 px (0.025 IOD), averaged over the glabella. A ridge
+    filter answers to thin dark lines only, not to the skin's texture or a beard, which raise plain edge
+    energy. None when that patch is not mostly skin (hair strands hanging there are lines too)."""
+    (mx, _), io = f.mid, f.iod
+    share = _skin_share(lab, skin, _box(lab, mx - 0.12 * io, f.brow_y - 0.02 * io, mx + 0.12 * io,
+                                        f.brow_y + 0.16 * io))
+    if share is None or share < 0.8:
+        return None
+    q = patch.pts
+    cx = (q[33, 0] + q[263, 0]) / 2
+    brow_y = float(q[list(BROW_R + BROW_L), 1].mean())
+    pad = 10                                  # the blur's reach: the glabella's own values are kept
+    y0, y1, x0, x1 = int(brow_y) - 2 - pad, int(brow_y) + 16 + pad, int(cx) - 12 - pad, int(cx) + 12 + pad
+    if y0 < 0 or x0 < 0 or y1 > patch.grey.shape[0] or x1 > patch.grey.shape[1] \
+            or not patch.inside[y0 + pad:y1 - pad, x0 + pad:x1 - pad].all():
+        return None
+    smooth = cv2.GaussianBlur(patch.grey[y0:y1, x0:x1], (0, 0), 2.5)
+    ridge = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3)[pad:-pad, pad:-pad]
+    return float(np.clip(ridge, 0, None).mean())
+
+
+def knit_ribs(patch: Levelled) -> float | None:
+    """Amplitude of a regular vertical pattern just above the forehead (0.15-0.55 IOD above the mesh's top,
+    between the outer eye corners): a knitted hat's ribs repeat every few millimetres, hair strands and skin
+    do not. The rows are averaged into one profile across the head, slow shading is removed, and the energy
+    at periods of 3-20 px (0.03-0.2 IOD) is returned in grey levels. None when that area is outside the
+    picture."""
+    q = patch.pts
+    top = float(q[10, 1])
+    x0, x1, y0, y1 = int(q[33, 0]), int(q[263, 0]), int(top - 0.55 * PATCH_IOD), int(top - 0.15 * PATCH_IOD)
+    if y0 < 0 or x1 - x0 < 40 or not patch.inside[y0:y1, x0:x1].all():
+        return None
+    profile = patch.grey[y0:y1, x0:x1].mean(axis=0)
+    profile = (profile - np.convolve(profile, np.ones(15) / 15, mode="same"))[8:-8]
+    profile = profile * np.hanning(len(profile))
+    power = np.abs(np.fft.rfft(profile)) ** 2
+    freq = np.fft.rfftfreq(len(profile))
+    band = (freq >= 1 / 20) & (freq <= 1 / 3)
+    return float(np.sqrt(power[band].sum()) / len(profile))
+
+
+def sparkle(lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> float:
+    """Share of small bright or metallic-looking pixels under the ear lobes and at the neck (earrings,
+    necklaces): much lighter than the skin, or strongly saturated gold, where skin or cloth is expected."""
+    io = f.iod
+    regions = [_box(lab, x + side * 0.0 * io, f.mid[1] + 0.55 * io, x + side * 0.3 * io, f.mid[1] + 1.05 * io)
+               for x, side in ((f.cheek_left_x, -1), (f.cheek_right_x, 1))]
+    regions.append(_box(lab, f.chin[0] - 0.55 * io, f.chin[1] + 0.35 * io, f.chin[0] + 0.55 * io,
+                        f.chin[1] + 0.9 * io))
+    shares = []
+    for r in regions:
+        if r.size < 30:
+            continue
+        p = r.reshape(-1, 3)
+        bright = p[:, 0] > max(skin[0] + 25, 80)
+        gold = (p[:, 2] > 35) & (p[:, 0] > skin[0]) & (np.hypot(p[:, 1], p[:, 2]) > np.hypot(skin[1], skin[2]) + 15)
+        shares.append(float(np.mean(bright | gold)))
+    return max(shares) if shares else 0.0

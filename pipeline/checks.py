@@ -1,0 +1,149 @@
+"""The one registry of verdict checks: reason code, preset key, measure, which side is bad, zh/en text.
+
+Scripts rely on the codes (a stable interface); the README table is generated from this registry
+(`python -m pipeline.checks`), and a test checks that every check has a preset band and both texts.
+Level logic, the same for every check: a measure beyond its `refuse` band is a refusal (the registry would
+reject the photo: re-shoot), beyond its `warn` band a warning (the operator decides). `above=True` means
+large values are bad (a tilt), `above=False` small ones (eye opening). `absolute` compares |value|.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config.formats import FormatPreset, Limit
+from pipeline.result import Reason
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    key: str             # field of [checks] in the preset, and the measure's name unless `measure` says
+    zh: str
+    en: str
+    above: bool = True
+    absolute: bool = False
+    measure: str = ""
+    unit: str = ""
+    group: str = "face"  # face | light | body | backdrop: a "face flaw" is group face
+
+    @property
+    def measure_name(self) -> str:
+        return self.measure or self.key
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("head_tilted", "roll_deg", "头部倾斜", "head tilted", absolute=True, unit="°"),
+    Check("head_turned", "yaw_deg", "头部左右偏转", "head turned to the side", absolute=True, unit="°"),
+    Check("head_turned", "pitch_deg", "头部上仰或低头", "head tipped up or down", absolute=True, unit="°"),
+    Check("eyes_closed", "eye_open", "眼睛闭合", "eyes closed or squeezed", above=False),
+    Check("gaze", "gaze_deg", "眼睛未平视镜头", "eyes not looking at the camera", absolute=True, unit="°"),
+    Check("mouth_open", "mouth_open", "嘴巴张开", "mouth open (lips apart)"),
+    Check("mouth_open", "teeth", "露齿（嘴唇未闭合）", "teeth showing (lips not closed)"),
+    Check("expression", "smile_width", "表情不自然（大笑）", "broad smile, not a neutral expression",
+          measure="mouth_width"),
+    Check("expression", "frown", "表情不自然（皱眉）", "frown, not a neutral expression"),
+    Check("glasses", "glasses", "佩戴眼镜", "glasses worn"),
+    Check("glasses", "tint", "眼镜镜片有色", "tinted lenses"),
+    Check("glare", "glare", "眼镜反光", "glare on the glasses"),
+    Check("headwear", "headwear", "佩戴帽子或头饰", "headwear"),
+    Check("headwear", "headwear_knit", "佩戴帽子（额头上方有针织纹理）", "headwear (knitted texture above the forehead)",
+          measure="knit"),
+    Check("hair_over_face", "hair_over_brows", "头发遮挡眉毛", "hair over the eyebrows"),
+    Check("ears_hidden", "hair_over_ears", "头发遮挡耳朵（未露出双耳）", "hair over the ears (ears not both visible)"),
+    Check("jewellery", "jewellery", "佩戴耳环、项链等饰品", "earrings or necklace"),
+    Check("shoulders_uneven", "shoulders_deg", "左右肩膀不平", "shoulders not level", absolute=True, unit="°",
+          group="body"),
+    Check("clothing_colour", "clothing_colour", "服装颜色不允许（禁止蓝、黄、绿、紫色）",
+          "top in a forbidden colour", group="body"),
+    Check("clothing_like_background", "clothing_distance", "服装颜色与背景相近",
+          "clothing too close to the background colour", above=False, group="body"),
+    Check("uneven_light", "uneven_light", "面部光线不均（阴阳脸）", "one-sided shadow on the face", group="light"),
+    Check("blurred", "sharpness", "面部模糊", "face not sharp", above=False, group="light"),
+    Check("overexposed", "clipped", "面部过曝", "face overexposed", group="light"),
+    Check("underexposed", "dark", "面部过暗", "face too dark", group="light"),
+)
+
+# checks the crop planner and the backdrop analysis decide (their bands: [geometry] and [background])
+OTHER_CODES: dict[str, tuple[str, str, str]] = {
+    "no_face": ("未检测到人脸", "no face found", "checks.min_face_score"),
+    "multiple_faces": ("画面中有多张人脸", "more than one face in the frame", "checks.min_face_score"),
+    "too_close": ("离镜头太近", "too close", "geometry"),
+    "too_small": ("头部在画面中太小", "head too small in the frame", "geometry"),
+    "too_high": ("头部位置太高", "head too high in the frame", "geometry"),
+    "too_low": ("头部位置太低", "head too low in the frame", "geometry"),
+    "off_centre": ("人像偏离中心", "subject off centre", "geometry.centre_tolerance"),
+    "proportions": ("头部比例无法同时满足规范", "head proportions cannot meet every band", "geometry"),
+    "background_not_uniform": ("背景不均匀或有杂物", "background not uniform", "background.max_spread"),
+    "background_colour": ("背景颜色不符", "background colour", "background.max_distance, background.warn_distance"),
+}
+
+FACE_CODES = frozenset(c.code for c in CHECKS if c.group == "face")
+
+
+def limit_of(check: Check, preset: FormatPreset) -> Limit:
+    return getattr(preset.checks, check.key)
+
+
+def _beyond(value: float, band: float | None, above: bool) -> bool:
+    return band is not None and (value > band if above else value < band)
+
+
+def _applies(check: Check, measures: dict[str, float], preset: FormatPreset) -> bool:
+    """Glasses-only checks (glare, tint) need glasses on the face; the glasses check itself only where the
+    preset forbids them (notice 001) rather than allowing them without glare or tint (notice 004)."""
+    if check.key == "glasses":
+        return preset.checks.glasses_policy == "forbidden"
+    if check.key in ("glare", "tint"):
+        band = preset.checks.glasses
+        worn = band.warn if band.warn is not None else band.refuse
+        return worn is not None and measures.get("glasses", 0.0) > worn
+    return True
+
+
+def _fmt(check: Check, value: float) -> str:
+    return f"{value:.1f}{check.unit}" if check.unit else f"{value:.3g}"
+
+
+def evaluate(measures: dict[str, float], preset: FormatPreset) -> tuple[list[Reason], list[Reason]]:
+    """(refusals, warnings): one reason per check beyond a band, carrying its level, measure and bands."""
+    refuse: list[Reason] = []
+    warn: list[Reason] = []
+    for check in CHECKS:
+        raw = measures.get(check.measure_name)
+        if raw is None or not _applies(check, measures, preset):
+            continue
+        value = abs(raw) if check.absolute else raw
+        band = limit_of(check, preset)
+        if _beyond(value, band.refuse, check.above):
+            level, target = "refuse", refuse
+        elif _beyond(value, band.warn, check.above):
+            level, target = "warn", warn
+        else:
+            continue
+        shown = _fmt(check, value)
+        target.append(Reason(check.code, f"{check.zh} {shown}", f"{check.en} ({check.measure_name} {shown})",
+                             level=level, measure=check.measure_name, value=float(raw),
+                             band={"warn": band.warn, "refuse": band.refuse,
+                                   "bad": "above" if check.above else "below"}))
+    return refuse, warn
+
+
+def markdown_table(preset: FormatPreset) -> str:
+    """The README's table of checks: code, preset key, measure, both bands, text."""
+    rows = ["| code | preset key | measure | bad when | warn | refuse | 中文 | English |",
+            "|---|---|---|---|---|---|---|---|"]
+    for c in CHECKS:
+        band = limit_of(c, preset)
+        side = ("abs " if c.absolute else "") + (">" if c.above else "<")
+        fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
+        rows.append(f"| `{c.code}` | `checks.{c.key}` | `{c.measure_name}` | {side} | {fmt(band.warn)} | "
+                    f"{fmt(band.refuse)} | {c.zh} | {c.en} |")
+    for code, (zh, en, key) in OTHER_CODES.items():
+        rows.append(f"| `{code}` | `{key}` | plan / backdrop | - | - | - | {zh} | {en} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    import sys
+    from config.formats import load_preset
+    print(markdown_table(load_preset(sys.argv[1] if len(sys.argv) > 1 else "chsi-2017")))

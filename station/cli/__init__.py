@@ -1,0 +1,1 @@
+"""The `station` command: click commands that parse, call the library and print."""

@@ -1,0 +1,106 @@
+"""`station export`: per-college folders of the accepted photos, manifests, summary, optional zips."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from station.cli.support import FROM_HELP, AppContext, echo_json, pass_app, progress_enabled, source_workspaces
+
+
+class _RichProgress:
+    """A progress bar on stderr (only used when stderr is a terminal)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self._task: Any = None
+
+    def __enter__(self) -> "_RichProgress":
+        self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(*exc)
+
+    def start(self, label: str, total: int) -> None:
+        if self._task is not None:
+            self._bar.remove_task(self._task)
+        self._task = self._bar.add_task(label, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        self._bar.advance(self._task, n)
+
+
+@click.command("export")
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--college", "colleges", multiple=True, metavar="C", help="Only this college (repeatable).")
+@click.option("--from", "sources", multiple=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              metavar="WORKSPACE", help=FROM_HELP)
+@click.option("--zip", "make_zip", is_flag=True, help="Also write one deterministic zip per college.")
+@click.option("--naming", default=None, metavar="TEMPLATE",
+              help="File name template, e.g. '{class}/{student_no}_{name}.jpg'. Fields: {student_no} "
+                   "{id_number} {name} {class} {college} {code} {shoot_no} {major}. Default: the workspace's "
+                   "export.naming ({student_no}.jpg; the scanned code when there is no student number).")
+@click.option("--prefer", type=click.Choice(["newest"]), default=None,
+              help="Settle a student accepted at two stations by taking the newest acceptance.")
+@click.option("--skip-invalid", is_flag=True, help="Leave out photos that fail validation (listed) instead "
+                                                   "of refusing the export.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_app
+def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources: tuple[Path, ...],
+               make_zip: bool, naming: str | None, prefer: str | None, skip_invalid: bool, as_json: bool) -> None:
+    """Export the accepted photos into OUTDIR: one folder per college, a manifest.csv in each, and
+    summary.csv / summary.json / missing.csv at the root.
+
+    Workspaces: the current one (--workspace); with --from, every --from workspace plus the current one when
+    it exists (the same workspace given twice counts once). Every photo is re-validated against the format.
+    Nothing is written when a photo fails (unless --skip-invalid), a student was accepted at two stations
+    (unless --prefer newest), two students get the same file name, or a file that an earlier export did not
+    write is in the way. Running the export again updates OUTDIR in place with byte-identical files; files an
+    earlier export wrote for the exported colleges that are no longer produced (a voided take, another
+    naming) are removed, but only if nobody changed them.
+    Exit status: 0 exported, 1 refused (the problems are listed).
+    """
+    from station.outputs.export import ExportOptions, run_export
+    options = ExportOptions(colleges=colleges, naming=naming, zip=make_zip, prefer_newest=prefer == "newest",
+                            skip_invalid=skip_invalid)
+    started = datetime.now().astimezone().isoformat(timespec="seconds")
+    workspaces = source_workspaces(app, sources)
+    if progress_enabled() and not as_json:
+        with _RichProgress() as bar:
+            result = run_export(outdir, workspaces, options, bar)
+    else:
+        result = run_export(outdir, workspaces, options)
+    if as_json:
+        echo_json({**result.to_dict(), "started_at": started})
+    else:
+        _print(result)
+    if not result.ok:
+        click.get_current_context().exit(1)
+
+
+def _print(result: Any) -> None:
+    for line in result.problems():
+        click.echo(f"error: {line}", err=True)
+    for entry in result.invalid if result.ok else []:
+        click.echo(f"skipped invalid: {entry['file']} (" + ", ".join(f["rule"] for f in entry["failures"]) + ")",
+                   err=True)
+    for c in result.conflicts:
+        if c.get("resolved_to"):
+            t = c["resolved_to"]
+            click.echo(f"conflict {c['code']}: took {t['station_id']} take {t['take_id']} (newest)", err=True)
+    if not result.ok:
+        click.echo("export refused: nothing was written", err=True)
+        return
+    for c in result.colleges:
+        click.echo(f"{c['college']}: {c['exported']} exported, {c['missing']} missing, {c['invalid']} invalid")
+    click.echo(f"{result.exported} photos in {result.outdir} ({result.written} written, {result.unchanged} "
+               f"unchanged, {len(result.removed)} removed){'; zips: ' + ', '.join(result.zips) if result.zips else ''}")
+
+
+COMMANDS = [export_cmd]

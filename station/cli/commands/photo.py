@@ -1,0 +1,103 @@
+"""`station crop` and `station check`: the pipeline on files, no workspace needed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from station.cli.support import AppContext, echo_json, pass_app
+
+
+def _preset(app: AppContext, name: str):
+    from config.formats import load_preset
+    workspace = app.workspace if (app.workspace / "station.toml").is_file() else None
+    return load_preset(name, workspace)
+
+
+def _free_name(folder: Path, stem: str, ext: str) -> Path:
+    """`stem.jpg`, else `stem-2.jpg`, `stem-3.jpg`...: an existing file is never overwritten."""
+    candidate = folder / f"{stem}{ext}"
+    n = 2
+    while candidate.exists():
+        candidate = folder / f"{stem}-{n}{ext}"
+        n += 1
+    return candidate
+
+
+@click.command("crop")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the finished photos (created if missing).")
+@click.option("--format", "preset_name", default="chsi-2017", show_default=True, help="Format preset.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
+@pass_app
+def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_name: str, as_json: bool) -> None:
+    """Make registration photos from INPUT frames (JPEG, PNG, camera RAW).
+
+    Writes <input name>.jpg into --out for each input that can make one (an existing file is kept and the
+    new one gets a -2, -3... suffix). Every input gets a result: OK, or the reasons it was refused.
+    Exit status 0 when every input made a photo, 1 when any was refused or unreadable.
+    """
+    import pipeline
+    from pipeline.errors import DecodeError
+    from station.store.durable import make_private_dirs, write_new_file
+    preset = _preset(app, preset_name)
+    make_private_dirs(out_dir)
+    results = []
+    show_progress = len(inputs) > 1 and not as_json
+    for index, path in enumerate(inputs, 1):
+        entry: dict = {"input": str(path), "output": None, "ok": False, "reasons": [], "crop_box": None}
+        try:
+            result = pipeline.process(path.read_bytes(), preset, render=True, name=path.name)
+        except (DecodeError, OSError) as exc:
+            entry["reasons"] = [{"code": "unreadable", "zh": "无法读取文件", "en": str(exc)}]
+        else:
+            d = result.to_dict()
+            entry.update(ok=result.ok, reasons=d["reasons"], crop_box=d["crop_box"])
+            for key in ("crown_y", "eye_y", "face_width", "roll_deg"):
+                entry[key] = d["measures"].get(key)
+            entry["measures"] = d["measures"]
+            if result.ok and result.photo is not None:
+                target = _free_name(out_dir, path.stem, preset.file.extension)
+                write_new_file(target, result.photo)
+                entry["output"] = str(target)
+        results.append(entry)
+        if not as_json:
+            status = "OK  " if entry["ok"] else "FAIL"
+            why = "; ".join(f"{r['zh']} / {r['en']}" for r in entry["reasons"])
+            click.echo(f"{status} {path.name}" + (f" -> {entry['output']}" if entry["output"] else f": {why}"))
+            if show_progress:
+                click.echo(f"[{index}/{len(inputs)}]", err=True)
+    if as_json:
+        echo_json(results)
+    if not all(r["ok"] for r in results):
+        raise SystemExit(1)
+
+
+@click.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "preset_name", default="chsi-2017", show_default=True, help="Format preset.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rule results as JSON.")
+@pass_app
+def check_cmd(app: AppContext, files: tuple[Path, ...], preset_name: str, as_json: bool) -> None:
+    """Validate finished photos against the format: size, colour, dpi, baseline, quality, file size, and
+    the crown / eye / face-width bands re-measured on the picture. Exit 1 if any rule fails for any file
+    (a file size outside the window is only a warning)."""
+    import pipeline
+    preset = _preset(app, preset_name)
+    out = []
+    for path in files:
+        validation = pipeline.validate(path.read_bytes(), preset)
+        out.append({"file": str(path), **validation.to_dict()})
+        if not as_json:
+            click.echo(f"{'PASS' if validation.ok else 'FAIL'} {path}")
+            for rule in validation.rules:
+                if rule.status != "pass":
+                    click.echo(f"  {rule.status}: {rule.rule}: {rule.detail}")
+    if as_json:
+        echo_json(out)
+    if not all(o["ok"] for o in out):
+        raise SystemExit(1)
+
+
+COMMANDS = [crop_cmd, check_cmd]

@@ -1,0 +1,134 @@
+"""End-of-day paperwork: report (+ contact sheets), print sheets, and photos students sent in."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from station.cli.support import (FROM_HELP, AppContext, echo_json, open_store, pass_app, progress_enabled,
+                                 source_workspaces)
+
+WS_PATH = click.Path(file_okay=False, exists=True, path_type=Path)
+
+
+def _report(app: AppContext, sources: tuple[Path, ...], colleges: tuple[str, ...]):
+    """The merged report over the current workspace and every --from workspace."""
+    from station.outputs.merge import open_sources
+    from station.outputs.report import build_report
+    return build_report(open_sources(source_workspaces(app, sources)), colleges)
+
+
+@click.command("report")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "html", "json"]), default="text",
+              show_default=True, help="Output format (csv is UTF-8 with BOM for Excel).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write to this file (html: a FILE.html or a folder; contact sheets go beside it). "
+                   "Default: stdout.")
+@click.option("--from", "sources", multiple=True, type=WS_PATH,
+              help=FROM_HELP)
+@click.option("--college", "colleges", multiple=True, help="Only this college (repeatable).")
+@pass_app
+def report_cmd(app: AppContext, fmt: str, out: Path | None, sources: tuple[Path, ...],
+               colleges: tuple[str, ...]) -> None:
+    """Per college and class: roster, checked in, accepted, rejected-only, not shot; refund and unpaid lists;
+    the shooting-number sign-off sheet; contact sheets per class (html).
+
+    Workspaces: the current one (--workspace); with --from, every --from workspace plus the current one when
+    it is a workspace, merged as the export merges them (one row per person across stations)."""
+    from station.outputs import report_formats
+    from station.store.durable import replace_file
+    report = _report(app, sources, colleges)
+    if fmt == "html":
+        from station.outputs import report_html
+        if out is None:
+            click.echo(report_html.render_html_single(report), nl=False)
+            return
+        for path in report_html.write_html(report, out):
+            click.echo(f"wrote {path}")
+        return
+    text = {"text": report_formats.render_text, "csv": report_formats.render_csv,
+            "json": report_formats.render_json}[fmt](report)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    if out.is_dir():
+        out = out / f"report.{'txt' if fmt == 'text' else fmt}"
+    replace_file(out, text.encode("utf-8"))
+    click.echo(f"wrote {out}")
+
+
+@click.command("prints")
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--layout", default="6inch-8", show_default=True,
+              help="Sheet layout: 6inch-8 (2-inch x8), 6inch-10 (1-inch x10), 5inch-4 (2-inch x4).")
+@click.option("--pdf", is_flag=True, help="One PDF per college (a page per student) instead of JPEG sheets.")
+@click.option("--college", "colleges", multiple=True, help="Only this college (repeatable).")
+@click.option("--from", "sources", multiple=True, type=WS_PATH,
+              help=FROM_HELP)
+@pass_app
+def prints_cmd(app: AppContext, outdir: Path, layout: str, pdf: bool, colleges: tuple[str, ...],
+               sources: tuple[Path, ...]) -> None:
+    """Print sheets of accepted photos at 300 dpi, one sheet per student (e.g. 2-inch x8 on 6-inch paper),
+    with cut guides and the student number in the margin. Existing identical files are kept; a different
+    file under the same name is never overwritten (exit status 1)."""
+    from station.core.errors import ExportError
+    from station.outputs.prints import get_layout, make_prints
+    chosen = get_layout(layout)
+    report = _report(app, sources, colleges)
+    accepted = report.accepted
+    with click.progressbar(length=len(accepted), label="sheets", file=None if progress_enabled() else _Null()
+                           ) as bar:
+        result = make_prints(accepted, outdir, chosen, pdf=pdf, progress=bar.update)
+    click.echo(f"{len(result.written)} file(s) written, {len(result.unchanged)} already there "
+               f"({chosen.description})")
+    for who, reason in result.skipped:
+        click.echo(f"skipped {who}: {reason}", err=True)
+    if not result.ok:
+        raise ExportError(f"{len(result.conflicts)} file(s) exist with different content and were not "
+                          f"overwritten: " + ", ".join(str(p) for p in result.conflicts),
+                          hint="print into an empty folder, or move the old sheets away")
+
+
+class _Null:
+    """A sink for the progress bar when stderr is not a terminal."""
+
+    def write(self, _: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+@click.command("import-photos")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--pattern", default=None,
+              help="File-name template, e.g. '{school}{any}{student_no}{name}.jpg', or 're:REGEX' with a "
+                   "(?P<student_no>...) group. Default: any digit run that is a roster student number.")
+@click.option("--json", "as_json", is_flag=True, help="Print one record per file as JSON.")
+@pass_app
+def import_photos_cmd(app: AppContext, folder: Path, pattern: str | None, as_json: bool) -> None:
+    """Import photos students sent in (missed the session): match by student number in the file name,
+    refuse too small / not JPEG / unmatched files with the reason, run the pipeline and record each as a
+    `submitted` take for review. Importing the same file again does nothing."""
+    from station.session.submissions import import_photos
+    with open_store(app) as store:
+        summary = import_photos(store, folder, pattern=pattern)
+    if as_json:
+        echo_json({"imported": summary.count("imported"), "duplicate": summary.count("duplicate"),
+                   "refused": summary.count("refused"), "files": [o.as_dict() for o in summary.outcomes]})
+        return
+    for o in summary.outcomes:
+        if o.status == "imported":
+            verdict = "pass" if o.verdict_ok else "fail: " + ", ".join(o.verdict_reasons)
+            click.echo(f"imported  {o.file} -> {o.code} (take {o.take_id}, {verdict})")
+        elif o.status == "duplicate":
+            click.echo(f"unchanged {o.file}: {o.reason}")
+        else:
+            click.echo(f"refused   {o.file}: {o.reason}", err=True)
+        for warning in o.warnings:
+            click.echo(f"  warning: {warning}", err=True)
+    click.echo(f"{summary.count('imported')} imported, {summary.count('duplicate')} already imported, "
+               f"{summary.count('refused')} refused")
+
+
+COMMANDS = [report_cmd, prints_cmd, import_photos_cmd]

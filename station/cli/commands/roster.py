@@ -1,0 +1,146 @@
+"""`station roster import|list`: load a school's graduates, and see where each one stands."""
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import click
+
+from station.cli.support import AppContext, echo_json, open_store, pass_app, progress_enabled
+from station.core.errors import RosterError
+from station.core.idnumber import mask_code
+
+_BIG_FILE = 512 * 1024   # bytes; smaller files import too fast for progress lines to help
+
+
+@click.group("roster")
+def roster_group() -> None:
+    """Import the school's roster (CSV or XLSX) and list students with their status."""
+
+
+@roster_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sheet", default=None, help="XLSX sheet to read (default: the first).")
+@click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows, list the invalid ones (exit 0).")
+@click.option("--map", "mapping", multiple=True, metavar="HEADER=FIELD",
+              help='Map an unrecognised header to a field, e.g. --map "工号=student_no" (repeatable); '
+                   "FIELD=extra keeps a column out of the subject fields.")
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@pass_app
+def import_cmd(app: AppContext, file: Path, sheet: str | None, dry_run: bool, skip_invalid: bool,
+               mapping: tuple[str, ...], as_json: bool) -> None:
+    """Import a roster FILE (CSV in UTF-8/GBK/GB18030, or XLSX) into the workspace.
+
+    \b
+    Headers are recognised in Chinese and English: 学号/student no., 姓名/name, 性别/sex,
+    身份证号/ID number, 学院/院系/college, 专业/major, 班级/class, 层次/level, 缴费/paid, 采集码;
+    other columns are kept as extra data. Rules:
+    - a row needs a student number, an ID number or a 采集码 (its code is the first present);
+    - if the file has a name column, every row needs a name;
+    - ID numbers must have a valid GB 11643 check digit; student numbers, ID numbers and
+      采集码 must be unique in the file and must not belong to another existing student;
+    - paid accepts 是/否, 已缴/未缴, 1/0, yes/no, true/false, Y/N (empty: unknown).
+    The header may sit below a title row. Any invalid row: every bad row is listed by its
+    spreadsheet row number and nothing is imported (exit 1). Re-importing an updated roster
+    updates each student matched by student number (else ID number) and keeps their photos;
+    students missing from the new file are kept.
+    """
+    from station.identity.roster import import_roster
+    show = _progress_printer(file)
+    with open_store(app) as store:
+        try:
+            report = import_roster(store, file, sheet=sheet, mapping=mapping, skip_invalid=skip_invalid,
+                                   dry_run=dry_run, progress=show)
+        except RosterError as exc:
+            if not exc.problems:
+                raise
+            _fail_with_rows(exc, as_json)
+            return
+    if as_json:
+        echo_json({"ok": True, **report.as_dict()})
+        return
+    parsed = report.parsed
+    source = f"sheet {parsed.detail!r}" if parsed.kind == "xlsx" else f"{parsed.detail} text"
+    click.echo(f"{parsed.file}: {parsed.data_rows} rows ({source}, header on row {parsed.header_row})")
+    click.echo("columns: " + ", ".join(f"{h}->{f}" for f, h in parsed.columns.items())
+               + (f"; kept as extra: {', '.join(parsed.extra_columns)}" if parsed.extra_columns else ""))
+    for row, reason in report.problems:
+        click.echo(f"warning: row {row} skipped: {reason}", err=True)
+    verb = "would import" if report.dry_run else "imported"
+    c = report.counts
+    click.echo(f"{verb} {report.imported_rows} rows: {c['added']} added, {c['updated']} updated, "
+               f"{c['unchanged']} unchanged" + (f"; {len(report.skipped)} invalid rows skipped"
+                                                if report.skipped else ""))
+    if report.not_in_file:
+        click.echo(f"note: {report.not_in_file} students already in the workspace are not in this file (kept)")
+    if report.dry_run:
+        click.echo("dry run: nothing written")
+
+
+def _fail_with_rows(exc: RosterError, as_json: bool) -> None:
+    """Every bad row on stderr (or as JSON), then exit 1: the registrar fixes them all in one pass."""
+    ctx = click.get_current_context()
+    if as_json:
+        echo_json({"ok": False, "error": str(exc),
+                   "problems": [{"row": r, "reason": why} for r, why in exc.problems]})
+    else:
+        click.echo(f"error: {exc}", err=True)
+        for row, reason in exc.problems:
+            click.echo(f"  row {row}: {reason}", err=True)
+        if exc.hint:
+            click.echo(f"  hint: {exc.hint}", err=True)
+    ctx.exit(1)
+
+
+def _progress_printer(file: Path):
+    """Stage lines on stderr for big files, only on a terminal (pipes and tests stay clean)."""
+    try:
+        big = file.stat().st_size >= _BIG_FILE
+    except OSError:
+        big = False
+    if not (big and progress_enabled()):
+        return None
+    return lambda message: click.echo(f"... {message}", err=True)
+
+
+@roster_group.command("list")
+@click.option("--college", default=None, help="Only this college (exact name).")
+@click.option("--status", type=click.Choice(["unshot", "shot", "accepted", "rejected"]), default=None,
+              help="Only students with this status (shot = a photo awaits a decision).")
+@click.option("--paid", type=click.Choice(["yes", "no"]), default=None,
+              help="Only students whose roster says paid (yes) or not paid (no); e.g. refunds: --paid yes --status unshot.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@pass_app
+def list_cmd(app: AppContext, college: str | None, status: str | None, paid: str | None, as_json: bool) -> None:
+    """List students with their status and shooting number (ID numbers masked)."""
+    from station.identity.roster import list_roster
+    with open_store(app) as store:
+        entries = list_roster(store, college=college, status=status,
+                              paid=None if paid is None else paid == "yes")
+    if as_json:
+        echo_json([e.as_dict() for e in entries])
+        return
+    headers = ("code", "name", "ID number", "college", "class", "paid", "status", "No.")
+    table = [headers]
+    for e in entries:
+        s = e.subject
+        table.append((mask_code(s.code), s.name or "-", s.masked_id or "-", s.college or "-", s.class_name or "-",
+                      {True: "yes", False: "NO", None: "?"}[s.paid], e.status,
+                      "-" if e.shoot_no is None else f"{e.shoot_no} ({e.shoot_station} {e.shoot_day})"))
+    widths = [max(_width(str(row[i])) for row in table) for i in range(len(headers))]
+    for row in table:
+        click.echo("  ".join(_pad(str(v), w) for v, w in zip(row, widths)).rstrip())
+    click.echo(f"{len(entries)} students")
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns in a terminal."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+COMMANDS = [roster_group]

@@ -1,0 +1,264 @@
+"""Session commands: the shoot loop and the same actions one at a time (for scripts and re-shoot work).
+
+Every command is thin: it opens the store, calls `station.session.actions.Session`, and prints. The interactive loop
+uses the very same Session methods, so `station accept` and the `a` key do exactly the same thing.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from station.cli.support import AppContext, echo_json, open_store, pass_app
+from station.store.models import NO_COLLEGE
+
+OPERATOR_ENV = "STATION_OPERATOR"
+
+
+def operator_option(fn):
+    """--operator NAME (or $STATION_OPERATOR): recorded in every journal event the command writes."""
+    return click.option("--operator", default=None, envvar=OPERATOR_ENV, show_envvar=True,
+                        help="Operator name recorded in the journal (default: station.toml station.operator).")(fn)
+
+
+def _session(store, operator: str | None, **kw):
+    from station.session.actions import Session
+    return Session(store, operator=operator, **kw)
+
+
+def _subject_line(subject, shoot_no: int | None) -> str:
+    return (f"No. {shoot_no if shoot_no is not None else '-'}  {subject.name or '-'}  {subject.code}  "
+            f"{subject.college or NO_COLLEGE}{'  ' + subject.class_name if subject.class_name else ''}")
+
+
+def _print_outcome(outcome, workspace: Path) -> None:
+    take = outcome.take
+    who = outcome.subject.code if outcome.subject else "UNBOUND (rebind or void it)"
+    verdict = "PASS 合格" if outcome.ok else ("FAIL 不合格" if outcome.ok is False else "no verdict")
+    click.echo(f"take {take.id} (seq {take.seq}) for {who}: {verdict}")
+    for r in outcome.reasons:
+        click.echo(f"  - {r.get('zh', '')}  {r.get('en', '')}  [{r.get('code', '')}]")
+    for w in (outcome.verdict or {}).get("warnings") or []:
+        click.echo(f"  ! {w.get('zh', '')}  {w.get('en', '')}  [{w.get('code', '')}]")
+    click.echo(f"  original: {take.primary.file}  sha256 {take.primary.sha256[:16]}…")
+    if outcome.preview:
+        click.echo(f"  preview: {outcome.preview}")
+
+
+# ------------------------------------------------------------------------------------------------ capture
+@click.command("capture")
+@click.option("--camera", "camera_spec", default=None,
+              help="gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml).")
+@click.option("--timeout", default=15.0, show_default=True, help="Seconds to wait for the picture.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print take, code, file (relative to the workspace), path (absolute), sha256, ok, reasons...")
+@operator_option
+@pass_app
+def capture_cmd(app: AppContext, camera_spec: str | None, timeout: float, as_json: bool,
+                operator: str | None) -> None:
+    """Shoot one frame for the bound student (or the first queued one), store it and print the verdict.
+
+    With nobody bound and nobody queued it refuses and stores nothing ("no scan, no shot"). `file` in the
+    JSON is the stored original relative to the workspace; `path` is the same file as an absolute path.
+    """
+    from station.session.camera_source import open_station_camera
+    with open_store(app) as store:
+        session = _session(store, operator)
+        if session.bound() is None and not session.queue():
+            session.subject_for_shot()  # raises the "no scan, no shot" refusal before touching the camera
+        spec = camera_spec or store.settings.camera.spec
+        with open_station_camera(spec, store.settings, store.workspace) as camera:
+            session.camera = camera
+            outcome = session.shoot(timeout=timeout, advance_queue=True)
+        if as_json:
+            data = outcome.to_dict(store.workspace.resolve())
+            data["shoot_no"] = session.shoot_no(outcome.subject) if outcome.subject else None
+            data["subject"] = outcome.subject.public_dict() if outcome.subject else None
+            echo_json(data)
+            return
+        _print_outcome(outcome, store.workspace)
+
+
+# ------------------------------------------------------------------------------------------------ decisions
+@click.command("accept")
+@click.argument("take", type=int, required=False)
+@click.option("--json", "as_json", is_flag=True)
+@operator_option
+@pass_app
+def accept_cmd(app: AppContext, take: int | None, as_json: bool, operator: str | None) -> None:
+    """Accept TAKE (default: the latest undecided take of the bound student); the binding closes."""
+    with open_store(app) as store:
+        done = _session(store, operator).accept(take)
+        subject = store.subject(done.subject_id) if done.subject_id else None
+        if as_json:
+            echo_json({"take": done.id, "decision": done.decision, "code": subject.code if subject else None})
+            return
+        click.echo(f"take {done.id} accepted for {subject.code if subject else '-'}; binding closed")
+
+
+@click.command("reject")
+@click.argument("take", type=int, required=False)
+@click.option("--reason", required=True, help="Why (it goes on the re-shoot list).")
+@operator_option
+@pass_app
+def reject_cmd(app: AppContext, take: int | None, reason: str, operator: str | None) -> None:
+    """Reject TAKE (default: the latest undecided take of the bound student); the student stays bound."""
+    with open_store(app) as store:
+        done = _session(store, operator).reject(take, reason=reason)
+        click.echo(f"take {done.id} rejected: {reason}")
+
+
+@click.command("rebind")
+@click.argument("take", type=int)
+@click.argument("code")
+@click.option("--reason", default="wrong person", show_default=True)
+@operator_option
+@pass_app
+def rebind_cmd(app: AppContext, take: int, code: str, reason: str, operator: str | None) -> None:
+    """Move exactly one TAKE to the student CODE names (the wrong-person fix; journalled who/when/why)."""
+    with open_store(app) as store:
+        moved, subject = _session(store, operator).rebind(take, code, reason=reason)
+        click.echo(f"take {moved.id} now belongs to {subject.code} {subject.name or ''}".rstrip())
+
+
+@click.command("void")
+@click.argument("take", type=int)
+@click.option("--reason", required=True)
+@operator_option
+@pass_app
+def void_cmd(app: AppContext, take: int, reason: str, operator: str | None) -> None:
+    """Void TAKE: it stays on disk and in the journal but never counts or exports."""
+    with open_store(app) as store:
+        done = _session(store, operator).void(take, reason=reason)
+        click.echo(f"take {done.id} void: {reason}")
+
+
+@click.command("skip")
+@click.option("--reason", default="", help="Why (shown on the review list).")
+@operator_option
+@pass_app
+def skip_cmd(app: AppContext, reason: str, operator: str | None) -> None:
+    """Release the bound student without a photo (they stay on the review list)."""
+    with open_store(app) as store:
+        subject = _session(store, operator).skip(reason)
+        click.echo(f"skipped {subject.code}; nobody bound")
+
+
+@click.command("next")
+@operator_option
+@pass_app
+def next_cmd(app: AppContext, operator: str | None) -> None:
+    """Bind the first student waiting in the desk queue."""
+    with open_store(app) as store:
+        session = _session(store, operator)
+        subject = session.next()
+        if subject is None:
+            raise click.ClickException("the queue is empty")
+        click.echo(_subject_line(subject, session.shoot_no(subject)) + "  [bound]")
+        click.echo(f"{len(session.queue())} still waiting")
+
+
+@click.command("review")
+@click.option("--absent", is_flag=True, help="Also list roster students never checked in.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def review_cmd(app: AppContext, absent: bool, as_json: bool) -> None:
+    """The re-shoot list: rejected, shot-but-undecided, checked-in-but-unshot and skipped students by college
+    and class; plus unbound takes to rebind or void."""
+    from station.session.actions import group_review, review
+    with open_store(app) as store:
+        data = review(store, include_absent=absent)
+    if as_json:
+        echo_json(data)
+        return
+    if not data["students"]:
+        click.echo("nobody to re-shoot")
+    for (college, class_name), rows in group_review(data["students"]).items():
+        click.echo(f"{college}  {class_name}".rstrip())
+        for r in rows:
+            extra = f"  ({r['reason']})" if r.get("reason") else ""
+            click.echo(f"  {r['status']:<9} No.{r['shoot_no'] or '-':<4} {r['code']:<20} {r['name'] or '-'}"
+                       f"  takes {r['takes']}{'  [bound now]' if r['bound'] else ''}{extra}")
+    if data["unbound_takes"]:
+        click.echo("unbound takes (station rebind TAKE CODE, or station void TAKE --reason ...):")
+        for t in data["unbound_takes"]:
+            click.echo(f"  take {t['take']}  {t['captured_at']}  {t['file']}")
+
+
+# ------------------------------------------------------------------------------------------------ schedule
+@click.group("schedule")
+def schedule_group() -> None:
+    """The school's shooting schedule (拍摄日程表): which college is in which room when."""
+
+
+@schedule_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", type=int, default=None, help="Year for dates written without one (default: this year).")
+@click.option("--json", "as_json", is_flag=True)
+@operator_option
+@pass_app
+def schedule_import_cmd(app: AppContext, file: Path, year: int | None, as_json: bool, operator: str | None) -> None:
+    """Import a schedule (CSV or XLSX: 批次, 单位/学院/系部, 起止时间, 拍摄地点); replaces the previous one."""
+    from station.session.schedule import describe, import_schedule
+    with open_store(app) as store:
+        slots = import_schedule(store, file, year=year, operator=operator)
+    if as_json:
+        echo_json({"slots": [s.to_dict() for s in slots]})
+        return
+    click.echo(f"{len(slots)} slots imported from {file.name}")
+    for line in describe(slots):
+        click.echo("  " + line)
+
+
+@schedule_group.command("show")
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def schedule_show_cmd(app: AppContext, as_json: bool) -> None:
+    """Print the imported schedule."""
+    from station.session.schedule import describe, load_slots
+    with open_store(app) as store:
+        slots = load_slots(store)
+    if as_json:
+        echo_json({"slots": [s.to_dict() for s in slots]})
+        return
+    for line in describe(slots) or ["no schedule imported"]:
+        click.echo(line)
+
+
+@click.command("college")
+@click.argument("name", required=False)
+@operator_option
+@pass_app
+def college_cmd(app: AppContext, name: str | None, operator: str | None) -> None:
+    """Show the current college, or set it by hand (for the rest of the day) with NAME."""
+    from station.session.college import current_college, set_college
+    with open_store(app) as store:
+        if name:
+            set_college(store, name.strip(), operator=operator)
+        click.echo(current_college(store) or "(no current college: set one with `station college NAME`)")
+
+
+# ------------------------------------------------------------------------------------------------ shoot
+@click.command("shoot")
+@click.option("--camera", "camera_spec", default=None,
+              help="gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml).")
+@click.option("--trigger", default="key", show_default=True,
+              help="key (shoot keys of station.toml), pedal:DEVICE (python-evdev) or camera (body button only).")
+@click.option("--queue", "queue_mode", is_flag=True, help="Scans join the queue; `n` binds the next student.")
+@operator_option
+@pass_app
+def shoot_cmd(app: AppContext, camera_spec: str | None, trigger: str, queue_mode: bool,
+              operator: str | None) -> None:
+    """The interactive station: scan, shoot, verdict, accept or re-shoot (full-screen; keys on screen)."""
+    from station.tui.app import run_shoot
+    if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):
+        raise click.BadParameter("use key, camera or pedal:DEVICE", param_hint="--trigger")
+    with open_store(app) as store:
+        code = run_shoot(store, camera_spec=camera_spec or store.settings.camera.spec, trigger=trigger,
+                         queue_mode=queue_mode or store.settings.session.queue_mode, operator=operator)
+    if code:
+        raise SystemExit(code)
+
+
+COMMANDS = [capture_cmd, accept_cmd, reject_cmd, rebind_cmd, void_cmd, skip_cmd, next_cmd, review_cmd,
+            schedule_group, college_cmd, shoot_cmd]

@@ -1,0 +1,172 @@
+"""Workspace set-up and the day's bookkeeping: init, checkin, status."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from config.formats import bundled_preset_names, load_preset
+from config.settings import FormatSection, Settings, StationSection
+from station.cli.support import AppContext, echo_json, open_store, pad, pass_app
+from station.store.models import NO_COLLEGE
+from station.core.idnumber import mask_code
+from station.store.workspace import init_workspace
+
+
+@click.command("init")
+@click.option("--station-id", default="S1", show_default=True, help="Short id of this station (letters, digits, - _).")
+@click.option("--room", default="", help="Room this station shoots in (matches the schedule's room column).")
+@click.option("--format", "preset", default="chsi-2017", show_default=True,
+              help=f"Format preset ({', '.join(bundled_preset_names())}).")
+@click.option("--camera", "camera_spec", default="gphoto", show_default=True,
+              help="Default camera: gphoto, virtual, virtual:DIR or hotfolder:DIR.")
+@click.option("--mirror", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Second folder (another disk) that receives a copy of every original.")
+@pass_app
+def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_spec: str, mirror: Path | None) -> None:
+    """Create a station workspace (owner-only folder, station.toml, journal)."""
+    import dataclasses
+    load_preset(preset)  # refuse an unknown preset before creating anything
+    base = Settings()
+    settings = dataclasses.replace(
+        base,
+        station=StationSection(id=station_id, room=room),
+        format=FormatSection(preset=preset),
+        camera=dataclasses.replace(base.camera, spec=camera_spec),
+        storage=dataclasses.replace(base.storage, mirror=str(mirror.resolve()) if mirror else ""),
+    )
+    from config.settings import load_settings
+    from station.core.errors import StoreError
+    store = init_workspace(app.workspace, settings)
+    store.close()
+    try:
+        load_settings(app.workspace)  # what we wrote must read back (e.g. the station id is valid)
+    except Exception as exc:
+        raise StoreError(f"the new station.toml does not validate: {exc}") from exc
+    click.echo(f"workspace {app.workspace} ready: station {station_id}"
+               f"{' in ' + room if room else ''}, format {preset}")
+
+
+@click.command("checkin")
+@click.argument("code")
+@click.option("--college", default=None, help="College for a roster-less subject (else schedule / station setting).")
+@click.option("--queue", "queue", is_flag=True, help="Join the desk queue instead of binding at once.")
+@click.option("--json", "as_json", is_flag=True, help="Print the check-in as JSON.")
+@pass_app
+def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as_json: bool) -> None:
+    """Check a student in from a scanned or typed CODE and assign the shooting number (拍摄号).
+
+    CODE is a 采集码 text, a student-card barcode, a student number or an ID number.
+    """
+    from station.session.actions import Session
+    with open_store(app) as store:
+        # the same check-in as a scan in `station shoot`: a roster student keeps the roster's college
+        outcome = Session(store).scan(code, queue=True if queue else None, college=college)
+        subject = outcome.subject
+        if as_json:
+            echo_json({"shoot_no": outcome.shoot_no, "day": store.today(), "repeated": outcome.repeated,
+                       "bound": outcome.bound, "matched_by": outcome.matched_by, "college": outcome.college,
+                       "moved_from": mask_code(outcome.moved_from.code) if outcome.moved_from else None,
+                       "warnings": list(outcome.warnings), "subject": subject.public_dict()})
+            return
+        state = "queued" if not outcome.bound else "bound"
+        click.echo(f"No. {outcome.shoot_no}  {subject.name or '-'}  {mask_code(subject.code)}  "
+                   f"ID {subject.masked_id or '-'}  {outcome.college or NO_COLLEGE}"
+                   f"{'  ' + subject.class_name if subject.class_name else ''}  [{state}]")
+        if outcome.repeated:
+            click.echo("  (already checked in today: same shooting number)")
+        for warning in outcome.warnings:
+            click.echo(f"  warning: {warning}", err=True)
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_app
+def status_cmd(app: AppContext, as_json: bool) -> None:
+    """Counts per college: roster size, checked in, shot, accepted, rejected; and workspace health."""
+    with open_store(app) as store:
+        rows = store.status_by_college()
+        recon = store.reconcile()
+        bound = store.bound_subject()
+        unbound = store.unbound_takes()
+        if as_json:
+            echo_json({"station": store.station_id, "colleges": rows,
+                       "bound": bound.public_dict() if bound else None,
+                       "queue": [s.code for s in store.queue()],
+                       "unbound_takes": [t.id for t in unbound],
+                       "orphans": list(recon.orphans), "missing": list(recon.missing),
+                       "damaged": list(recon.damaged)})
+            return
+        header = f"{pad('college', 24)} {'roster':>6} {'in':>6} {'shot':>6} {'accepted':>8} {'rejected':>8}"
+        click.echo(header)
+        total = {k: 0 for k in ("roster", "checked_in", "shot", "accepted", "rejected")}
+        for r in rows:
+            click.echo(f"{pad(r['college'], 24)} {r['roster']:>6} {r['checked_in']:>6} {r['shot']:>6} "
+                       f"{r['accepted']:>8} {r['rejected']:>8}")
+            for k in total:
+                total[k] += r[k]
+        click.echo(f"{pad('total', 24)} {total['roster']:>6} {total['checked_in']:>6} {total['shot']:>6} "
+                   f"{total['accepted']:>8} {total['rejected']:>8}")
+        click.echo(f"bound now: {bound.code if bound else 'nobody'}")
+        if unbound:
+            click.echo(f"warning: {len(unbound)} unbound take(s) to rebind or void: "
+                       + ", ".join(str(t.id) for t in unbound), err=True)
+        for rel in recon.orphans:
+            click.echo(f"warning: orphan file (not journalled, kept): {rel}", err=True)
+        for rel in recon.missing:
+            click.echo(f"error: journalled original missing: {rel}", err=True)
+        for rel in recon.damaged:
+            click.echo(f"error: original damaged (size differs): {rel}", err=True)
+
+
+COMMANDS = [init_cmd, checkin_cmd, status_cmd]
+
+
+@click.command("demo")
+@click.option("--students", type=click.IntRange(4, 2000), default=20, show_default=True,
+              help="How many generated students to photograph.")
+@click.option("--workspace", "demo_ws", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("demo-workspace"), show_default=True, help="Folder for the demo workspace.")
+@click.option("--fresh", is_flag=True, help="Replace an earlier demo workspace (only a demo one) first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
+def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool) -> None:
+    """Run a scripted session on the built-in virtual camera, with nothing attached.
+
+    Generated roster and generated faces (no real person's data or photo), bad takes that are rejected and
+    re-shot, one wrong-person rebind, then an export per college. Ends with a summary read from the journal.
+    """
+    from station.demo.script import prepare_workspace, run_demo
+    from station.outputs.export import ExportOptions, run_export
+    prepare_workspace(demo_ws, fresh=fresh)
+    say = (lambda line: None) if as_json else click.echo
+    with click.progressbar(length=students, label="students", file=sys.stderr) as bar:
+        done = {"n": 0}
+
+        def progress(n: int, total: int) -> None:
+            bar.update(n - done["n"])
+            done["n"] = n
+        summary = run_demo(demo_ws, students=students, say=say, progress=progress)
+    outdir = demo_ws / "export"
+    exported = run_export(outdir, [demo_ws], ExportOptions(zip=True))
+    summary["export"] = exported.to_dict()
+    if not exported.ok:
+        for line in exported.problems():
+            click.echo(f"export problem: {line}", err=True)
+    if as_json:
+        echo_json(summary)
+        return
+    click.echo("")
+    click.echo(f"summary (from the journal {demo_ws / 'journal.sqlite3'}):")
+    click.echo(f"  students {summary['students']}, checked in {summary['checked_in']}, takes {summary['takes']}, "
+               f"accepted {summary['accepted']}, rejected {summary['rejected']}, rebinds {summary['rebinds']}, "
+               f"skipped {summary['skipped']}")
+    for reason in summary["reject_reasons"]:
+        click.echo(f"  rejected: {reason}")
+    for row in summary["by_college"]:
+        click.echo(f"  {row['college']}: {row['accepted']}/{row['roster']} accepted")
+    click.echo(f"  export: {summary['export']['exported']} photos in {outdir}/ (per-college folders, manifests, zips)")
+    click.echo(f"  latest preview: {demo_ws / 'preview' / 'latest.jpg'}")
+
+
+COMMANDS.append(demo_cmd)

@@ -1,0 +1,87 @@
+"""The `station` command: a thin click layer that parses, calls the library and prints.
+
+Commands live in `station/cli/commands/*.py`, each module exposing `COMMANDS` (a list of click commands or
+groups); this file only gathers them and maps domain errors to one-line messages (exit 1) with the traceback
+behind --debug. Heavy imports (gphoto2, OpenCV) stay inside the commands that need them.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from config.errors import DomainError
+from config.settings import WORKSPACE_ENV, default_workspace
+from station.cli.support import AppContext
+
+COMMAND_MODULES = (
+    "station.cli.commands.setup",
+    "station.cli.commands.roster",
+    "station.cli.commands.camera",
+    "station.cli.commands.photo",
+    "station.cli.commands.session",
+    "station.cli.commands.export",
+    "station.cli.commands.report",
+)
+
+
+class StationGroup(click.Group):
+    """A group that turns DomainError into `error: ...` on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            app = ctx.obj if isinstance(ctx.obj, AppContext) else None
+            if app is not None and app.debug:
+                traceback.print_exc()
+            click.echo(f"error: {exc}", err=True)
+            if exc.hint:
+                click.echo(f"  hint: {exc.hint}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=StationGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=f"Station workspace folder (default: ${WORKSPACE_ENV} or ./station-data).")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.version_option(package_name="capture-station")
+@click.pass_context
+def cli(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
+    """Capture Station: tethered DSLR photo station for graduation registration photos.
+
+    Scan a student, shoot, get a verdict against the registration format while the student is still in
+    the chair, and export per-college folders at the end of the day.
+    """
+    os.umask(0o077)  # everything the station creates is readable by the owner only
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = AppContext(workspace=workspace or default_workspace(), debug=debug)
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        for command in getattr(module, "COMMANDS", []):
+            cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry: run the CLI and return its exit status."""
+    try:
+        cli.main(args=argv, prog_name="station", standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

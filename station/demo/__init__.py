@@ -1,0 +1,1 @@
+"""The scripted demo session on the virtual camera (generated roster and faces)."""

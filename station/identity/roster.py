@@ -1,0 +1,362 @@
+"""Roster import and listing: a school's list of graduates, validated as a whole before anything is written.
+
+A half-imported roster is worse than none (some students "not in the roster" at the desk, for no visible
+reason), so a file with any invalid row imports nothing unless the operator explicitly asks for the good
+rows only. Every bad row is reported with the row number the registrar sees in Excel.
+
+Rules (also in `station roster import --help`):
+- a row needs a student number, an ID number or a 采集码; its subject code is the first of these present;
+- when the file has a name column, every row needs a name (a file without one is a code-only roster);
+- ID numbers must pass the GB 11643 check digit; student numbers, ID numbers and 采集码 are unique in the file;
+- a row must not take a student number, ID number or code that belongs to another existing subject.
+A row updates the existing subject with the same student number, else the same ID number, else the same code
+(Store.upsert_subjects), which keeps its id and so every photo bound to it.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from station.core.errors import RosterError
+from station.core.idnumber import id_number_problem, mask_code, mask_id_number, normalise_id_number
+from station.store.models import STATUSES, Subject, match_keys, roster_unchanged
+from station.identity.roster_columns import (ALIASES, FIELDS, KEY_FIELDS, CellProblem, cell_text, field_for,
+                                    parse_mapping, parse_paid)
+from station.identity.roster_source import read_table
+from station.store.workspace import Store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+_HEADER_SCAN = 10      # rows searched for the header (registrars put a title row or two above it)
+_LABEL = {"student_no": "student number", "id_number": "ID number", "collect_code": "采集码", "code": "code"}
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One valid data row: `values` has `code`, the subject fields present and `extra`."""
+    row: int
+    values: dict[str, Any]
+
+
+@dataclass
+class ParsedRoster:
+    """A roster file after reading and row-by-row validation (nothing written yet)."""
+    file: str
+    kind: str                       # csv | xlsx
+    detail: str                     # encoding or sheet name
+    header_row: int
+    columns: dict[str, str]         # field -> header as written in the file
+    extra_columns: list[str]
+    rows: list[RosterRow]
+    problems: list[tuple[int, str]]
+    data_rows: int                  # non-blank rows below the header
+
+    @property
+    def bad_rows(self) -> set[int]:
+        return {r for r, _ in self.problems}
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with dry_run, would do)."""
+    parsed: ParsedRoster
+    counts: dict[str, int]          # added, updated, unchanged
+    problems: list[tuple[int, str]]  # invalid rows and conflicts with existing subjects, by row
+    dry_run: bool
+    imported_rows: int
+    not_in_file: int = 0            # roster subjects already in the workspace that this file does not list
+    skipped: list[int] = field(default_factory=list)
+
+    def get(self, key: str, default: int | None = None) -> int | None:
+        """counts[key]: lets callers that treat the result as the upsert counts dict keep working."""
+        return self.counts.get(key, default)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.parsed.file, "kind": self.parsed.kind, "detail": self.parsed.detail,
+                "header_row": self.parsed.header_row, "columns": self.parsed.columns,
+                "extra_columns": self.parsed.extra_columns, "rows": self.parsed.data_rows,
+                "imported_rows": self.imported_rows, "dry_run": self.dry_run, **self.counts,
+                "not_in_file": self.not_in_file, "skipped_rows": self.skipped,
+                "problems": [{"row": r, "reason": why} for r, why in self.problems]}
+
+
+# ------------------------------------------------------------------------------------------------ parsing
+def parse_roster(path: Path, *, sheet: str | None = None, mapping: dict[str, str] | None = None,
+                 progress: Progress | None = None) -> ParsedRoster:
+    """Read and validate a roster file; row problems are collected, only an unusable file raises."""
+    mapping = mapping or {}
+    table = read_table(path, sheet)
+    if progress:
+        progress(f"read {len(table.rows)} rows from {path.name}")
+    header_row, cells = _find_header(table.rows, mapping, str(path))
+    fields = [field_for(str(c), mapping) if c not in (None, "") else None for c in cells]
+    _refuse_doubled_columns(cells, fields, str(path))
+    columns = {f: str(cells[i]).strip() for i, f in enumerate(fields) if f}
+    extras = [(i, str(c).strip()) for i, (c, f) in enumerate(zip(cells, fields)) if f is None and c not in (None, "")]
+    rows: list[RosterRow] = []
+    problems: list[tuple[int, str]] = []
+    data_rows = 0
+    for number, raw in table.rows:
+        if number <= header_row:
+            continue
+        row, row_problems = _parse_row(number, raw, fields, extras, has_name="name" in columns)
+        if row is None:
+            continue  # a blank row (Excel keeps formatted empty rows at the end)
+        data_rows += 1
+        rows.append(row)
+        problems.extend((number, why) for why in row_problems)
+    problems.extend(_duplicates(rows))  # over every row: both rows of a pair are reported
+    bad = {r for r, _ in problems}
+    rows = [r for r in rows if r.row not in bad]
+    problems.sort(key=lambda p: p[0])
+    if progress:
+        progress(f"validated {data_rows} rows: {len({r for r, _ in problems})} invalid")
+    return ParsedRoster(file=path.name + (f"#{table.detail}" if table.kind == "xlsx" and sheet else ""),
+                        kind=table.kind, detail=table.detail, header_row=header_row, columns=columns,
+                        extra_columns=[h for _, h in extras], rows=rows, problems=problems,
+                        data_rows=data_rows)
+
+
+def _find_header(rows: list[tuple[int, tuple[Any, ...]]], mapping: dict[str, str], name: str
+                 ) -> tuple[int, tuple[Any, ...]]:
+    """The first row (of the first few) naming an identity column and at least one other known column."""
+    seen: list[str] = []
+    for number, cells in rows[:_HEADER_SCAN]:
+        texts = [str(c) for c in cells if c not in (None, "")]
+        if not texts:
+            continue
+        found = {field_for(t, mapping) for t in texts} - {None}
+        if found & set(KEY_FIELDS) and len(found) >= 2 or found & set(KEY_FIELDS) and len(texts) == 1:
+            return number, cells
+        if not seen:
+            seen = texts
+    raise RosterError(f"{name}: no header row with a 学号, 身份证号 or 采集码 column in the first {_HEADER_SCAN}"
+                      f" rows" + (f" (first row: {', '.join(seen[:8])})" if seen else " (the file is empty)"),
+                      hint='name the columns with --map, e.g. --map "工号=student_no"')
+
+
+def _refuse_doubled_columns(cells: tuple[Any, ...], fields: list[str | None], name: str) -> None:
+    """Two columns meaning the same field (学院 and 院系) would silently pick one: ask instead."""
+    first: dict[str, str] = {}
+    for cell, f in zip(cells, fields):
+        if f is None:
+            continue
+        if f in first:
+            raise RosterError(f"{name}: columns {first[f]!r} and {str(cell).strip()!r} both mean {f}",
+                              hint=f'keep one out with --map "{str(cell).strip()}=extra"')
+        first[f] = str(cell).strip()
+
+
+def _parse_row(number: int, raw: tuple[Any, ...], fields: list[str | None], extras: list[tuple[int, str]],
+               *, has_name: bool) -> tuple[RosterRow | None, list[str]]:
+    """(row, problems) for one data row (the row is kept for duplicate checks); (None, []) if blank."""
+    values: dict[str, Any] = {}
+    broken: set[str] = set()
+    problems: list[str] = []
+    for index, f in enumerate(fields):
+        if f is None:
+            continue
+        try:
+            text = cell_text(raw[index] if index < len(raw) else None, f)
+        except CellProblem as exc:
+            problems.append(str(exc))
+            broken.add(f)  # present but unusable: the row is not blank
+            continue
+        if text:
+            values[f] = text
+    extra: dict[str, str] = {}
+    for index, header in extras:
+        try:
+            text = cell_text(raw[index] if index < len(raw) else None, None)
+        except CellProblem:  # pragma: no cover - only identity fields raise
+            text = ""
+        if text:
+            extra[header] = text
+    if not values and not extra and not broken:
+        return None, []
+    if "id_number" in values:
+        values["id_number"] = normalise_id_number(values["id_number"])
+        problem = id_number_problem(values["id_number"])
+        if problem:
+            problems.append(f"{problem} ({mask_id_number(values['id_number'])})")
+    if "paid" in values:
+        try:
+            values["paid"] = parse_paid(values["paid"])
+        except CellProblem as exc:
+            problems.append(str(exc))
+    if not any(values.get(k) or k in broken for k in KEY_FIELDS):
+        problems.append("no student number, ID number or 采集码: the row cannot be identified at the desk")
+    if has_name and not values.get("name"):
+        problems.append("name is empty")
+    code = next((values[k] for k in KEY_FIELDS if values.get(k)), None)
+    return RosterRow(number, {"code": code, **{f: values.get(f) for f in FIELDS}, "extra": extra}), problems
+
+
+def _duplicates(rows: list[RosterRow]) -> list[tuple[int, str]]:
+    """Rows sharing a student number, ID number, 采集码 or code: every one of them is reported."""
+    problems: list[tuple[int, str]] = []
+    flagged: set[int] = set()
+    for key in (*KEY_FIELDS, "code"):
+        where: dict[str, list[int]] = defaultdict(list)
+        for r in rows:
+            if r.values.get(key):
+                where[r.values[key]].append(r.row)
+        for value, numbers in where.items():
+            if len(numbers) < 2:
+                continue
+            for n in numbers:
+                if key == "code" and n in flagged:
+                    continue
+                others = ", ".join(str(o) for o in numbers if o != n)
+                shown = mask_id_number(value) if key == "id_number" else value
+                problems.append((n, f"duplicate {_LABEL[key]} {shown} (also on row {others})"))
+                flagged.add(n)
+    return problems
+
+
+# ------------------------------------------------------------------------------------------------ planning
+def plan_rows(store: Store, rows: list[RosterRow]) -> tuple[dict[str, int], list[tuple[int, str]], int]:
+    """Compare valid rows with the workspace: (counts, conflicts by row, roster subjects not in the file).
+
+    Uses the writer's own matching rule (`match_keys`: student number, else ID number, else code, else 采集码)
+    so that a conflict is reported here, with its row number, instead of failing on a UNIQUE index.
+    """
+    existing = store.subjects()
+    index: dict[str, dict[str, Subject]] = {"code": {}, "student_no": {}, "id_number": {}}
+    for e in existing:
+        index["code"][e.code] = e
+        for key in ("student_no", "id_number"):
+            if getattr(e, key) is not None:
+                index[key][getattr(e, key)] = e
+    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    conflicts: list[tuple[int, str]] = []
+    targets: dict[int, list[int]] = defaultdict(list)
+    for r in rows:
+        target = _match(index, r.values)
+        bad = False
+        for key in ("code", "student_no", "id_number"):
+            value = r.values.get(key)
+            holder = index[key].get(value) if value else None
+            if holder is not None and holder is not target:
+                shown = mask_id_number(value) if key == "id_number" else value
+                conflicts.append((r.row, f"{_LABEL[key]} {shown} already belongs to subject {holder.code}"
+                                         + (f" (this row updates {target.code})" if target else "")))
+                bad = True
+        if target is not None:
+            targets[target.id].append(r.row)
+        if bad:
+            continue
+        if target is None:
+            counts["added"] += 1
+        elif roster_unchanged(target, r.values):
+            counts["unchanged"] += 1
+        else:
+            counts["updated"] += 1
+    for subject_id, numbers in targets.items():
+        if len(numbers) > 1:
+            code = next(e.code for e in existing if e.id == subject_id)
+            for n in numbers:
+                others = ", ".join(str(o) for o in numbers if o != n)
+                conflicts.append((n, f"updates the same existing subject {code} as row {others}"))
+    touched = set(targets)
+    not_in_file = sum(1 for e in existing if e.in_roster and e.id not in touched)
+    return counts, sorted(conflicts), not_in_file
+
+
+def _match(index: dict[str, dict[str, Subject]], values: dict[str, Any]) -> Subject | None:
+    """The existing subject a row updates, by the writer's own matching rule (`match_keys`)."""
+    for key, value in match_keys(values):
+        if value in index[key]:
+            return index[key][value]
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ import
+def import_roster(store: Store, path: Path, *, sheet: str | None = None, mapping: list[str] | tuple[str, ...] = (),
+                  skip_invalid: bool = False, dry_run: bool = False, operator: str | None = None,
+                  progress: Progress | None = None) -> ImportReport:
+    """Validate a roster file and write its subjects in one transaction (all rows or none).
+
+    Raises RosterError (with every problem by row) when a row is invalid or conflicts with an existing
+    subject, unless `skip_invalid`, which writes the good rows and reports the rest. `dry_run` writes nothing.
+    """
+    parsed = parse_roster(path, sheet=sheet, mapping=parse_mapping(list(mapping)), progress=progress)
+    if parsed.data_rows == 0:
+        raise RosterError(f"{parsed.file}: no data rows below the header (row {parsed.header_row})")
+    counts, conflicts, not_in_file = plan_rows(store, parsed.rows)
+    problems = sorted(parsed.problems + conflicts, key=lambda p: p[0])
+    bad = {r for r, _ in problems}
+    good = [r for r in parsed.rows if r.row not in bad]
+    if problems and not skip_invalid:
+        raise RosterError(f"{parsed.file}: {len(bad)} of {parsed.data_rows} rows invalid; nothing imported",
+                          problems=problems,
+                          hint="fix the rows and import again, or use --skip-invalid to import the good rows")
+    if not good:
+        raise RosterError(f"{parsed.file}: none of the {parsed.data_rows} rows is valid; nothing imported",
+                          problems=problems)
+    if conflicts and skip_invalid:
+        counts, _, not_in_file = plan_rows(store, good)
+    report = ImportReport(parsed, counts, problems, dry_run, len(good), not_in_file, sorted(bad))
+    if dry_run:
+        return report
+    if progress:
+        progress(f"writing {len(good)} subjects")
+    try:
+        report.counts = store.upsert_subjects([r.values for r in good], source_file=parsed.file,
+                                              operator=operator)
+    except sqlite3.IntegrityError as exc:  # a conflict the plan did not foresee: the transaction rolled back
+        raise RosterError(f"{parsed.file}: conflicts with subjects already in the workspace ({exc});"
+                          " nothing imported") from exc
+    log.info("roster %s imported: %s (%d rows skipped)", parsed.file, report.counts, len(bad))
+    return report
+
+
+# ------------------------------------------------------------------------------------------------ listing
+@dataclass(frozen=True)
+class RosterEntry:
+    """A subject with where it stands today: status and its latest shooting number."""
+    subject: Subject
+    status: str
+    shoot_no: int | None
+    shoot_day: str | None
+    shoot_station: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.subject.public_dict(), "code": mask_code(self.subject.code),
+                "in_roster": self.subject.in_roster, "status": self.status,
+                "shoot_no": self.shoot_no, "shoot_day": self.shoot_day, "shoot_station": self.shoot_station}
+
+
+def list_roster(store: Store, *, college: str | None = None, status: str | None = None,
+                paid: bool | None = None) -> list[RosterEntry]:
+    """Subjects (roster and scanned) with status; filters combine. Ordered by college, class, number."""
+    if status is not None and status not in STATUSES:
+        raise RosterError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
+    statuses = store.statuses()
+    latest: dict[int, tuple[int | None, str, str]] = {}
+    for record in store.check_ins():
+        latest[record.subject_id] = (record.shoot_no, record.day, record.station_id)
+    entries = []
+    for subject in store.subjects(college):
+        state = statuses.get(subject.id, "unshot")
+        if status is not None and state != status:
+            continue
+        if paid is not None and subject.paid is not paid:
+            continue
+        no, day, station = latest.get(subject.id, (None, None, None))
+        entries.append(RosterEntry(subject, state, no, day, station))
+    return entries
+
+
+def header_aliases() -> dict[str, list[str]]:
+    """Known headers per field, for help texts and documentation."""
+    return {f: list(a) for f, a in ALIASES.items()}
+
+
+__all__ = ["ImportReport", "ParsedRoster", "RosterEntry", "RosterRow", "STATUSES", "import_roster",
+           "list_roster", "parse_roster", "plan_rows"]

@@ -1,0 +1,390 @@
+"""One student's visit as a state machine: scan -> bind -> shoot -> verdict -> accept / reject / rebind / void / skip.
+
+The interactive loop (`station shoot`) and the one-shot commands (`station capture`, `accept`...) both go through
+`Session`, so a key press and a script behave identically. All state lives in the journal (the store): a
+Session holds only caches, so a restart after kill -9 resumes with the same bound student, queue and shooting
+numbers. The rule that matters most: "no scan, no shot" -- `shoot()` refuses without a bound subject, and a
+frame the camera delivers on its own with nobody bound is stored as unbound, never dropped, never guessed.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from camera.frame import Frame, jpeg_first, pair_frames
+from camera.protocol import Camera
+from station.core.errors import SessionError
+from station.core.idnumber import mask_code
+from station.store.models import NO_COLLEGE, CapturedFile, Subject, Take, describe_subject
+from station.store.workspace import Store
+
+log = logging.getLogger(__name__)
+
+PREVIEW_FILE = Path("preview") / "latest.jpg"
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """What a scan did: bound (or queued) whom, with which shooting number, and what to warn about."""
+    subject: Subject
+    shoot_no: int
+    bound: bool
+    repeated: bool
+    matched_by: str
+    college: str | None
+    moved_from: Subject | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShotOutcome:
+    """A stored take and its verdict (verdict None only if the pipeline could not run at all)."""
+    take: Take
+    subject: Subject | None
+    verdict: dict[str, Any] | None
+    preview: Path | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool | None:
+        return None if self.verdict is None else bool(self.verdict.get("ok"))
+
+    @property
+    def reasons(self) -> list[dict[str, Any]]:
+        return list((self.verdict or {}).get("reasons") or [])
+
+    @property
+    def measures(self) -> dict[str, Any]:
+        return dict((self.verdict or {}).get("measures") or {})
+
+    def to_dict(self, workspace: Path | None = None) -> dict[str, Any]:
+        primary = self.take.primary
+        return {"take": self.take.id, "seq": self.take.seq, "code": self.subject.code if self.subject else None,
+                "shoot_no": None, "source": self.take.source, "file": primary.file,
+                "path": str(workspace / primary.file) if workspace else None, "sha256": primary.sha256,
+                "size": primary.size, "files": [f.file for f in self.take.files], "ok": self.ok,
+                "reasons": self.reasons, "warnings": list((self.verdict or {}).get("warnings") or []),
+                "measures": self.measures,
+                "photo": (self.verdict or {}).get("photo"),
+                "preview": str(self.preview) if self.preview else None,
+                "timings": {k: round(v, 4) for k, v in self.timings.items()}}
+
+
+def _jsonable(value: Any) -> Any:
+    """The pipeline's dict made safe for the journal (tuples -> lists, numpy scalars -> floats, no bytes)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items() if not isinstance(v, (bytes, bytearray))}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def _plain_preview(data: bytes) -> bytes | None:
+    """The frame itself, small, when the pipeline could not draw its preview."""
+    import io
+    try:
+        from PIL import Image, ImageOps
+        with Image.open(io.BytesIO(data)) as im:
+            im.draft("RGB", (960, 960))
+            small = ImageOps.exif_transpose(im).convert("RGB")
+            small.thumbnail((640, 640))
+            out = io.BytesIO()
+            small.save(out, "JPEG", quality=85)
+            return out.getvalue()
+    except Exception:  # noqa: BLE001 - not a picture Pillow knows (RAW): no preview
+        return None
+
+
+class Session:
+    """The station's session over one store; every action is journalled with the operator's name."""
+
+    def __init__(self, store: Store, *, operator: str | None = None, camera: Camera | None = None,
+                 queue_mode: bool | None = None, write_preview: bool = True,
+                 processor: Callable[[bytes], tuple[dict[str, Any], bytes | None, bytes | None]] | None = None
+                 ) -> None:
+        self.store = store
+        self.operator = operator
+        self.camera = camera
+        self.queue_mode = store.settings.session.queue_mode if queue_mode is None else queue_mode
+        self.write_preview = write_preview
+        self._processor = processor
+        self._preset: Any = None
+
+    # ----------------------------------------------------------------- state (always read from the journal)
+    @property
+    def workspace(self) -> Path:
+        return self.store.workspace
+
+    def bound(self) -> Subject | None:
+        return self.store.bound_subject()
+
+    def queue(self) -> list[Subject]:
+        return self.store.queue()
+
+    def shoot_no(self, subject: Subject) -> int | None:
+        return self.store.shoot_no_today(subject.id)
+
+    def takes_of(self, subject: Subject) -> list[Take]:
+        return self.store.takes(subject_id=subject.id)
+
+    def last_take(self) -> Take | None:
+        return self.store.last_take()
+
+    def college(self) -> str | None:
+        from station.session.college import current_college
+        return current_college(self.store)
+
+    # ----------------------------------------------------------------- scan / queue
+    def scan(self, raw: str, *, queue: bool | None = None, college: str | None = None) -> ScanOutcome:
+        """Identify a scanned or typed code and check the subject in (bind, or join the queue)."""
+        from station.identity.identify import identify
+        college = college or self.college()
+        found = identify(self.store, raw, college=college)
+        use_queue = self.queue_mode if queue is None else queue
+        own = found.subject.college
+        # A roster subject keeps the roster's college; the current college is for roster-less subjects.
+        result = self.store.check_in(found.subject, scanned=raw, via=found.key, college=own or college,
+                                     queue=use_queue, operator=self.operator)
+        warnings = []
+        if own and college and found.subject.in_roster and own != college:
+            warnings.append(f"roster college {own} is not the current college {college} (schedule/hand setting)")
+        if result.moved_from is not None:
+            warnings.append(f"binding moved from {mask_code(result.moved_from.code)} "
+                            f"{result.moved_from.name or ''} (not shot yet: stays on the review list)".strip())
+        if found.subject.paid is False:
+            warnings.append("roster says NOT PAID / 名单显示未缴费")
+        log.info("scan: %s no. %s %s", describe_subject(found.subject), result.shoot_no,
+                 "queued" if not result.bound else "bound")
+        return ScanOutcome(found.subject, result.shoot_no, result.bound, result.repeated, found.key,
+                           own or college, result.moved_from, tuple(warnings))
+
+    def next(self) -> Subject | None:
+        """Bind the first subject of the desk queue (None when the queue is empty)."""
+        return self.store.advance_queue(operator=self.operator)
+
+    def skip(self, reason: str = "") -> Subject:
+        skipped = self.store.skip(reason=reason, operator=self.operator)
+        if skipped is None:
+            raise SessionError("nobody is bound: nothing to skip")
+        return skipped
+
+    # ----------------------------------------------------------------- shooting
+    def subject_for_shot(self, *, advance_queue: bool = False) -> Subject:
+        """The bound subject, or (queue mode, one-shot capture) the first queued one; else refuse."""
+        subject = self.bound()
+        if subject is None and advance_queue and self.queue():
+            subject = self.next()
+        if subject is None:
+            raise SessionError("no scan, no shot: nobody is bound; scan a student first",
+                               hint="station checkin CODE (or scan in `station shoot`)")
+        return subject
+
+    def shoot(self, *, timeout: float = 15.0, advance_queue: bool = False) -> ShotOutcome:
+        """Trigger the camera for the bound subject, store the frame(s), run the pipeline, record the verdict."""
+        if self.camera is None:
+            raise SessionError("no camera is open in this session")
+        subject = self.subject_for_shot(advance_queue=advance_queue)
+        t0 = time.perf_counter()
+        frames = self.camera.capture(timeout=timeout)
+        t1 = time.perf_counter()
+        if not frames:
+            raise SessionError("the camera returned no picture; shoot again")
+        # The binding may not change while the camera works: re-check before storing (a scan from the desk
+        # between press and download must not receive this frame).
+        still = self.bound()
+        if still is None or still.id != subject.id:
+            log.warning("binding changed during the shot; frame stored unbound")
+            subject = None  # type: ignore[assignment]
+        take = self._store(frames, subject, source=frames[0].source or "trigger")
+        t2 = time.perf_counter()
+        outcome = self.evaluate(take, subject)
+        outcome.timings.update(capture=t1 - t0, store=t2 - t1, total=time.perf_counter() - t0)
+        return outcome
+
+    def ingest(self, frames: Sequence[Frame]) -> list[ShotOutcome]:
+        """Frames the camera delivered on its own (shutter button, hot folder): bound subject or unbound.
+        Each shot (a RAW+JPEG pair is one) becomes one take."""
+        outcomes = []
+        for group in pair_frames(frames):
+            subject = self.bound()
+            take = self._store(group, subject, source=group[0].source or "button")
+            if subject is None:
+                log.warning("frame from the camera with nobody bound: take %s kept as unbound", take.id)
+            outcomes.append(self.evaluate(take, subject))
+        return outcomes
+
+    def poll(self, timeout: float = 0.0) -> list[ShotOutcome]:
+        if self.camera is None:
+            return []
+        frames = self.camera.poll(timeout)
+        return self.ingest(frames) if frames else []
+
+    def _store(self, frames: Sequence[Frame], subject: Subject | None, *, source: str) -> Take:
+        """One shot's frames as one take, stored JPEG first (the file the pipeline and the verdict use)."""
+        shot = jpeg_first(frames)
+        files = [CapturedFile(bytes(f.data), f.kind or "jpeg", f.name or "") for f in shot]
+        first = shot[0]
+        return self.store.record_capture(
+            files, subject_id=subject.id if subject else None, source=source, captured_at=first.captured_at,
+            camera_model=first.model or "", camera_serial=first.serial or "", operator=self.operator)
+
+    # ----------------------------------------------------------------- verdict
+    def preset(self) -> Any:
+        if self._preset is None:
+            from config.formats import load_preset
+            self._preset = load_preset(self.store.settings.format.preset, self.workspace)
+        return self._preset
+
+    def _process(self, data: bytes) -> tuple[dict[str, Any], bytes | None, bytes | None]:
+        """Pipeline verdict dict, finished photo bytes, preview bytes."""
+        if self._processor is not None:
+            return self._processor(data)
+        import pipeline
+        preset = self.preset()
+        result = pipeline.process(data, preset, render=True)
+        preview = None
+        if self.write_preview:
+            try:
+                preview = pipeline.preview(data, result, preset)
+            except Exception as exc:  # a preview is a convenience: never lose a verdict over it
+                log.warning("preview failed: %s", exc)
+        return result.to_dict(), getattr(result, "photo", None), preview
+
+    def evaluate(self, take: Take, subject: Subject | None = None) -> ShotOutcome:
+        """Run the pipeline on a stored take and journal the verdict. A pipeline failure is a failed verdict."""
+        t0 = time.perf_counter()
+        data = (self.workspace / take.primary.file).read_bytes()
+        preview_bytes = None
+        if take.primary.kind != "jpeg":
+            verdict: dict[str, Any] = {"ok": False, "reasons": [{"code": "raw_only", "zh": "仅有RAW文件，未分析",
+                                                                 "en": "RAW only: not analysed"}]}
+            photo = None
+        else:
+            try:
+                verdict, photo, preview_bytes = self._process(data)
+                verdict = _jsonable(verdict)
+            except Exception as exc:  # noqa: BLE001 - the take is stored; the verdict says what went wrong
+                log.exception("pipeline failed on take %s", take.id)
+                verdict = {"ok": False, "reasons": [{"code": "pipeline_error", "zh": "无法分析该照片",
+                                                     "en": f"could not analyse: {exc}"}]}
+                photo = None
+        t1 = time.perf_counter()
+        take = self.store.record_verdict(take.id, verdict, photo, operator=self.operator)
+        preview_path = self._write_preview(preview_bytes or _plain_preview(data)) if self.write_preview else None
+        return ShotOutcome(take, subject, take.verdict, preview_path,
+                           {"pipeline": t1 - t0, "verdict": time.perf_counter() - t0})
+
+    def _write_preview(self, data: bytes | None) -> Path | None:
+        """latest.jpg always shows THIS take: with no picture to show, the previous one is removed rather
+        than left on screen looking like the current student."""
+        from station.store.durable import replace_file
+        path = self.workspace / PREVIEW_FILE
+        if data:
+            replace_file(path, data)
+            return path
+        path.unlink(missing_ok=True)
+        return None
+
+    # ----------------------------------------------------------------- decisions
+    def default_take(self, what: str) -> Take:
+        """The latest undecided take of the bound subject (what "accept" with no number means)."""
+        subject = self.bound()
+        if subject is None:
+            raise SessionError(f"nobody is bound: say which take to {what}", hint=f"station {what} TAKE")
+        for take in reversed(self.takes_of(subject)):
+            if take.decision is None:
+                return take
+        raise SessionError(f"{subject.code} has no undecided take to {what}")
+
+    def accept(self, take_id: int | None = None) -> Take:
+        """Accept a take; if it belongs to the bound subject the binding closes (next shot needs a scan)."""
+        take = self.store.take(take_id) if take_id is not None else self.default_take("accept")
+        if take.decision == "accept":
+            raise SessionError(f"take {take.id} is already accepted")
+        return self.store.accept(take.id, operator=self.operator)
+
+    def reject(self, take_id: int | None = None, *, reason: str) -> Take:
+        """Reject a take (the binding stays: shoot again)."""
+        take = self.store.take(take_id) if take_id is not None else self.default_take("reject")
+        return self.store.reject(take.id, reason=reason, operator=self.operator)
+
+    def void(self, take_id: int | None = None, *, reason: str) -> Take:
+        take = self.store.take(take_id) if take_id is not None else self.last_take()
+        if take is None:
+            raise SessionError("no take to void")
+        if not reason.strip():
+            raise SessionError("voiding a take needs a reason")
+        return self.store.void(take.id, reason=reason, operator=self.operator)
+
+    def rebind(self, take_id: int | None, code: str, *, reason: str = "wrong person") -> tuple[Take, Subject]:
+        """Move exactly one take to the subject `code` names (the wrong-person fix)."""
+        from station.identity.identify import identify
+        take = self.store.take(take_id) if take_id is not None else self.last_take()
+        if take is None:
+            raise SessionError("no take to rebind")
+        found = identify(self.store, code, college=self.college())
+        # An accepted take may move too: the photo shows the other student, so it is theirs (and the first
+        # student, no longer accepted, reappears on the review list).
+        moved = self.store.rebind(take.id, found.subject, reason=reason or "wrong person", operator=self.operator)
+        log.info("take %s rebound to %s", take.id, describe_subject(found.subject))
+        return moved, found.subject
+
+    # ----------------------------------------------------------------- review
+    def review(self, *, include_absent: bool = False) -> dict[str, Any]:
+        return review(self.store, include_absent=include_absent)
+
+
+def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
+    """The re-shoot list: rejected, shot-but-undecided, checked-in-but-unshot and skipped students, by college
+    and class; plus the unbound takes that must be rebound or voided."""
+    statuses = store.statuses()
+    checked = store.checked_in_ids()
+    skipped = store.skipped_ids()
+    bound = store.bound_subject()
+    reasons = dict(store.reject_reasons())          # the latest rejection of each subject wins
+    takes_count = store.take_counts()
+    rows = []
+    for subject in store.subjects():
+        status = statuses.get(subject.id, "unshot")
+        if status == "accepted":
+            continue
+        if status == "shot":
+            kind = "undecided"
+        elif status == "rejected":
+            kind = "rejected"
+        elif subject.id in skipped:
+            kind = "skipped"
+        elif subject.id in checked:
+            kind = "unshot"
+        elif include_absent and subject.in_roster:
+            kind = "absent"
+        else:
+            continue
+        rows.append({"college": subject.college or NO_COLLEGE, "class": subject.class_name or "",
+                     "code": subject.code, "student_no": subject.student_no, "name": subject.name,
+                     "id_number": subject.masked_id or None, "status": kind,
+                     "shoot_no": store.shoot_no_today(subject.id), "takes": takes_count.get(subject.id, 0),
+                     "reason": reasons.get(subject.id) if kind == "rejected" else None,
+                     "bound": bound is not None and bound.id == subject.id})
+    rows.sort(key=lambda r: (r["college"], r["class"], r["student_no"] or r["code"]))
+    unbound = [{"take": t.id, "seq": t.seq, "captured_at": t.captured_at, "source": t.source,
+                "file": t.primary.file if t.files else None} for t in store.unbound_takes()]
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return {"students": rows, "unbound_takes": unbound, "counts": counts}
+
+
+def group_review(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Rows grouped by (college, class) in order, for printing."""
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        grouped.setdefault((r["college"], r["class"]), []).append(r)
+    return grouped

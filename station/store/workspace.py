@@ -1,0 +1,99 @@
+"""A station workspace: its folder, settings, clock and journal. Nothing acknowledged is ever lost.
+
+One `Store` per process per workspace: the journal's writer (and so its read model) over one SQLite
+connection, plus the workspace's lifecycle: create it owner-only, open it, reconcile journal and disk after a
+crash. Reading other stations' workspaces (export, report) only needs `ReadModel`s, which `Store` also is.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from config.settings import Settings, load_settings
+from station.core.errors import StoreError
+from station.store import journal
+from station.store.clock import Clock, SystemClock
+from station.store.durable import make_private_dirs, sha256_file, write_new_file
+from station.store.kinds import EventKind
+from station.store.models import Reconciliation
+from station.store.writer import ORIGINALS, RENDERS, JournalWriter
+
+log = logging.getLogger(__name__)
+
+JOURNAL_FILE = "journal.sqlite3"
+
+
+class Store(JournalWriter):
+    """Journal and originals of one workspace, read and written through one connection."""
+
+    def __init__(self, workspace: Path, settings: Settings, *, clock: Clock | None = None) -> None:
+        conn = journal.connect(workspace / JOURNAL_FILE)
+        journal.ensure_schema(conn)
+        super().__init__(conn, workspace=workspace, settings=settings, clock=clock or SystemClock())
+
+    @classmethod
+    def open(cls, workspace: Path, *, clock: Clock | None = None) -> "Store":
+        """Open an initialised workspace (station.toml must exist: `station init`)."""
+        settings = load_settings(workspace)
+        if not (workspace / JOURNAL_FILE).exists():
+            raise StoreError(f"{workspace}: no journal here; run 'station init' first")
+        return cls(workspace, settings, clock=clock)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def reconcile(self, *, deep: bool = False) -> Reconciliation:
+        """Compare journal and disk after a restart. Never deletes anything; reports what it finds."""
+        known = self.originals()
+        on_disk: set[str] = set()
+        temp: list[str] = []
+        root = self.workspace / ORIGINALS
+        if root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if not path.is_file():
+                    continue
+                rel = path.relative_to(self.workspace).as_posix()
+                if path.name.startswith(".") and path.name.endswith(".tmp"):
+                    temp.append(rel)
+                else:
+                    on_disk.add(rel)
+        missing, damaged = [], []
+        for rel, (size, digest) in sorted(known.items()):
+            path = self.workspace / rel
+            if rel not in on_disk:
+                missing.append(rel)
+            elif path.stat().st_size != size or (deep and sha256_file(path) != digest):
+                damaged.append(rel)
+        orphans = sorted(on_disk - known.keys())
+        report = Reconciliation(tuple(orphans), tuple(missing), tuple(damaged), tuple(temp))
+        for rel in orphans:
+            log.warning("orphan original (not in the journal, kept): %s", rel)
+        for rel in missing:
+            log.error("journalled original missing: %s", rel)
+        return report
+
+
+def init_workspace(workspace: Path, settings: Settings, *, clock: Clock | None = None) -> Store:
+    """Create a workspace (owner-only), write station.toml and the journal. Refuses to clobber one."""
+    from config.settings import SETTINGS_FILE, render_settings
+    target = workspace / SETTINGS_FILE
+    if target.exists():
+        raise StoreError(f"{workspace} is already a station workspace (station.toml exists)")
+    make_private_dirs(workspace)
+    for sub in (ORIGINALS, RENDERS, "presets", "state", "preview"):
+        make_private_dirs(workspace / sub)
+    write_new_file(target, render_settings(settings).encode("utf-8"))
+    # create the journal owner-only *before* SQLite opens it: its -wal/-shm files copy the journal's mode
+    os.close(os.open(workspace / JOURNAL_FILE, os.O_WRONLY | os.O_CREAT, 0o600))
+    (workspace / JOURNAL_FILE).chmod(0o600)
+    store = Store(workspace, settings, clock=clock)
+    store.event(EventKind.INIT, station_id=settings.station.id, room=settings.station.room,
+                preset=settings.format.preset)
+    return store

@@ -1,0 +1,315 @@
+"""The journal's one writer: events, subjects, takes and their durable originals.
+
+Every operator decision is ONE transaction (BEGIN IMMEDIATE ... COMMIT): what it checks (is the take void?
+who is bound?) and everything it appends (accept + unbind, skip + unbind, unbind + bind) stand or fall
+together, also against a second process (a one-shot CLI command) writing the same workspace. Originals are
+fsynced under their final names before the capture commits, so an acknowledged shot survives a power cut.
+The writer is a read model too: it reads the state it changes inside its own transaction.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from config.settings import Settings
+from station.core.errors import SessionError, StoreError
+from station.core.idnumber import mask_code
+from station.core.naming import name_fragment
+from station.store import journal
+from station.store.clock import Clock
+from station.store.durable import write_new_file
+from station.store.kinds import EventKind as K
+from station.store.models import (SUBJECT_FIELDS, CapturedFile, CheckIn, OriginalFile, Subject, Take,
+                                  match_keys, roster_unchanged, stored_values)
+from station.store.queries import ReadModel
+
+log = logging.getLogger(__name__)
+
+ORIGINALS = "originals"
+RENDERS = "renders"
+_EXT = {"jpeg": ".jpg", "raw": ".raw"}
+
+
+class JournalWriter(ReadModel):
+    """Appends to one workspace's journal for one station; every public method is one transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, *, workspace: Path, settings: Settings, clock: Clock) -> None:
+        super().__init__(conn, station_id=settings.station.id, clock=clock)
+        self.workspace = workspace
+        self.settings = settings
+
+    # ----------------------------------------------------------------- plumbing
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; rolled back on any error, so a failed step leaves no trace."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _append(self, kind: K, *, operator: str | None, subject_id: int | None = None,
+                take_id: int | None = None, **data: Any) -> int:
+        """One event inside the caller's transaction, stamped by the store's clock."""
+        return journal.append_event(self.conn, station_id=self.station_id, kind=kind, when=self.clock.now(),
+                                    operator=self._operator(operator), subject_id=subject_id,
+                                    take_id=take_id, data=data)
+
+    def event(self, kind: K, *, subject_id: int | None = None, take_id: int | None = None,
+              operator: str | None = None, **data: Any) -> int:
+        """Append one event in its own transaction."""
+        with self.transaction():
+            return self._append(K(kind), operator=operator, subject_id=subject_id, take_id=take_id, **data)
+
+    def _operator(self, operator: str | None) -> str:
+        return operator if operator is not None else self.settings.station.operator
+
+    def _stamp(self) -> str:
+        return self.clock.now().isoformat(timespec="seconds")
+
+    # ----------------------------------------------------------------- subjects
+    def upsert_subjects(self, rows: Sequence[dict[str, Any]], *, source_file: str, operator: str | None = None
+                        ) -> dict[str, int]:
+        """Insert or update roster subjects in ONE transaction (all rows or none).
+
+        Each row has `code` plus any of SUBJECT_FIELDS and `extra`. An existing subject keeps its id, so
+        every take bound to it stays bound. Returns counts: added, updated, unchanged.
+        """
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        stamp = self._stamp()
+        with self.transaction() as conn:
+            for row in rows:
+                values, extra = stored_values(row)
+                existing = self._existing(row)
+                if existing is None:
+                    conn.execute(
+                        "INSERT INTO subjects (code, %s, extra, source, in_roster, created_at, updated_at)"
+                        " VALUES (?, %s, ?, 'roster', 1, ?, ?)" % (", ".join(SUBJECT_FIELDS),
+                                                                   ", ".join("?" * len(SUBJECT_FIELDS))),
+                        (row["code"], *values.values(), extra, stamp, stamp))
+                    counts["added"] += 1
+                elif roster_unchanged(existing, row):
+                    counts["unchanged"] += 1
+                else:
+                    conn.execute(
+                        "UPDATE subjects SET code = ?, %s, extra = ?, in_roster = 1, source = 'roster',"
+                        " updated_at = ? WHERE id = ?" % ", ".join(f"{f} = ?" for f in SUBJECT_FIELDS),
+                        (row["code"], *values.values(), extra, stamp, existing.id))
+                    counts["updated"] += 1
+            self._append(K.ROSTER_IMPORT, operator=operator, file=source_file, **counts)
+        return counts
+
+    def _existing(self, row: dict[str, Any]) -> Subject | None:
+        """The subject a roster row updates (see `match_keys`)."""
+        for key, value in match_keys(row):
+            found = self.find_subject(key, value)
+            if found is not None:
+                return found
+        return None
+
+    def scanned_subject(self, code: str, *, college: str | None, id_number: str | None = None) -> Subject:
+        """Roster-less sessions: the scanned code itself is the subject (created on first scan)."""
+        found = self.find_subject("code", code)
+        if found:
+            return found
+        stamp = self._stamp()
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO subjects (code, id_number, college, collect_code, source, in_roster, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, 'scan', 0, ?, ?)",
+                (code, id_number, college, None if id_number else code, stamp, stamp))
+            subject_id = int(cur.lastrowid)
+        return self.subject(subject_id)
+
+    # ----------------------------------------------------------------- check-in, binding, queue
+    def check_in(self, subject: Subject, *, scanned: str, via: str, college: str | None = None,
+                 queue: bool = False, operator: str | None = None) -> CheckIn:
+        """Check a subject in: assign today's shooting number (once) and bind it, or queue it.
+
+        A repeated scan of the bound subject changes nothing. Scanning someone else while a bound subject
+        has no take yet moves the binding (the first stays checked in and shows up in the review list).
+        """
+        day = self.today()
+        with self.transaction():
+            existing = self.shoot_no_today(subject.id)
+            if existing is not None and not queue and self.bound_subject_id() == subject.id:
+                return CheckIn(subject, existing, day, repeated=True, bound=True)
+            if existing is not None and queue and subject.id in self.queue_ids():
+                return CheckIn(subject, existing, day, repeated=True, bound=False)
+            shoot_no = existing
+            if shoot_no is None:
+                shoot_no = self.last_shoot_no_today() + 1
+                self._append(K.CHECK_IN, operator=operator, subject_id=subject.id, shoot_no=shoot_no,
+                             scanned=scanned, via=via, college=college or subject.college)
+            moved_from = None
+            if queue:
+                self._append(K.QUEUE_JOIN, operator=operator, subject_id=subject.id, shoot_no=shoot_no)
+            else:
+                moved_from = self._bind(subject.id, operator, reason="scan")
+        return CheckIn(subject, shoot_no, day, repeated=existing is not None, bound=not queue,
+                       moved_from=moved_from)
+
+    def _bind(self, subject_id: int, operator: str | None, reason: str) -> Subject | None:
+        """Bind inside the caller's transaction; returns whom the binding was taken from, if anyone."""
+        previous = self.bound_subject_id()
+        moved_from = None
+        if previous is not None and previous != subject_id:
+            moved_from = self.subject(previous)
+            self._append(K.UNBIND, operator=operator, subject_id=previous, reason="moved", to_subject=subject_id)
+        self._append(K.BIND, operator=operator, subject_id=subject_id, reason=reason)
+        return moved_from
+
+    def _release(self, kind: K | None, *, reason: str, operator: str | None) -> Subject | None:
+        """Unbind whoever is bound, after an optional event of `kind` about them; None if nobody was."""
+        with self.transaction():
+            bound = self.bound_subject_id()
+            if bound is None:
+                return None
+            if kind is not None:
+                self._append(kind, operator=operator, subject_id=bound, reason=reason)
+            self._append(K.UNBIND, operator=operator, subject_id=bound,
+                         reason=reason if kind is None else str(kind))
+        return self.subject(bound)
+
+    def unbind(self, *, reason: str, operator: str | None = None) -> Subject | None:
+        return self._release(None, reason=reason, operator=operator)
+
+    def skip(self, *, reason: str = "", operator: str | None = None) -> Subject | None:
+        """Release the bound subject without a photo (they stay on the review list)."""
+        return self._release(K.SKIP, reason=reason, operator=operator)
+
+    def advance_queue(self, *, operator: str | None = None) -> Subject | None:
+        """Bind the first waiting subject (the photographer's "next")."""
+        with self.transaction():
+            waiting = self.queue_ids()
+            if not waiting:
+                return None
+            self._bind(waiting[0], operator, reason="queue")
+        return self.subject(waiting[0])
+
+    def set_college(self, college: str, *, operator: str | None = None) -> None:
+        """The operator's hand setting, valid for the rest of the day at this station."""
+        self.event(K.SET_COLLEGE, operator=operator, college=college)
+
+    # ----------------------------------------------------------------- takes
+    def record_capture(self, files: Sequence[CapturedFile], *, subject_id: int | None, source: str,
+                       captured_at: datetime | None = None, camera_model: str = "", camera_serial: str = "",
+                       operator: str | None = None) -> Take:
+        """Durably store a shot's files, then journal them. Returns only once the take is acknowledged.
+
+        Order matters for kill -9 and power loss: files (and mirror copies) are fsynced under their final
+        names before the journal commit; a crash in between leaves an orphan that `reconcile` reports.
+        """
+        if not files:
+            raise StoreError("a capture needs at least one file")
+        captured_at = captured_at or self.clock.now()
+        mirror_root = Path(self.settings.storage.mirror) if self.settings.storage.mirror else None
+        with self.transaction() as conn:
+            seq = self.next_seq()
+            who = "UNBOUND"
+            if subject_id is not None:
+                # a file name shows up in logs and listings: an ID-number code goes in masked
+                who = name_fragment(mask_code(self.subject(subject_id).code))
+            day = captured_at.strftime("%Y%m%d")
+            written: list[OriginalFile] = []
+            for index, item in enumerate(files):
+                suffix = "" if index == 0 else f"-{index + 1}"
+                ext = _EXT.get(item.kind, ".bin")
+                if item.kind == "raw" and "." in item.camera_file:
+                    ext = "." + name_fragment(item.camera_file.rsplit(".", 1)[1].lower(), max_bytes=5)
+                rel = f"{ORIGINALS}/{day}/{self.station_id}-{seq:06d}_{who}{suffix}{ext}"
+                written.append(self._write_original(rel, item, mirror_root))
+            cur = conn.execute(
+                "INSERT INTO takes (seq, captured_at, source, camera_model, camera_serial, station_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (seq, captured_at.isoformat(timespec="milliseconds"), source, camera_model, camera_serial,
+                 self.station_id))
+            take_id = int(cur.lastrowid)
+            for f in written:
+                conn.execute("INSERT INTO originals (take_id, file, sha256, size, kind, camera_file, mirror)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (take_id, f.file, f.sha256, f.size, f.kind, f.camera_file, f.mirror))
+            self._append(K.CAPTURE, operator=operator, subject_id=subject_id, take_id=take_id, seq=seq,
+                         files=[f.file for f in written], source=source)
+        log.info("take %s stored (seq %s, subject %s)", take_id, seq, "unbound" if subject_id is None else who)
+        return self.take(take_id)
+
+    def _write_original(self, rel: str, item: CapturedFile, mirror_root: Path | None) -> OriginalFile:
+        try:
+            digest = write_new_file(self.workspace / rel, item.data)
+        except FileExistsError as exc:
+            raise StoreError(f"{rel} already exists; refusing to overwrite an original",
+                             hint="run 'station status' to reconcile the workspace") from exc
+        mirror = None
+        if mirror_root is not None:
+            try:
+                write_new_file(mirror_root / rel, item.data)
+            except OSError as exc:
+                raise StoreError(f"mirror copy failed ({mirror_root}: {exc}); the shot is NOT "
+                                 "acknowledged", hint="check the mirror disk, then shoot again") from exc
+            mirror = str(mirror_root / rel)
+        return OriginalFile(rel, digest, len(item.data), item.kind, item.camera_file, mirror)
+
+    def record_verdict(self, take_id: int, verdict: dict[str, Any], photo: bytes | None = None,
+                       operator: str | None = None) -> Take:
+        """Journal the pipeline's verdict; the finished photo (if any) is stored durably beside it."""
+        with self.transaction():
+            take = self.take(take_id)
+            data = dict(verdict)
+            if photo is not None:
+                rel = f"{RENDERS}/{self.station_id}-{take.seq:06d}-v{self.verdict_count(take_id) + 1}.jpg"
+                data["photo"] = rel
+                data["photo_sha256"] = write_new_file(self.workspace / rel, photo)
+            self._append(K.VERDICT, operator=operator, take_id=take_id, subject_id=take.subject_id, **data)
+        return self.take(take_id)
+
+    # ----------------------------------------------------------------- decisions (one transaction each)
+    def _decidable(self, take_id: int, what: str) -> Take:
+        take = self.take(take_id)
+        if take.decision == "void":
+            raise SessionError(f"take {take_id} is void; it cannot be {what}")
+        return take
+
+    def accept(self, take_id: int, *, operator: str | None = None, close_binding: bool = True) -> Take:
+        """Accept a take; the binding closes (in the same transaction) so the next shot needs a new scan."""
+        with self.transaction():
+            take = self._decidable(take_id, "changed")
+            if take.subject_id is None:
+                raise SessionError(f"take {take_id} is not bound to anyone; rebind it to a student first",
+                                   hint=f"station rebind {take_id} CODE")
+            self._append(K.ACCEPT, operator=operator, take_id=take_id, subject_id=take.subject_id)
+            if close_binding and self.bound_subject_id() == take.subject_id:
+                self._append(K.UNBIND, operator=operator, subject_id=take.subject_id, reason="accepted")
+        return self.take(take_id)
+
+    def reject(self, take_id: int, *, reason: str, operator: str | None = None) -> Take:
+        if not reason.strip():
+            raise SessionError("a rejection needs a reason (it goes on the re-shoot list)")
+        with self.transaction():
+            take = self._decidable(take_id, "changed")
+            self._append(K.REJECT, operator=operator, take_id=take_id, subject_id=take.subject_id, reason=reason)
+        return self.take(take_id)
+
+    def void(self, take_id: int, *, reason: str, operator: str | None = None) -> Take:
+        with self.transaction():
+            take = self.take(take_id)
+            if take.decision == "void":
+                raise SessionError(f"take {take_id} is already void")
+            self._append(K.VOID, operator=operator, take_id=take_id, subject_id=take.subject_id, reason=reason)
+        return self.take(take_id)
+
+    def rebind(self, take_id: int, subject: Subject, *, reason: str, operator: str | None = None) -> Take:
+        """Move one take to another subject: the wrong-person fix, journalled with who, when and why."""
+        with self.transaction():
+            take = self._decidable(take_id, "rebound")
+            if take.subject_id == subject.id:
+                raise SessionError(f"take {take_id} is already bound to {subject.code}")
+            self._append(K.REBIND, operator=operator, take_id=take_id, subject_id=subject.id,
+                         from_subject=take.subject_id, reason=reason)
+        return self.take(take_id)

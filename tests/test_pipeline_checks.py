@@ -1,0 +1,127 @@
+"""The verdict's checks (issue 9): the registry, both bands, and each check on REAL labelled photos
+(../shared/testdata/faces, read where they lie) plus generated frames for exact geometry only."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+import pipeline
+from config.formats import Limit, load_preset
+from pipeline.checks import CHECKS, FACE_CODES, OTHER_CODES, markdown_table
+from pipeline.synthetic import portrait
+
+PRESET = load_preset("chsi-2017")
+REQUIRED = {"eyes_closed", "mouth_open", "head_tilted", "head_turned", "blurred", "multiple_faces", "no_face",
+            "too_small", "too_close", "too_high", "too_low", "off_centre", "proportions", "overexposed",
+            "underexposed", "background_not_uniform", "background_colour", "clothing_like_background", "glasses",
+            "headwear", "expression", "hair_over_face", "ears_hidden", "shoulders_uneven", "jewellery",
+            "clothing_colour", "uneven_light", "glare"}
+# flaws the measures cannot yet name on these photos (none since V2: the knit hat and the grimace are warned)
+KNOWN_MISSES: set[tuple[str, str]] = set()
+
+
+def manifest(testdata: Path) -> list[tuple[str, set[str]]]:
+    rows = []
+    for line in (testdata / "faces" / "MANIFEST.tsv").read_text().splitlines()[1:]:
+        name, _, expected = line.split("\t")[:3]
+        words = set(expected.replace("(", " ").replace(")", " ").split())
+        rows.append((name, words & REQUIRED))
+    return rows
+
+
+def test_every_check_has_a_code_a_preset_band_and_both_texts() -> None:
+    codes = {c.code for c in CHECKS} | set(OTHER_CODES)
+    assert REQUIRED <= codes
+    for check in CHECKS:
+        band = getattr(PRESET.checks, check.key)
+        assert isinstance(band, Limit) and (band.warn is not None or band.refuse is not None), check.key
+        if band.warn is not None and band.refuse is not None:     # warn comes before refuse on the bad side
+            assert (band.warn <= band.refuse) if check.above else (band.warn >= band.refuse), check.key
+        assert check.zh and check.en and not check.zh.isascii()
+    for code, (zh, en, key) in OTHER_CODES.items():
+        assert zh and en and key, code
+    table = markdown_table(PRESET)
+    assert all(f"`checks.{c.key}`" in table for c in CHECKS)
+
+
+def test_every_band_field_of_the_preset_is_used_by_a_check() -> None:
+    limits = {f.name for f in dataclasses.fields(PRESET.checks) if isinstance(getattr(PRESET.checks, f.name), Limit)}
+    assert limits == {c.key for c in CHECKS}
+
+
+@pytest.mark.parametrize("index", range(23))
+def test_labelled_real_photo_gets_its_flaw_and_good_faces_no_face_flaw(testdata: Path, index: int) -> None:
+    name, expected = manifest(testdata)[index]
+    result = pipeline.process((testdata / "faces" / name).read_bytes(), PRESET, render=False)
+    refused = {r.code for r in result.reasons}
+    named = refused | {w.code for w in result.warnings}
+    if not expected:                       # a good face: geometry/backdrop reasons are fine, face flaws are not
+        assert not refused & FACE_CODES, (name, refused)
+        return
+    assert not result.ok
+    for code in expected:
+        if (name, code) in KNOWN_MISSES:
+            continue
+        assert code in named, (name, code, sorted(named))
+    # the reasons carry their level, measure and bands for the station to show
+    for reason in result.reasons:
+        d = reason.to_dict()
+        assert d["level"] == "refuse" and d["zh"] and d["en"]
+
+
+def test_a_refusal_names_its_measure_and_bands(testdata: Path) -> None:
+    result = pipeline.process((testdata / "faces" / "F01_ci_closed_eyes.jpg").read_bytes(), PRESET, render=False)
+    closed = next(r.to_dict() for r in result.reasons if r.code == "eyes_closed")
+    assert closed["measure"] == "eye_open" and closed["value"] < closed["band"]["refuse"]
+    assert closed["band"] == {"warn": PRESET.checks.eye_open.warn, "refuse": PRESET.checks.eye_open.refuse,
+                              "bad": "below"}
+    assert closed["zh"].startswith("眼睛闭合")
+
+
+def test_glasses_allowed_by_the_preset_are_not_a_reason(testdata: Path) -> None:
+    data = (testdata / "frames" / "df_img25_pichai_glasses_blue6000_iod600.jpg").read_bytes()
+    forbidden = pipeline.process(data, PRESET, render=False)
+    assert "glasses" in {r.code for r in forbidden.reasons}
+    allowed = dataclasses.replace(PRESET, checks=dataclasses.replace(PRESET.checks, glasses_policy="allowed"))
+    result = pipeline.process(data, allowed, render=False)
+    assert "glasses" not in {r.code for r in result.reasons + result.warnings}
+
+
+def test_a_blue_top_is_a_forbidden_colour_only_where_the_preset_forbids_blue(testdata: Path) -> None:
+    data = (testdata / "frames" / "df_img13_zuckerberg_blue6000_iod600.jpg").read_bytes()
+    assert "clothing_colour" in {r.code for r in pipeline.process(data, PRESET, render=False).reasons}
+    lenient = dataclasses.replace(PRESET, checks=dataclasses.replace(PRESET.checks, forbidden_colours=("yellow",)))
+    assert pipeline.process(data, lenient, render=False).ok
+
+
+def test_a_four_to_six_degree_roll_is_not_refused(testdata: Path) -> None:
+    """ISO/IEC 19794-5 allows roll +-8 degrees: Damon's ~5 degree tilt passes (a warning at most)."""
+    result = pipeline.process((testdata / "frames" / "df_img32_damon_blue6000_iod600.jpg").read_bytes(), PRESET,
+                              render=False)
+    assert result.ok and 4 <= abs(result.measures["roll_deg"]) <= 8
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_good_generated_frames_land_inside_every_band_with_the_margin(seed: int) -> None:
+    result = pipeline.process(portrait(seed, width=6000, height=4000).jpeg, PRESET, render=False)
+    assert result.ok and result.croppable and result.to_dict()["croppable"] is True
+    g, m = PRESET.geometry, PRESET.geometry.margin_px
+    for key, band in (("crown_y", g.crown_y), ("eye_y", g.eye_y), ("face_width", g.face_width)):
+        assert band.min + m - 1e-6 <= result.measures[key] <= band.max - m + 1e-6, key
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_a_small_second_face_in_a_corner_is_counted(seed: int) -> None:
+    for size in ((6000, 4000), (2400, 1600)):
+        result = pipeline.process(portrait(seed, width=size[0], height=size[1], flaw="small_face_in_corner").jpeg,
+                                  PRESET, render=False)
+        assert not result.ok and result.reasons[0].code == "multiple_faces", size
+        assert result.croppable is False
+
+
+def test_a_frame_that_cannot_be_cropped_says_so() -> None:
+    result = pipeline.process(portrait(5, flaw="too_close").jpeg, PRESET, render=False)
+    assert not result.ok and result.croppable is False and result.measures["croppable"] == 0.0
+    assert "too_close" in {r.code for r in result.reasons}
