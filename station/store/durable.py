@@ -56,6 +56,22 @@ def write_new_file(path: Path, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def move_aside(path: Path, folder: Path) -> Path:
+    """Move `path` into `folder` under its own name (".1", ".2"... if taken): never replaces a file."""
+    make_private_dirs(folder)
+    for n in range(1000):
+        target = folder / (path.name if n == 0 else f"{path.name}.{n}")
+        try:
+            os.link(path, target, follow_symlinks=False)   # a symlink moves as itself
+        except FileExistsError:
+            continue
+        os.unlink(path)
+        fsync_dir(folder)
+        fsync_dir(path.parent)
+        return target
+    raise FileExistsError(f"{folder}: no free name for {path.name}")
+
+
 def replace_file(path: Path, data: bytes) -> None:
     """Atomically replace a derived, non-original file (a preview, a rendered photo cache)."""
     make_private_dirs(path.parent)

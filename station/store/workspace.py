@@ -16,7 +16,9 @@ from station.store import journal
 from station.store.clock import Clock, SystemClock
 from station.store.durable import make_private_dirs, sha256_file, write_new_file
 from station.store.kinds import EventKind
+from station.store import recovery
 from station.store.models import Reconciliation
+from station.store.recovery import QUARANTINE
 from station.store.writer import ORIGINALS, RENDERS, JournalWriter
 
 log = logging.getLogger(__name__)
@@ -50,20 +52,11 @@ class Store(JournalWriter):
         self.close()
 
     def reconcile(self, *, deep: bool = False) -> Reconciliation:
-        """Compare journal and disk after a restart. Never deletes anything; reports what it finds."""
+        """Compare journal and disk after a restart. Never deletes anything; reports what it finds (the
+        writer's `recover` deals with orphans and temp files before the next capture)."""
         known = self.originals()
-        on_disk: set[str] = set()
-        temp: list[str] = []
-        root = self.workspace / ORIGINALS
-        if root.is_dir():
-            for path in sorted(root.rglob("*")):
-                if not path.is_file():
-                    continue
-                rel = path.relative_to(self.workspace).as_posix()
-                if path.name.startswith(".") and path.name.endswith(".tmp"):
-                    temp.append(rel)
-                else:
-                    on_disk.add(rel)
+        scanned = recovery.scan(self.workspace, ORIGINALS)
+        on_disk = scanned.files
         missing, damaged = [], []
         for rel, (size, digest) in sorted(known.items()):
             path = self.workspace / rel
@@ -72,7 +65,9 @@ class Store(JournalWriter):
             elif path.stat().st_size != size or (deep and sha256_file(path) != digest):
                 damaged.append(rel)
         orphans = sorted(on_disk - known.keys())
-        report = Reconciliation(tuple(orphans), tuple(missing), tuple(damaged), tuple(temp))
+        temp = (*scanned.temp_files, *recovery.scan(self.workspace, RENDERS).temp_files)
+        quarantined = tuple(sorted(recovery.scan(self.workspace, QUARANTINE).files))
+        report = Reconciliation(tuple(orphans), tuple(missing), tuple(damaged), temp, quarantined)
         for rel in orphans:
             log.warning("orphan original (not in the journal, kept): %s", rel)
         for rel in missing:

@@ -8,6 +8,7 @@ import click
 
 from config.formats import bundled_preset_names, load_preset
 from config.settings import FormatSection, Settings, StationSection
+from config.i18n import _
 from station.cli.support import AppContext, echo_json, open_store, pad, pass_app
 from station.store.models import NO_COLLEGE
 from station.core.idnumber import mask_code
@@ -96,7 +97,9 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
                        "queue": [s.code for s in store.queue()],
                        "unbound_takes": [t.id for t in unbound],
                        "orphans": list(recon.orphans), "missing": list(recon.missing),
-                       "damaged": list(recon.damaged)})
+                       "damaged": list(recon.damaged), "temp_files": list(recon.temp_files),
+                       "quarantined": list(recon.quarantined),
+                       "recovered_takes": [t.id for t in unbound if t.source == "recovered"]})
             return
         header = f"{pad('college', 24)} {'roster':>6} {'in':>6} {'shot':>6} {'accepted':>8} {'rejected':>8}"
         click.echo(header)
@@ -114,6 +117,16 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
                        + ", ".join(str(t.id) for t in unbound), err=True)
         for rel in recon.orphans:
             click.echo(f"warning: orphan file (not journalled, kept): {rel}", err=True)
+        if recon.orphans or recon.temp_files:
+            click.echo(_("  the next capture adopts orphan originals as unbound takes and removes the {n} temp"
+                         " file(s) a crash left", n=len(recon.temp_files)), err=True)
+        for take in unbound:
+            if take.source == "recovered":
+                click.echo(_("warning: take {take} was recovered after a crash ({file}): rebind or void it",
+                             take=take.id, file=take.primary.file if take.files else "-"), err=True)
+        for rel in recon.quarantined:
+            click.echo(_("note: moved aside after a crash (the journal has the same photo): {file}", file=rel),
+                       err=True)
         for rel in recon.missing:
             click.echo(f"error: journalled original missing: {rel}", err=True)
         for rel in recon.damaged:
