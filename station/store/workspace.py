@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+from config.i18n import _
 from config.settings import Settings, load_settings
 from station.core.errors import StoreError
 from station.store import journal
@@ -24,6 +27,39 @@ from station.store.writer import ORIGINALS, RENDERS, JournalWriter
 log = logging.getLogger(__name__)
 
 JOURNAL_FILE = "journal.sqlite3"
+
+
+@dataclass(frozen=True)
+class FreeSpace:
+    """Free space where the station writes originals: the workspace's disk and, when set, the mirror's."""
+    folder: str
+    free_mb: float
+    min_free_mb: int
+
+    @property
+    def low(self) -> bool:
+        return self.free_mb < self.min_free_mb
+
+
+def free_space(workspace: Path, settings: Settings) -> list[FreeSpace]:
+    """How much is left on each disk a capture writes to (a folder that cannot be asked is left out)."""
+    found = []
+    for folder in (workspace, *([Path(settings.storage.mirror)] if settings.storage.mirror else [])):
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            continue
+        found.append(FreeSpace(str(folder), free / (1 << 20), settings.safety.min_free_mb))
+    return found
+
+
+def space_warning(workspace: Path, settings: Settings) -> str | None:
+    """One line to show before a shot when a disk is below [safety] min_free_mb, else None."""
+    low = [f for f in free_space(workspace, settings) if f.low]
+    if not low:
+        return None
+    return "; ".join(_("only {free} MB free on {folder} (warning below {limit} MB): free space before the disk "
+                       "is full", free=f"{f.free_mb:.0f}", folder=f.folder, limit=f.min_free_mb) for f in low)
 
 
 class Store(JournalWriter):
@@ -44,6 +80,15 @@ class Store(JournalWriter):
 
     def close(self) -> None:
         self.conn.close()
+
+    @property
+    def readonly_reason(self) -> str | None:
+        """Why the journal was opened read-only (the disk cannot be written), None when it is writable."""
+        return getattr(self.conn, "readonly_reason", None)
+
+    def space_warning(self) -> str | None:
+        """The free-space warning for this workspace (see `space_warning`): call it before each shot."""
+        return space_warning(self.workspace, self.settings)
 
     def __enter__(self) -> "Store":
         return self

@@ -16,13 +16,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from config.errors import DomainError
+from config.i18n import _
 from config.settings import Settings
-from station.core.errors import SessionError, StoreError
+from station.core.errors import DiskError, SessionError, StoreError
 from station.core.idnumber import mask_code
 from station.core.naming import name_fragment
 from station.store import journal
 from station.store.clock import Clock
 from station.store import recovery
+from station.store.diskerrors import disk_errors
 from station.store.durable import move_aside, sha256_file, write_new_file
 from station.store.kinds import EventKind as K
 from station.store.models import (SUBJECT_FIELDS, CapturedFile, CheckIn, OriginalFile, Recovery, Subject, Take,
@@ -47,14 +50,20 @@ class JournalWriter(ReadModel):
     # ----------------------------------------------------------------- plumbing
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT; rolled back on any error, so a failed step leaves no trace."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        """BEGIN IMMEDIATE ... COMMIT; rolled back on any error, so a failed step leaves no trace. A full or
+        failing disk (file writes or the journal) comes out as one DiskError (station.store.diskerrors)."""
+        with disk_errors(self.workspace):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:     # SQLite may have rolled back itself (disk full)
+                    try:
+                        self.conn.execute("ROLLBACK")
+                    except DomainError:
+                        log.warning("rollback failed after an error; SQLite discards the transaction")
+                raise
+            self.conn.execute("COMMIT")
 
     def _append(self, kind: K, *, operator: str | None, subject_id: int | None = None,
                 take_id: int | None = None, **data: Any) -> int:
@@ -288,7 +297,12 @@ class JournalWriter(ReadModel):
             data = dict(verdict)
             if photo is not None:
                 stem = f"{RENDERS}/{self.station_id}-{take.seq:06d}-v{self.verdict_count(take_id) + 1}"
-                data["photo"], data["photo_sha256"] = self._write_render(stem, photo)
+                try:
+                    with disk_errors(self.workspace):
+                        data["photo"], data["photo_sha256"] = self._write_render(stem, photo)
+                except DiskError as exc:
+                    raise DiskError(_("take {take} is stored, but its verdict and finished photo are not: "
+                                      "{problem}", take=take_id, problem=exc), hint=exc.hint) from exc
             self._append(K.VERDICT, operator=operator, take_id=take_id, subject_id=take.subject_id, **data)
         return self.take(take_id)
 

@@ -86,13 +86,18 @@ def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as
 @pass_app
 def status_cmd(app: AppContext, as_json: bool) -> None:
     """Counts per college: roster size, checked in, shot, accepted, rejected; and workspace health."""
+    from station.store.workspace import free_space
     with open_store(app) as store:
         rows = store.status_by_college()
         recon = store.reconcile()
         bound = store.bound_subject()
         unbound = store.unbound_takes()
+        space = free_space(store.workspace, store.settings)
         if as_json:
             echo_json({"station": store.station_id, "colleges": rows,
+                       "free_space": [{"folder": f.folder, "free_mb": round(f.free_mb, 1),
+                                       "min_free_mb": f.min_free_mb, "low": f.low} for f in space],
+                       "readonly": store.readonly_reason,
                        "bound": bound.public_dict() if bound else None,
                        "queue": [s.code for s in store.queue()],
                        "unbound_takes": [t.id for t in unbound],
@@ -112,6 +117,13 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
         click.echo(f"{pad('total', 24)} {total['roster']:>6} {total['checked_in']:>6} {total['shot']:>6} "
                    f"{total['accepted']:>8} {total['rejected']:>8}")
         click.echo(f"bound now: {bound.code if bound else 'nobody'}")
+        for f in space:
+            click.echo(_("free space: {free} MB on {folder}", free=f"{f.free_mb:.0f}", folder=f.folder))
+        if store.readonly_reason:
+            click.echo(_("warning: journal opened read-only: {reason}", reason=store.readonly_reason), err=True)
+        warning = store.space_warning()
+        if warning:
+            click.echo(_("warning: {problem}", problem=warning), err=True)
         if unbound:
             click.echo(f"warning: {len(unbound)} unbound take(s) to rebind or void: "
                        + ", ".join(str(t.id) for t in unbound), err=True)
