@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from config.i18n import _
 from config.settings import Settings, load_settings
@@ -120,8 +122,12 @@ class Store(JournalWriter):
         return report
 
 
-def init_workspace(workspace: Path, settings: Settings, *, clock: Clock | None = None) -> Store:
-    """Create a workspace (owner-only), write station.toml and the journal. Refuses to clobber one."""
+def init_workspace(workspace: Path, settings: Settings, *, clock: Clock | None = None,
+                   warn: Callable[[str], None] | None = None) -> Store:
+    """Create a workspace (owner-only), write station.toml and the journal. Refuses to clobber one.
+
+    A folder that already exists and others can read (0755 from a file manager) is tightened to 0700, and
+    `warn` (default: the log) is told: names, ID numbers and faces will be stored in it."""
     from config.settings import SETTINGS_FILE, render_settings
     target = workspace / SETTINGS_FILE
     if target.exists():
@@ -129,6 +135,12 @@ def init_workspace(workspace: Path, settings: Settings, *, clock: Clock | None =
     make_private_dirs(workspace)
     for sub in (ORIGINALS, RENDERS, "presets", "state", "preview"):
         make_private_dirs(workspace / sub)
+    for folder in (workspace, *(workspace / sub for sub in (ORIGINALS, RENDERS, "presets", "state", "preview"))):
+        mode = stat.S_IMODE(folder.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(folder, 0o700)
+            (warn or log.warning)(_("{folder} was readable by others ({mode}); now owner-only (0700)",
+                                    folder=folder, mode=f"{mode:04o}"))
     write_new_file(target, render_settings(settings).encode("utf-8"))
     # create the journal owner-only *before* SQLite opens it: its -wal/-shm files copy the journal's mode
     os.close(os.open(workspace / JOURNAL_FILE, os.O_WRONLY | os.O_CREAT, 0o600))

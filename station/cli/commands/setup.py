@@ -39,7 +39,8 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
     )
     from config.settings import load_settings
     from station.core.errors import StoreError
-    store = init_workspace(app.workspace, settings)
+    store = init_workspace(app.workspace, settings,
+                           warn=lambda message: click.echo(_("warning: {problem}", problem=message), err=True))
     store.close()
     try:
         load_settings(app.workspace)  # what we wrote must read back (e.g. the station id is valid)
