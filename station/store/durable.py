@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from config.faults import fault_point
+
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
@@ -49,7 +51,9 @@ def write_new_file(path: Path, data: bytes) -> str:
             os.fsync(fd)
         finally:
             os.close(fd)
+        fault_point("store.temp_written")
         os.link(tmp, path)  # atomic, and unlike rename it never replaces an existing file
+        fault_point("store.linked")
     finally:
         os.unlink(tmp)      # also after a failed write (disk full): no half-written temp file stays
     fsync_dir(path.parent)

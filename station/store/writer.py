@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from config.errors import DomainError
+from config.faults import fault_point
 from config.i18n import _
 from config.settings import Settings
 from station.core.errors import DiskError, SessionError, StoreError
@@ -231,9 +232,11 @@ class JournalWriter(ReadModel):
                                            captured_at=captured_at, camera_model=camera_model,
                                            camera_serial=camera_serial, mirror_root=mirror_root,
                                            operator=operator)
+                fault_point("capture.before_commit")
             except BaseException:
                 _discard(created)   # written by this failed call, never acknowledged: no orphan is left
                 raise
+        fault_point("capture.committed")
         self._recovered = True
         return self.take(take_id)
 
@@ -304,6 +307,7 @@ class JournalWriter(ReadModel):
                     raise DiskError(_("take {take} is stored, but its verdict and finished photo are not: "
                                       "{problem}", take=take_id, problem=exc), hint=exc.hint) from exc
             self._append(K.VERDICT, operator=operator, take_id=take_id, subject_id=take.subject_id, **data)
+            fault_point("verdict.before_commit")
         return self.take(take_id)
 
     def _write_render(self, stem: str, photo: bytes) -> tuple[str, str]:
