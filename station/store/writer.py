@@ -223,19 +223,19 @@ class JournalWriter(ReadModel):
             raise StoreError("a capture needs at least one file")
         captured_at = captured_at or self.clock.now()
         mirror_root = Path(self.settings.storage.mirror) if self.settings.storage.mirror else None
-        with self.transaction() as conn:
-            if not self._recovered:
-                self._recover(operator)
-            created: list[Path] = []
-            try:
+        created: list[Path] = []
+        try:
+            with self.transaction() as conn:
+                if not self._recovered:
+                    self._recover(operator)
                 take_id = self._store_take(conn, files, created, subject_id=subject_id, source=source,
                                            captured_at=captured_at, camera_model=camera_model,
                                            camera_serial=camera_serial, mirror_root=mirror_root,
                                            operator=operator)
                 fault_point("capture.before_commit")
-            except BaseException:
-                _discard(created)   # written by this failed call, never acknowledged: no orphan is left
-                raise
+        except BaseException:
+            self._discard_unjournalled(created)
+            raise
         fault_point("capture.committed")
         self._recovered = True
         return self.take(take_id)
@@ -437,11 +437,20 @@ class JournalWriter(ReadModel):
                          from_subject=take.subject_id, reason=reason)
         return self.take(take_id)
 
-
-def _discard(paths: list[Path]) -> None:
-    """Remove files a failed capture wrote (unacknowledged); whatever cannot be removed is a reported orphan."""
-    for path in paths:
+    def _discard_unjournalled(self, created: list[Path]) -> None:
+        """Remove the files a failed capture wrote, once the journal shows they were not committed (a full
+        disk can fail the COMMIT itself). When the journal cannot say, they stay: the next capture adopts them."""
+        if not created:
+            return
         try:
-            os.unlink(path)
-        except OSError:
-            log.warning("could not remove %s after a failed capture", path)
+            journalled = self.originals().keys()
+        except Exception:  # noqa: BLE001 - the journal cannot answer: keep the files
+            return
+        rels = {p.relative_to(self.workspace).as_posix() for p in created if self.workspace in p.parents}
+        if rels & journalled:
+            return
+        for path in created:
+            try:
+                os.unlink(path)
+            except OSError:
+                log.warning("could not remove %s after a failed capture", path)
