@@ -86,14 +86,18 @@ def disk_full(base: Path) -> None:
     from small_disk import fill, free
     try:
         ws = disk / "ws"
-        tracebacks, acked = 0, []
+        tracebacks, acked, commands = 0, [], 0
         for args in (("init", "--camera", "virtual"), ("checkin", "CJM-1")):
+            commands += 1
             tracebacks += "Traceback" in fs.station(ws, *args).stderr
         shot = fs.station(ws, "capture", "--json")
+        commands += 1
+        tracebacks += "Traceback" in shot.stderr
         acked.append(json.loads(shot.stdout))
         fill(disk, leave=120_000)
         for _ in range(4):                      # shots on a nearly full disk, until it is full
             done = fs.station(ws, "capture", "--json")
+            commands += 1
             tracebacks += "Traceback" in done.stderr
             if done.returncode == 0:
                 acked.append(json.loads(done.stdout))
@@ -101,14 +105,16 @@ def disk_full(base: Path) -> None:
         answered, reads = 0, (("status",), ("review",), ("report",), ("export", str(base / "out")))
         for args in reads:
             done = fs.station(ws, *args)
+            commands += 1
             tracebacks += "Traceback" in done.stderr
             answered += done.returncode == 0
         for args in (("checkin", "CJM-2"), ("capture",), ("accept",), ("skip",), ("export", str(disk / "o"))):
+            commands += 1
             tracebacks += "Traceback" in fs.station(ws, *args).stderr
         free(disk)
         journalled = fs._journalled(ws)
         lost = sum(1 for a in acked if a["take"] not in journalled.get(a["sha256"], []))
-        line("tracebacks (14 commands on a nearly full, then full disk)", tracebacks)
+        line(f"tracebacks ({commands} commands on a nearly full, then full disk)", tracebacks)
         line("acknowledged frames lost", f"{lost} (of {len(acked)})")
         line("read-only commands answering (status, review, report, export)", f"{answered}/{len(reads)}")
     finally:
