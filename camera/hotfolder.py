@@ -35,6 +35,7 @@ from pathlib import Path
 from camera.errors import CameraError, CameraTimeout
 from camera.frame import Frame, Health, jpeg_first, kind_of
 from camera.ledger import HANDED, INGESTED, IngestLedger
+from config.faults import fault_point
 from config.i18n import _
 
 log = logging.getLogger(__name__)
@@ -281,6 +282,7 @@ class HotFolderBackend:
                 entry = self._taken.get(id(frame))
             if entry is not None and entry[0] is frame:
                 self.ledger.record(entry[1].key, status=HANDED, sha256=entry[1].sha256, name=frame.name)
+                fault_point("ingest.handed")
 
     def acknowledge(self, frames: list[Frame]) -> None:
         """The frames' take is journalled: record them for good and move the sources if configured.
@@ -291,7 +293,9 @@ class HotFolderBackend:
             if entry is None or entry[0] is not frame:
                 continue
             taken = entry[1]
+            fault_point("ingest.before_ack")
             self.ledger.record(taken.key, status=INGESTED, sha256=taken.sha256, name=frame.name)
+            fault_point("ingest.acknowledged")
             with self._state:
                 self._offered.discard(taken.key)
                 self._offered_content.discard(taken.sha256)

@@ -75,6 +75,11 @@ class ExportSection:
 
 
 @dataclass(frozen=True)
+class SafetySection:
+    min_free_mb: int = 500          # warn before each shot when the workspace (or mirror) disk has less free
+
+
+@dataclass(frozen=True)
 class Settings:
     station: StationSection = field(default_factory=StationSection)
     camera: CameraSection = field(default_factory=CameraSection)
@@ -84,6 +89,7 @@ class Settings:
     identity: IdentitySection = field(default_factory=IdentitySection)
     session: SessionSection = field(default_factory=SessionSection)
     export: ExportSection = field(default_factory=ExportSection)
+    safety: SafetySection = field(default_factory=SafetySection)
 
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -101,6 +107,8 @@ def load_settings(workspace: Path) -> Settings:
         raise ConfigError(f"{where(path, text, 'station', 'id')}: station id must be 1-32 letters, digits, - or _")
     if settings.camera.liveness_seconds <= 0:
         raise ConfigError(f"{where(path, text, 'camera', 'liveness_seconds')}: must be positive")
+    if settings.safety.min_free_mb < 0:
+        raise ConfigError(f"{where(path, text, 'safety', 'min_free_mb')}: must be 0 (no warning) or more")
     if not settings.triggers.shoot_keys:
         raise ConfigError(f"{where(path, text, 'triggers', 'shoot_keys')}: at least one key is needed")
     return settings

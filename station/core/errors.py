@@ -26,3 +26,7 @@ class SessionError(DomainError):
 
 class ExportError(DomainError):
     """An export cannot be completed as asked (conflict, failing photo, name collision)."""
+
+
+class DiskError(StoreError):
+    """The disk is full, read-only or failing (see station.store.diskerrors: one mapping for all of them)."""

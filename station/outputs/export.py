@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from config.faults import fault_point
 from config.formats import FormatPreset
-from station.core.errors import ExportError
+from station.core.errors import DiskError, ExportError
 from station.outputs.merge import Candidate, Person, Record, Source, choose, gather, open_sources
 from station.outputs.manifest import (MANIFEST_NAME, MISSING_CSV, RESERVED_NAMES, SUMMARY_CSV, SUMMARY_JSON,
                               ManifestRow, manifest_csv, missing_csv, summary_csv, summary_json)
 from station.core.naming import NameTemplate, collision_key, sanitize_component, subject_values
-from station.outputs.outdir import OutputDir
+from station.outputs.outdir import ExportLock, OutputDir
 from station.store.kinds import EventKind
 from station.store.workspace import Store
 from station.outputs.zipout import write_zip
@@ -120,7 +121,15 @@ class ExportResult:
 
 def run_export(outdir: Path, workspaces: list[Path], options: ExportOptions,
                progress: Progress | None = None) -> ExportResult:
-    """Plan, check and (if nothing blocks) write an export of these workspaces into `outdir`."""
+    """Plan, check and (if nothing blocks) write an export of these workspaces into `outdir`.
+
+    One export at a time per folder: a second one is refused as busy (ExportError) while this one runs."""
+    with ExportLock(outdir) as lock:
+        return _run_export(outdir, workspaces, options, progress, lock)
+
+
+def _run_export(outdir: Path, workspaces: list[Path], options: ExportOptions, progress: Progress | None,
+                lock: ExportLock) -> ExportResult:
     progress = progress or _NoProgress()
     sources = open_sources(workspaces)
     template = NameTemplate.parse(options.naming or sources[0].naming)
@@ -140,7 +149,8 @@ def run_export(outdir: Path, workspaces: list[Path], options: ExportOptions,
     for it in items:
         counts[it.college]["exported"] += 1
 
-    out = OutputDir(outdir)
+    out = OutputDir(outdir, lock)
+    out.leftovers()                 # a killed run's temp files go, even when this run is refused
     files = _derived_files(items, counts, template, result)
     _check_targets(out, items, files, counts, options, result)
     result.colleges = [counts[c] for c in sorted(counts)]
@@ -391,6 +401,10 @@ def _write(out: OutputDir, items: list[_Item], files: dict[str, tuple[bytes, str
            counts: dict[str, dict[str, Any]], options: ExportOptions, progress: Progress,
            result: ExportResult) -> None:
     progress.start("exporting", len(items))
+    planned = {it.rel: (str(it.sha256), it.college) for it in items}
+    planned.update({rel: (hashlib.sha256(data).hexdigest(), college) for rel, (data, college) in files.items()})
+    out.promise(planned)            # before the first rename: a re-run after a kill knows these are ours
+    fault_point("export.promised")
     for it in items:
         source = it.cand.record.source.workspace / str(it.cand.photo)
         data = source.read_bytes()
@@ -424,8 +438,10 @@ def _write(out: OutputDir, items: list[_Item], files: dict[str, tuple[bytes, str
         if college is None:
             out.write_bytes(rel, data, college=None)
     out.sync()
+    fault_point("export.before_state")
     out.save_state(touched)
     out.sync()
+    fault_point("export.before_journal")
 
 
 def _journal(sources: list[Source], items: list[_Item], result: ExportResult) -> None:
@@ -434,8 +450,11 @@ def _journal(sources: list[Source], items: list[_Item], result: ExportResult) ->
     for it in items:
         per_source[it.cand.record.source.index] += 1
     for src in sources:
-        with Store.open(src.workspace) as store:
-            store.event(EventKind.EXPORT, outdir=str(Path(result.outdir).resolve()), exported=result.exported,
-                        from_this_workspace=per_source[src.index], written=result.written,
-                        missing=len(result.missing), invalid=len(result.invalid),
-                        colleges=[c["college"] for c in result.colleges], zip=bool(result.zips))
+        try:
+            with Store.open(src.workspace) as store:
+                store.event(EventKind.EXPORT, outdir=str(Path(result.outdir).resolve()), exported=result.exported,
+                            from_this_workspace=per_source[src.index], written=result.written,
+                            missing=len(result.missing), invalid=len(result.invalid),
+                            colleges=[c["college"] for c in result.colleges], zip=bool(result.zips))
+        except DiskError as exc:    # a full source disk: the export is complete, only its note is missing
+            log.warning("export not noted in %s: %s", src.workspace, exc)

@@ -6,11 +6,11 @@ and a diff between two exports shows only real changes.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
 from typing import Any, Sequence
+from station.core import csvsafe
 
 MANIFEST_NAME = "manifest.csv"
 SUMMARY_CSV = "summary.csv"
@@ -39,7 +39,7 @@ class ManifestRow:
 
 def _csv_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
     buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csvsafe.writer(buf, lineterminator="\r\n")   # formula-looking cells as text
     for row in rows:
         writer.writerow(["" if v is None else v for v in row])
     return buf.getvalue().encode("utf-8-sig")

@@ -5,9 +5,16 @@ export wrote) lets a re-export tell "our file from last time" (safe to update, o
 is no longer exported) from "a foreign file in the way" (never overwritten: the export refuses and names it).
 Every file is written to a hidden `.~name.XXXXXXXX.part` and renamed, so an interrupted export never leaves a
 half-written file under a real name; leftovers of a killed run are removed by the next one.
+
+Restartable after a kill at any point: before a file is renamed into place its sha256 is *promised* in the
+state file (`pending`), so a re-run recognises what a killed run wrote (a zip, a photo of a take rebound since)
+as ours. One export at a time per folder: `ExportLock` holds flock on the folder itself (no lock file is left),
+and a second export is refused as busy. Nothing is written through a symbolic link: a linked college folder is
+"in the way", and the folders are checked again right before each write.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -17,6 +24,10 @@ import secrets
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
+from config.faults import fault_point
+from config.i18n import _
+from station.core.errors import ExportError
+from station.store.diskerrors import disk_errors
 from station.store.durable import PRIVATE_FILE, fsync_dir, make_private_dirs, sha256_file
 
 log = logging.getLogger(__name__)
@@ -25,11 +36,53 @@ STATE_NAME = ".station-export.json"
 _PART = re.compile(r"^\.~.+\.[0-9a-f]{8}\.part$")
 
 
-class OutputDir:
-    """One export target folder for one run."""
+class ExportLock:
+    """Exclusive flock on the export folder (or, until it exists, on its nearest existing parent)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._fds: dict[Path, int] = {}
+
+    def __enter__(self) -> "ExportLock":
+        folder = self.root
+        while not folder.is_dir() and folder != folder.parent:
+            folder = folder.parent
+        self._take(folder)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+
+    def hold_root(self) -> None:
+        """The folder exists now: hold its own lock (and let go of the parent's)."""
+        if self.root in self._fds:
+            return
+        make_private_dirs(self.root)
+        self._take(self.root)
+        for folder in [f for f in self._fds if f != self.root]:
+            os.close(self._fds.pop(folder))
+
+    def _take(self, folder: Path) -> None:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ExportError(_("{folder} is busy: another export is writing there now", folder=self.root),
+                              hint=_("wait until that export has finished, then run this one again")) from None
+        self._fds[folder] = fd
+
+
+class OutputDir:
+    """One export target folder for one run."""
+
+    def __init__(self, root: Path, lock: ExportLock | None = None) -> None:
+        self.root = root
+        self.lock = lock
+        #: rel -> {"college": ..., "sha256": [...]}: bytes a run promised before renaming them into place
+        self.pending: dict[str, dict[str, Any]] = {}
         self.old: dict[str, dict[str, Any]] = self._load_state()
         self.new: dict[str, dict[str, Any]] = {}
         self._dirty_dirs: set[Path] = set()
@@ -38,15 +91,38 @@ class OutputDir:
     # ------------------------------------------------------------------ checks (no writes)
     def _load_state(self) -> dict[str, dict[str, Any]]:
         path = self.root / STATE_NAME
-        if not path.is_file():
+        if not path.is_file() or path.is_symlink():
             return {}
         try:
             data = json.loads(path.read_text("utf-8"))
             files = data["files"]
+            self.pending = {str(k): {"college": v.get("college"), "sha256": [str(x) for x in v["sha256"]]}
+                            for k, v in dict(data.get("pending", {})).items()}
             return {str(k): dict(v) for k, v in files.items()}
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("%s is unreadable; treating every existing file as foreign", path)
+            self.pending = {}
             return {}
+
+    def _ours(self, rel: str, current: str) -> bool:
+        """Bytes a finished earlier export left, or that a killed one promised before renaming them here."""
+        return (self.old.get(rel, {}).get("sha256") == current
+                or current in self.pending.get(rel, {}).get("sha256", ()))
+
+    def _linked_folder(self, target: Path) -> str | None:
+        """The first folder between the root and `target` that is a symbolic link (or not a folder)."""
+        parent = target.parent
+        chain = []
+        while parent != self.root and self.root in parent.parents:
+            chain.append(parent)
+            parent = parent.parent
+        for folder in reversed(chain):
+            if folder.is_symlink():
+                return _("{folder} is a symbolic link (the export never writes through links)",
+                         folder=folder.relative_to(self.root).as_posix())
+            if folder.exists() and not folder.is_dir():
+                return f"{folder.relative_to(self.root).as_posix()} is a file, not a folder"
+        return None
 
     def check(self, rel: str, sha256: str | None) -> str:
         """'new' | 'same' | 'ours' (ours from last time, may be replaced) | 'foreign: <why>'.
@@ -55,11 +131,9 @@ class OutputDir:
         the state file vouches for its current bytes.
         """
         target = self.root / rel
-        parent = target.parent
-        while parent != self.root and parent != parent.parent:
-            if parent.exists() and not parent.is_dir():
-                return f"foreign: {parent.relative_to(self.root).as_posix()} is a file, not a folder"
-            parent = parent.parent
+        linked = self._linked_folder(target)
+        if linked:
+            return f"foreign: {linked}"
         if target.is_symlink() or (target.exists() and not target.is_file()):
             return "foreign: not a regular file"
         if not target.exists():
@@ -67,12 +141,39 @@ class OutputDir:
         current = sha256_file(target)
         if sha256 is not None and current == sha256:
             return "same"
-        if self.old.get(rel, {}).get("sha256") == current:
+        if self._ours(rel, current):
             return "ours"
         return "foreign: a different file already has this name"
 
+    # ------------------------------------------------------------------ promises (restart after a kill)
+    def promise(self, planned: dict[str, tuple[str, str | None]]) -> None:
+        """Record in the state file that these bytes (rel -> (sha256, college)) are ours BEFORE they are
+        renamed into place: one state write for a whole plan, one per zip."""
+        fresh = {rel: (sha, college) for rel, (sha, college) in planned.items()
+                 if not self._ours(rel, sha)}
+        if not fresh:
+            return
+        for rel, (sha, college) in fresh.items():
+            entry = self.pending.setdefault(rel, {"college": college, "sha256": []})
+            entry["college"] = college
+            entry["sha256"].append(sha)
+        self._save(self.old, self.pending)
+
+    def leftovers(self) -> None:
+        """Remove the temp files a killed export left in the folders we write (under the lock)."""
+        if not self.root.is_dir():
+            return
+        for folder in [self.root, *(Path(e.path) for e in os.scandir(self.root)
+                                    if e.is_dir(follow_symlinks=False))]:
+            self._prepare_dir(folder)
+
     # ------------------------------------------------------------------ writes
     def _prepare_dir(self, folder: Path) -> None:
+        if self.lock is not None:
+            self.lock.hold_root()
+        linked = self._linked_folder(folder / "x")
+        if linked:      # checked again right before writing: a folder swapped for a link since the plan
+            raise ExportError(_("in the way: {problem}", problem=linked))
         make_private_dirs(folder)
         if folder in self._cleaned:
             return
@@ -97,24 +198,29 @@ class OutputDir:
         if sha256 is not None and target.is_file() and not target.is_symlink() and sha256_file(target) == sha256:
             self.new[rel] = {"sha256": sha256, "college": college}
             return False
-        self._prepare_dir(target.parent)
-        tmp = self._temp_path(target)
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-            with os.fdopen(fd, "wb") as fh:
-                fill(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            digest = sha256_file(tmp)
-            if target.is_file() and not target.is_symlink() and sha256_file(target) == digest:
-                os.unlink(tmp)
-                self.new[rel] = {"sha256": digest, "college": college}
-                return False
-            os.replace(tmp, target)
-        except BaseException:
-            if tmp.exists():
-                tmp.unlink()
-            raise
+        with disk_errors(target.parent):
+            self._prepare_dir(target.parent)
+            tmp = self._temp_path(target)
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE)
+                with os.fdopen(fd, "wb") as fh:
+                    fill(fh)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                digest = sha256_file(tmp)
+                if target.is_file() and not target.is_symlink() and sha256_file(target) == digest:
+                    os.unlink(tmp)
+                    self.new[rel] = {"sha256": digest, "college": college}
+                    return False
+                if rel != STATE_NAME:
+                    self.promise({rel: (digest, college)})
+                fault_point("export.before_rename")
+                os.replace(tmp, target)
+                fault_point("export.after_rename")
+            except BaseException:
+                if tmp.exists():
+                    tmp.unlink()
+                raise
         self._dirty_dirs.add(target.parent)
         self.new[rel] = {"sha256": digest, "college": college}
         return True
@@ -122,13 +228,14 @@ class OutputDir:
     def remove_stale(self, colleges: set[str]) -> list[str]:
         """Delete our files of these colleges that this export no longer produces (e.g. a rebound take)."""
         removed = []
-        for rel, info in sorted(self.old.items()):
+        promised = {rel: info for rel, info in self.pending.items() if rel not in self.old}
+        for rel, info in sorted({**promised, **self.old}.items()):
             if rel in self.new or info.get("college") not in colleges:
                 continue
             target = self.root / rel
-            if not target.is_file() or target.is_symlink():
+            if not target.is_file() or target.is_symlink() or self._linked_folder(target):
                 continue
-            if sha256_file(target) != info.get("sha256"):
+            if not self._ours(rel, sha256_file(target)):
                 log.warning("%s changed since the last export; left in place", rel)
                 self.new[rel] = {"sha256": sha256_file(target), "college": None, "foreign": True}
                 continue
@@ -154,8 +261,16 @@ class OutputDir:
                  if info.get("college") is not None and info.get("college") not in touched
                  and rel not in self.new}
         state.update({rel: info for rel, info in self.new.items() if not info.get("foreign")})
-        data = {"version": 1, "note": "written by 'station export'; lists the files it may update",
-                "files": {k: state[k] for k in sorted(state)}}
+        # promises this run did not settle (a college it did not touch) stay, so a later run still knows them
+        self.pending = {rel: info for rel, info in self.pending.items()
+                        if rel not in self.new and info.get("college") not in touched and rel not in state}
+        self._save(state, self.pending)
+
+    def _save(self, files: dict[str, dict[str, Any]], pending: dict[str, dict[str, Any]]) -> None:
+        data: dict[str, Any] = {"version": 1, "note": "written by 'station export'; lists the files it may update",
+                                "files": {k: files[k] for k in sorted(files)}}
+        if pending:
+            data["pending"] = {k: pending[k] for k in sorted(pending)}
         body = (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
         self.write_with(STATE_NAME, lambda fh: fh.write(body), college=None,
                         sha256=hashlib.sha256(body).hexdigest())

@@ -4,13 +4,13 @@ Names are shown (the registrar needs them); ID numbers only ever in their masked
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import unicodedata
 from typing import Any, Sequence
 
 from station.outputs.report import Report, StudentRow
+from station.core import csvsafe
 
 BOM = "\ufeff"
 
@@ -94,7 +94,7 @@ def render_text(report: Report) -> str:
 def render_csv(report: Report) -> str:
     """One sheet with a titled block per table; the BOM makes Excel read the Chinese right."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csvsafe.writer(buf, lineterminator="\r\n")   # formula-looking cells as text
     for title, headers, rows in sections(report):
         writer.writerow([title])
         writer.writerow(headers)

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from camera.frame import Frame, jpeg_first, pair_frames
 from camera.protocol import Camera
+from pipeline.errors import DecodeError
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
 from station.store.models import NO_COLLEGE, CapturedFile, Subject, Take, describe_subject
@@ -270,6 +271,11 @@ class Session:
             try:
                 verdict, photo, preview_bytes = self._process(data)
                 verdict = _jsonable(verdict)
+            except DecodeError as exc:      # a damaged frame: refused by its verdict, the original is kept
+                log.info("take %s: damaged picture: %s", take.id, exc)
+                verdict = {"ok": False, "reasons": [{"code": "damaged_image", "zh": f"照片已损坏：{exc}",
+                                                     "en": f"damaged picture: {exc}"}]}
+                photo = None
             except Exception as exc:  # noqa: BLE001 - the take is stored; the verdict says what went wrong
                 log.exception("pipeline failed on take %s", take.id)
                 verdict = {"ok": False, "reasons": [{"code": "pipeline_error", "zh": "无法分析该照片",

@@ -9,7 +9,6 @@ second import of the same file a no-op.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import re
 import unicodedata
@@ -134,18 +133,20 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 
 
 def check_file(data: bytes) -> str | None:
-    """None when the bytes are an acceptable submission; else the reason it is refused."""
-    from PIL import Image, UnidentifiedImageError
+    """None when the bytes are an acceptable submission; else the reason it is refused.
+
+    The header and structure are read by the decoder's own checks (pipeline.integrity), never by opening
+    the picture: a bomb header (50000x50000), 20000x12000 or a 1x60000 strip is refused here, by name."""
+    from pipeline.errors import PipelineError
+    from pipeline.integrity import jpeg_facts
     if not data.startswith(b"\xff\xd8\xff"):
         kind = "PNG" if data.startswith(b"\x89PNG") else "unknown"
         return f"not a JPEG (the content is {kind}, whatever the extension says)"
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            if im.format != "JPEG":
-                return f"not a JPEG (the content is {im.format})"
-            width, height = im.size
-    except (UnidentifiedImageError, OSError) as exc:
+        facts = jpeg_facts(data)
+    except PipelineError as exc:
         return f"not a readable JPEG ({exc})"
+    width, height = facts.width, facts.height
     if max(width, height) < MIN_PIXELS[0] or min(width, height) < MIN_PIXELS[1]:
         return f"too small: {width}x{height} px (at least {MIN_PIXELS[0]}x{MIN_PIXELS[1]})"
     if len(data) < MIN_BYTES:

@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from config.faults import fault_point
+
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
@@ -41,19 +43,37 @@ def write_new_file(path: Path, data: bytes) -> str:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fault_point("store.temp_written")
         os.link(tmp, path)  # atomic, and unlike rename it never replaces an existing file
+        fault_point("store.linked")
     finally:
-        os.unlink(tmp)
+        os.unlink(tmp)      # also after a failed write (disk full): no half-written temp file stays
     fsync_dir(path.parent)
     return hashlib.sha256(data).hexdigest()
+
+
+def move_aside(path: Path, folder: Path) -> Path:
+    """Move `path` into `folder` under its own name (".1", ".2"... if taken): never replaces a file."""
+    make_private_dirs(folder)
+    for n in range(1000):
+        target = folder / (path.name if n == 0 else f"{path.name}.{n}")
+        try:
+            os.link(path, target, follow_symlinks=False)   # a symlink moves as itself
+        except FileExistsError:
+            continue
+        os.unlink(path)
+        fsync_dir(folder)
+        fsync_dir(path.parent)
+        return target
+    raise FileExistsError(f"{folder}: no free name for {path.name}")
 
 
 def replace_file(path: Path, data: bytes) -> None:
@@ -62,11 +82,17 @@ def replace_file(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
     fsync_dir(path.parent)
 
 

@@ -7,12 +7,17 @@ transaction as the event that introduces them.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from station.core.errors import DiskError
+from station.store.diskerrors import disk_errors
 from station.store.kinds import EventKind as K
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -94,18 +99,80 @@ FROM takes t;
 """
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the journal in WAL mode with full fsync: a committed event survives power loss."""
-    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+class JournalConnection(sqlite3.Connection):
+    """The journal's connection: every disk failure SQLite reports becomes a one-line DiskError.
+
+    `readonly_reason` is set when the disk could not be written at open time and the journal was opened
+    read-only (status, review, report keep answering on a full disk; a write says why it cannot)."""
+
+    readonly_error: DiskError | None = None
+    where: Path = Path(".")
+
+    @property
+    def readonly_reason(self) -> str | None:
+        return str(self.readonly_error) if self.readonly_error else None
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            with disk_errors(self.where):
+                return super().execute(sql, parameters)
+        except DiskError as exc:
+            raise (self.readonly_error or exc) from exc    # a write on a read-only journal: say why
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:  # type: ignore[override]
+        with disk_errors(self.where):
+            return super().executescript(sql_script)
+
+
+def _is_wal(path: Path) -> bool:
+    """Bytes 18-19 of an SQLite header are 2 in WAL mode (the mode is stored in the file)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(20)[18:20] == b"\x02\x02"
+    except OSError:
+        return False
+
+
+def _open(path: Path, uri: str | None = None) -> JournalConnection:
+    conn = sqlite3.connect(uri or path, timeout=30.0, isolation_level=None, check_same_thread=False,
+                           uri=uri is not None, factory=JournalConnection)
+    conn.where = path
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
     return conn
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the journal in WAL mode with full fsync: a committed event survives power loss.
+
+    The WAL pragma is only issued for a journal not in WAL mode yet (it is a write). When the disk cannot be
+    written (full: SQLite cannot even size its -shm file), the journal is opened read-only and immutable,
+    so the read-only commands still answer; the connection's `readonly_reason` says so."""
+    conn = _open(path)
+    try:
+        if not _is_wal(path):
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()     # opens the -wal/-shm files now
+        return conn
+    except DiskError as exc:
+        conn.close()
+        if not path.is_file() or path.stat().st_size == 0:
+            raise
+        error = exc
+    readonly = _open(path, f"{path.resolve().as_uri()}?immutable=1")
+    readonly.readonly_error = error
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size > 0:
+        log.warning("journal opened read-only on a full disk: the changes still in %s are not shown", wal.name)
+    log.info("journal opened read-only: %s", error)
+    return readonly
+
+
 def ensure_schema(conn: sqlite3.Connection) -> None:
+    if getattr(conn, "readonly_reason", None):
+        return     # a read-only journal is read as it is (it was created, with its schema, by `init`)
     conn.executescript(SCHEMA)
     conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 

@@ -25,6 +25,7 @@ class EventKind(StrEnum):
     VOID = "void"
     REBIND = "rebind"                  # a take moved to another subject (the wrong-person fix)
     EXPORT = "export"                  # an export read this workspace
+    RECOVER = "recover"                # a crash's leftovers were adopted, moved aside or removed (a note)
 
 
 #: the events that say whose a take is (the latest wins)

@@ -160,7 +160,20 @@ class Reconciliation:
     missing: tuple[str, ...] = ()     # journalled files that are gone
     damaged: tuple[str, ...] = ()     # journalled files whose size or sha256 differ
     temp_files: tuple[str, ...] = ()  # half-written temp files left by a crash (never acknowledged)
+    quarantined: tuple[str, ...] = ()  # orphans moved aside because a journalled original has their bytes
 
     @property
     def clean(self) -> bool:
         return not (self.orphans or self.missing or self.damaged)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What the writer did with a crash's leftovers before the next capture (journalled as one event)."""
+    adopted: tuple[int, ...] = ()        # takes made from orphan originals (unbound: rebind or void them)
+    quarantined: tuple[str, ...] = ()    # orphans moved aside (their bytes are journalled already)
+    temp_removed: tuple[str, ...] = ()   # half-written temp files deleted (never acknowledged)
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.adopted or self.quarantined or self.temp_removed)

@@ -8,20 +8,60 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import stat
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
+from config.i18n import _
 from config.settings import Settings, load_settings
 from station.core.errors import StoreError
 from station.store import journal
 from station.store.clock import Clock, SystemClock
 from station.store.durable import make_private_dirs, sha256_file, write_new_file
 from station.store.kinds import EventKind
+from station.store import recovery
 from station.store.models import Reconciliation
+from station.store.recovery import QUARANTINE
 from station.store.writer import ORIGINALS, RENDERS, JournalWriter
 
 log = logging.getLogger(__name__)
 
 JOURNAL_FILE = "journal.sqlite3"
+
+
+@dataclass(frozen=True)
+class FreeSpace:
+    """Free space where the station writes originals: the workspace's disk and, when set, the mirror's."""
+    folder: str
+    free_mb: float
+    min_free_mb: int
+
+    @property
+    def low(self) -> bool:
+        return self.free_mb < self.min_free_mb
+
+
+def free_space(workspace: Path, settings: Settings) -> list[FreeSpace]:
+    """How much is left on each disk a capture writes to (a folder that cannot be asked is left out)."""
+    found = []
+    for folder in (workspace, *([Path(settings.storage.mirror)] if settings.storage.mirror else [])):
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            continue
+        found.append(FreeSpace(str(folder), free / (1 << 20), settings.safety.min_free_mb))
+    return found
+
+
+def space_warning(workspace: Path, settings: Settings) -> str | None:
+    """One line to show before a shot when a disk is below [safety] min_free_mb, else None."""
+    low = [f for f in free_space(workspace, settings) if f.low]
+    if not low:
+        return None
+    return "; ".join(_("only {free} MB free on {folder} (warning below {limit} MB): free space before the disk "
+                       "is full", free=f"{f.free_mb:.0f}", folder=f.folder, limit=f.min_free_mb) for f in low)
 
 
 class Store(JournalWriter):
@@ -43,6 +83,15 @@ class Store(JournalWriter):
     def close(self) -> None:
         self.conn.close()
 
+    @property
+    def readonly_reason(self) -> str | None:
+        """Why the journal was opened read-only (the disk cannot be written), None when it is writable."""
+        return getattr(self.conn, "readonly_reason", None)
+
+    def space_warning(self) -> str | None:
+        """The free-space warning for this workspace (see `space_warning`): call it before each shot."""
+        return space_warning(self.workspace, self.settings)
+
     def __enter__(self) -> "Store":
         return self
 
@@ -50,20 +99,11 @@ class Store(JournalWriter):
         self.close()
 
     def reconcile(self, *, deep: bool = False) -> Reconciliation:
-        """Compare journal and disk after a restart. Never deletes anything; reports what it finds."""
+        """Compare journal and disk after a restart. Never deletes anything; reports what it finds (the
+        writer's `recover` deals with orphans and temp files before the next capture)."""
         known = self.originals()
-        on_disk: set[str] = set()
-        temp: list[str] = []
-        root = self.workspace / ORIGINALS
-        if root.is_dir():
-            for path in sorted(root.rglob("*")):
-                if not path.is_file():
-                    continue
-                rel = path.relative_to(self.workspace).as_posix()
-                if path.name.startswith(".") and path.name.endswith(".tmp"):
-                    temp.append(rel)
-                else:
-                    on_disk.add(rel)
+        scanned = recovery.scan(self.workspace, ORIGINALS)
+        on_disk = scanned.files
         missing, damaged = [], []
         for rel, (size, digest) in sorted(known.items()):
             path = self.workspace / rel
@@ -72,7 +112,9 @@ class Store(JournalWriter):
             elif path.stat().st_size != size or (deep and sha256_file(path) != digest):
                 damaged.append(rel)
         orphans = sorted(on_disk - known.keys())
-        report = Reconciliation(tuple(orphans), tuple(missing), tuple(damaged), tuple(temp))
+        temp = (*scanned.temp_files, *recovery.scan(self.workspace, RENDERS).temp_files)
+        quarantined = tuple(sorted(recovery.scan(self.workspace, QUARANTINE).files))
+        report = Reconciliation(tuple(orphans), tuple(missing), tuple(damaged), temp, quarantined)
         for rel in orphans:
             log.warning("orphan original (not in the journal, kept): %s", rel)
         for rel in missing:
@@ -80,8 +122,12 @@ class Store(JournalWriter):
         return report
 
 
-def init_workspace(workspace: Path, settings: Settings, *, clock: Clock | None = None) -> Store:
-    """Create a workspace (owner-only), write station.toml and the journal. Refuses to clobber one."""
+def init_workspace(workspace: Path, settings: Settings, *, clock: Clock | None = None,
+                   warn: Callable[[str], None] | None = None) -> Store:
+    """Create a workspace (owner-only), write station.toml and the journal. Refuses to clobber one.
+
+    A folder that already exists and others can read (0755 from a file manager) is tightened to 0700, and
+    `warn` (default: the log) is told: names, ID numbers and faces will be stored in it."""
     from config.settings import SETTINGS_FILE, render_settings
     target = workspace / SETTINGS_FILE
     if target.exists():
@@ -89,6 +135,12 @@ def init_workspace(workspace: Path, settings: Settings, *, clock: Clock | None =
     make_private_dirs(workspace)
     for sub in (ORIGINALS, RENDERS, "presets", "state", "preview"):
         make_private_dirs(workspace / sub)
+    for folder in (workspace, *(workspace / sub for sub in (ORIGINALS, RENDERS, "presets", "state", "preview"))):
+        mode = stat.S_IMODE(folder.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(folder, 0o700)
+            (warn or log.warning)(_("{folder} was readable by others ({mode}); now owner-only (0700)",
+                                    folder=folder, mode=f"{mode:04o}"))
     write_new_file(target, render_settings(settings).encode("utf-8"))
     # create the journal owner-only *before* SQLite opens it: its -wal/-shm files copy the journal's mode
     os.close(os.open(workspace / JOURNAL_FILE, os.O_WRONLY | os.O_CREAT, 0o600))

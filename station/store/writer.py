@@ -9,28 +9,33 @@ The writer is a read model too: it reads the state it changes inside its own tra
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from config.errors import DomainError
+from config.faults import fault_point
+from config.i18n import _
 from config.settings import Settings
-from station.core.errors import SessionError, StoreError
+from station.core.errors import DiskError, SessionError, StoreError
 from station.core.idnumber import mask_code
 from station.core.naming import name_fragment
 from station.store import journal
 from station.store.clock import Clock
-from station.store.durable import write_new_file
+from station.store import recovery
+from station.store.diskerrors import disk_errors
+from station.store.durable import move_aside, sha256_file, write_new_file
 from station.store.kinds import EventKind as K
-from station.store.models import (SUBJECT_FIELDS, CapturedFile, CheckIn, OriginalFile, Subject, Take,
+from station.store.models import (SUBJECT_FIELDS, CapturedFile, CheckIn, OriginalFile, Recovery, Subject, Take,
                                   match_keys, roster_unchanged, stored_values)
 from station.store.queries import ReadModel
+from station.store.recovery import ORIGINALS, QUARANTINE, RENDERS
 
 log = logging.getLogger(__name__)
 
-ORIGINALS = "originals"
-RENDERS = "renders"
 _EXT = {"jpeg": ".jpg", "raw": ".raw"}
 
 
@@ -41,18 +46,25 @@ class JournalWriter(ReadModel):
         super().__init__(conn, station_id=settings.station.id, clock=clock)
         self.workspace = workspace
         self.settings = settings
+        self._recovered = False     # a crash's leftovers are dealt with before this writer's first capture
 
     # ----------------------------------------------------------------- plumbing
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT; rolled back on any error, so a failed step leaves no trace."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        """BEGIN IMMEDIATE ... COMMIT; rolled back on any error, so a failed step leaves no trace. A full or
+        failing disk (file writes or the journal) comes out as one DiskError (station.store.diskerrors)."""
+        with disk_errors(self.workspace):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:     # SQLite may have rolled back itself (disk full)
+                    try:
+                        self.conn.execute("ROLLBACK")
+                    except DomainError:
+                        log.warning("rollback failed after an error; SQLite discards the transaction")
+                raise
+            self.conn.execute("COMMIT")
 
     def _append(self, kind: K, *, operator: str | None, subject_id: int | None = None,
                 take_id: int | None = None, **data: Any) -> int:
@@ -204,52 +216,76 @@ class JournalWriter(ReadModel):
         """Durably store a shot's files, then journal them. Returns only once the take is acknowledged.
 
         Order matters for kill -9 and power loss: files (and mirror copies) are fsynced under their final
-        names before the journal commit; a crash in between leaves an orphan that `reconcile` reports.
+        names before the journal commit; a crash in between leaves an orphan that `reconcile` reports and
+        the next writer's first capture adopts (`recover`), so it never takes the next name.
         """
         if not files:
             raise StoreError("a capture needs at least one file")
         captured_at = captured_at or self.clock.now()
         mirror_root = Path(self.settings.storage.mirror) if self.settings.storage.mirror else None
-        with self.transaction() as conn:
-            seq = self.next_seq()
-            who = "UNBOUND"
-            if subject_id is not None:
-                # a file name shows up in logs and listings: an ID-number code goes in masked
-                who = name_fragment(mask_code(self.subject(subject_id).code))
-            day = captured_at.strftime("%Y%m%d")
-            written: list[OriginalFile] = []
-            for index, item in enumerate(files):
-                suffix = "" if index == 0 else f"-{index + 1}"
-                ext = _EXT.get(item.kind, ".bin")
-                if item.kind == "raw" and "." in item.camera_file:
-                    ext = "." + name_fragment(item.camera_file.rsplit(".", 1)[1].lower(), max_bytes=5)
-                rel = f"{ORIGINALS}/{day}/{self.station_id}-{seq:06d}_{who}{suffix}{ext}"
-                written.append(self._write_original(rel, item, mirror_root))
-            cur = conn.execute(
-                "INSERT INTO takes (seq, captured_at, source, camera_model, camera_serial, station_id)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (seq, captured_at.isoformat(timespec="milliseconds"), source, camera_model, camera_serial,
-                 self.station_id))
-            take_id = int(cur.lastrowid)
-            for f in written:
-                conn.execute("INSERT INTO originals (take_id, file, sha256, size, kind, camera_file, mirror)"
-                             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (take_id, f.file, f.sha256, f.size, f.kind, f.camera_file, f.mirror))
-            self._append(K.CAPTURE, operator=operator, subject_id=subject_id, take_id=take_id, seq=seq,
-                         files=[f.file for f in written], source=source)
-        log.info("take %s stored (seq %s, subject %s)", take_id, seq, "unbound" if subject_id is None else who)
+        created: list[Path] = []
+        try:
+            with self.transaction() as conn:
+                if not self._recovered:
+                    self._recover(operator)
+                take_id = self._store_take(conn, files, created, subject_id=subject_id, source=source,
+                                           captured_at=captured_at, camera_model=camera_model,
+                                           camera_serial=camera_serial, mirror_root=mirror_root,
+                                           operator=operator)
+                fault_point("capture.before_commit")
+        except BaseException:
+            self._discard_unjournalled(created)
+            raise
+        fault_point("capture.committed")
+        self._recovered = True
         return self.take(take_id)
 
-    def _write_original(self, rel: str, item: CapturedFile, mirror_root: Path | None) -> OriginalFile:
+    def _store_take(self, conn: sqlite3.Connection, files: Sequence[CapturedFile], created: list[Path], *,
+                    subject_id: int | None, source: str, captured_at: datetime, camera_model: str,
+                    camera_serial: str, mirror_root: Path | None, operator: str | None) -> int:
+        """Write the files under the next seq and journal the take (inside record_capture's transaction)."""
+        seq = self.next_seq()
+        who = "UNBOUND"
+        if subject_id is not None:
+            # a file name shows up in logs and listings: an ID-number code goes in masked
+            who = name_fragment(mask_code(self.subject(subject_id).code))
+        day = captured_at.strftime("%Y%m%d")
+        written: list[OriginalFile] = []
+        for index, item in enumerate(files):
+            suffix = "" if index == 0 else f"-{index + 1}"
+            ext = _EXT.get(item.kind, ".bin")
+            if item.kind == "raw" and "." in item.camera_file:
+                ext = "." + name_fragment(item.camera_file.rsplit(".", 1)[1].lower(), max_bytes=5)
+            rel = f"{ORIGINALS}/{day}/{self.station_id}-{seq:06d}_{who}{suffix}{ext}"
+            written.append(self._write_original(rel, item, mirror_root, created))
+        cur = conn.execute(
+            "INSERT INTO takes (seq, captured_at, source, camera_model, camera_serial, station_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (seq, captured_at.isoformat(timespec="milliseconds"), source, camera_model, camera_serial,
+             self.station_id))
+        take_id = int(cur.lastrowid)
+        for f in written:
+            conn.execute("INSERT INTO originals (take_id, file, sha256, size, kind, camera_file, mirror)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (take_id, f.file, f.sha256, f.size, f.kind, f.camera_file, f.mirror))
+        self._append(K.CAPTURE, operator=operator, subject_id=subject_id, take_id=take_id, seq=seq,
+                     files=[f.file for f in written], source=source)
+        log.info("take %s stored (seq %s, subject %s)", take_id, seq, "unbound" if subject_id is None else who)
+        return take_id
+
+    def _write_original(self, rel: str, item: CapturedFile, mirror_root: Path | None,
+                        created: list[Path]) -> OriginalFile:
         try:
             digest = write_new_file(self.workspace / rel, item.data)
         except FileExistsError as exc:
             raise StoreError(f"{rel} already exists; refusing to overwrite an original",
                              hint="run 'station status' to reconcile the workspace") from exc
+        created.append(self.workspace / rel)
         mirror = None
         if mirror_root is not None:
             try:
                 write_new_file(mirror_root / rel, item.data)
+                created.append(mirror_root / rel)
             except OSError as exc:
                 raise StoreError(f"mirror copy failed ({mirror_root}: {exc}); the shot is NOT "
                                  "acknowledged", hint="check the mirror disk, then shoot again") from exc
@@ -263,11 +299,98 @@ class JournalWriter(ReadModel):
             take = self.take(take_id)
             data = dict(verdict)
             if photo is not None:
-                rel = f"{RENDERS}/{self.station_id}-{take.seq:06d}-v{self.verdict_count(take_id) + 1}.jpg"
-                data["photo"] = rel
-                data["photo_sha256"] = write_new_file(self.workspace / rel, photo)
+                stem = f"{RENDERS}/{self.station_id}-{take.seq:06d}-v{self.verdict_count(take_id) + 1}"
+                try:
+                    with disk_errors(self.workspace):
+                        data["photo"], data["photo_sha256"] = self._write_render(stem, photo)
+                except DiskError as exc:
+                    raise DiskError(_("take {take} is stored, but its verdict and finished photo are not: "
+                                      "{problem}", take=take_id, problem=exc), hint=exc.hint) from exc
             self._append(K.VERDICT, operator=operator, take_id=take_id, subject_id=take.subject_id, **data)
+            fault_point("verdict.before_commit")
         return self.take(take_id)
+
+    def _write_render(self, stem: str, photo: bytes) -> tuple[str, str]:
+        """A finished photo under the first free name: a render a crash left unjournalled keeps its name."""
+        for n in range(100):
+            rel = f"{stem}.jpg" if n == 0 else f"{stem}-{n}.jpg"
+            try:
+                return rel, write_new_file(self.workspace / rel, photo)
+            except FileExistsError:
+                log.warning("render left by an earlier crash kept: %s", rel)
+        raise StoreError(f"{stem}: too many renders left by crashes", hint="run 'station status'")
+
+    # ----------------------------------------------------------------- a crash's leftovers
+    def recover(self, *, operator: str | None = None) -> Recovery:
+        """Deal with what a crash left between disk and journal, in one transaction (see `_recover`)."""
+        with self.transaction():
+            done = self._recover(operator)
+        self._recovered = True
+        return done
+
+    def _recover(self, operator: str | None) -> Recovery:
+        """Inside a write transaction (so no other process is half-way through a write): delete crash temp
+        files, move aside orphans whose bytes are journalled already, adopt the others as unbound takes
+        (source "recovered": the operator rebinds or voids them). Nothing acknowledged is touched."""
+        originals = recovery.scan(self.workspace, ORIGINALS)
+        removed = []
+        for rel in (*originals.temp_files, *recovery.scan(self.workspace, RENDERS).temp_files):
+            try:
+                (self.workspace / rel).unlink()
+                removed.append(rel)
+            except FileNotFoundError:
+                pass
+        adopted, moved = [], []
+        for seq, files in recovery.group_takes(originals.files - self.originals().keys()):
+            paths = [self.workspace / rel for rel in files]
+            if any(p.is_symlink() or not p.is_file() for p in paths) or all(
+                    self.take_with_content(sha256_file(p)) is not None for p in paths):
+                for path, rel in zip(paths, files):
+                    move_aside(path, (self.workspace / QUARANTINE / rel).parent)
+                    moved.append(rel)
+                continue
+            adopted.append(self._adopt(files, max(self.next_seq(), seq or 0), operator))
+        done = Recovery(tuple(adopted), tuple(moved), tuple(removed))
+        if not done.nothing:
+            self._append(K.RECOVER, operator=operator, adopted=list(done.adopted), quarantined=moved,
+                         temp_removed=removed)
+            log.warning("crash leftovers: %d take(s) adopted unbound, %d file(s) moved to %s/, %d temp file(s)"
+                        " removed", len(adopted), len(moved), QUARANTINE, len(removed))
+        return done
+
+    def _adopt(self, files: list[str], seq: int, operator: str | None) -> int:
+        """Journal orphan originals as one unbound take, under their own names."""
+        first = self.workspace / files[0]
+        captured_at = datetime.fromtimestamp(first.stat().st_mtime).isoformat(timespec="milliseconds")
+        cur = self.conn.execute(
+            "INSERT INTO takes (seq, captured_at, source, camera_model, camera_serial, station_id)"
+            " VALUES (?, ?, 'recovered', '', '', ?)", (seq, captured_at, self.station_id))
+        take_id = int(cur.lastrowid)
+        for rel in files:
+            path = self.workspace / rel
+            self.conn.execute("INSERT INTO originals (take_id, file, sha256, size, kind, camera_file, mirror)"
+                              " VALUES (?, ?, ?, ?, ?, '', ?)",
+                              (take_id, rel, sha256_file(path), path.stat().st_size, recovery.kind_of(rel),
+                               self._mirror_of(rel)))
+        self._append(K.CAPTURE, operator=operator, subject_id=None, take_id=take_id, seq=seq, files=files,
+                     source="recovered")
+        return take_id
+
+    def _mirror_of(self, rel: str) -> str | None:
+        """The mirror copy of an adopted original: the crashed run's own copy if it matches, else a new one."""
+        if not self.settings.storage.mirror:
+            return None
+        target = Path(self.settings.storage.mirror) / rel
+        try:
+            if not target.exists():
+                write_new_file(target, (self.workspace / rel).read_bytes())
+            elif sha256_file(target) != sha256_file(self.workspace / rel):
+                log.warning("mirror copy of %s differs; not recorded", rel)
+                return None
+        except OSError as exc:
+            log.warning("mirror copy of %s failed: %s", rel, exc)
+            return None
+        return str(target)
 
     # ----------------------------------------------------------------- decisions (one transaction each)
     def _decidable(self, take_id: int, what: str) -> Take:
@@ -313,3 +436,21 @@ class JournalWriter(ReadModel):
             self._append(K.REBIND, operator=operator, take_id=take_id, subject_id=subject.id,
                          from_subject=take.subject_id, reason=reason)
         return self.take(take_id)
+
+    def _discard_unjournalled(self, created: list[Path]) -> None:
+        """Remove the files a failed capture wrote, once the journal shows they were not committed (a full
+        disk can fail the COMMIT itself). When the journal cannot say, they stay: the next capture adopts them."""
+        if not created:
+            return
+        try:
+            journalled = self.originals().keys()
+        except Exception:  # noqa: BLE001 - the journal cannot answer: keep the files
+            return
+        rels = {p.relative_to(self.workspace).as_posix() for p in created if self.workspace in p.parents}
+        if rels & journalled:
+            return
+        for path in created:
+            try:
+                os.unlink(path)
+            except OSError:
+                log.warning("could not remove %s after a failed capture", path)

@@ -8,6 +8,7 @@ import click
 
 from config.formats import bundled_preset_names, load_preset
 from config.settings import FormatSection, Settings, StationSection
+from config.i18n import _
 from station.cli.support import AppContext, echo_json, open_store, pad, pass_app
 from station.store.models import NO_COLLEGE
 from station.core.idnumber import mask_code
@@ -38,7 +39,8 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
     )
     from config.settings import load_settings
     from station.core.errors import StoreError
-    store = init_workspace(app.workspace, settings)
+    store = init_workspace(app.workspace, settings,
+                           warn=lambda message: click.echo(_("warning: {problem}", problem=message), err=True))
     store.close()
     try:
         load_settings(app.workspace)  # what we wrote must read back (e.g. the station id is valid)
@@ -85,18 +87,25 @@ def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as
 @pass_app
 def status_cmd(app: AppContext, as_json: bool) -> None:
     """Counts per college: roster size, checked in, shot, accepted, rejected; and workspace health."""
+    from station.store.workspace import free_space
     with open_store(app) as store:
         rows = store.status_by_college()
         recon = store.reconcile()
         bound = store.bound_subject()
         unbound = store.unbound_takes()
+        space = free_space(store.workspace, store.settings)
         if as_json:
             echo_json({"station": store.station_id, "colleges": rows,
+                       "free_space": [{"folder": f.folder, "free_mb": round(f.free_mb, 1),
+                                       "min_free_mb": f.min_free_mb, "low": f.low} for f in space],
+                       "readonly": store.readonly_reason,
                        "bound": bound.public_dict() if bound else None,
                        "queue": [s.code for s in store.queue()],
                        "unbound_takes": [t.id for t in unbound],
                        "orphans": list(recon.orphans), "missing": list(recon.missing),
-                       "damaged": list(recon.damaged)})
+                       "damaged": list(recon.damaged), "temp_files": list(recon.temp_files),
+                       "quarantined": list(recon.quarantined),
+                       "recovered_takes": [t.id for t in unbound if t.source == "recovered"]})
             return
         header = f"{pad('college', 24)} {'roster':>6} {'in':>6} {'shot':>6} {'accepted':>8} {'rejected':>8}"
         click.echo(header)
@@ -109,11 +118,28 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
         click.echo(f"{pad('total', 24)} {total['roster']:>6} {total['checked_in']:>6} {total['shot']:>6} "
                    f"{total['accepted']:>8} {total['rejected']:>8}")
         click.echo(f"bound now: {bound.code if bound else 'nobody'}")
+        for f in space:
+            click.echo(_("free space: {free} MB on {folder}", free=f"{f.free_mb:.0f}", folder=f.folder))
+        if store.readonly_reason:
+            click.echo(_("warning: journal opened read-only: {reason}", reason=store.readonly_reason), err=True)
+        warning = store.space_warning()
+        if warning:
+            click.echo(_("warning: {problem}", problem=warning), err=True)
         if unbound:
             click.echo(f"warning: {len(unbound)} unbound take(s) to rebind or void: "
                        + ", ".join(str(t.id) for t in unbound), err=True)
         for rel in recon.orphans:
             click.echo(f"warning: orphan file (not journalled, kept): {rel}", err=True)
+        if recon.orphans or recon.temp_files:
+            click.echo(_("  the next capture adopts orphan originals as unbound takes and removes the {n} temp"
+                         " file(s) a crash left", n=len(recon.temp_files)), err=True)
+        for take in unbound:
+            if take.source == "recovered":
+                click.echo(_("warning: take {take} was recovered after a crash ({file}): rebind or void it",
+                             take=take.id, file=take.primary.file if take.files else "-"), err=True)
+        for rel in recon.quarantined:
+            click.echo(_("note: moved aside after a crash (the journal has the same photo): {file}", file=rel),
+                       err=True)
         for rel in recon.missing:
             click.echo(f"error: journalled original missing: {rel}", err=True)
         for rel in recon.damaged:
