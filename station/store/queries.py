@@ -92,6 +92,19 @@ class ReadModel:
         sql += " ORDER BY college, class_name, student_no, code"
         return [Subject.from_row(r) for r in self.conn.execute(sql, args)]
 
+    def search_subjects(self, text: str, limit: int = 20) -> list[Subject]:
+        """Subjects whose name or student number contains `text`, or whose code or 采集码 is `text` (the
+        console's rebind search). ID numbers are never searched by part: a search must not probe them."""
+        text = text.strip()
+        if not text:
+            return []
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.conn.execute(
+            "SELECT * FROM subjects WHERE name LIKE ? ESCAPE '\\' OR student_no LIKE ? ESCAPE '\\'"
+            " OR code = ? OR collect_code = ? ORDER BY in_roster DESC, college, class_name, student_no, code"
+            " LIMIT ?", (like, like, text, text, limit))
+        return [Subject.from_row(r) for r in rows]
+
     def roster_size(self) -> int:
         return int(self._one("SELECT COUNT(*) FROM subjects WHERE in_roster = 1"))
 
@@ -199,6 +212,11 @@ class ReadModel:
     def take_counts(self) -> dict[int, int]:
         """subject id -> how many non-void takes it has."""
         return dict(self.conn.execute(f"SELECT subject_id, COUNT(*) FROM take_state WHERE subject_id IS NOT NULL"
+                                      f" AND {_NOT_VOID} GROUP BY subject_id").fetchall())
+
+    def latest_take_ids(self) -> dict[int, int]:
+        """subject id -> its newest non-void take (the review page's thumbnail)."""
+        return dict(self.conn.execute(f"SELECT subject_id, MAX(take_id) FROM take_state WHERE subject_id IS NOT NULL"
                                       f" AND {_NOT_VOID} GROUP BY subject_id").fetchall())
 
     def take_count(self) -> int:
