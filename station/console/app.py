@@ -113,7 +113,7 @@ def create_app(state: ConsoleState) -> Starlette:
     async def api_action(request: Request, who: Paired) -> Response:
         body = await _json(request)
         try:
-            event = event_for(body, at=time.monotonic())
+            event = event_for(body, at=time.monotonic(), resolve_code=state.code_of)
         except ActionError as exc:
             return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
         future = state.runtime.submit(event)
@@ -126,6 +126,12 @@ def create_app(state: ConsoleState) -> Starlette:
     async def api_roster(request: Request, who: Paired) -> Response:
         found = await asyncio.to_thread(state.search_roster, request.query_params.get("q", ""))
         return JSONResponse({"students": found})
+
+    async def api_subject(request: Request, who: Paired) -> Response:
+        found = await asyncio.to_thread(state.student, int(request.path_params["subject_id"]))
+        if found is None:
+            return JSONResponse({"error": "no such student"}, status_code=404)
+        return JSONResponse({"student": found})
 
     async def api_review(request: Request, who: Paired) -> Response:
         return JSONResponse(await asyncio.to_thread(state.review))
@@ -167,6 +173,7 @@ def create_app(state: ConsoleState) -> Starlette:
         Route("/api/events", guarded(api_events), methods=["GET"]),
         Route("/api/action", guarded(api_action, post=True), methods=["POST"]),
         Route("/api/roster", guarded(api_roster), methods=["GET"]),
+        Route("/api/subject/{subject_id:int}", guarded(api_subject), methods=["GET"]),
         Route("/api/review", guarded(api_review), methods=["GET"]),
         Route("/api/day", guarded(api_day), methods=["GET"]),
         Route("/api/export", guarded(api_export, post=True), methods=["POST"]),
