@@ -303,12 +303,27 @@ class Session:
                 return take
         raise SessionError(f"{subject.code} has no undecided take to {what}")
 
-    def accept(self, take_id: int | None = None) -> Take:
-        """Accept a take; if it belongs to the bound subject the binding closes (next shot needs a scan)."""
+    def accept(self, take_id: int | None = None, *, override: str | None = None) -> Take:
+        """Accept a take; if it belongs to the bound subject the binding closes (next shot needs a scan).
+        A take that needs an override (station.session.override) is accepted only with a reason, journalled
+        in the accept's own event; a take whose crop cannot meet the bands never is."""
+        from station.session.override import croppable, needs_override, overridden_entries
         take = self.store.take(take_id) if take_id is not None else self.default_take("accept")
         if take.decision == "accept":
             raise SessionError(f"take {take.id} is already accepted")
-        return self.store.accept(take.id, operator=self.operator)
+        if not croppable(take.verdict):
+            raise SessionError(f"take {take.id} cannot be cropped to the format: it can never be accepted",
+                               hint="shoot again (reject it)")
+        reason = (override or "").strip()
+        if needs_override(take.verdict) and not reason:
+            raise SessionError(f"take {take.id} did not pass: accepting it needs an override reason",
+                               hint=f"station accept {take.id} --override REASON (or shoot again)")
+        record = None
+        if reason:
+            record = {"reason": reason, "operator": self.operator or self.store.settings.station.operator,
+                      "overrode": [{k: e.get(k) for k in ("code", "level", "zh", "en") if k in e}
+                                   for e in overridden_entries(take.verdict)]}
+        return self.store.accept(take.id, operator=self.operator, override=record)
 
     def reject(self, take_id: int | None = None, *, reason: str) -> Take:
         """Reject a take (the binding stays: shoot again)."""

@@ -82,6 +82,7 @@ class CameraHandle:
         self.settings = settings
         self.workspace = workspace
         self.error: str | None = None
+        self.last_health: Health | None = None    # the last probe (model, battery) for the screen
         self._camera: Camera | None = None
         self._backoff = Backoff(first=retry_seconds, cap=retry_seconds)
         self._next_try = 0.0
@@ -148,7 +149,7 @@ class CameraHandle:
             camera = self._ensure()
         except DomainError:
             return Health(ok=False, model="", serial="", battery=None, message=self.error or "no camera")
-        health = camera.health()
+        health = self.last_health = camera.health()
         self.error = None if health.ok else health.message
         return health
 

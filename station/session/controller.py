@@ -1,0 +1,365 @@
+"""The ONE station controller: typed events in, journal actions out, a snapshot of what a screen shows.
+
+Every front end drives this class and nothing else: the terminal loop (`station shoot`) and the browser
+console are views on its `snapshot()` plus runtimes that turn their inputs (keys, buttons, pedal, scanner,
+camera frames) into the typed events of `station.session.triggers`. The rules of the station live here, once:
+  - no scan, no shot (a shoot with nobody bound fires nothing);
+  - a shoot press or a decision made (`at`) before the last shot ended is ignored: nobody accepts a verdict
+    they have not seen, and a press during a shot is no second shot;
+  - a held key's auto-repeat never fires a volley;
+  - a take that needs an override is accepted only with a reason; a take that cannot be cropped never is.
+No terminal code, no rich: messages are typed (level + zh/en text), styling is the view's job. Not thread-safe:
+one thread owns a controller (`station.session.runtime.StationRuntime` runs it on its worker).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+from config.errors import DomainError
+from station.core.errors import SessionError
+from station.core.idnumber import mask_code
+from station.session.actions import Session, ShotOutcome
+from station.session.camera_source import StationCamera
+from station.session.override import croppable, needs_override, overridden_entries
+from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry, ReasonState, Snapshot,
+                                      StudentState, TakeState, UnboundTake)
+from station.session.triggers import (DECISIONS, Accept, CameraButton, Event, HotFolderArrival, Key, Next, Pedal,
+                                      Rebind, Reject, Scan, SetCollege, Shoot, Skip, Void)
+from station.store.models import Subject, Take
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGES = 8
+DEFAULT_REJECT = "operator rejected 操作员判定重拍"
+DEFAULT_VOID = "voided at the station"
+DEFAULT_REBIND = "wrong person (rebound at station)"
+DEFAULT_SKIP = "skipped at the station"
+
+
+def default_reject_reason(verdict: dict[str, Any] | None) -> str:
+    """What a rejection with no reason given records: the verdict's first reason, else a generic one."""
+    reasons = (verdict or {}).get("reasons") or []
+    if reasons:
+        first = reasons[0]
+        return str(first.get("zh") or first.get("en") or first.get("code"))
+    return DEFAULT_REJECT
+
+
+class StationController:
+    """The station's state machine over one `Session` (journal) and one camera (may be None: no shots)."""
+
+    def __init__(self, session: Session, camera: StationCamera | None = None, *, trigger: str = "keys",
+                 queue_mode: bool | None = None, now: Callable[[], float] = time.monotonic) -> None:
+        self.session = session
+        self.store = session.store
+        self.camera = camera
+        self.trigger = trigger                  # keys | pedal:DEVICE | camera
+        self.queue_mode = session.queue_mode if queue_mode is None else queue_mode
+        self.shoot_keys = tuple(self.store.settings.triggers.shoot_keys)
+        self._now = now
+        self.busy = False
+        self.busy_until = 0.0                   # end of the last shot: older presses/decisions are stale
+        self.version = 0
+        self.messages: list[Message] = []
+        self.last_shot: ShotOutcome | None = None
+        self._seen_event = self.store.latest_event_id()
+        #: called while a shot is being made (busy, "shooting for ...") so screens show it at once; the
+        #: runtime sets it to publish a snapshot
+        self.on_progress: Callable[[], None] | None = None
+        self._handlers: dict[type, Callable[[Any], Outcome]] = {
+            Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan,
+            CameraButton: self._on_arrival, HotFolderArrival: self._on_arrival,
+            Shoot: self._on_shoot, Accept: self._on_accept, Reject: self._on_reject, Void: self._on_void,
+            Rebind: self._on_rebind, Skip: self._on_skip, Next: self._on_next, SetCollege: self._on_set_college,
+        }
+
+    # ------------------------------------------------------------------ the one entry point
+    def handle(self, event: Event) -> Outcome:
+        """Apply one event; never raises for station trouble (a refusal is an Outcome, and a message)."""
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            raise TypeError(f"not a station event: {event!r}")
+        if isinstance(event, DECISIONS) and self._stale(event.at):
+            return self._ignored("decision made while the shot was being made: ignored, do it again",
+                                 "拍摄过程中的操作已忽略，请重新操作")
+        try:
+            outcome = handler(event)
+        except DomainError as exc:
+            hint = getattr(exc, "hint", None)
+            outcome = self._say_outcome("refused", "error", f"{exc}" + (f" — {hint}" if hint else ""),
+                                        hint=hint)
+        except Exception as exc:  # noqa: BLE001 - the station must stay up; the journal holds the truth
+            log.exception("unexpected error handling %r", type(event).__name__)
+            outcome = self._say_outcome("failed", "error", f"unexpected error: {exc}")
+        self.changed()
+        return Outcome(outcome.status, outcome.message, outcome.take_id, outcome.subject_id, outcome.hint,
+                       self.version)
+
+    # ------------------------------------------------------------------ state the runtime asks about
+    def changed(self) -> None:
+        """Something a screen shows may have changed: bump the version (subscribers are told)."""
+        self.version += 1
+
+    def journal_changed(self) -> bool:
+        """True when anything (this controller, or `station checkin --queue` at the desk) wrote to the journal."""
+        latest = self.store.latest_event_id()
+        changed, self._seen_event = latest != self._seen_event, latest
+        return changed
+
+    def poll_camera(self) -> list[Outcome]:
+        """Frames the camera delivered on its own since the last poll, ingested (the runtime calls this)."""
+        if self.camera is None:
+            return []
+        try:
+            frames = self.camera.poll(0.0)
+        except DomainError as exc:
+            return [self._say_outcome("refused", "error", f"camera: {exc}")]
+        if not frames:
+            return []
+        from station.session.triggers import arrivals
+        return [self.handle(event) for event in arrivals(frames, self._now())]
+
+    def check_health(self) -> bool:
+        """Probe the camera; True when its state (error text) changed."""
+        if self.camera is None:
+            return False
+        before = self.camera.error
+        self.camera.health()
+        return before != self.camera.error
+
+    def preflight(self) -> list[Message]:
+        """Warnings to show before each shot (free disk space goes here: the lead wires S2's check in)."""
+        return []
+
+    def say(self, level: str, en: str, zh: str = "") -> Message:
+        message = Message(level, en, zh)
+        self.messages.append(message)
+        del self.messages[:-MAX_MESSAGES]
+        self.changed()
+        return message
+
+    # ------------------------------------------------------------------ helpers
+    def _stale(self, at: float) -> bool:
+        return bool(at) and (self.busy or at < self.busy_until)
+
+    def _say_outcome(self, status: str, level: str, en: str, zh: str = "", *, take_id: int | None = None,
+                     subject_id: int | None = None, hint: str | None = None) -> Outcome:
+        return Outcome(status, self.say(level, en, zh), take_id, subject_id, hint)
+
+    def _ignored(self, en: str, zh: str = "") -> Outcome:
+        return self._say_outcome("ignored", "warn", en, zh)
+
+    def _done(self, level: str, en: str, zh: str = "", **ids: Any) -> Outcome:
+        return self._say_outcome("done", level, en, zh, **ids)
+
+    def _who(self, subject: Subject) -> str:
+        number = self.session.shoot_no(subject)
+        return f"No. {number} {subject.name or ''} {mask_code(subject.code)}".replace("  ", " ")
+
+    # ------------------------------------------------------------------ triggers
+    def _on_key(self, event: Key) -> Outcome:
+        if event.repeat:
+            return self._ignored(f"held key {event.name!r} ignored (press it once)", "按住的键已忽略，请单按一次")
+        if event.name in self.shoot_keys:
+            return self._on_shoot(Shoot(event.at))
+        return self._say_outcome("ignored", "hint", f"key {event.name!r} does nothing (keys are listed below)")
+
+    def _on_pedal(self, event: Pedal) -> Outcome:
+        return self._on_shoot(Shoot(event.at))
+
+    def _on_scan(self, event: Scan) -> Outcome:
+        outcome = self.session.scan(event.text, queue=self.queue_mode)
+        who = self._who(outcome.subject)
+        if outcome.repeated and outcome.bound:
+            result = self._done("info", f"{who}: already bound (same shooting number)", subject_id=outcome.subject.id)
+        elif outcome.bound:
+            result = self._done("ok", f"bound {who}: shoot when ready", subject_id=outcome.subject.id)
+        else:
+            result = self._done("info", f"queued {who} ({len(self.session.queue())} waiting; n = next)",
+                                subject_id=outcome.subject.id)
+        for warning in outcome.warnings:
+            self.say("warn", "WARNING: " + warning)
+        return result
+
+    def _on_arrival(self, event: CameraButton | HotFolderArrival) -> Outcome:
+        outcomes = self.session.ingest(list(event.frames))
+        last = Outcome("done")
+        for shot in outcomes:
+            last = self._shown(shot)
+        return last
+
+    # ------------------------------------------------------------------ commands
+    def _on_shoot(self, event: Shoot) -> Outcome:
+        if self.trigger == "camera":
+            return self._ignored("trigger is the camera's own button: press the shutter on the camera",
+                                 "请按相机上的快门")
+        if self._stale(event.at):
+            return self._ignored("shoot pressed while the last shot was being made: ignored", "拍摄中，已忽略")
+        if self.camera is None:
+            raise SessionError("no camera is open at this station")
+        if not getattr(self.camera, "has_trigger", True):
+            return self._ignored("hot folder: shoot with the tethering program; its files arrive here")
+        bound = self.session.bound()
+        if bound is None:
+            waiting = self.session.queue()
+            hint = f" — press n for the next in the queue ({len(waiting)} waiting)" if waiting else " — scan first"
+            return self._say_outcome("refused", "error", "NO SCAN, NO SHOT: nobody is bound; nothing was shot" + hint,
+                                     "未扫码，不拍摄")
+        for message in self.preflight():
+            self.say(message.level, message.en, message.zh)
+        self.say("info", f"shooting for {mask_code(bound.code)}…")
+        self.busy = True
+        if self.on_progress is not None:
+            self.on_progress()
+        try:
+            shot = self.session.shoot()
+        except DomainError as exc:
+            hint = getattr(exc, "hint", None)
+            result = self._say_outcome("refused", "error",
+                                       f"camera: {exc} — still bound: {mask_code(bound.code)}; press again to retry",
+                                       hint=hint, subject_id=bound.id)
+            if hint:
+                self.say("error", f"  what to do: {hint}")
+            return result
+        finally:
+            self.busy = False
+            self.busy_until = self._now()
+        return self._shown(shot)
+
+    def _shown(self, shot: ShotOutcome) -> Outcome:
+        self.last_shot = shot
+        if shot.subject is None:
+            return self._done("error", f"UNBOUND take {shot.take.id} from the camera (nobody bound): "
+                                       "u = rebind it to a student, x = void it", take_id=shot.take.id)
+        verdict = "PASS 合格" if shot.ok else "FAIL 不合格"
+        return self._done("ok" if shot.ok else "error",
+                          f"take {shot.take.id}: {verdict} — a = accept, r = reject and shoot again",
+                          take_id=shot.take.id, subject_id=shot.subject.id)
+
+    def _on_accept(self, event: Accept) -> Outcome:
+        take = self.session.accept(event.take_id, override=event.override)
+        subject = self.store.subject(take.subject_id) if take.subject_id else None
+        code = mask_code(subject.code) if subject else "-"
+        msg = f"take {take.id} ACCEPTED for {code}"
+        if event.override and event.override.strip():
+            msg += f" (override: {event.override.strip()})"
+        msg += "; binding closed — scan the next student"
+        waiting = self.session.queue()
+        if waiting:
+            msg += f" or press n ({mask_code(waiting[0].code)} is next)"
+        return self._done("ok", msg, take_id=take.id, subject_id=take.subject_id)
+
+    def _on_reject(self, event: Reject) -> Outcome:
+        take = self.store.take(event.take_id) if event.take_id is not None else self.session.default_take("reject")
+        reason = event.reason.strip() or default_reject_reason(take.verdict)
+        self.session.reject(take.id, reason=reason)
+        return self._done("warn", f"take {take.id} rejected ({reason}): shoot again", take_id=take.id,
+                          subject_id=take.subject_id)
+
+    def _on_void(self, event: Void) -> Outcome:
+        take = self._take_or_last(event.take_id, "void")
+        self.session.void(take.id, reason=event.reason.strip() or DEFAULT_VOID)
+        return self._done("warn", f"take {take.id} void", take_id=take.id, subject_id=take.subject_id)
+
+    def _on_rebind(self, event: Rebind) -> Outcome:
+        take = self._take_or_last(event.take_id, "rebind")
+        if not event.code.strip():
+            return self._ignored("rebind cancelled: no code given")
+        moved, subject = self.session.rebind(take.id, event.code.strip(), reason=event.reason.strip() or DEFAULT_REBIND)
+        return self._done("warn", f"take {moved.id} now belongs to {mask_code(subject.code)} {subject.name or ''}".strip(),
+                          take_id=moved.id, subject_id=subject.id)
+
+    def _on_skip(self, event: Skip) -> Outcome:
+        subject = self.session.skip(event.reason.strip() or DEFAULT_SKIP)
+        return self._done("warn", f"skipped {mask_code(subject.code)}: stays on the review list", subject_id=subject.id)
+
+    def _on_next(self, event: Next) -> Outcome:
+        subject = self.session.next()
+        if subject is None:
+            return self._say_outcome("refused", "warn", "the queue is empty", "排队为空")
+        return self._done("ok", f"next: {self._who(subject)}", subject_id=subject.id)
+
+    def _on_set_college(self, event: SetCollege) -> Outcome:
+        name = event.name.strip()
+        if not name:
+            return self._ignored("no college given")
+        from station.session.college import set_college
+        set_college(self.store, name, operator=self.session.operator)
+        return self._done("info", f"current college: {name}")
+
+    def _take_or_last(self, take_id: int | None, what: str) -> Take:
+        take = self.store.take(take_id) if take_id is not None else self.session.last_take()
+        if take is None:
+            raise SessionError(f"no take to {what}")
+        return take
+
+    # ------------------------------------------------------------------ the snapshot
+    def snapshot(self) -> Snapshot:
+        """What a screen shows now, read from the journal (so a restart shows the same) + recent messages."""
+        store, session = self.store, self.session
+        settings = store.settings
+        bound = session.bound()
+        return Snapshot(
+            version=self.version, station_id=store.station_id, room=settings.station.room or None,
+            college=session.college(), operator=session.operator or settings.station.operator or None,
+            queue_mode=self.queue_mode, busy=self.busy, camera=self._camera_state(),
+            bound=self._student(bound, with_takes=True) if bound else None,
+            last_take=self._take_state(store.last_take()),
+            queue=tuple(QueueEntry(s.id, mask_code(s.code), s.name, session.shoot_no(s)) for s in session.queue()),
+            unbound=tuple(UnboundTake(t.id, t.seq, t.source, t.captured_at) for t in store.unbound_takes()),
+            messages=tuple(self.messages))
+
+    def _camera_state(self) -> CameraState:
+        camera = self.camera
+        if camera is None:
+            return CameraState(spec="", ok=False, error="no camera", trigger=self.trigger)
+        health = getattr(camera, "last_health", None)
+        battery = getattr(health, "battery", None)
+        return CameraState(spec=camera.spec, ok=camera.error is None, error=camera.error,
+                           battery=None if battery is None else str(battery), model=getattr(health, "model", "") or "",
+                           has_trigger=getattr(camera, "has_trigger", True), trigger=self.trigger,
+                           warnings=tuple(camera.warnings()[-2:]))
+
+    def _student(self, subject: Subject, *, with_takes: bool = False) -> StudentState:
+        takes = [t for t in self.session.takes_of(subject) if t.decision != "void"] if with_takes else []
+        return StudentState(subject.id, mask_code(subject.code), subject.name, subject.student_no,
+                            subject.masked_id or None, subject.college or self.session.college(),
+                            subject.class_name, self.session.shoot_no(subject), subject.paid,
+                            len(takes), sum(1 for t in takes if t.decision == "reject"))
+
+    def _take_state(self, take: Take | None) -> TakeState | None:
+        if take is None:
+            return None
+        verdict = take.verdict
+        subject = self.store.subject(take.subject_id) if take.subject_id else None
+        workspace = self.store.workspace
+        refusing = (verdict or {}).get("ok") is False
+        shown = self.last_shot if self.last_shot is not None and self.last_shot.take.id == take.id else None
+        photo = (verdict or {}).get("photo")
+        return TakeState(
+            take_id=take.id, seq=take.seq, subject_code=mask_code(subject.code) if subject else None,
+            decision=take.decision, source=take.source,
+            status="none" if verdict is None or "ok" not in verdict else ("pass" if verdict["ok"] else "fail"),
+            reasons=tuple(_reason(r, refusing=refusing) for r in (verdict or {}).get("reasons") or []),
+            warnings=tuple(_reason(w, refusing=False) for w in (verdict or {}).get("warnings") or []),
+            measures=dict((verdict or {}).get("measures") or {}),
+            needs_override=needs_override(verdict), croppable=croppable(verdict),
+            original_path=str(workspace / take.primary.file) if take.files else None,
+            photo_path=str(workspace / photo) if photo else None,
+            preview_path=str(shown.preview) if shown is not None and shown.preview else None,
+            timings={k: round(v, 4) for k, v in (shown.timings if shown else {}).items()})
+
+
+def _reason(entry: dict[str, Any], *, refusing: bool) -> ReasonState:
+    from station.session.override import entry_needs_override
+    value = entry.get("value")
+    return ReasonState(level=str(entry.get("level") or ("refuse" if refusing else "warn")),
+                       code=str(entry.get("code") or ""), zh=str(entry.get("zh") or ""), en=str(entry.get("en") or ""),
+                       measure=str(entry.get("measure") or ""),
+                       value=float(value) if isinstance(value, (int, float)) else None,
+                       override=entry_needs_override(entry, refusing=refusing))
+
+
+__all__ = ["StationController", "default_reject_reason", "overridden_entries"]
