@@ -65,7 +65,9 @@ def event_for(body: dict[str, Any], *, at: float, resolve_code: Callable[[int], 
         text = _code(body, resolve_code)
         if not text:
             raise ActionError(bilingual("scan or type a code"))
-        return t.Scan(text=text, at=at, via="desk" if kind == "checkin" else "console")
+        if kind == "checkin":        # the desk at the door: checked in and waiting, never bound from there
+            return t.Scan(text=text, at=at, via="desk", queue=True)
+        return t.Scan(text=text, at=at, via="console")
     if kind == "college":
         name = _text(body, "name")
         if not name:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from camera.backoff import Backoff
-from camera.errors import CameraError
+from camera.errors import CameraError, PreviewUnsupported
 from camera.frame import Frame, Health
 from camera.protocol import Camera
 from config.errors import DomainError
@@ -152,6 +152,17 @@ class CameraHandle:
         health = self.last_health = camera.health()
         self.error = None if health.ok else health.message
         return health
+
+    def preview(self, timeout: float = 5.0) -> bytes:
+        """One live-view frame, from any thread (the console's live view). It never opens the camera (that is
+        the worker's job) and its failures are not the camera's error: live view is a help beside the shots."""
+        camera = self._camera
+        if camera is None:
+            raise CameraError(self.error or "no camera", hint="live view starts when the camera is back")
+        preview = getattr(camera, "preview", None)
+        if preview is None:
+            raise PreviewUnsupported("this camera has no live view")
+        return preview(timeout)
 
     def warnings(self) -> list[str]:
         return list(self._camera.warnings()) if self._camera is not None else []

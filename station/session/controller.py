@@ -170,7 +170,7 @@ class StationController:
         return self._on_shoot(Shoot(event.at))
 
     def _on_scan(self, event: Scan) -> Outcome:
-        outcome = self.session.scan(event.text, queue=self.queue_mode)
+        outcome = self.session.scan(event.text, queue=self.queue_mode if event.queue is None else event.queue)
         who = self._who(outcome.subject)
         if outcome.repeated and outcome.bound:
             result = self._done("info", f"{who}: already bound (same shooting number)", subject_id=outcome.subject.id)

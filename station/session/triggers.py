@@ -33,7 +33,8 @@ class Scan:
     """A scanned (or typed) code: check the student in."""
     text: str
     at: float = 0.0
-    via: str = "keyboard"          # keyboard (scanner burst) | typed | serial | idcard | console
+    via: str = "keyboard"          # keyboard (scanner burst) | typed | serial | idcard | console | desk
+    queue: bool | None = None      # None: the station's mode; True: join the queue (the desk at the door)
 
 
 @dataclass(frozen=True)
