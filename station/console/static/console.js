@@ -129,7 +129,7 @@ function renderQueue(queue) {
   $("q-count").textContent = queue && queue.length ? `(${queue.length})` : "";
   list.replaceChildren(...(queue || []).map((q) =>
     el("li", {"data-subject": q.subject_id}, `No.${q.shoot_no ?? "-"} ${q.name || ""} ${q.code}`)));
-  if (!queue || !queue.length) list.replaceChildren(el("li", {class: "muted"}, T.queue_empty));
+  if (!queue || !queue.length) list.replaceChildren(el("li", {class: "muted empty"}, T.queue_empty));
 }
 
 function renderTake(t) {
@@ -158,7 +158,8 @@ function renderTake(t) {
         const drawn = performance.now();
         window.__console.drawn.push({take: t.take_id, arrived, drawn});
       };
-      photo.onerror = () => { photo.removeAttribute("src"); window.__console.drawn.push({take: t.take_id, arrived, drawn: performance.now(), missing: true}); };
+      $("photo-box").classList.remove("nophoto"); photo.style.visibility = "visible";
+      photo.onerror = () => { photo.style.visibility = "hidden"; $("photo-box").classList.add("nophoto"); window.__console.drawn.push({take: t.take_id, arrived, drawn: performance.now(), missing: true}); };
       photo.src = `/take/${t.take_id}/photo.jpg`;
       frame.src = `/take/${t.take_id}/frame.jpg`;
     }
