@@ -27,6 +27,7 @@ from station.store.models import NO_COLLEGE
 log = logging.getLogger(__name__)
 
 IMAGE_CACHE = 48
+RATE_MIN_HOURS = 1 / 6        # students per hour only once ten minutes of accepts say something
 
 
 class ConsoleState:
@@ -162,7 +163,7 @@ class ConsoleState:
             name = entry["college"]
             stamps = sorted(times.get(name, []))
             hours = (stamps[-1] - stamps[0]).total_seconds() / 3600 if len(stamps) > 1 else 0.0
-            rate = round((len(stamps) - 1) / hours, 1) if hours > 0 else None
+            rate = round((len(stamps) - 1) / hours, 1) if hours >= RATE_MIN_HOURS else None
             slot = next((s for s in windows.get(name, []) if s.start <= now <= s.end), None) or \
                 next((s for s in windows.get(name, []) if s.start > now), None)
             left = max(0, int((slot.end - now).total_seconds() // 60)) if slot and slot.start <= now else None

@@ -324,7 +324,7 @@ async function loadDay() {
 
 function renderExport(e) {
   if (!e || !$("export-bar")) return;
-  const share = e.total ? Math.round(100 * e.done / e.total) : (e.running ? 0 : (e.ok ? 100 : 0));
+  const share = !e.running ? (e.ok ? 100 : 0) : (e.total ? Math.round(100 * e.done / e.total) : 0);
   $("export-bar").style.width = share + "%";
   $("export-msg").textContent = e.running ? `${T.exporting} ${e.stage} ${e.done}/${e.total}` :
     (e.message ? `${e.message}${e.exported !== undefined ? " · " + e.exported : ""} · ${e.folder || ""}` : "");
