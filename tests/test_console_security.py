@@ -61,6 +61,11 @@ def test_pin_pairs_and_actions_need_the_csrf_token(lan_console) -> None:
     status, answer = http(server, "POST", "/api/action", body, headers={"Cookie": session, "X-CSRF-Token": csrf})
     assert status == 200 and answer["outcome"]["status"] == "done"
     # the state a paired device gets never holds a full ID number
+    runtime = server.state.runtime
+    for _ in range(100):              # the snapshot after the action (published just after its Outcome)
+        if runtime.snapshot().version >= answer["outcome"]["version"]:
+            break
+        runtime.wait_for_change(runtime.snapshot().version, timeout=0.1)
     status, state = http(server, "GET", "/api/state", headers={"Cookie": session})
     text = str(state)
     assert rows[0]["id_number"] not in text and state["snapshot"]["bound"]["id_number"].count("*") >= 8
