@@ -68,8 +68,9 @@ class LiveView:
     """The newest annotated frame, made by one thread while anyone watches."""
 
     def __init__(self, open_source: Callable[[], LiveSource], preset: FormatPreset, *,
-                 width: int = LIVE_WIDTH) -> None:
+                 width: int = LIVE_WIDTH, paused: Callable[[], bool] = lambda: False) -> None:
         self._open_source = open_source
+        self._paused = paused          # True while a shot is being made: the shot gets the CPU and the camera
         self.preset = preset
         self.width = width
         self._cond = threading.Condition()
@@ -123,6 +124,9 @@ class LiveView:
                 with self._cond:
                     if self._stop or time.monotonic() - self._last_wanted > IDLE_STOP_SECONDS:
                         return
+                if self._paused():
+                    time.sleep(0.02)
+                    continue
                 try:
                     data = source.next_frame()
                     jpeg, ready, faces = annotate(data, self.preset, width=self.width)

@@ -100,7 +100,7 @@ def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "ke
             return open_live_source(camera, live_frames, fps=live_fps)
         pairing = Pairing(announce=lambda pin: announce(f"new PIN (too many wrong ones) 新配对码: {pin}"))
         state = ConsoleState(runtime, workspace=workspace, read_model=read, preset=preset, pairing=pairing,
-                             live=LiveView(live_source, preset))
+                             live=LiveView(live_source, preset, paused=lambda: runtime.snapshot().busy))
         server = ConsoleServer(state, "0.0.0.0" if lan else "127.0.0.1", port).start()
     except BaseException:
         runtime.stop()

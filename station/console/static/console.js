@@ -154,14 +154,19 @@ function renderTake(t) {
     const photo = $("photo"), frame = $("frame");
     if (fresh) {
       const arrived = performance.now();
+      // the finished photo first; the full frame (decoded from the original on the server) right after it
+      const frameNext = () => { frame.src = `/take/${t.take_id}/frame.jpg`; };
       photo.onload = () => {
-        const drawn = performance.now();
-        window.__console.drawn.push({take: t.take_id, arrived, drawn});
+        window.__console.drawn.push({take: t.take_id, arrived, drawn: performance.now()});
+        frameNext();
       };
       $("photo-box").classList.remove("nophoto"); photo.style.visibility = "visible";
-      photo.onerror = () => { photo.style.visibility = "hidden"; $("photo-box").classList.add("nophoto"); window.__console.drawn.push({take: t.take_id, arrived, drawn: performance.now(), missing: true}); };
+      photo.onerror = () => {
+        photo.style.visibility = "hidden"; $("photo-box").classList.add("nophoto");
+        window.__console.drawn.push({take: t.take_id, arrived, drawn: performance.now(), missing: true});
+        frameNext();
+      };
       photo.src = `/take/${t.take_id}/photo.jpg`;
-      frame.src = `/take/${t.take_id}/frame.jpg`;
     }
     drawGuides(t.status === "pass");
   }
