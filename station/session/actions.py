@@ -212,9 +212,15 @@ class Session:
         """Frames the camera delivered on its own (shutter button, hot folder): bound subject or unbound.
         Each shot (a RAW+JPEG pair is one) becomes one take."""
         outcomes = []
-        for group in pair_frames(frames):
+        groups = pair_frames(frames)
+        for i, group in enumerate(groups):
             subject = self.bound()
-            take = self._store(group, subject, source=group[0].source or "button")
+            try:
+                take = self._store(group, subject, source=group[0].source or "button")
+            except BaseException:
+                for rest in groups[i + 1:]:
+                    self._hand_back("release", rest)      # not stored either: offered again
+                raise
             if subject is None:
                 log.warning("frame from the camera with nobody bound: take %s kept as unbound", take.id)
             outcomes.append(self.evaluate(take, subject))
@@ -231,9 +237,25 @@ class Session:
         shot = jpeg_first(frames)
         files = [CapturedFile(bytes(f.data), f.kind or "jpeg", f.name or "") for f in shot]
         first = shot[0]
-        return self.store.record_capture(
-            files, subject_id=subject.id if subject else None, source=source, captured_at=first.captured_at,
-            camera_model=first.model or "", camera_serial=first.serial or "", operator=self.operator)
+        try:
+            take = self.store.record_capture(
+                files, subject_id=subject.id if subject else None, source=source, captured_at=first.captured_at,
+                camera_model=first.model or "", camera_serial=first.serial or "", operator=self.operator)
+        except BaseException:
+            self._hand_back("release", shot)       # not stored: a hot folder offers the file again
+            raise
+        self._hand_back("acknowledge", shot)       # journalled: only now may a hot folder forget the file
+        return take
+
+    def _hand_back(self, what: str, frames: Sequence[Frame]) -> None:
+        """Tell the camera the frames' fate (hot folder: ingested or offered again; a camera ignores it).
+        Cameras that predate the protocol's acknowledge/release (test doubles) are left alone."""
+        hook = getattr(self.camera, what, None)
+        if hook is not None:
+            try:
+                hook(list(frames))
+            except Exception:  # noqa: BLE001 - the take is (or is not) in the journal either way; never lose it
+                log.exception("camera %s failed", what)
 
     # ----------------------------------------------------------------- verdict
     def preset(self) -> Any:

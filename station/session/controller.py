@@ -68,6 +68,7 @@ class StationController:
         #: called while a shot is being made (busy, "shooting for ...") so screens show it at once; the
         #: runtime sets it to publish a snapshot
         self.on_progress: Callable[[], None] | None = None
+        self._next_health = 0.0
         self._handlers: dict[type, Callable[[Any], Outcome]] = {
             Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan,
             CameraButton: self._on_arrival, HotFolderArrival: self._on_arrival,
@@ -81,7 +82,7 @@ class StationController:
         handler = self._handlers.get(type(event))
         if handler is None:
             raise TypeError(f"not a station event: {event!r}")
-        if isinstance(event, DECISIONS) and self._stale(event.at):
+        if isinstance(event, DECISIONS) and self.stale(event.at):
             return self._ignored("decision made while the shot was being made: ignored, do it again",
                                  "拍摄过程中的操作已忽略，请重新操作")
         try:
@@ -129,6 +130,20 @@ class StationController:
         self.camera.health()
         return before != self.camera.error
 
+    def tick(self) -> bool:
+        """What a runtime does between events (every POLL_SECONDS): ingest frames the camera delivered on its
+        own, notice journal writes by another process, probe the camera's health every liveness interval.
+        True when a screen should be redrawn (the version is bumped then)."""
+        before = self.version
+        self.poll_camera()
+        changed = self.journal_changed()
+        if self._now() >= self._next_health:
+            changed = self.check_health() or changed
+            self._next_health = self._now() + self.store.settings.camera.liveness_seconds
+        if changed:
+            self.changed()
+        return self.version != before
+
     def preflight(self) -> list[Message]:
         """Warnings to show before each shot (free disk space goes here: the lead wires S2's check in)."""
         return []
@@ -141,7 +156,8 @@ class StationController:
         return message
 
     # ------------------------------------------------------------------ helpers
-    def _stale(self, at: float) -> bool:
+    def stale(self, at: float) -> bool:
+        """A press or decision made (`at`) during the last shot or before it ended: ignored."""
         return bool(at) and (self.busy or at < self.busy_until)
 
     def _say_outcome(self, status: str, level: str, en: str, zh: str = "", *, take_id: int | None = None,
@@ -195,7 +211,7 @@ class StationController:
         if self.trigger == "camera":
             return self._ignored("trigger is the camera's own button: press the shutter on the camera",
                                  "请按相机上的快门")
-        if self._stale(event.at):
+        if self.stale(event.at):
             return self._ignored("shoot pressed while the last shot was being made: ignored", "拍摄中，已忽略")
         if self.camera is None:
             raise SessionError("no camera is open at this station")
@@ -305,7 +321,7 @@ class StationController:
             version=self.version, station_id=store.station_id, room=settings.station.room or None,
             college=session.college(), operator=session.operator or settings.station.operator or None,
             queue_mode=self.queue_mode, busy=self.busy, camera=self._camera_state(),
-            bound=self._student(bound, with_takes=True) if bound else None,
+            bound=self._student(bound) if bound else None,
             last_take=self._take_state(store.last_take()),
             queue=tuple(QueueEntry(s.id, mask_code(s.code), s.name, session.shoot_no(s)) for s in session.queue()),
             unbound=tuple(UnboundTake(t.id, t.seq, t.source, t.captured_at) for t in store.unbound_takes()),
@@ -322,12 +338,16 @@ class StationController:
                            has_trigger=getattr(camera, "has_trigger", True), trigger=self.trigger,
                            warnings=tuple(camera.warnings()[-2:]))
 
-    def _student(self, subject: Subject, *, with_takes: bool = False) -> StudentState:
-        takes = [t for t in self.session.takes_of(subject) if t.decision != "void"] if with_takes else []
+    def _student(self, subject: Subject) -> StudentState:
+        takes = self.session.takes_of(subject)
+        pending = next((t for t in reversed(takes) if t.decision is None), None)
+        counted = [t for t in takes if t.decision != "void"]
         return StudentState(subject.id, mask_code(subject.code), subject.name, subject.student_no,
                             subject.masked_id or None, subject.college or self.session.college(),
                             subject.class_name, self.session.shoot_no(subject), subject.paid,
-                            len(takes), sum(1 for t in takes if t.decision == "reject"))
+                            len(counted), sum(1 for t in counted if t.decision == "reject"),
+                            pending.id if pending else None,
+                            default_reject_reason(pending.verdict) if pending else None)
 
     def _take_state(self, take: Take | None) -> TakeState | None:
         if take is None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable
@@ -142,8 +141,6 @@ class StationRuntime:
             self._ready.set()
             return
         self._ready.set()
-        next_health = 0.0
-        liveness = controller.store.settings.camera.liveness_seconds
         try:
             while True:
                 try:
@@ -161,14 +158,9 @@ class StationRuntime:
                         except BaseException as exc:  # noqa: BLE001 - a bad event must not end the worker
                             future.set_exception(exc)
                     if not self._inbox.empty():
-                        continue     # keep up with a burst; polls happen when the inbox is idle
-                controller.poll_camera()
-                changed = controller.journal_changed()
-                if time.monotonic() >= next_health:
-                    changed = controller.check_health() or changed
-                    next_health = time.monotonic() + liveness
-                if changed:
-                    controller.changed()
+                        self._publish(controller)
+                        continue     # keep up with a burst; the camera is polled when the inbox is idle
+                controller.tick()
                 if controller.version != before:
                     self._publish(controller)
         finally:

@@ -52,6 +52,8 @@ class StudentState:
     paid: bool | None
     takes: int = 0                  # takes so far (void ones not counted)
     rejected: int = 0
+    pending_take: int | None = None # the latest undecided take: what Accept/Reject with take_id None act on
+    pending_reason: str | None = None   # what Reject with no reason records for it (its verdict's first reason)
 
 
 @dataclass(frozen=True)
