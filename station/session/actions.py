@@ -314,6 +314,18 @@ class Session:
         path.unlink(missing_ok=True)
         return None
 
+    def _photo_for_override(self, take: Take) -> Take:
+        """A refused take has no finished photo (the pipeline renders passing frames only): make it now, from
+        the same original and preset, so the override's photo can be exported. Journalled as a new verdict."""
+        if (take.verdict or {}).get("photo") or not take.files or take.primary.kind != "jpeg":
+            return take
+        import pipeline
+        data = (self.workspace / take.primary.file).read_bytes()
+        result = pipeline.process(data, self.preset(), render=True, render_refused=True)
+        if result.photo is None:
+            return take
+        return self.store.record_verdict(take.id, _jsonable(result.to_dict()), result.photo, operator=self.operator)
+
     # ----------------------------------------------------------------- decisions
     def default_take(self, what: str) -> Take:
         """The latest undecided take of the bound subject (what "accept" with no number means)."""
@@ -342,6 +354,7 @@ class Session:
                                hint=f"station accept {take.id} --override REASON (or shoot again)")
         record = None
         if reason:
+            take = self._photo_for_override(take)
             record = {"reason": reason, "operator": self.operator or self.store.settings.station.operator,
                       "overrode": [{k: e.get(k) for k in ("code", "level", "zh", "en") if k in e}
                                    for e in overridden_entries(take.verdict)]}
@@ -405,7 +418,7 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
         else:
             continue
         rows.append({"college": subject.college or NO_COLLEGE, "class": subject.class_name or "",
-                     "code": subject.code, "student_no": subject.student_no, "name": subject.name,
+                     "code": mask_code(subject.code), "student_no": subject.student_no, "name": subject.name,
                      "id_number": subject.masked_id or None, "status": kind,
                      "shoot_no": store.shoot_no_today(subject.id), "takes": takes_count.get(subject.id, 0),
                      "reason": reasons.get(subject.id) if kind == "rejected" else None,
@@ -416,7 +429,21 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    return {"students": rows, "unbound_takes": unbound, "counts": counts}
+    return {"students": rows, "unbound_takes": unbound, "counts": counts, "overrides": overrides(store)}
+
+
+def overrides(store: Store) -> list[dict[str, Any]]:
+    """Photos accepted despite their verdict: who decided, why, and what they overrode (for the day's check)."""
+    found = []
+    for take in store.accepted_takes():
+        if take.override is None:
+            continue
+        subject = store.subject(take.subject_id)
+        found.append({"take": take.take_id, "code": mask_code(subject.code), "name": subject.name,
+                      "college": subject.college or NO_COLLEGE, "reason": take.override_reason,
+                      "operator": take.override.get("operator"), "accepted_at": take.accepted_at,
+                      "overrode": [e.get("code") for e in take.override.get("overrode") or []]})
+    return found
 
 
 def group_review(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:

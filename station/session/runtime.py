@@ -149,23 +149,30 @@ class StationRuntime:
                     item = ()        # type: ignore[assignment]
                 if item is None:
                     return
-                before = controller.version
                 if item:
-                    event, future = item
-                    if future.set_running_or_notify_cancel():
-                        try:
-                            future.set_result(controller.handle(event))
-                        except BaseException as exc:  # noqa: BLE001 - a bad event must not end the worker
-                            future.set_exception(exc)
+                    self._apply(controller, *item)
                     if not self._inbox.empty():
-                        self._publish(controller)
                         continue     # keep up with a burst; the camera is polled when the inbox is idle
+                before = controller.version
                 controller.tick()
                 if controller.version != before:
                     self._publish(controller)
         finally:
             if self._close is not None:
                 self._close(controller)
+
+    def _apply(self, controller: StationController, event: Event, future: "Future[Outcome]") -> None:
+        """One event; its snapshot is published BEFORE the future resolves, so `submit(e).result()` followed
+        by `snapshot()` shows the event's effect."""
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            outcome = controller.handle(event)
+        except BaseException as exc:  # noqa: BLE001 - a bad event (not a station event) must not end the worker
+            future.set_exception(exc)
+            return
+        self._publish(controller)
+        future.set_result(outcome)
 
     def _publish(self, controller: StationController) -> None:
         try:
