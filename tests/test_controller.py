@@ -143,7 +143,7 @@ def test_a_refused_take_needs_an_override_which_is_journalled_reviewed_and_expor
     assert take.status == "fail" and take.needs_override and take.croppable
     assert any(r.code == "eyes_closed" and r.override for r in take.reasons)
     out = ctl.handle(Accept())
-    assert out.status == "refused" and "override" in out.message.text and store.take(2).decision is None
+    assert out.status == "refused" and "放行理由" in out.message.text and store.take(2).decision is None
     assert ctl.handle(Accept(override="   ")).status == "refused"          # blank is no reason
     assert ctl.handle(Accept(override="眼镜反光，本人确认")).ok
     accept, = events(store, "accept")
@@ -173,7 +173,7 @@ def test_a_take_that_cannot_be_cropped_is_never_accepted(controller) -> None:  #
     assert take.take_id == 3 and not take.croppable and not take.acceptable
     for accept in (Accept(), Accept(3, override="the registrar said yes")):
         out = ctl.handle(accept)
-        assert out.status == "refused" and "cropped" in out.message.text
+        assert out.status == "refused" and "无法裁剪" in out.message.text     # the CLI's language: Chinese
     assert store.take(3).decision is None and events(store, "accept") == []
 
 

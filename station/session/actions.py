@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from camera.frame import Frame, jpeg_first, pair_frames
 from camera.protocol import Camera
+from config.i18n import _
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
 from station.store.models import NO_COLLEGE, CapturedFile, Subject, Take, describe_subject
@@ -346,12 +347,13 @@ class Session:
         if take.decision == "accept":
             raise SessionError(f"take {take.id} is already accepted")
         if not croppable(take.verdict):
-            raise SessionError(f"take {take.id} cannot be cropped to the format: it can never be accepted",
-                               hint="shoot again (reject it)")
+            raise SessionError(_("take {take} cannot be cropped to the format: it can never be accepted",
+                                 take=take.id), hint=_("shoot again (reject it)"))
         reason = (override or "").strip()
         if needs_override(take.verdict) and not reason:
-            raise SessionError(f"take {take.id} did not pass: accepting it needs an override reason",
-                               hint=f"station accept {take.id} --override REASON (or shoot again)")
+            raise SessionError(_("take {take} did not pass: accepting it needs an override reason", take=take.id),
+                               hint=_("give the reason: o in the shoot screen, station accept {take} --override "
+                                      "REASON; or shoot again", take=take.id))
         record = None
         if reason:
             take = self._photo_for_override(take)

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
+from config.i18n import N_, bilingual
 from station.core.idnumber import mask_code
 from station.session.actions import Session
 from station.session.camera_source import StationCamera
@@ -119,7 +120,7 @@ class ShootApp:
                 return
             if prompt is not None:
                 self._close_prompt()
-                self._say("warn", "prompt cancelled by a scan", "扫码已取消输入")
+                self._say("warn", N_("prompt cancelled by a scan"))
             self.submit(Scan(event.text, event.at, via="keyboard" if event.kind == "scan" else "typed"))
             return
         name = event.text
@@ -128,7 +129,7 @@ class ShootApp:
         if name == "escape":
             if prompt is not None:
                 self._close_prompt()
-                self._say("warn", "cancelled", "已取消")
+                self._say("warn", N_("cancelled"))
             return
         if prompt is not None:
             if name == "enter":
@@ -150,11 +151,12 @@ class ShootApp:
                 self._answer(event.text)
                 return
             self._close_prompt()
-            self._say("warn", "prompt cancelled by a scan", "扫码已取消输入")
+            self._say("warn", N_("prompt cancelled by a scan"))
         self.submit(event)
 
-    def _say(self, level: str, en: str, zh: str = "") -> None:
-        self.note = Message(level, en, zh)
+    def _say(self, level: str, text: str, /, **fields: Any) -> None:
+        """The terminal's own remark on the bottom line (until the next key): cancelled, help..."""
+        self.note = Message.of(level, text, **fields)
 
     def _answer(self, text: str) -> None:
         prompt = self.prompt
@@ -198,10 +200,10 @@ class ShootApp:
 
         def answer(text: str) -> Event | None:
             if not text.strip():
-                self._say("warn", "override cancelled: no reason given", "未填写放行理由，已取消")
+                self._say("warn", N_("override cancelled: no reason given"))
                 return None
             return Accept(take_id, override=text.strip(), at=at)
-        self._ask(at, f"ACCEPT take {take_id} despite its verdict — override reason 放行理由 (Esc cancels): ",
+        self._ask(at, bilingual("ACCEPT take {take} despite its verdict — override reason (Esc cancels): ", take=take_id),
                   answer, stale=Accept(take_id, at=at))
 
     def _reject(self, at: float) -> None:
@@ -209,7 +211,7 @@ class ShootApp:
         if take_id is None:
             self.submit(Reject(None, at=at))                   # the controller says why there is nothing
             return
-        self._ask(at, f"reject take {take_id} — reason (Enter = {default}; Esc cancels): ",
+        self._ask(at, bilingual("reject take {take} — reason (Enter = {default}; Esc cancels): ", take=take_id, default=default),
                   lambda text: Reject(take_id, text.strip(), at=at), stale=Reject(take_id, at=at))
 
     def _last_take(self) -> int | None:
@@ -219,32 +221,32 @@ class ShootApp:
     def _void(self, at: float) -> None:
         take_id = self._last_take()
         if take_id is None:
-            self._say("warn", "no take to void", "没有可作废的照片")
+            self._say("warn", N_("no take to void"))
             return
-        self._ask(at, f"VOID take {take_id} — reason (Enter = voided at the station; Esc cancels): ",
+        self._ask(at, bilingual("VOID take {take} — reason (Enter = voided at the station; Esc cancels): ", take=take_id),
                   lambda text: Void(take_id, text.strip(), at=at), stale=Void(take_id, at=at))
 
     def _rebind(self, at: float) -> None:
         take_id = self._last_take()
         if take_id is None:
-            self._say("warn", "no take to rebind", "没有可改绑的照片")
+            self._say("warn", N_("no take to rebind"))
             return
 
         def answer(text: str) -> Event | None:
             if not text.strip():
-                self._say("warn", "rebind cancelled: no code given", "未给出学号，已取消改绑")
+                self._say("warn", N_("rebind cancelled: no code given"))
                 return None
             return Rebind(take_id, text.strip(), at=at)
-        self._ask(at, f"REBIND take {take_id} to: scan or type the right student's code (Esc cancels): ",
+        self._ask(at, bilingual("REBIND take {take} to: scan or type the right student's code (Esc cancels): ", take=take_id),
                   answer, takes_scans=True, stale=Rebind(take_id, at=at))
 
     def _college(self, at: float) -> None:
-        self._ask(at, "current college (Esc cancels): ",
+        self._ask(at, bilingual("current college (Esc cancels): "),
                   lambda text: SetCollege(text.strip(), at=at) if text.strip() else None,
                   stale=SetCollege("", at=at))
 
     def _help(self, at: float) -> None:
-        self._say("info", "scan a card (or type a number + Enter) to bind; shoot; then a/o/r/x/u/s")
+        self._say("info", N_("scan a card (or type a number + Enter) to bind; shoot; then a/o/r/x/u/s"))
 
     def _quit(self, at: float) -> None:
         self.quit = True
@@ -284,11 +286,14 @@ def run_shoot(store: Store, *, camera_spec: str, trigger: str, queue_mode: bool,
     say = app.controller.say
     recon = store.reconcile()
     for rel in recon.orphans:
-        say("warn", f"orphan original found (kept, not journalled): {rel}")
+        say("warn", N_("orphan original found (kept, not journalled): {file}"), file=rel)
     bound = session.bound()
-    say("info", "station ready" + (f" — resumed: {mask_code(bound.code)} is bound" if bound else ""), "就绪")
+    if bound is not None:
+        say("info", N_("station ready — resumed: {code} is bound"), code=mask_code(bound.code))
+    else:
+        say("info", N_("station ready"))
     if not camera.open():
-        say("error", f"camera: {camera.error} (retrying)", "相机未连接（重试中）")
+        say("error", N_("camera: {error} (retrying)"), error=camera.error)
     pedal = serial = None
     log_handler = _log_to_file(store)
     previous_sigint = _quit_on_sigint(app)
@@ -364,7 +369,8 @@ def _start_serial(port: str, app: ShootApp, keys: TerminalKeys) -> Any:
     try:
         return SerialScanner(port, lambda text, at: keys.queue.put((SERIAL + text, at))).start()
     except OSError as exc:
-        app.controller.say("error", f"serial scanner {port}: {exc.strerror or exc} (the keyboard still works)")
+        app.controller.say("error", N_("serial scanner {port}: {error} (the keyboard still works)"), port=port,
+                           error=exc.strerror or str(exc))
         return None
 
 
