@@ -60,8 +60,10 @@ def open_station_camera(spec: str, settings: Settings, workspace: Path) -> Camer
     frames = prefetched(synthetic_frames(first_seed())) if spec.strip() == "virtual" else None
     state_dir = workspace / "state"
     move_to = Path(settings.camera.hotfolder_move_to) if settings.camera.hotfolder_move_to else None
+    # A hot-folder file counts as ingested only once its take is journalled (Session._store acknowledges it):
+    # a crash between hand-over and journal offers the file again at the next start.
     return open_camera(spec, state_dir=state_dir, frames=frames, lock=dict(settings.camera.lock) or None,
-                       move_to=move_to, liveness_seconds=settings.camera.liveness_seconds)
+                       move_to=move_to, liveness_seconds=settings.camera.liveness_seconds, ack_on_delivery=False)
 
 
 class StationCamera(Camera, Protocol):
@@ -166,6 +168,14 @@ class CameraHandle:
 
     def warnings(self) -> list[str]:
         return list(self._camera.warnings()) if self._camera is not None else []
+
+    def acknowledge(self, frames: list[Frame]) -> None:
+        if self._camera is not None:
+            self._camera.acknowledge(frames)
+
+    def release(self, frames: list[Frame]) -> None:
+        if self._camera is not None:
+            self._camera.release(frames)
 
     def _drop(self) -> None:
         camera, self._camera = self._camera, None

@@ -18,6 +18,7 @@ import time
 from typing import Any, Callable
 
 from config.errors import DomainError
+from config.i18n import N_, _
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
 from station.session.actions import Session, ShotOutcome
@@ -68,6 +69,7 @@ class StationController:
         #: called while a shot is being made (busy, "shooting for ...") so screens show it at once; the
         #: runtime sets it to publish a snapshot
         self.on_progress: Callable[[], None] | None = None
+        self._next_health = 0.0
         self._handlers: dict[type, Callable[[Any], Outcome]] = {
             Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan,
             CameraButton: self._on_arrival, HotFolderArrival: self._on_arrival,
@@ -81,18 +83,18 @@ class StationController:
         handler = self._handlers.get(type(event))
         if handler is None:
             raise TypeError(f"not a station event: {event!r}")
-        if isinstance(event, DECISIONS) and self._stale(event.at):
-            return self._ignored("decision made while the shot was being made: ignored, do it again",
-                                 "拍摄过程中的操作已忽略，请重新操作")
+        if isinstance(event, DECISIONS) and self.stale(event.at):
+            return self._outcome("ignored", "warn",
+                                 N_("decision made while the shot was being made: ignored, do it again"))
         try:
             outcome = handler(event)
         except DomainError as exc:
             hint = getattr(exc, "hint", None)
-            outcome = self._say_outcome("refused", "error", f"{exc}" + (f" — {hint}" if hint else ""),
-                                        hint=hint)
+            outcome = Outcome("refused", self.post(Message("error", f"{exc}" + (f" — {hint}" if hint else ""))),
+                              hint=hint)
         except Exception as exc:  # noqa: BLE001 - the station must stay up; the journal holds the truth
             log.exception("unexpected error handling %r", type(event).__name__)
-            outcome = self._say_outcome("failed", "error", f"unexpected error: {exc}")
+            outcome = self._outcome("failed", "error", N_("unexpected error: {error}"), error=str(exc))
         self.changed()
         return Outcome(outcome.status, outcome.message, outcome.take_id, outcome.subject_id, outcome.hint,
                        self.version)
@@ -115,7 +117,7 @@ class StationController:
         try:
             frames = self.camera.poll(0.0)
         except DomainError as exc:
-            return [self._say_outcome("refused", "error", f"camera: {exc}")]
+            return [self._outcome("refused", "error", N_("camera: {error}"), error=str(exc))]
         if not frames:
             return []
         from station.session.triggers import arrivals
@@ -129,30 +131,43 @@ class StationController:
         self.camera.health()
         return before != self.camera.error
 
+    def tick(self) -> bool:
+        """What a runtime does between events (every POLL_SECONDS): ingest frames the camera delivered on its
+        own, notice journal writes by another process, probe the camera's health every liveness interval.
+        True when a screen should be redrawn (the version is bumped then)."""
+        before = self.version
+        self.poll_camera()
+        changed = self.journal_changed()
+        if self._now() >= self._next_health:
+            changed = self.check_health() or changed
+            self._next_health = self._now() + self.store.settings.camera.liveness_seconds
+        if changed:
+            self.changed()
+        return self.version != before
+
     def preflight(self) -> list[Message]:
         """Warnings to show before each shot (free disk space goes here: the lead wires S2's check in)."""
         return []
 
-    def say(self, level: str, en: str, zh: str = "") -> Message:
-        message = Message(level, en, zh)
+    def say(self, level: str, text: str, /, **fields: Any) -> Message:
+        """Show a catalog message (mark `text` with N_: its Chinese comes from the catalog) to every screen."""
+        return self.post(Message.of(level, text, **fields))
+
+    def post(self, message: Message) -> Message:
+        """Show a ready message (a camera's or a library's own text) to every screen."""
         self.messages.append(message)
         del self.messages[:-MAX_MESSAGES]
         self.changed()
         return message
 
     # ------------------------------------------------------------------ helpers
-    def _stale(self, at: float) -> bool:
+    def stale(self, at: float) -> bool:
+        """A press or decision made (`at`) during the last shot or before it ended: ignored."""
         return bool(at) and (self.busy or at < self.busy_until)
 
-    def _say_outcome(self, status: str, level: str, en: str, zh: str = "", *, take_id: int | None = None,
-                     subject_id: int | None = None, hint: str | None = None) -> Outcome:
-        return Outcome(status, self.say(level, en, zh), take_id, subject_id, hint)
-
-    def _ignored(self, en: str, zh: str = "") -> Outcome:
-        return self._say_outcome("ignored", "warn", en, zh)
-
-    def _done(self, level: str, en: str, zh: str = "", **ids: Any) -> Outcome:
-        return self._say_outcome("done", level, en, zh, **ids)
+    def _outcome(self, status: str, level: str, text: str, /, *, take_id: int | None = None,
+                 subject_id: int | None = None, hint: str | None = None, **fields: Any) -> Outcome:
+        return Outcome(status, self.say(level, text, **fields), take_id, subject_id, hint)
 
     def _who(self, subject: Subject) -> str:
         number = self.session.shoot_no(subject)
@@ -161,26 +176,28 @@ class StationController:
     # ------------------------------------------------------------------ triggers
     def _on_key(self, event: Key) -> Outcome:
         if event.repeat:
-            return self._ignored(f"held key {event.name!r} ignored (press it once)", "按住的键已忽略，请单按一次")
+            return self._outcome("ignored", "warn", N_("held key {key} ignored (press it once)"), key=repr(event.name))
         if event.name in self.shoot_keys:
             return self._on_shoot(Shoot(event.at))
-        return self._say_outcome("ignored", "hint", f"key {event.name!r} does nothing (keys are listed below)")
+        return self._outcome("ignored", "hint", N_("key {key} does nothing (keys are listed below)"),
+                             key=repr(event.name))
 
     def _on_pedal(self, event: Pedal) -> Outcome:
         return self._on_shoot(Shoot(event.at))
 
     def _on_scan(self, event: Scan) -> Outcome:
         outcome = self.session.scan(event.text, queue=self.queue_mode if event.queue is None else event.queue)
-        who = self._who(outcome.subject)
+        who, sid = self._who(outcome.subject), outcome.subject.id
         if outcome.repeated and outcome.bound:
-            result = self._done("info", f"{who}: already bound (same shooting number)", subject_id=outcome.subject.id)
+            result = self._outcome("done", "info", N_("{who}: already bound (same shooting number)"), who=who,
+                                   subject_id=sid)
         elif outcome.bound:
-            result = self._done("ok", f"bound {who}: shoot when ready", subject_id=outcome.subject.id)
+            result = self._outcome("done", "ok", N_("bound {who}: shoot when ready"), who=who, subject_id=sid)
         else:
-            result = self._done("info", f"queued {who} ({len(self.session.queue())} waiting; n = next)",
-                                subject_id=outcome.subject.id)
+            result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
+                                   waiting=len(self.session.queue()), subject_id=sid)
         for warning in outcome.warnings:
-            self.say("warn", "WARNING: " + warning)
+            self.say("warn", N_("WARNING: {warning}"), warning=warning)
         return result
 
     def _on_arrival(self, event: CameraButton | HotFolderArrival) -> Outcome:
@@ -193,23 +210,27 @@ class StationController:
     # ------------------------------------------------------------------ commands
     def _on_shoot(self, event: Shoot) -> Outcome:
         if self.trigger == "camera":
-            return self._ignored("trigger is the camera's own button: press the shutter on the camera",
-                                 "请按相机上的快门")
-        if self._stale(event.at):
-            return self._ignored("shoot pressed while the last shot was being made: ignored", "拍摄中，已忽略")
+            return self._outcome("ignored", "warn",
+                                 N_("trigger is the camera's own button: press the shutter on the camera"))
+        if self.stale(event.at):
+            return self._outcome("ignored", "warn", N_("shoot pressed while the last shot was being made: ignored"))
         if self.camera is None:
-            raise SessionError("no camera is open at this station")
+            raise SessionError(_("no camera is open at this station"))
         if not getattr(self.camera, "has_trigger", True):
-            return self._ignored("hot folder: shoot with the tethering program; its files arrive here")
+            return self._outcome("ignored", "warn",
+                                 N_("hot folder: shoot with the tethering program; its files arrive here"))
         bound = self.session.bound()
         if bound is None:
-            waiting = self.session.queue()
-            hint = f" — press n for the next in the queue ({len(waiting)} waiting)" if waiting else " — scan first"
-            return self._say_outcome("refused", "error", "NO SCAN, NO SHOT: nobody is bound; nothing was shot" + hint,
-                                     "未扫码，不拍摄")
+            waiting = len(self.session.queue())
+            if waiting:
+                return self._outcome("refused", "error", N_("NO SCAN, NO SHOT: nobody is bound; nothing was shot — "
+                                                            "press n for the next in the queue ({waiting} waiting)"),
+                                     waiting=waiting)
+            return self._outcome("refused", "error",
+                                 N_("NO SCAN, NO SHOT: nobody is bound; nothing was shot — scan first"))
         for message in self.preflight():
-            self.say(message.level, message.en, message.zh)
-        self.say("info", f"shooting for {mask_code(bound.code)}…")
+            self.post(message)
+        self.say("info", N_("shooting for {code}…"), code=mask_code(bound.code))
         self.busy = True
         if self.on_progress is not None:
             self.on_progress()
@@ -217,11 +238,10 @@ class StationController:
             shot = self.session.shoot()
         except DomainError as exc:
             hint = getattr(exc, "hint", None)
-            result = self._say_outcome("refused", "error",
-                                       f"camera: {exc} — still bound: {mask_code(bound.code)}; press again to retry",
-                                       hint=hint, subject_id=bound.id)
+            result = self._outcome("refused", "error", N_("camera: {error} — still bound: {code}; press again to retry"),
+                                   error=str(exc), code=mask_code(bound.code), hint=hint, subject_id=bound.id)
             if hint:
-                self.say("error", f"  what to do: {hint}")
+                self.say("error", N_("  what to do: {hint}"), hint=hint)
             return result
         finally:
             self.busy = False
@@ -230,64 +250,73 @@ class StationController:
 
     def _shown(self, shot: ShotOutcome) -> Outcome:
         self.last_shot = shot
+        take = shot.take.id
         if shot.subject is None:
-            return self._done("error", f"UNBOUND take {shot.take.id} from the camera (nobody bound): "
-                                       "u = rebind it to a student, x = void it", take_id=shot.take.id)
-        verdict = "PASS 合格" if shot.ok else "FAIL 不合格"
-        return self._done("ok" if shot.ok else "error",
-                          f"take {shot.take.id}: {verdict} — a = accept, r = reject and shoot again",
-                          take_id=shot.take.id, subject_id=shot.subject.id)
+            return self._outcome("done", "error", N_("UNBOUND take {take} from the camera (nobody bound): "
+                                                     "u = rebind it to a student, x = void it"), take=take, take_id=take)
+        if shot.ok:
+            return self._outcome("done", "ok", N_("take {take}: PASS — a = accept, r = reject and shoot again"),
+                                 take=take, take_id=take, subject_id=shot.subject.id)
+        return self._outcome("done", "error", N_("take {take}: FAIL — a = accept, r = reject and shoot again"),
+                             take=take, take_id=take, subject_id=shot.subject.id)
 
     def _on_accept(self, event: Accept) -> Outcome:
         take = self.session.accept(event.take_id, override=event.override)
         subject = self.store.subject(take.subject_id) if take.subject_id else None
+        ids = {"take_id": take.id, "subject_id": take.subject_id}
         code = mask_code(subject.code) if subject else "-"
-        msg = f"take {take.id} ACCEPTED for {code}"
         if event.override and event.override.strip():
-            msg += f" (override: {event.override.strip()})"
-        msg += "; binding closed — scan the next student"
+            self.say("warn", N_("take {take} accepted with an override: {reason}"), take=take.id,
+                     reason=event.override.strip())
         waiting = self.session.queue()
         if waiting:
-            msg += f" or press n ({mask_code(waiting[0].code)} is next)"
-        return self._done("ok", msg, take_id=take.id, subject_id=take.subject_id)
+            return self._outcome("done", "ok", N_("take {take} ACCEPTED for {code}; binding closed — scan the next "
+                                                  "student or press n ({next} is next)"),
+                                 take=take.id, code=code, next=mask_code(waiting[0].code), **ids)
+        return self._outcome("done", "ok", N_("take {take} ACCEPTED for {code}; binding closed — scan the next student"),
+                             take=take.id, code=code, **ids)
 
     def _on_reject(self, event: Reject) -> Outcome:
         take = self.store.take(event.take_id) if event.take_id is not None else self.session.default_take("reject")
         reason = event.reason.strip() or default_reject_reason(take.verdict)
         self.session.reject(take.id, reason=reason)
-        return self._done("warn", f"take {take.id} rejected ({reason}): shoot again", take_id=take.id,
-                          subject_id=take.subject_id)
+        return self._outcome("done", "warn", N_("take {take} rejected ({reason}): shoot again"), take=take.id,
+                             reason=reason, take_id=take.id, subject_id=take.subject_id)
 
     def _on_void(self, event: Void) -> Outcome:
         take = self._take_or_last(event.take_id, "void")
         self.session.void(take.id, reason=event.reason.strip() or DEFAULT_VOID)
-        return self._done("warn", f"take {take.id} void", take_id=take.id, subject_id=take.subject_id)
+        return self._outcome("done", "warn", N_("take {take} void"), take=take.id, take_id=take.id,
+                             subject_id=take.subject_id)
 
     def _on_rebind(self, event: Rebind) -> Outcome:
         take = self._take_or_last(event.take_id, "rebind")
         if not event.code.strip():
-            return self._ignored("rebind cancelled: no code given")
-        moved, subject = self.session.rebind(take.id, event.code.strip(), reason=event.reason.strip() or DEFAULT_REBIND)
-        return self._done("warn", f"take {moved.id} now belongs to {mask_code(subject.code)} {subject.name or ''}".strip(),
-                          take_id=moved.id, subject_id=subject.id)
+            return self._outcome("ignored", "warn", N_("rebind cancelled: no code given"))
+        moved, subject = self.session.rebind(take.id, event.code.strip(),
+                                             reason=event.reason.strip() or DEFAULT_REBIND)
+        return self._outcome("done", "warn", N_("take {take} now belongs to {code} {name}"), take=moved.id,
+                             code=mask_code(subject.code), name=subject.name or "", take_id=moved.id,
+                             subject_id=subject.id)
 
     def _on_skip(self, event: Skip) -> Outcome:
         subject = self.session.skip(event.reason.strip() or DEFAULT_SKIP)
-        return self._done("warn", f"skipped {mask_code(subject.code)}: stays on the review list", subject_id=subject.id)
+        return self._outcome("done", "warn", N_("skipped {code}: stays on the review list"),
+                             code=mask_code(subject.code), subject_id=subject.id)
 
     def _on_next(self, event: Next) -> Outcome:
         subject = self.session.next()
         if subject is None:
-            return self._say_outcome("refused", "warn", "the queue is empty", "排队为空")
-        return self._done("ok", f"next: {self._who(subject)}", subject_id=subject.id)
+            return self._outcome("refused", "warn", N_("the queue is empty"))
+        return self._outcome("done", "ok", N_("next: {who}"), who=self._who(subject), subject_id=subject.id)
 
     def _on_set_college(self, event: SetCollege) -> Outcome:
         name = event.name.strip()
         if not name:
-            return self._ignored("no college given")
+            return self._outcome("ignored", "warn", N_("no college given"))
         from station.session.college import set_college
         set_college(self.store, name, operator=self.session.operator)
-        return self._done("info", f"current college: {name}")
+        return self._outcome("done", "info", N_("current college: {college}"), college=name)
 
     def _take_or_last(self, take_id: int | None, what: str) -> Take:
         take = self.store.take(take_id) if take_id is not None else self.session.last_take()
@@ -305,7 +334,7 @@ class StationController:
             version=self.version, station_id=store.station_id, room=settings.station.room or None,
             college=session.college(), operator=session.operator or settings.station.operator or None,
             queue_mode=self.queue_mode, busy=self.busy, camera=self._camera_state(),
-            bound=self._student(bound, with_takes=True) if bound else None,
+            bound=self._student(bound) if bound else None,
             last_take=self._take_state(store.last_take()),
             queue=tuple(QueueEntry(s.id, mask_code(s.code), s.name, session.shoot_no(s)) for s in session.queue()),
             unbound=tuple(UnboundTake(t.id, t.seq, t.source, t.captured_at) for t in store.unbound_takes()),
@@ -322,12 +351,16 @@ class StationController:
                            has_trigger=getattr(camera, "has_trigger", True), trigger=self.trigger,
                            warnings=tuple(camera.warnings()[-2:]))
 
-    def _student(self, subject: Subject, *, with_takes: bool = False) -> StudentState:
-        takes = [t for t in self.session.takes_of(subject) if t.decision != "void"] if with_takes else []
+    def _student(self, subject: Subject) -> StudentState:
+        takes = self.session.takes_of(subject)
+        pending = next((t for t in reversed(takes) if t.decision is None), None)
+        counted = [t for t in takes if t.decision != "void"]
         return StudentState(subject.id, mask_code(subject.code), subject.name, subject.student_no,
                             subject.masked_id or None, subject.college or self.session.college(),
                             subject.class_name, self.session.shoot_no(subject), subject.paid,
-                            len(takes), sum(1 for t in takes if t.decision == "reject"))
+                            len(counted), sum(1 for t in counted if t.decision == "reject"),
+                            pending.id if pending else None,
+                            default_reject_reason(pending.verdict) if pending else None)
 
     def _take_state(self, take: Take | None) -> TakeState | None:
         if take is None:

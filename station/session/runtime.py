@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable
@@ -142,8 +141,6 @@ class StationRuntime:
             self._ready.set()
             return
         self._ready.set()
-        next_health = 0.0
-        liveness = controller.store.settings.camera.liveness_seconds
         try:
             while True:
                 try:
@@ -152,28 +149,30 @@ class StationRuntime:
                     item = ()        # type: ignore[assignment]
                 if item is None:
                     return
-                before = controller.version
                 if item:
-                    event, future = item
-                    if future.set_running_or_notify_cancel():
-                        try:
-                            future.set_result(controller.handle(event))
-                        except BaseException as exc:  # noqa: BLE001 - a bad event must not end the worker
-                            future.set_exception(exc)
+                    self._apply(controller, *item)
                     if not self._inbox.empty():
-                        continue     # keep up with a burst; polls happen when the inbox is idle
-                controller.poll_camera()
-                changed = controller.journal_changed()
-                if time.monotonic() >= next_health:
-                    changed = controller.check_health() or changed
-                    next_health = time.monotonic() + liveness
-                if changed:
-                    controller.changed()
+                        continue     # keep up with a burst; the camera is polled when the inbox is idle
+                before = controller.version
+                controller.tick()
                 if controller.version != before:
                     self._publish(controller)
         finally:
             if self._close is not None:
                 self._close(controller)
+
+    def _apply(self, controller: StationController, event: Event, future: "Future[Outcome]") -> None:
+        """One event; its snapshot is published BEFORE the future resolves, so `submit(e).result()` followed
+        by `snapshot()` shows the event's effect."""
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            outcome = controller.handle(event)
+        except BaseException as exc:  # noqa: BLE001 - a bad event (not a station event) must not end the worker
+            future.set_exception(exc)
+            return
+        self._publish(controller)
+        future.set_result(outcome)
 
     def _publish(self, controller: StationController) -> None:
         try:

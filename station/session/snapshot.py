@@ -20,10 +20,18 @@ class Message:
     en: str
     zh: str = ""
 
+    @classmethod
+    def of(cls, level: str, text: str, /, **fields: Any) -> "Message":
+        """A catalog message in both languages (`text` is the English msgid, marked with N_ where written)."""
+        from config.i18n import in_language
+        en = text.format(**fields) if fields else text
+        zh = in_language("zh", text, **fields)
+        return cls(level, en, "" if zh == en else zh)
+
     @property
     def text(self) -> str:
         """Both languages on one line, Chinese first (what the terminal prints)."""
-        return f"{self.zh}  {self.en}".strip() if self.zh and self.zh not in self.en else self.en
+        return f"{self.zh}  {self.en}" if self.zh and self.zh not in self.en else self.en
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,8 @@ class StudentState:
     paid: bool | None
     takes: int = 0                  # takes so far (void ones not counted)
     rejected: int = 0
+    pending_take: int | None = None # the latest undecided take: what Accept/Reject with take_id None act on
+    pending_reason: str | None = None   # what Reject with no reason records for it (its verdict's first reason)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,11 @@ class AcceptedTake:
     accepted_at: str
     photo: str | None             # finished photo, relative to the workspace (None: the pipeline made none)
     photo_sha256: str | None
+    override: dict[str, Any] | None = None   # accepted despite its verdict: {reason, operator, overrode}
+
+    @property
+    def override_reason(self) -> str | None:
+        return str(self.override.get("reason") or "") or None if self.override else None
 
 
 class ReadModel:
@@ -238,7 +243,7 @@ class ReadModel:
         """Every accepted, bound take with its (latest) acceptance, in acceptance order."""
         rows = self.conn.execute(
             "SELECT s.take_id, s.seq, s.captured_at, s.station_id, s.subject_id, s.source, s.verdict,"
-            " a.id AS accept_id, a.ts FROM take_state s JOIN events a ON a.id = (SELECT MAX(e.id) FROM events e"
+            " a.id AS accept_id, a.ts, a.data AS accept_data FROM take_state s JOIN events a ON a.id = (SELECT MAX(e.id) FROM events e"
             "   WHERE e.take_id = s.take_id AND e.kind = ?)"
             " WHERE s.decision = ? AND s.subject_id IS NOT NULL ORDER BY a.id", (K.ACCEPT, K.ACCEPT))
         found = []
@@ -246,7 +251,8 @@ class ReadModel:
             verdict = json.loads(row["verdict"]) if row["verdict"] else {}
             found.append(AcceptedTake(row["take_id"], row["seq"], row["subject_id"], row["station_id"],
                                       row["captured_at"], row["source"], row["accept_id"], row["ts"],
-                                      verdict.get("photo"), verdict.get("photo_sha256")))
+                                      verdict.get("photo"), verdict.get("photo_sha256"),
+                                      _override(row["accept_data"])))
         return found
 
     def originals(self) -> dict[str, tuple[int, str]]:
@@ -292,3 +298,8 @@ class ReadModel:
             entry["rejected"] += status == "rejected"
         return [table[k] for k in sorted(table)]
 
+
+def _override(accept_data: str | None) -> dict[str, Any] | None:
+    """The override an accept event carries (station.session.override decides when one is needed)."""
+    override = json.loads(accept_data).get("override") if accept_data else None
+    return override if isinstance(override, dict) else None
