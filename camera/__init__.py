@@ -9,6 +9,7 @@ from __future__ import annotations
 from camera.controller import CameraController
 from camera.detect import detect_cameras
 from camera.errors import (CameraBusy, CameraClaimed, CameraError, CameraGone, CameraNotFound, CameraTimeout,
+                           PreviewUnsupported,
                            CardFull)
 from camera.frame import CameraInfo, Frame, Health
 from camera.protocol import Backend, Camera
@@ -16,4 +17,4 @@ from camera.spec import SPEC_FORMS, open_camera
 
 __all__ = ["Backend", "Camera", "CameraController", "CameraInfo", "Frame", "Health", "open_camera",
            "detect_cameras", "SPEC_FORMS", "CameraError", "CameraBusy", "CameraClaimed", "CameraGone", "CameraNotFound", "CameraTimeout",
-           "CardFull"]
+           "CardFull", "PreviewUnsupported"]

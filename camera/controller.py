@@ -16,7 +16,7 @@ from concurrent.futures import Future, TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
-from camera.errors import CameraError, CameraTimeout
+from camera.errors import CameraError, CameraTimeout, PreviewUnsupported
 from camera.frame import Frame, Health, jpeg_first, shot_stem
 from camera.protocol import Backend
 
@@ -176,6 +176,14 @@ class CameraController:
             return Health(ok=False, model=getattr(self._backend, "model", ""),
                           serial=getattr(self._backend, "serial", ""), battery=None,
                           message=f"{exc}" + (f" ({exc.hint})" if exc.hint else ""))
+
+    def preview(self, timeout: float = 5.0) -> bytes:
+        """One live-view frame, taken on the owner thread between shots (PreviewUnsupported when the backend
+        has no live view: a hot folder, libgphoto2's virtual camera)."""
+        backend_preview = getattr(self._backend, "preview", None)
+        if backend_preview is None:
+            raise PreviewUnsupported("this camera has no live view")
+        return self._call(backend_preview, timeout)
 
     def get_settings(self) -> dict[str, str]:
         return self._call(self._backend.get_settings, 15.0)

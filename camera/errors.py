@@ -51,6 +51,12 @@ class CameraNotFound(CameraError):
     hint = "plug the camera in with its USB cable, switch it on, and run `station cameras`"
 
 
+class PreviewUnsupported(CameraError):
+    """The camera gives no live view (-6 "unsupported": libgphoto2's virtual camera, some bodies, a hot folder)."""
+    hint = ("live view needs a body that libgphoto2 can preview (capture_preview); the console can show a folder "
+            "of frames instead: --live-frames DIR")
+
+
 def from_gphoto(exc: BaseException, action: str) -> CameraError:
     """Map a `gphoto2.GPhoto2Error` (or anything with `.code`) raised while doing `action` to our kind."""
     code = getattr(exc, "code", None)
@@ -68,6 +74,8 @@ def from_gphoto(exc: BaseException, action: str) -> CameraError:
         return CameraTimeout(f"camera did not answer in time while {action}", code=code)
     if code == -115:
         return CardFull(f"camera card is full ({action} refused)", code=code)
+    if code == -6:
+        return PreviewUnsupported(f"the camera does not support {action}", code=code)
     if code == -105:
         return CameraNotFound(f"camera not found while {action}", code=code)
     return CameraError(f"camera error while {action}: {detail}", code=code,

@@ -343,6 +343,18 @@ class GphotoBackend:
                 frames.append(frame)
         return frames
 
+    # -- live view ------------------------------------------------------------------------------------------
+    def preview(self) -> bytes:
+        """One live-view frame (a small JPEG from the body's preview stream). The virtual camera answers
+        -6, which becomes PreviewUnsupported: the console then reads a folder of frames instead."""
+        gp = gphoto2()
+        self.ensure_connected()
+        try:
+            data = self._cam.capture_preview().get_data_and_size()
+        except gp.GPhoto2Error as exc:
+            raise self._fail(exc, "live view (capture_preview)") from None
+        return bytes(memoryview(data))
+
     # -- probe and settings -------------------------------------------------------------------------------
     def probe(self) -> Health:
         """Reconnect if needed, then read the battery level: cheap, and fails fast when the camera is gone."""

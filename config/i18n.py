@@ -101,6 +101,11 @@ def N_(message: str, /) -> str:
     return message
 
 
+def in_language(language: str, message: str, /, **fields: Any) -> str:
+    """`message` in the given language whatever the current one (screens that show Chinese and English)."""
+    return _format(_translations(language).gettext(message), fields)
+
+
 def bilingual(message: str, /, **fields: Any) -> str:
     """'中文 English' for the screens that show both (the shoot loop, the console), whatever the language."""
     zh = _format(_translations("zh").gettext(message), fields)

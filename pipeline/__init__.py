@@ -12,8 +12,10 @@ from pipeline.result import Reason, Result, RuleResult, Validation
 __all__ = ["process", "validate", "preview", "Reason", "Result", "RuleResult", "Validation"]
 
 
-def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str = "") -> Result:
-    """Judge one frame and, when it passes and `render` is true, make the finished photo."""
+def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str = "",
+            render_refused: bool = False) -> Result:
+    """Judge one frame and, when it passes and `render` is true, make the finished photo. `render_refused`
+    makes it for a refused frame too when a crop meets the bands (the operator accepts it with an override)."""
     from pipeline import reasons as why
     from pipeline.analyse import analyse
     from pipeline.decode import decode_for_analysis, decode_region, icc_profile
@@ -39,7 +41,7 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     reasons = _unique(refusals)
     ok = not reasons
     photo = None
-    if ok and render and plan.box is not None:
+    if (ok or render_refused) and render and plan.box is not None:
         region = decode_region(data, plan.box, preset.file.height)
         photo, quality = render_photo(region, preset, icc_profile(data))
         measures["jpeg_quality"] = float(quality)

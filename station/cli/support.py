@@ -49,8 +49,27 @@ FROM_HELP = ("Also read this station's workspace (repeatable); the current --wor
 
 
 def echo_json(value: Any) -> None:
-    """JSON on stdout, UTF-8, Chinese kept readable."""
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    """JSON on stdout, UTF-8, Chinese kept readable; a subject code that is an ID number is masked."""
+    click.echo(json.dumps(_masked_codes(value), ensure_ascii=False, indent=2, default=str))
+
+
+#: keys whose values are subject codes (which may be ID numbers): masked in every command's output
+CODE_KEYS = frozenset({"code"})
+
+
+def shown_code(code: str | None) -> str:
+    """A subject code as every command prints it: an ID number masked (issue 11), anything else as is."""
+    from station.core.idnumber import mask_code
+    return mask_code(code) if code else "-"
+
+
+def _masked_codes(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (shown_code(v) if k in CODE_KEYS and isinstance(v, str) else _masked_codes(v))
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked_codes(v) for v in value]
+    return value
 
 
 def progress_enabled() -> bool:

@@ -20,6 +20,7 @@ RESERVED_NAMES = frozenset({MANIFEST_NAME})
 
 _MANIFEST_HEADER = ["拍摄号", "采集码", "学号", "姓名", "班级", "文件名", "SHA256", "拍摄时间", "工位"]
 _ID_HEADER = "身份证号"
+_OVERRIDE_HEADER = "放行理由 override"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class ManifestRow:
     captured_at: str
     station_id: str
     id_number: str = ""
+    override: str = ""             # accepted despite its verdict: the operator's reason
 
 
 def _csv_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
@@ -46,14 +48,19 @@ def _csv_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
 
 
 def manifest_csv(rows: Sequence[ManifestRow], *, with_id_number: bool) -> bytes:
-    """The per-college manifest; ID numbers only when the file names already carry them."""
-    header = list(_MANIFEST_HEADER) + ([_ID_HEADER] if with_id_number else [])
+    """The per-college manifest; ID numbers only when the file names already carry them; the override column
+    only when a photo of this college was accepted despite its verdict (the registrar checks those)."""
+    with_override = any(r.override for r in rows)
+    header = list(_MANIFEST_HEADER) + ([_ID_HEADER] if with_id_number else []) + \
+        ([_OVERRIDE_HEADER] if with_override else [])
     table: list[list[Any]] = [header]
     for r in sorted(rows, key=lambda r: r.file):
         line = [r.shoot_no, r.code, r.student_no, r.name, r.class_name, r.file, r.sha256, r.captured_at,
                 r.station_id]
         if with_id_number:
             line.append(r.id_number)
+        if with_override:
+            line.append(r.override)
         table.append(line)
     return _csv_bytes(table)
 

@@ -59,6 +59,7 @@ class Candidate:
     photo: str | None               # relative to the workspace; None when the pipeline gave no photo
     photo_sha256: str | None
     source: str = "trigger"         # how the take came in (trigger | button | hotfolder | submitted)
+    override: str | None = None     # accepted despite its verdict, for this reason
 
     @property
     def shoot_no(self) -> int | None:
@@ -198,7 +199,7 @@ def _candidates(store: Store, records: dict[int, Record]) -> list[Candidate]:
             continue
         found.append(Candidate(record, take.take_id, take.seq, take.station_id, take.captured_at,
                                take.accepted_at, take.accept_event, take.photo, take.photo_sha256,
-                               take.source))
+                               take.source, take.override_reason))
     return found
 
 

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 from camera.frame import Frame, jpeg_first, pair_frames
 from camera.protocol import Camera
 from pipeline.errors import DecodeError
+from config.i18n import _
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
 from station.store.models import NO_COLLEGE, CapturedFile, Subject, Take, describe_subject
@@ -213,9 +214,15 @@ class Session:
         """Frames the camera delivered on its own (shutter button, hot folder): bound subject or unbound.
         Each shot (a RAW+JPEG pair is one) becomes one take."""
         outcomes = []
-        for group in pair_frames(frames):
+        groups = pair_frames(frames)
+        for i, group in enumerate(groups):
             subject = self.bound()
-            take = self._store(group, subject, source=group[0].source or "button")
+            try:
+                take = self._store(group, subject, source=group[0].source or "button")
+            except BaseException:
+                for rest in groups[i + 1:]:
+                    self._hand_back("release", rest)      # not stored either: offered again
+                raise
             if subject is None:
                 log.warning("frame from the camera with nobody bound: take %s kept as unbound", take.id)
             outcomes.append(self.evaluate(take, subject))
@@ -232,9 +239,25 @@ class Session:
         shot = jpeg_first(frames)
         files = [CapturedFile(bytes(f.data), f.kind or "jpeg", f.name or "") for f in shot]
         first = shot[0]
-        return self.store.record_capture(
-            files, subject_id=subject.id if subject else None, source=source, captured_at=first.captured_at,
-            camera_model=first.model or "", camera_serial=first.serial or "", operator=self.operator)
+        try:
+            take = self.store.record_capture(
+                files, subject_id=subject.id if subject else None, source=source, captured_at=first.captured_at,
+                camera_model=first.model or "", camera_serial=first.serial or "", operator=self.operator)
+        except BaseException:
+            self._hand_back("release", shot)       # not stored: a hot folder offers the file again
+            raise
+        self._hand_back("acknowledge", shot)       # journalled: only now may a hot folder forget the file
+        return take
+
+    def _hand_back(self, what: str, frames: Sequence[Frame]) -> None:
+        """Tell the camera the frames' fate (hot folder: ingested or offered again; a camera ignores it).
+        Cameras that predate the protocol's acknowledge/release (test doubles) are left alone."""
+        hook = getattr(self.camera, what, None)
+        if hook is not None:
+            try:
+                hook(list(frames))
+            except Exception:  # noqa: BLE001 - the take is (or is not) in the journal either way; never lose it
+                log.exception("camera %s failed", what)
 
     # ----------------------------------------------------------------- verdict
     def preset(self) -> Any:
@@ -298,6 +321,18 @@ class Session:
         path.unlink(missing_ok=True)
         return None
 
+    def _photo_for_override(self, take: Take) -> Take:
+        """A refused take has no finished photo (the pipeline renders passing frames only): make it now, from
+        the same original and preset, so the override's photo can be exported. Journalled as a new verdict."""
+        if (take.verdict or {}).get("photo") or not take.files or take.primary.kind != "jpeg":
+            return take
+        import pipeline
+        data = (self.workspace / take.primary.file).read_bytes()
+        result = pipeline.process(data, self.preset(), render=True, render_refused=True)
+        if result.photo is None:
+            return take
+        return self.store.record_verdict(take.id, _jsonable(result.to_dict()), result.photo, operator=self.operator)
+
     # ----------------------------------------------------------------- decisions
     def default_take(self, what: str) -> Take:
         """The latest undecided take of the bound subject (what "accept" with no number means)."""
@@ -309,12 +344,29 @@ class Session:
                 return take
         raise SessionError(f"{subject.code} has no undecided take to {what}")
 
-    def accept(self, take_id: int | None = None) -> Take:
-        """Accept a take; if it belongs to the bound subject the binding closes (next shot needs a scan)."""
+    def accept(self, take_id: int | None = None, *, override: str | None = None) -> Take:
+        """Accept a take; if it belongs to the bound subject the binding closes (next shot needs a scan).
+        A take that needs an override (station.session.override) is accepted only with a reason, journalled
+        in the accept's own event; a take whose crop cannot meet the bands never is."""
+        from station.session.override import croppable, needs_override, overridden_entries
         take = self.store.take(take_id) if take_id is not None else self.default_take("accept")
         if take.decision == "accept":
             raise SessionError(f"take {take.id} is already accepted")
-        return self.store.accept(take.id, operator=self.operator)
+        if not croppable(take.verdict):
+            raise SessionError(_("take {take} cannot be cropped to the format: it can never be accepted",
+                                 take=take.id), hint=_("shoot again (reject it)"))
+        reason = (override or "").strip()
+        if needs_override(take.verdict) and not reason:
+            raise SessionError(_("take {take} did not pass: accepting it needs an override reason", take=take.id),
+                               hint=_("give the reason: o in the shoot screen, station accept {take} --override "
+                                      "REASON; or shoot again", take=take.id))
+        record = None
+        if reason:
+            take = self._photo_for_override(take)
+            record = {"reason": reason, "operator": self.operator or self.store.settings.station.operator,
+                      "overrode": [{k: e.get(k) for k in ("code", "level", "zh", "en") if k in e}
+                                   for e in overridden_entries(take.verdict)]}
+        return self.store.accept(take.id, operator=self.operator, override=record)
 
     def reject(self, take_id: int | None = None, *, reason: str) -> Take:
         """Reject a take (the binding stays: shoot again)."""
@@ -374,7 +426,7 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
         else:
             continue
         rows.append({"college": subject.college or NO_COLLEGE, "class": subject.class_name or "",
-                     "code": subject.code, "student_no": subject.student_no, "name": subject.name,
+                     "code": mask_code(subject.code), "student_no": subject.student_no, "name": subject.name,
                      "id_number": subject.masked_id or None, "status": kind,
                      "shoot_no": store.shoot_no_today(subject.id), "takes": takes_count.get(subject.id, 0),
                      "reason": reasons.get(subject.id) if kind == "rejected" else None,
@@ -385,7 +437,21 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    return {"students": rows, "unbound_takes": unbound, "counts": counts}
+    return {"students": rows, "unbound_takes": unbound, "counts": counts, "overrides": overrides(store)}
+
+
+def overrides(store: Store) -> list[dict[str, Any]]:
+    """Photos accepted despite their verdict: who decided, why, and what they overrode (for the day's check)."""
+    found = []
+    for take in store.accepted_takes():
+        if take.override is None:
+            continue
+        subject = store.subject(take.subject_id)
+        found.append({"take": take.take_id, "code": mask_code(subject.code), "name": subject.name,
+                      "college": subject.college or NO_COLLEGE, "reason": take.override_reason,
+                      "operator": take.override.get("operator"), "accepted_at": take.accepted_at,
+                      "overrode": [e.get("code") for e in take.override.get("overrode") or []]})
+    return found
 
 
 def group_review(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:

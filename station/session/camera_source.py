@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from camera.backoff import Backoff
-from camera.errors import CameraError
+from camera.errors import CameraError, PreviewUnsupported
 from camera.frame import Frame, Health
 from camera.protocol import Camera
 from config.errors import DomainError
@@ -60,8 +60,10 @@ def open_station_camera(spec: str, settings: Settings, workspace: Path) -> Camer
     frames = prefetched(synthetic_frames(first_seed())) if spec.strip() == "virtual" else None
     state_dir = workspace / "state"
     move_to = Path(settings.camera.hotfolder_move_to) if settings.camera.hotfolder_move_to else None
+    # A hot-folder file counts as ingested only once its take is journalled (Session._store acknowledges it):
+    # a crash between hand-over and journal offers the file again at the next start.
     return open_camera(spec, state_dir=state_dir, frames=frames, lock=dict(settings.camera.lock) or None,
-                       move_to=move_to, liveness_seconds=settings.camera.liveness_seconds)
+                       move_to=move_to, liveness_seconds=settings.camera.liveness_seconds, ack_on_delivery=False)
 
 
 class StationCamera(Camera, Protocol):
@@ -82,6 +84,7 @@ class CameraHandle:
         self.settings = settings
         self.workspace = workspace
         self.error: str | None = None
+        self.last_health: Health | None = None    # the last probe (model, battery) for the screen
         self._camera: Camera | None = None
         self._backoff = Backoff(first=retry_seconds, cap=retry_seconds)
         self._next_try = 0.0
@@ -148,12 +151,31 @@ class CameraHandle:
             camera = self._ensure()
         except DomainError:
             return Health(ok=False, model="", serial="", battery=None, message=self.error or "no camera")
-        health = camera.health()
+        health = self.last_health = camera.health()
         self.error = None if health.ok else health.message
         return health
 
+    def preview(self, timeout: float = 5.0) -> bytes:
+        """One live-view frame, from any thread (the console's live view). It never opens the camera (that is
+        the worker's job) and its failures are not the camera's error: live view is a help beside the shots."""
+        camera = self._camera
+        if camera is None:
+            raise CameraError(self.error or "no camera", hint="live view starts when the camera is back")
+        preview = getattr(camera, "preview", None)
+        if preview is None:
+            raise PreviewUnsupported("this camera has no live view")
+        return preview(timeout)
+
     def warnings(self) -> list[str]:
         return list(self._camera.warnings()) if self._camera is not None else []
+
+    def acknowledge(self, frames: list[Frame]) -> None:
+        if self._camera is not None:
+            self._camera.acknowledge(frames)
+
+    def release(self, frames: list[Frame]) -> None:
+        if self._camera is not None:
+            self._camera.release(frames)
 
     def _drop(self) -> None:
         camera, self._camera = self._camera, None

@@ -45,6 +45,11 @@ class AcceptedTake:
     accepted_at: str
     photo: str | None             # finished photo, relative to the workspace (None: the pipeline made none)
     photo_sha256: str | None
+    override: dict[str, Any] | None = None   # accepted despite its verdict: {reason, operator, overrode}
+
+    @property
+    def override_reason(self) -> str | None:
+        return str(self.override.get("reason") or "") or None if self.override else None
 
 
 class ReadModel:
@@ -91,6 +96,19 @@ class ReadModel:
             args.append(college)
         sql += " ORDER BY college, class_name, student_no, code"
         return [Subject.from_row(r) for r in self.conn.execute(sql, args)]
+
+    def search_subjects(self, text: str, limit: int = 20) -> list[Subject]:
+        """Subjects whose name or student number contains `text`, or whose code or 采集码 is `text` (the
+        console's rebind search). ID numbers are never searched by part: a search must not probe them."""
+        text = text.strip()
+        if not text:
+            return []
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.conn.execute(
+            "SELECT * FROM subjects WHERE name LIKE ? ESCAPE '\\' OR student_no LIKE ? ESCAPE '\\'"
+            " OR code = ? OR collect_code = ? ORDER BY in_roster DESC, college, class_name, student_no, code"
+            " LIMIT ?", (like, like, text, text, limit))
+        return [Subject.from_row(r) for r in rows]
 
     def roster_size(self) -> int:
         return int(self._one("SELECT COUNT(*) FROM subjects WHERE in_roster = 1"))
@@ -201,6 +219,11 @@ class ReadModel:
         return dict(self.conn.execute(f"SELECT subject_id, COUNT(*) FROM take_state WHERE subject_id IS NOT NULL"
                                       f" AND {_NOT_VOID} GROUP BY subject_id").fetchall())
 
+    def latest_take_ids(self) -> dict[int, int]:
+        """subject id -> its newest non-void take (the review page's thumbnail)."""
+        return dict(self.conn.execute(f"SELECT subject_id, MAX(take_id) FROM take_state WHERE subject_id IS NOT NULL"
+                                      f" AND {_NOT_VOID} GROUP BY subject_id").fetchall())
+
     def take_count(self) -> int:
         return int(self._one("SELECT COUNT(*) FROM takes"))
 
@@ -220,7 +243,7 @@ class ReadModel:
         """Every accepted, bound take with its (latest) acceptance, in acceptance order."""
         rows = self.conn.execute(
             "SELECT s.take_id, s.seq, s.captured_at, s.station_id, s.subject_id, s.source, s.verdict,"
-            " a.id AS accept_id, a.ts FROM take_state s JOIN events a ON a.id = (SELECT MAX(e.id) FROM events e"
+            " a.id AS accept_id, a.ts, a.data AS accept_data FROM take_state s JOIN events a ON a.id = (SELECT MAX(e.id) FROM events e"
             "   WHERE e.take_id = s.take_id AND e.kind = ?)"
             " WHERE s.decision = ? AND s.subject_id IS NOT NULL ORDER BY a.id", (K.ACCEPT, K.ACCEPT))
         found = []
@@ -228,7 +251,8 @@ class ReadModel:
             verdict = json.loads(row["verdict"]) if row["verdict"] else {}
             found.append(AcceptedTake(row["take_id"], row["seq"], row["subject_id"], row["station_id"],
                                       row["captured_at"], row["source"], row["accept_id"], row["ts"],
-                                      verdict.get("photo"), verdict.get("photo_sha256")))
+                                      verdict.get("photo"), verdict.get("photo_sha256"),
+                                      _override(row["accept_data"])))
         return found
 
     def originals(self) -> dict[str, tuple[int, str]]:
@@ -274,3 +298,8 @@ class ReadModel:
             entry["rejected"] += status == "rejected"
         return [table[k] for k in sorted(table)]
 
+
+def _override(accept_data: str | None) -> dict[str, Any] | None:
+    """The override an accept event carries (station.session.override decides when one is needed)."""
+    override = json.loads(accept_data).get("override") if accept_data else None
+    return override if isinstance(override, dict) else None

@@ -399,14 +399,17 @@ class JournalWriter(ReadModel):
             raise SessionError(f"take {take_id} is void; it cannot be {what}")
         return take
 
-    def accept(self, take_id: int, *, operator: str | None = None, close_binding: bool = True) -> Take:
-        """Accept a take; the binding closes (in the same transaction) so the next shot needs a new scan."""
+    def accept(self, take_id: int, *, operator: str | None = None, close_binding: bool = True,
+               override: dict[str, Any] | None = None) -> Take:
+        """Accept a take; the binding closes (in the same transaction) so the next shot needs a new scan.
+        `override` (reason, operator, the reasons it overrode) is part of the accept event itself."""
         with self.transaction():
             take = self._decidable(take_id, "changed")
             if take.subject_id is None:
                 raise SessionError(f"take {take_id} is not bound to anyone; rebind it to a student first",
                                    hint=f"station rebind {take_id} CODE")
-            self._append(K.ACCEPT, operator=operator, take_id=take_id, subject_id=take.subject_id)
+            self._append(K.ACCEPT, operator=operator, take_id=take_id, subject_id=take.subject_id,
+                         **({"override": override} if override else {}))
             if close_binding and self.bound_subject_id() == take.subject_id:
                 self._append(K.UNBIND, operator=operator, subject_id=take.subject_id, reason="accepted")
         return self.take(take_id)

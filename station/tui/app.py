@@ -1,17 +1,20 @@
-"""`station shoot`: the full-screen loop the photographer and the operator use all day.
+"""`station shoot`: the full-screen loop the photographer and the operator use all day — the terminal RUNTIME.
 
-Input comes timestamped from the raw terminal (`station.tui.keys`): fast bursts ending in Enter are scans, slow
-single keys are commands, a pedal is either a key (it types `b`) or an evdev device. Every action goes through
-`station.session.actions.Session`; the screen is redrawn from the journal after each event, so what is shown is what
-is stored, and a restart after a crash shows the same bound student, queue and shooting numbers.
+It is a front end of the one station controller (`station.session.controller.StationController`): the raw
+terminal's keys (`station.tui.keys`: fast bursts ending in Enter are scans, slow single keys are commands), the
+foot pedal thread and the serial scanner thread all feed ONE queue; each item becomes a typed event
+(`station.session.triggers`) the controller applies; the screen (`station.tui.view`) is drawn from the
+controller's snapshot, so what is shown is what is stored, and a restart after a crash shows the same bound
+student, queue and shooting numbers. The rules (no scan no shot, stale presses, held keys) are the controller's.
 
 Keys (also listed on screen):
   scan (fast burst + Enter)   bind the student (queue mode: join the queue); serial scanners too
   digits... Enter / "/" text  a code keyed by hand (the "/" opens the line for codes with letters)
   shoot keys                  station.toml [triggers] shoot_keys: default space and Enter on an empty line;
                               a pedal typing b: shoot_keys = ["b"]; --trigger pedal:DEVICE reads it via evdev
-  a accept · r reject (reason prompt, Enter = the verdict's first reason) · x void last take ·
-  u rebind last take (scan/type the right student) · s skip · n next in queue · c set college · q quit
+  a accept · o accept with an override reason · r reject (reason prompt, Enter = the verdict's first reason) ·
+  x void last take · u rebind last take (scan/type the right student) · s skip · n next in queue ·
+  c set college · q quit
   Esc cancels a prompt or the typed line. A held key (auto-repeat) does nothing. Keys pressed while a shot
   was being made are ignored (nobody accepts a verdict they have not seen).
 Logs go to WORKSPACE/state/shoot.log while the screen is up; the preview is WORKSPACE/preview/latest.jpg.
@@ -23,101 +26,102 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from config.errors import DomainError
-from station.tui.keys import KeyClassifier, KeyEvent, TerminalKeys
-from station.session.actions import Session, ShotOutcome
+from config.i18n import N_, bilingual
+from station.core.idnumber import mask_code
+from station.session.actions import Session
+from station.session.camera_source import StationCamera
+from station.session.controller import StationController
+from station.session.snapshot import Message, Snapshot
+from station.session.triggers import (Accept, Event, Key, Next, Pedal, Rebind, Reject, Scan, SetCollege, Skip,
+                                      Void)
 from station.store.workspace import Store
+from station.tui.keys import KeyClassifier, KeyEvent, TerminalKeys
+from station.tui.view import COMMAND_KEYS, TerminalState, render
 
 log = logging.getLogger(__name__)
 
-PEDAL = "\x00pedal"          # what the pedal thread puts into the key queue
-SERIAL = "\x00scan:"         # prefix of a serial scanner's line in the key queue
-POLL_SECONDS = 0.2           # camera-button frames are collected this often
-COMMAND_KEYS = {
-    "a": "accept", "r": "reject", "x": "void", "u": "rebind", "s": "skip", "n": "next", "c": "college",
-    "q": "quit", "ctrl-c": "quit", "ctrl-d": "quit", "?": "help",
-}
-KEY_HELP = [("a", "accept 合格"), ("r", "reject+reshoot 重拍"), ("x", "void last 作废"),
-            ("u", "rebind last 改绑"), ("s", "skip 跳过"), ("n", "next in queue 下一位"),
-            ("c", "college 学院"), ("q", "quit 退出")]
+POLL_SECONDS = 0.2           # camera-button frames and desk check-ins are looked for this often
+PEDAL = Pedal()              # what the pedal thread puts into the key queue (a typed event; `at` comes beside it)
+
+
+class SerialLine:
+    """What the serial scanner thread puts into the key queue: `SERIAL + text` is that line's Scan event."""
+
+    def __add__(self, text: str) -> Scan:
+        return Scan(text, via="serial")
+
+
+SERIAL = SerialLine()
+Item = str | Event           # a terminal character, or an event a device thread made
 
 
 @dataclass
 class Prompt:
-    """An open question on the bottom line; `answer(text)` gets "" when the operator just presses Enter."""
+    """An open question on the bottom line; `answer(text)` gets "" when the operator just presses Enter and
+    returns the command to submit (None: nothing to do)."""
     label: str
-    answer: Callable[[str], None]
+    answer: Callable[[str], Event | None]
     takes_scans: bool = False      # a scan answers it (rebind: scan the right student's card)
 
 
-@dataclass
-class View:
-    """Transient screen state; everything durable is re-read from the journal at each redraw."""
-    messages: list[tuple[str, str]] = field(default_factory=list)   # (style, text), newest last
-    last: ShotOutcome | None = None
-    prompt: Prompt | None = None
-    quit: bool = False
-    version: int = 0               # bumped by every message: the loop redraws when it changes
-
-    def say(self, style: str, text: str) -> None:
-        self.messages.append((style, text))
-        del self.messages[:-6]
-        self.version += 1
-
-
-def _shoot_key_label(name: str) -> str:
-    return {"space": "SPACE", "enter": "Enter (empty line)"}.get(name, name)
-
-
 class ShootApp:
-    """Events in, Session calls out, screen redrawn. No terminal code here: `run_shoot` wires it up."""
+    """Keys in, typed events to the controller, screen redrawn from its snapshot. `run_shoot` wires the terminal."""
 
-    def __init__(self, session: Session, camera: Any, *, trigger: str, queue_mode: bool, console: Any) -> None:
+    def __init__(self, session: Session, camera: StationCamera, *, trigger: str, queue_mode: bool,
+                 console: Any) -> None:
         self.session = session
         self.camera = camera
-        self.trigger = trigger
-        self.queue_mode = queue_mode
         self.console = console
-        settings = session.store.settings
-        self.shoot_keys = tuple(settings.triggers.shoot_keys)
-        self.keys = KeyClassifier(gap=settings.triggers.scan_gap_ms / 1000.0)
-        self.view = View()
-        self.busy_until = 0.0      # shoot presses that arrived while a shot was being made are dropped
-        self._seen_event = 0
+        self.controller = StationController(session, camera, trigger=trigger, queue_mode=queue_mode)
+        self.controller.on_progress = self.redraw
+        self.keys = KeyClassifier(gap=session.store.settings.triggers.scan_gap_ms / 1000.0)
+        self.prompt: Prompt | None = None
+        self.note: Message | None = None
+        self.quit = False
+        self._actions: dict[str, Callable[[float], None]] = {
+            "accept": self._accept, "override": self._override, "reject": self._reject, "void": self._void,
+            "rebind": self._rebind, "skip": lambda at: self.submit(Skip(at=at)),
+            "next": lambda at: self.submit(Next(at=at)), "college": self._college, "help": self._help,
+            "quit": self._quit,
+        }
 
-    def journal_changed(self) -> bool:
-        """True when anything (this loop, or `station checkin --queue` at the desk) wrote to the journal."""
-        latest = self.session.store.latest_event_id()
-        changed, self._seen_event = latest != self._seen_event, latest
-        return changed
+    @property
+    def trigger(self) -> str:
+        return self.controller.trigger
 
-    # ------------------------------------------------------------------ events
-    def handle(self, event: KeyEvent) -> None:
-        try:
-            self._handle(event)
-        except DomainError as exc:
-            hint = f" — {exc.hint}" if getattr(exc, "hint", None) else ""
-            self.view.say("bold red", f"{exc}{hint}")
-        except Exception as exc:  # noqa: BLE001 - the station must stay up; the journal holds the truth
-            log.exception("unexpected error handling %s", event.kind)
-            self.view.say("bold red", f"unexpected error: {exc}")
+    @trigger.setter
+    def trigger(self, value: str) -> None:
+        self.controller.trigger = value
 
-    def _handle(self, event: KeyEvent) -> None:
-        prompt = self.view.prompt
+    def submit(self, event: Event) -> None:
+        self.controller.handle(event)
+
+    def snapshot(self) -> Snapshot:
+        return self.controller.snapshot()
+
+    def poll_camera(self) -> bool:
+        """Between keys: camera frames, desk check-ins, camera health (the controller's tick)."""
+        return self.controller.tick()
+
+    # ------------------------------------------------------------------ input -> events
+    def handle(self, event: KeyEvent | Event) -> None:
+        """One classified key event (or a device thread's typed event): the prompt, or a command."""
+        self.note = None
+        if not isinstance(event, KeyEvent):
+            self._device(event)
+            return
+        prompt = self.prompt
         if event.kind in ("scan", "line"):
             if prompt is not None and (event.kind == "line" or prompt.takes_scans):
                 self._answer(event.text)
                 return
             if prompt is not None:
                 self._close_prompt()
-                self.view.say("yellow", "prompt cancelled by a scan")
-            self.scan(event.text)
-            return
-        if event.kind == "pedal":
-            self.shoot(event.at)
+                self._say("warn", N_("prompt cancelled by a scan"))
+            self.submit(Scan(event.text, event.at, via="keyboard" if event.kind == "scan" else "typed"))
             return
         name = event.text
         if name == "edit":
@@ -125,179 +129,134 @@ class ShootApp:
         if name == "escape":
             if prompt is not None:
                 self._close_prompt()
-                self.view.say("yellow", "cancelled")
+                self._say("warn", N_("cancelled"))
             return
         if prompt is not None:
             if name == "enter":
                 self._answer("")
             return
         if name.startswith("repeat:"):
-            self.view.say("yellow", f"held key {name[7:]!r} ignored (press it once)")
-            return
-        if name in self.shoot_keys:
-            self.shoot(event.at)
+            self.submit(Key(name[7:], event.at, repeat=True))
             return
         action = COMMAND_KEYS.get(name)
-        if action is None:
-            self.view.say("dim", f"key {name!r} does nothing (keys are listed below)")
+        if action is None or name in self.controller.shoot_keys:
+            self.submit(Key(name, event.at))      # a shoot key, or one that does nothing: the controller says
             return
-        if action != "quit" and event.at and event.at < self.busy_until:
-            # pressed before the verdict was on screen: nobody may accept a photo they have not seen
-            self.view.say("yellow", f"key {name!r} pressed while the shot was being made: ignored, press it again")
-            return
-        getattr(self, "do_" + action)()
+        self._actions[action](event.at)
+
+    def _device(self, event: Event) -> None:
+        """A pedal press or a serial scan: a scan while a prompt that takes scans is open answers it."""
+        if isinstance(event, Scan) and self.prompt is not None:
+            if self.prompt.takes_scans:
+                self._answer(event.text)
+                return
+            self._close_prompt()
+            self._say("warn", N_("prompt cancelled by a scan"))
+        self.submit(event)
+
+    def _say(self, level: str, text: str, /, **fields: Any) -> None:
+        """The terminal's own remark on the bottom line (until the next key): cancelled, help..."""
+        self.note = Message.of(level, text, **fields)
 
     def _answer(self, text: str) -> None:
-        prompt = self.view.prompt
+        prompt = self.prompt
         self._close_prompt()
         if prompt is not None:
-            prompt.answer(text)
+            command = prompt.answer(text)
+            if command is not None:
+                self.submit(command)
 
-    def _open_prompt(self, prompt: Prompt) -> None:
-        self.view.prompt = prompt
+    def _ask(self, at: float, label: str, answer: Callable[[str], Event | None], *, takes_scans: bool = False,
+             stale: Event) -> None:
+        """Open a prompt, unless the key was pressed while a shot was being made: then `stale` goes to the
+        controller, which drops it and says so (the rule lives there)."""
+        if self.controller.stale(at):
+            self.submit(stale)
+            return
+        self.prompt = Prompt(label, answer, takes_scans)
         self.keys.line_mode = True
         self.keys.clear_line()
 
     def _close_prompt(self) -> None:
-        self.view.prompt = None
+        self.prompt = None
         self.keys.line_mode = False
         self.keys.clear_line()
 
-    # ------------------------------------------------------------------ actions
-    def scan(self, text: str) -> None:
-        outcome = self.session.scan(text, queue=self.queue_mode)
-        who = f"No. {outcome.shoot_no} {outcome.subject.name or ''} {outcome.subject.code}".replace("  ", " ")
-        if outcome.repeated and outcome.bound:
-            self.view.say("cyan", f"{who}: already bound (same shooting number)")
-        elif outcome.bound:
-            self.view.say("bold green", f"bound {who}: shoot when ready")
-        else:
-            self.view.say("cyan", f"queued {who} ({len(self.session.queue())} waiting; n = next)")
-        for warning in outcome.warnings:
-            self.view.say("bold yellow", "WARNING: " + warning)
+    # ------------------------------------------------------------------ the operator's keys
+    def _accept(self, at: float) -> None:
+        self.submit(Accept(None, at=at))
 
-    def shoot(self, at: float) -> None:
-        if self.trigger == "camera":
-            self.view.say("yellow", "trigger is the camera's own button: press the shutter on the camera")
-            return
-        if at and at < self.busy_until:
-            self.view.say("yellow", "shoot pressed while the last shot was being made: ignored")
-            return
-        if not getattr(self.camera, "has_trigger", True):
-            self.view.say("yellow", "hot folder: shoot with the tethering program; its files arrive here")
-            return
-        bound = self.session.bound()
-        if bound is None:
-            waiting = self.session.queue()
-            hint = f" — press n for the next in the queue ({len(waiting)} waiting)" if waiting else " — scan first"
-            self.view.say("bold red", "NO SCAN, NO SHOT: nobody is bound; nothing was shot" + hint)
-            return
-        self.view.say("cyan", f"shooting for {bound.code}…")
-        self.redraw()
-        try:
-            outcome = self.session.shoot()
-        except DomainError as exc:
-            self.view.say("bold red", f"camera: {exc} — still bound: {bound.code}; press again to retry")
-            if getattr(exc, "hint", None):
-                self.view.say("red", f"  what to do: {exc.hint}")
-            return
-        finally:
-            self.busy_until = time.monotonic()
-        self._shown(outcome)
+    def _pending(self) -> tuple[int | None, str]:
+        bound = self.snapshot().bound
+        if bound is None or bound.pending_take is None:
+            return None, ""
+        return bound.pending_take, bound.pending_reason or ""
 
-    def _shown(self, outcome: ShotOutcome) -> None:
-        self.view.last = outcome
-        if outcome.subject is None:
-            self.view.say("bold red", f"UNBOUND take {outcome.take.id} from the camera (nobody bound): "
-                                      "u = rebind it to a student, x = void it")
-        else:
-            verdict = "PASS 合格" if outcome.ok else "FAIL 不合格"
-            self.view.say("bold green" if outcome.ok else "bold red",
-                          f"take {outcome.take.id}: {verdict} — a = accept, r = reject and shoot again")
-
-    def poll_camera(self) -> None:
-        try:
-            outcomes = self.session.poll(0.0)
-        except DomainError as exc:
-            self.view.say("bold red", f"camera: {exc}")
-            return
-        for outcome in outcomes:
-            self._shown(outcome)
-
-    def do_accept(self) -> None:
-        take = self.session.accept(None)
-        subject = self.session.store.subject(take.subject_id) if take.subject_id else None
-        msg = f"take {take.id} ACCEPTED for {subject.code if subject else '-'}; binding closed — scan the next student"
-        waiting = self.session.queue()
-        if waiting:
-            msg += f" or press n ({waiting[0].code} is next)"
-        self.view.say("bold green", msg)
-
-    def do_reject(self) -> None:
-        take = self.session.default_take("reject")
-        default = _default_reason(take.verdict)
-
-        def answer(text: str) -> None:
-            self.session.reject(take.id, reason=text.strip() or default)
-            self.view.say("bold yellow", f"take {take.id} rejected ({text.strip() or default}): shoot again")
-        self._open_prompt(Prompt(f"reject take {take.id} — reason (Enter = {default}; Esc cancels): ", answer))
-
-    def do_void(self) -> None:
-        take = self.session.last_take()
-        if take is None:
-            self.view.say("yellow", "no take to void")
+    def _override(self, at: float) -> None:
+        take_id, _ = self._pending()
+        if take_id is None:
+            self.submit(Accept(None, at=at))                   # the controller says why there is nothing
             return
 
-        def answer(text: str) -> None:
-            self.session.void(take.id, reason=text.strip() or "voided at the station")
-            self.view.say("bold yellow", f"take {take.id} void")
-        self._open_prompt(Prompt(f"VOID take {take.id} — reason (Enter = voided at the station; Esc cancels): ",
-                                 answer))
-
-    def do_rebind(self) -> None:
-        take = self.session.last_take()
-        if take is None:
-            self.view.say("yellow", "no take to rebind")
-            return
-
-        def answer(text: str) -> None:
+        def answer(text: str) -> Event | None:
             if not text.strip():
-                self.view.say("yellow", "rebind cancelled: no code given")
-                return
-            moved, subject = self.session.rebind(take.id, text.strip(), reason="wrong person (rebound at station)")
-            self.view.say("bold yellow", f"take {moved.id} now belongs to {subject.code} {subject.name or ''}")
-        self._open_prompt(Prompt(f"REBIND take {take.id} to: scan or type the right student's code (Esc cancels): ",
-                                 answer, takes_scans=True))
+                self._say("warn", N_("override cancelled: no reason given"))
+                return None
+            return Accept(take_id, override=text.strip(), at=at)
+        self._ask(at, bilingual("ACCEPT take {take} despite its verdict — override reason (Esc cancels): ", take=take_id),
+                  answer, stale=Accept(take_id, at=at))
 
-    def do_skip(self) -> None:
-        subject = self.session.skip("skipped at the station")
-        self.view.say("yellow", f"skipped {subject.code}: stays on the review list")
-
-    def do_next(self) -> None:
-        subject = self.session.next()
-        if subject is None:
-            self.view.say("yellow", "the queue is empty")
+    def _reject(self, at: float) -> None:
+        take_id, default = self._pending()
+        if take_id is None:
+            self.submit(Reject(None, at=at))                   # the controller says why there is nothing
             return
-        self.view.say("bold green", f"next: No. {self.session.shoot_no(subject)} {subject.name or ''} {subject.code}")
+        self._ask(at, bilingual("reject take {take} — reason (Enter = {default}; Esc cancels): ", take=take_id, default=default),
+                  lambda text: Reject(take_id, text.strip(), at=at), stale=Reject(take_id, at=at))
 
-    def do_college(self) -> None:
-        def answer(text: str) -> None:
-            if text.strip():
-                from station.session.college import set_college
-                set_college(self.session.store, text.strip(), operator=self.session.operator)
-                self.view.say("cyan", f"current college: {text.strip()}")
-        self._open_prompt(Prompt("current college (Esc cancels): ", answer))
+    def _last_take(self) -> int | None:
+        last = self.snapshot().last_take
+        return last.take_id if last is not None else None
 
-    def do_help(self) -> None:
-        self.view.say("cyan", "scan a card (or type a number + Enter) to bind; shoot; then a/r/x/u/s")
+    def _void(self, at: float) -> None:
+        take_id = self._last_take()
+        if take_id is None:
+            self._say("warn", N_("no take to void"))
+            return
+        self._ask(at, bilingual("VOID take {take} — reason (Enter = voided at the station; Esc cancels): ", take=take_id),
+                  lambda text: Void(take_id, text.strip(), at=at), stale=Void(take_id, at=at))
 
-    def do_quit(self) -> None:
-        self.view.quit = True
+    def _rebind(self, at: float) -> None:
+        take_id = self._last_take()
+        if take_id is None:
+            self._say("warn", N_("no take to rebind"))
+            return
+
+        def answer(text: str) -> Event | None:
+            if not text.strip():
+                self._say("warn", N_("rebind cancelled: no code given"))
+                return None
+            return Rebind(take_id, text.strip(), at=at)
+        self._ask(at, bilingual("REBIND take {take} to: scan or type the right student's code (Esc cancels): ", take=take_id),
+                  answer, takes_scans=True, stale=Rebind(take_id, at=at))
+
+    def _college(self, at: float) -> None:
+        self._ask(at, bilingual("current college (Esc cancels): "),
+                  lambda text: SetCollege(text.strip(), at=at) if text.strip() else None,
+                  stale=SetCollege("", at=at))
+
+    def _help(self, at: float) -> None:
+        self._say("info", N_("scan a card (or type a number + Enter) to bind; shoot; then a/o/r/x/u/s"))
+
+    def _quit(self, at: float) -> None:
+        self.quit = True
 
     # ------------------------------------------------------------------ screen
     def redraw(self) -> None:
         try:
-            screen = render(self)
+            term = TerminalState(self.controller.shoot_keys, self.trigger, self.keys.line,
+                                 self.prompt.label if self.prompt else None, self.note)
+            screen = render(self.snapshot(), term)
         except Exception as exc:  # noqa: BLE001 - a drawing bug must not end the session
             log.exception("drawing the screen failed")
             from rich.text import Text
@@ -305,149 +264,6 @@ class ShootApp:
         self.console.file.write("\x1b[H\x1b[2J")
         self.console.print(screen, end="")
         self.console.file.flush()
-
-
-def render(app: ShootApp) -> Any:
-    """The whole screen, from the journal (bound student, queue, last take) plus the transient messages."""
-    from rich.console import Group
-    from rich.panel import Panel
-    from rich.table import Table
-    from rich.text import Text
-
-    session, store = app.session, app.session.store
-    college = session.college()
-    camera = app.camera
-    cam = Text("camera: ")
-    if camera.error:
-        cam.append(camera.error, style="bold white on red")
-    else:
-        cam.append(f"{camera.spec} ok", style="green")
-    header = Text.assemble((" CAPTURE STATION 采集站 ", "bold white on blue"),
-                           f"  station {store.station_id}",
-                           f"  room {store.settings.station.room or '-'}",
-                           "  college ", (college or "(not set: c)", "bold" if college else "yellow"),
-                           f"  operator {session.operator or store.settings.station.operator or '-'}",
-                           "  " + ("QUEUE MODE" if app.queue_mode else ""))
-    parts: list[Any] = [header, cam]
-    for warning in camera.warnings()[-2:]:
-        parts.append(Text("camera warning: " + warning, style="yellow"))
-
-    bound = session.bound()
-    if bound is None:
-        parts.append(Panel(Text("NOBODY BOUND — scan a student card / 请扫码", style="bold yellow", justify="center"),
-                           title="student 学生", border_style="yellow"))
-    else:
-        takes = [t for t in session.takes_of(bound) if t.decision != "void"]
-        rejected = sum(1 for t in takes if t.decision == "reject")
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(style="dim")
-        grid.add_column()
-        grid.add_row("name 姓名", Text(bound.name or "-", style="bold white"))
-        grid.add_row("student no 学号", bound.student_no or "-")
-        grid.add_row("ID 身份证", bound.masked_id or "-")
-        grid.add_row("college 学院", bound.college or college or "-")
-        grid.add_row("class 班级", bound.class_name or "-")
-        grid.add_row("takes 已拍", f"{len(takes)}" + (f" ({rejected} rejected)" if rejected else ""))
-        number = session.shoot_no(bound)
-        title = Text.assemble(("  No. ", "bold"), (f"{number or '-'}", "bold white on green"),
-                              ("   ", ""), (bound.name or bound.code, "bold"), ("   ", ""), (bound.code, "bold cyan"))
-        side = Table.grid(padding=(0, 3))
-        side.add_column()
-        side.add_column()
-        side.add_row(Text("\n".join(big_digits(str(number or "-"))), style="bold green"), grid)
-        body: list[Any] = [title, side]
-        if bound.paid is False:
-            body.append(Text("  NOT PAID 未缴费 — check before shooting  ", style="bold white on red"))
-        parts.append(Panel(Group(*body), title="BOUND 当前学生", border_style="green"))
-
-    last = store.last_take()
-    if last is not None:
-        parts.append(_take_panel(store, last, app.view.last))
-    queue = session.queue()
-    if queue or app.queue_mode:
-        names = ", ".join(f"{session.shoot_no(s)}:{s.name or s.code}" for s in queue[:8])
-        parts.append(Text(f"queue 排队 ({len(queue)}): {names}{' …' if len(queue) > 8 else ''}", style="cyan"))
-    unbound = store.unbound_takes()
-    if unbound:
-        parts.append(Text(f"UNBOUND takes to rebind or void: {', '.join(str(t.id) for t in unbound[-6:])}",
-                          style="bold red"))
-    for style, text in app.view.messages:
-        parts.append(Text(text, style=style))
-    shoot = " / ".join(_shoot_key_label(k) for k in app.shoot_keys)
-    if app.trigger == "camera":
-        shoot = "camera button"
-    elif app.trigger.startswith("pedal:"):
-        shoot += " / pedal"
-    keys = Text.assemble(("shoot 拍摄: ", "bold"), (shoot, "bold green"), "   ",
-                         *[x for k, label in KEY_HELP for x in ((k, "bold cyan"), (f" {label}  ", ""))])
-    parts.append(keys)
-    parts.append(Text("scan = bind (fast scanner burst); digits + Enter = typed code; / = type a code with letters",
-                      style="dim"))
-    if app.view.prompt is not None:
-        parts.append(Text.assemble((app.view.prompt.label, "bold yellow"), app.keys.line, ("█", "blink")))
-    elif app.keys.line:
-        parts.append(Text.assemble(("code> ", "bold"), app.keys.line, ("█", "blink")))
-    return Group(*parts)
-
-
-_FONT = {
-    "0": ("███", "█ █", "█ █", "█ █", "███"), "1": (" █ ", "██ ", " █ ", " █ ", "███"),
-    "2": ("███", "  █", "███", "█  ", "███"), "3": ("███", "  █", "███", "  █", "███"),
-    "4": ("█ █", "█ █", "███", "  █", "  █"), "5": ("███", "█  ", "███", "  █", "███"),
-    "6": ("███", "█  ", "███", "█ █", "███"), "7": ("███", "  █", "  █", "  █", "  █"),
-    "8": ("███", "█ █", "███", "█ █", "███"), "9": ("███", "█ █", "███", "  █", "███"),
-    "-": ("   ", "   ", "███", "   ", "   "),
-}
-
-
-def big_digits(text: str) -> list[str]:
-    """The shooting number five lines tall: readable from the camera position."""
-    rows = ["", "", "", "", ""]
-    for char in text:
-        glyph = _FONT.get(char, _FONT["-"])
-        for i in range(5):
-            rows[i] += glyph[i].replace("█", "██").replace(" ", "  ") + "  "
-    return rows
-
-
-def _take_panel(store: Store, take: Any, shown: ShotOutcome | None) -> Any:
-    from rich.panel import Panel
-    from rich.text import Text
-    verdict = take.verdict or {}
-    subject = store.subject(take.subject_id) if take.subject_id else None
-    ok = verdict.get("ok")
-    head = Text.assemble((f"take {take.id} ", "bold"),
-                         ("PASS 合格" if ok else "FAIL 不合格", "bold white on green" if ok else "bold white on red"),
-                         f"  for {subject.code if subject else 'UNBOUND'}",
-                         f"  decision: {take.decision or 'pending'}", f"  ({take.source})")
-    lines: list[Any] = [head]
-    for r in verdict.get("reasons") or []:
-        lines.append(Text(f"  ✗ {r.get('zh', '')}  {r.get('en', '')}", style="red"))
-    for w in verdict.get("warnings") or []:
-        lines.append(Text(f"  ! {w.get('zh', '')}  {w.get('en', '')}", style="yellow"))
-    measures = verdict.get("measures") or {}
-    keys = ("crown_y", "eye_y", "face_width", "roll_deg", "yaw_ratio", "eye_open", "sharpness", "file_kb")
-    shown_m = [f"{k} {measures[k]:.3g}" if isinstance(measures.get(k), (int, float)) else f"{k} {measures[k]}"
-               for k in keys if k in measures]
-    if shown_m:
-        lines.append(Text("  " + "  ".join(shown_m), style="dim"))
-    if shown is not None and shown.take.id == take.id:
-        t = shown.timings
-        if t:
-            lines.append(Text(f"  press→verdict {t.get('total', 0):.2f} s (camera {t.get('capture', 0):.2f},"
-                              f" pipeline {t.get('pipeline', 0):.2f})", style="dim"))
-        if shown.preview:
-            lines.append(Text(f"  preview: {shown.preview}", style="dim"))
-    from rich.console import Group
-    return Panel(Group(*lines), title="last take 最近一张", border_style="green" if ok else "red")
-
-
-def _default_reason(verdict: dict[str, Any] | None) -> str:
-    reasons = (verdict or {}).get("reasons") or []
-    if reasons:
-        first = reasons[0]
-        return str(first.get("zh") or first.get("en") or first.get("code"))
-    return "operator rejected 操作员判定重拍"
 
 
 def run_shoot(store: Store, *, camera_spec: str, trigger: str, queue_mode: bool, operator: str | None,
@@ -467,13 +283,17 @@ def run_shoot(store: Store, *, camera_spec: str, trigger: str, queue_mode: bool,
     camera = CameraHandle(camera_spec, store.settings, store.workspace)
     session = Session(store, operator=operator, camera=camera, queue_mode=queue_mode)
     app = ShootApp(session, camera, trigger=trigger, queue_mode=queue_mode, console=console)
+    say = app.controller.say
     recon = store.reconcile()
     for rel in recon.orphans:
-        app.view.say("yellow", f"orphan original found (kept, not journalled): {rel}")
+        say("warn", N_("orphan original found (kept, not journalled): {file}"), file=rel)
     bound = session.bound()
-    app.view.say("cyan", "station ready" + (f" — resumed: {bound.code} is bound" if bound else ""))
+    if bound is not None:
+        say("info", N_("station ready — resumed: {code} is bound"), code=mask_code(bound.code))
+    else:
+        say("info", N_("station ready"))
     if not camera.open():
-        app.view.say("bold red", f"camera: {camera.error} (retrying)")
+        say("error", N_("camera: {error} (retrying)"), error=camera.error)
     pedal = serial = None
     log_handler = _log_to_file(store)
     previous_sigint = _quit_on_sigint(app)
@@ -485,7 +305,7 @@ def run_shoot(store: Store, *, camera_spec: str, trigger: str, queue_mode: bool,
             if store.settings.triggers.serial_port:
                 serial = _start_serial(store.settings.triggers.serial_port, app, keys)
             try:
-                _loop(app, keys, camera, store.settings.camera.liveness_seconds)
+                _loop(app, keys)
             except KeyboardInterrupt:
                 log.info("Ctrl-C: leaving the shoot loop (everything is in the journal)")
     finally:
@@ -511,9 +331,9 @@ def _quit_on_sigint(app: ShootApp) -> Any:
         return None
 
     def on_sigint(signum: int, frame: Any) -> None:
-        if app.view.quit:
+        if app.quit:
             raise KeyboardInterrupt
-        app.view.quit = True
+        app.quit = True
     return signal.signal(signal.SIGINT, on_sigint)
 
 
@@ -549,48 +369,39 @@ def _start_serial(port: str, app: ShootApp, keys: TerminalKeys) -> Any:
     try:
         return SerialScanner(port, lambda text, at: keys.queue.put((SERIAL + text, at))).start()
     except OSError as exc:
-        app.view.say("bold red", f"serial scanner {port}: {exc.strerror or exc} (the keyboard still works)")
+        app.controller.say("error", N_("serial scanner {port}: {error} (the keyboard still works)"), port=port,
+                           error=exc.strerror or str(exc))
         return None
 
 
-def to_events(app: ShootApp, char: str, at: float) -> list[KeyEvent]:
-    """One queue item (a terminal character, a pedal press, a serial scanner line) -> events."""
-    if char == PEDAL:
-        return [KeyEvent("pedal", "", at)]
-    if char.startswith(SERIAL):
-        return [KeyEvent("scan", char[len(SERIAL):], at)]
-    return app.keys.feed(char, at)
+def to_events(app: ShootApp, item: Item, at: float) -> list[KeyEvent | Event]:
+    """One queue item -> events: a terminal character goes through the key classifier; a device thread's
+    event (pedal press, serial scan) is stamped with the time it was read."""
+    if isinstance(item, (Pedal, Scan)):
+        return [replace(item, at=at)]
+    return list(app.keys.feed(item, at))
 
 
-def _loop(app: ShootApp, keys: TerminalKeys, camera: Any, liveness: float) -> None:
-    next_poll = next_health = 0.0
+def _loop(app: ShootApp, keys: TerminalKeys) -> None:
+    next_poll = 0.0
     app.redraw()
-    while not app.view.quit:
+    while not app.quit:
         now = time.monotonic()
         deadline = app.keys.deadline()
         wait = max(0.0, min(next_poll - now, (deadline - now) if deadline else POLL_SECONDS))
         item = keys.get(wait)
         if item is None:             # the terminal went away
             return
-        events: list[KeyEvent] = []
+        events: list[KeyEvent | Event] = []
         if item:
-            char, at = item
-            events += to_events(app, char, at)
+            thing, at = item
+            events += to_events(app, thing, at)
         events += app.keys.tick(time.monotonic())
         for event in events:
             app.handle(event)
         changed = bool(events)
-        now = time.monotonic()
-        if now >= next_poll:
-            before = app.view.version
-            app.poll_camera()
+        if time.monotonic() >= next_poll:
+            changed = app.poll_camera() or changed
             next_poll = time.monotonic() + POLL_SECONDS
-            changed = changed or before != app.view.version
-            changed = app.journal_changed() or changed
-        if now >= next_health:
-            before_err = camera.error
-            camera.health()
-            next_health = time.monotonic() + liveness
-            changed = changed or before_err != camera.error
         if changed:
             app.redraw()

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 ENTER_CHARS = ("\r", "\n")
 BACKSPACE_CHARS = ("\x7f", "\x08")
@@ -155,7 +155,8 @@ class TerminalKeys:
 
     def __init__(self, fd: int | None = None) -> None:
         self.fd = sys.stdin.fileno() if fd is None else fd
-        self.queue: "queue.Queue[tuple[str, float] | None]" = queue.Queue()
+        # (character, time) from the terminal; device threads (pedal, serial scanner) put (typed event, time)
+        self.queue: "queue.Queue[tuple[Any, float] | None]" = queue.Queue()
         self._saved: list | None = None
         self._stop_r, self._stop_w = os.pipe()
         self._thread: threading.Thread | None = None
@@ -211,7 +212,7 @@ class TerminalKeys:
             for char in decoder.decode(data):
                 self.queue.put((char, at))
 
-    def get(self, timeout: float | None) -> tuple[str, float] | None | bool:
+    def get(self, timeout: float | None) -> tuple[Any, float] | None | bool:
         """The next (char, time); None at end of input; False when `timeout` passed with nothing."""
         try:
             return self.queue.get(timeout=timeout)

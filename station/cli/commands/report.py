@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from station.cli.support import (FROM_HELP, AppContext, echo_json, open_store, pass_app, progress_enabled,
-                                 source_workspaces)
+                                 shown_code, source_workspaces)
 
 WS_PATH = click.Path(file_okay=False, exists=True, path_type=Path)
 
@@ -120,7 +120,7 @@ def import_photos_cmd(app: AppContext, folder: Path, pattern: str | None, as_jso
     for o in summary.outcomes:
         if o.status == "imported":
             verdict = "pass" if o.verdict_ok else "fail: " + ", ".join(o.verdict_reasons)
-            click.echo(f"imported  {o.file} -> {o.code} (take {o.take_id}, {verdict})")
+            click.echo(f"imported  {o.file} -> {shown_code(o.code)} (take {o.take_id}, {verdict})")
         elif o.status == "duplicate":
             click.echo(f"unchanged {o.file}: {o.reason}")
         else:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from station.cli.support import AppContext, echo_json, open_store, pass_app, progress_enabled
+from station.cli.support import AppContext, echo_json, open_store, pass_app, progress_enabled, shown_code
 from station.core.errors import RosterError
-from station.core.idnumber import mask_code
 
 _BIG_FILE = 512 * 1024   # bytes; smaller files import too fast for progress lines to help
 
@@ -125,7 +124,7 @@ def list_cmd(app: AppContext, college: str | None, status: str | None, paid: str
     table = [headers]
     for e in entries:
         s = e.subject
-        table.append((mask_code(s.code), s.name or "-", s.masked_id or "-", s.college or "-", s.class_name or "-",
+        table.append((shown_code(s.code), s.name or "-", s.masked_id or "-", s.college or "-", s.class_name or "-",
                       {True: "yes", False: "NO", None: "?"}[s.paid], e.status,
                       "-" if e.shoot_no is None else f"{e.shoot_no} ({e.shoot_station} {e.shoot_day})"))
     widths = [max(_width(str(row[i])) for row in table) for i in range(len(headers))]

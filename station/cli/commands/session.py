@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from station.cli.support import AppContext, echo_json, open_store, pass_app
+from station.cli.support import AppContext, echo_json, open_store, pass_app, shown_code
 from station.store.models import NO_COLLEGE
 
 OPERATOR_ENV = "STATION_OPERATOR"
@@ -27,13 +27,13 @@ def _session(store, operator: str | None, **kw):
 
 
 def _subject_line(subject, shoot_no: int | None) -> str:
-    return (f"No. {shoot_no if shoot_no is not None else '-'}  {subject.name or '-'}  {subject.code}  "
+    return (f"No. {shoot_no if shoot_no is not None else '-'}  {subject.name or '-'}  {shown_code(subject.code)}  "
             f"{subject.college or NO_COLLEGE}{'  ' + subject.class_name if subject.class_name else ''}")
 
 
 def _print_outcome(outcome, workspace: Path) -> None:
     take = outcome.take
-    who = outcome.subject.code if outcome.subject else "UNBOUND (rebind or void it)"
+    who = shown_code(outcome.subject.code) if outcome.subject else "UNBOUND (rebind or void it)"
     verdict = "PASS 合格" if outcome.ok else ("FAIL 不合格" if outcome.ok is False else "no verdict")
     click.echo(f"take {take.id} (seq {take.seq}) for {who}: {verdict}")
     for r in outcome.reasons:
@@ -82,18 +82,28 @@ def capture_cmd(app: AppContext, camera_spec: str | None, timeout: float, as_jso
 # ------------------------------------------------------------------------------------------------ decisions
 @click.command("accept")
 @click.argument("take", type=int, required=False)
+@click.option("--override", default=None, metavar="REASON",
+              help="Accept a take that did not pass (or carries a warning that needs it), for this reason; "
+                   "journalled with the accept and marked in the export manifest.")
 @click.option("--json", "as_json", is_flag=True)
 @operator_option
 @pass_app
-def accept_cmd(app: AppContext, take: int | None, as_json: bool, operator: str | None) -> None:
-    """Accept TAKE (default: the latest undecided take of the bound student); the binding closes."""
+def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json: bool,
+               operator: str | None) -> None:
+    """Accept TAKE (default: the latest undecided take of the bound student); the binding closes.
+
+    A take that failed its check needs --override REASON; a take that cannot be cropped to the format is never
+    accepted."""
     with open_store(app) as store:
-        done = _session(store, operator).accept(take)
+        done = _session(store, operator).accept(take, override=override)
         subject = store.subject(done.subject_id) if done.subject_id else None
+        code = subject.code if subject else None
         if as_json:
-            echo_json({"take": done.id, "decision": done.decision, "code": subject.code if subject else None})
+            echo_json({"take": done.id, "decision": done.decision, "code": code,
+                       "override": (override or "").strip() or None})
             return
-        click.echo(f"take {done.id} accepted for {subject.code if subject else '-'}; binding closed")
+        note = f" (override: {override.strip()})" if override and override.strip() else ""
+        click.echo(f"take {done.id} accepted for {shown_code(code)}{note}; binding closed")
 
 
 @click.command("reject")
@@ -118,7 +128,7 @@ def rebind_cmd(app: AppContext, take: int, code: str, reason: str, operator: str
     """Move exactly one TAKE to the student CODE names (the wrong-person fix; journalled who/when/why)."""
     with open_store(app) as store:
         moved, subject = _session(store, operator).rebind(take, code, reason=reason)
-        click.echo(f"take {moved.id} now belongs to {subject.code} {subject.name or ''}".rstrip())
+        click.echo(f"take {moved.id} now belongs to {shown_code(subject.code)} {subject.name or ''}".rstrip())
 
 
 @click.command("void")
@@ -141,7 +151,7 @@ def skip_cmd(app: AppContext, reason: str, operator: str | None) -> None:
     """Release the bound student without a photo (they stay on the review list)."""
     with open_store(app) as store:
         subject = _session(store, operator).skip(reason)
-        click.echo(f"skipped {subject.code}; nobody bound")
+        click.echo(f"skipped {shown_code(subject.code)}; nobody bound")
 
 
 @click.command("next")
@@ -183,6 +193,11 @@ def review_cmd(app: AppContext, absent: bool, as_json: bool) -> None:
         click.echo("unbound takes (station rebind TAKE CODE, or station void TAKE --reason ...):")
         for t in data["unbound_takes"]:
             click.echo(f"  take {t['take']}  {t['captured_at']}  {t['file']}")
+    if data["overrides"]:
+        click.echo("accepted with an override 放行 (check these):")
+        for o in data["overrides"]:
+            click.echo(f"  take {o['take']}  {o['code']:<20} {o['name'] or '-'}  by {o['operator'] or '-'}:"
+                       f" {o['reason']}  (overrode: {', '.join(c for c in o['overrode'] if c) or '-'})")
 
 
 # ------------------------------------------------------------------------------------------------ schedule

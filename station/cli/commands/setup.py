@@ -9,9 +9,8 @@ import click
 from config.formats import bundled_preset_names, load_preset
 from config.settings import FormatSection, Settings, StationSection
 from config.i18n import _
-from station.cli.support import AppContext, echo_json, open_store, pad, pass_app
+from station.cli.support import AppContext, echo_json, open_store, pad, pass_app, shown_code
 from station.store.models import NO_COLLEGE
-from station.core.idnumber import mask_code
 from station.store.workspace import init_workspace
 
 
@@ -69,11 +68,11 @@ def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as
         if as_json:
             echo_json({"shoot_no": outcome.shoot_no, "day": store.today(), "repeated": outcome.repeated,
                        "bound": outcome.bound, "matched_by": outcome.matched_by, "college": outcome.college,
-                       "moved_from": mask_code(outcome.moved_from.code) if outcome.moved_from else None,
+                       "moved_from": shown_code(outcome.moved_from.code) if outcome.moved_from else None,
                        "warnings": list(outcome.warnings), "subject": subject.public_dict()})
             return
         state = "queued" if not outcome.bound else "bound"
-        click.echo(f"No. {outcome.shoot_no}  {subject.name or '-'}  {mask_code(subject.code)}  "
+        click.echo(f"No. {outcome.shoot_no}  {subject.name or '-'}  {shown_code(subject.code)}  "
                    f"ID {subject.masked_id or '-'}  {outcome.college or NO_COLLEGE}"
                    f"{'  ' + subject.class_name if subject.class_name else ''}  [{state}]")
         if outcome.repeated:
@@ -100,7 +99,7 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
                                        "min_free_mb": f.min_free_mb, "low": f.low} for f in space],
                        "readonly": store.readonly_reason,
                        "bound": bound.public_dict() if bound else None,
-                       "queue": [s.code for s in store.queue()],
+                       "queue": [shown_code(s.code) for s in store.queue()],
                        "unbound_takes": [t.id for t in unbound],
                        "orphans": list(recon.orphans), "missing": list(recon.missing),
                        "damaged": list(recon.damaged), "temp_files": list(recon.temp_files),
@@ -117,7 +116,7 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
                 total[k] += r[k]
         click.echo(f"{pad('total', 24)} {total['roster']:>6} {total['checked_in']:>6} {total['shot']:>6} "
                    f"{total['accepted']:>8} {total['rejected']:>8}")
-        click.echo(f"bound now: {bound.code if bound else 'nobody'}")
+        click.echo(f"bound now: {shown_code(bound.code) if bound else 'nobody'}")
         for f in space:
             click.echo(_("free space: {free} MB on {folder}", free=f"{f.free_mb:.0f}", folder=f.folder))
         if store.readonly_reason:

@@ -1,0 +1,381 @@
+// Capture Station console: renders the station's pushed state; every action is a POST to /api/action.
+// No logic of the station lives here: what may be done is what the snapshot says (needs_override,
+// acceptable...), and the server's answer is shown as it comes.
+"use strict";
+const T = window.TEXTS || {};
+const G = window.GEOMETRY || {width: 480, height: 640};
+const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+const PAGE = document.body.dataset.page;
+const $ = (id) => document.getElementById(id);
+// measured in the browser for bench/bench_console.py: key press -> verdict photo drawn
+window.__console = {presses: [], drawn: [], sse: [], liveFrames: 0, liveStart: 0, state: null};
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c.nodeType ? c : String(c));
+  return node;
+}
+
+async function post(url, body) {
+  const r = await fetch(url, {method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": CSRF}, body: JSON.stringify(body)});
+  let data = {};
+  try { data = await r.json(); } catch (e) { data = {error: r.statusText}; }
+  if (r.status === 401) { location.href = "/pair?next=" + encodeURIComponent(location.pathname); }
+  return {status: r.status, ...data};
+}
+
+async function act(body) {
+  const answer = await post("/api/action", body);
+  const o = answer.outcome || {};
+  if (!answer.ok || (o.status && o.status !== "done")) {
+    const text = (o.message && o.message.text) || answer.error || o.status || T.error;
+    flash(text + (o.hint || answer.hint ? " — " + (o.hint || answer.hint) : ""), "error");
+  }
+  return answer;
+}
+
+function flash(text, level) {
+  const list = $("messages");
+  if (!list) { alert(text); return; }
+  list.prepend(el("li", {class: level || "info"}, text));
+  while (list.children.length > 8) list.lastChild.remove();
+}
+
+// ------------------------------------------------------------------ the dialog (reasons, rebind search)
+function ask(title, {search = false, initial = ""} = {}) {
+  const dialog = $("ask"), input = $("ask-text"), list = $("ask-list");
+  $("ask-title").textContent = title;
+  input.value = initial; list.replaceChildren(); input.placeholder = search ? T.search_hint : "";
+  return new Promise((resolve) => {
+    let chosen = null, timer = null;
+    const done = (value) => { dialog.close(); cleanup(); resolve(value); };
+    const onSubmit = (e) => { e.preventDefault(); done(search ? chosen : input.value.trim()); };
+    const onCancel = () => done(null);
+    const onInput = () => {
+      if (!search) return;
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const r = await fetch("/api/roster?q=" + encodeURIComponent(input.value), {credentials: "same-origin"});
+        const found = (await r.json()).students || [];
+        list.replaceChildren(...found.map((s) => el("li", {"data-subject": s.subject, onclick: () => {
+          chosen = s.subject; done(chosen); }}, `${s.name || "-"} · ${s.student_no || s.code} · ${s.college || ""} ${s["class"] || ""}`)));
+        chosen = found.length === 1 ? found[0].subject : null;
+      }, 150);
+    };
+    const cleanup = () => {
+      $("ask-form").removeEventListener("submit", onSubmit); $("ask-cancel").removeEventListener("click", onCancel);
+      input.removeEventListener("input", onInput); dialog.removeEventListener("cancel", onCancel);
+    };
+    $("ask-form").addEventListener("submit", onSubmit); $("ask-cancel").addEventListener("click", onCancel);
+    input.addEventListener("input", onInput); dialog.addEventListener("cancel", onCancel);
+    dialog.showModal(); input.focus();
+  });
+}
+
+// ------------------------------------------------------------------ header (every page)
+function renderHeader(h, s) {
+  if (!h) return;
+  const set = (id, v) => { const n = $(id); if (n) n.textContent = (v === null || v === undefined || v === "") ? "-" : v; };
+  set("h-station", h.station); set("h-room", h.room); set("h-college", h.college);
+  set("h-battery", h.battery); set("h-disk", h.disk_free_gb === null ? "-" : h.disk_free_gb + " GB");
+  const cam = $("h-camera");
+  if (cam) {
+    cam.textContent = (h.camera_ok ? T.camera_ok : T.camera_trouble) + " · " + (h.camera_model || h.camera_spec || "");
+    cam.className = h.camera_ok ? "ok" : "bad"; cam.title = h.camera_text || "";
+  }
+}
+
+// ------------------------------------------------------------------ shoot page
+let shownTake = null;
+function renderShoot(state) {
+  const s = state.snapshot, b = s.bound, t = s.last_take;
+  $("s-none").hidden = !!b; $("s-who").hidden = !b;
+  if (b) {
+    $("s-shootno").textContent = b.shoot_no ?? "-";
+    $("s-name").textContent = b.name || b.code;
+    $("s-student-no").textContent = b.student_no || b.code;
+    $("s-id").textContent = b.id_number || "-";
+    $("s-college").textContent = b.college || "-";
+    $("s-class").textContent = b.class_name || "-";
+    $("s-paid").replaceChildren(b.paid === false ? el("span", {class: "unpaid"}, T.not_paid)
+      : (b.paid ? T.paid_yes : T.paid_unknown));
+    $("s-takes").textContent = b.takes + (b.rejected ? ` (${T.rejected} ${b.rejected})` : "");
+  }
+  renderQueue(s.queue);
+  $("unbound").replaceChildren(...(s.unbound || []).map((u) =>
+    el("li", {}, `${T.take} ${u.take_id} · ${u.captured_at} · ${u.source}`)));
+  renderTake(t);
+  const msgs = $("messages");
+  msgs.replaceChildren(...(s.messages || []).slice().reverse().map((m) => el("li", {class: m.level}, m.text)));
+  const has = (name) => document.querySelector(`[data-act="${name}"]`);
+  const pending = t && t.decision === null;
+  has("shoot").disabled = s.busy || !b || (s.camera && s.camera.has_trigger === false);
+  has("accept").disabled = !(t && pending && t.acceptable && !t.needs_override);
+  has("override").disabled = !(t && pending && t.acceptable && t.needs_override);
+  has("reject").disabled = !(t && pending && t.subject_code !== null);
+  has("void").disabled = !(t && t.decision !== "void");
+  has("rebind").disabled = !t || t.decision === "void";
+  has("skip").disabled = !b;
+  has("next").disabled = !(s.queue && s.queue.length);
+}
+
+function renderQueue(queue) {
+  const list = $("queue"); if (!list) return;
+  $("q-count").textContent = queue && queue.length ? `(${queue.length})` : "";
+  list.replaceChildren(...(queue || []).map((q) =>
+    el("li", {"data-subject": q.subject_id}, `No.${q.shoot_no ?? "-"} ${q.name || ""} ${q.code}`)));
+  if (!queue || !queue.length) list.replaceChildren(el("li", {class: "muted empty"}, T.queue_empty));
+}
+
+function renderTake(t) {
+  const verdict = $("verdict"), word = $("v-word");
+  if (!t) {
+    verdict.className = "verdict none"; word.textContent = T.no_take; $("v-take").textContent = "";
+    $("reasons").replaceChildren(); drawGuides(false); return;
+  }
+  const warned = (t.warnings || []).length > 0;
+  verdict.className = "verdict " + (t.status === "pass" ? (warned ? "warnings" : "pass") : (t.status === "fail" ? "fail" : "none"));
+  word.textContent = t.status === "pass" ? T.pass : (t.status === "fail" ? T.fail : "…");
+  let note = `${T.take} ${t.take_id}` + (t.decision ? ` · ${t.decision}` : "");
+  if (!t.croppable) note += " · " + T.not_croppable; else if (t.needs_override && t.decision === null) note += " · " + T.needs_override;
+  $("v-take").textContent = note;
+  const rows = [...(t.reasons || []).map((r) => ({...r, cls: "refuse"})), ...(t.warnings || []).map((w) => ({...w, cls: "warn"}))];
+  $("reasons").replaceChildren(...rows.map((r) =>
+    el("li", {class: r.cls, "data-code": r.code}, el("span", {class: "zh"}, r.zh), el("span", {class: "en"}, r.en))));
+  const key = `${t.take_id}:${t.decision}`;
+  if (shownTake !== key) {
+    const fresh = !shownTake || shownTake.split(":")[0] !== String(t.take_id);
+    shownTake = key;
+    const photo = $("photo"), frame = $("frame");
+    if (fresh) {
+      const arrived = performance.now();
+      // the finished photo first; the full frame (decoded from the original on the server) right after it
+      const frameNext = () => { frame.src = `/take/${t.take_id}/frame.jpg`; };
+      photo.onload = () => {
+        window.__console.drawn.push({take: t.take_id, arrived, drawn: performance.now()});
+        frameNext();
+      };
+      $("photo-box").classList.remove("nophoto"); photo.style.visibility = "visible";
+      photo.onerror = () => {
+        photo.style.visibility = "hidden"; $("photo-box").classList.add("nophoto");
+        window.__console.drawn.push({take: t.take_id, arrived, drawn: performance.now(), missing: true});
+        frameNext();
+      };
+      photo.src = `/take/${t.take_id}/photo.jpg`;
+    }
+    drawGuides(t.status === "pass");
+  }
+}
+
+function drawGuides(on) {
+  const svg = $("guides"); if (!svg) return;
+  svg.setAttribute("viewBox", `0 0 ${G.width} ${G.height}`);
+  if (!on) { svg.replaceChildren(); return; }
+  const ns = "http://www.w3.org/2000/svg", parts = [];
+  const add = (tag, a) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(a)) n.setAttribute(k, v); parts.push(n); };
+  const band = (y0, y1) => add("rect", {x: 0, y: y0, width: G.width, height: y1 - y0, fill: "rgba(255,210,0,.16)", stroke: "rgb(255,210,0)", "stroke-width": 1.5});
+  band(G.crown_y[0], G.crown_y[1]); band(G.eye_y[0], G.eye_y[1]);
+  for (const side of [-1, 1]) for (const w of G.face_width) {
+    const x = G.centre_x + side * w / 2;
+    add("line", {x1: x, x2: x, y1: G.eye_y[0], y2: G.eye_y[1], stroke: "rgb(255,210,0)", "stroke-width": 1.5});
+  }
+  add("line", {x1: G.centre_x, x2: G.centre_x, y1: 0, y2: G.height, stroke: "rgba(255,210,0,.8)", "stroke-width": 1, "stroke-dasharray": "6 4"});
+  svg.replaceChildren(...parts);
+}
+
+async function doAction(name) {
+  const s = window.__console.state && window.__console.state.snapshot;
+  const t = s && s.last_take;
+  const take = t ? t.take_id : null;
+  if (name === "shoot") { window.__console.presses.push(performance.now()); return act({type: "shoot"}); }
+  if (name === "accept") return act({type: "accept", take});
+  if (name === "next") return act({type: "next"});
+  if (name === "override") {
+    const why = await ask(T.override_reason); if (why) return act({type: "accept", take, override: why}); return;
+  }
+  if (name === "reject") {
+    const first = t && t.reasons && t.reasons[0] ? t.reasons[0].zh : "";
+    const why = await ask(T.reject_reason, {initial: first}); if (why !== null) return act({type: "reject", take, reason: why}); return;
+  }
+  if (name === "void") { const why = await ask(T.void_reason); if (why) return act({type: "void", take, reason: why}); return; }
+  if (name === "skip") { const why = await ask(T.skip_reason); if (why !== null) return act({type: "skip", reason: why}); return; }
+  if (name === "rebind") {
+    const subject = await ask(T.search_roster, {search: true}); if (subject) return act({type: "rebind", take, subject}); return;
+  }
+}
+
+const KEYS = {" ": "shoot", "Enter": "shoot", a: "accept", o: "override", r: "reject", x: "void", u: "rebind", s: "skip", n: "next"};
+const SCAN_GAP_MS = 50;   // a barcode scanner types faster than this and ends with Enter: a scan, not keys
+let burst = [], burstTimer = null;
+function onKey(e) {
+  if (e.target.closest && e.target.closest("input, textarea, dialog")) return;
+  if (e.ctrlKey || e.altKey || e.metaKey) return;
+  if (e.repeat) { e.preventDefault(); return; }            // a held key never fires twice
+  const now = performance.now();
+  if (e.key === "Enter" && burst.length >= 4) {
+    clearTimeout(burstTimer);
+    const code = burst.map((k) => k.key).join(""); burst = []; e.preventDefault();
+    act({type: "scan", code}); return;
+  }
+  if (e.key.length === 1 && e.key !== " ") {
+    if (burst.length && now - burst[burst.length - 1].at > SCAN_GAP_MS) burst = [];
+    burst.push({key: e.key, at: e.timeStamp}); e.preventDefault();
+    clearTimeout(burstTimer);
+    burstTimer = setTimeout(() => { const keys = burst; burst = []; if (keys.length === 1) runKey(keys[0].key, keys[0].at); },
+      SCAN_GAP_MS + 30);
+    return;
+  }
+  burst = []; clearTimeout(burstTimer);
+  if (KEYS[e.key]) { e.preventDefault(); runKey(e.key, e.timeStamp); }
+}
+function runKey(key, at) {
+  const name = KEYS[key]; if (!name) return;
+  const button = document.querySelector(`[data-act="${name}"]`);
+  if (button && button.disabled && name !== "shoot") return;
+  if (name === "shoot") { window.__console.presses.push(at); act({type: "shoot"}); return; }
+  doAction(name);
+}
+
+// ------------------------------------------------------------------ live view
+async function liveLoop() {
+  const img = $("live-img"); if (!img) return;
+  let after = 0, url = null;
+  window.__console.liveStart = performance.now();
+  while (true) {
+    try {
+      const r = await fetch(`/live/frame?after=${after}`, {credentials: "same-origin", cache: "no-store"});
+      if (r.status !== 200) {
+        const info = await r.json().catch(() => ({}));
+        $("live-msg").textContent = T.live_unavailable + (info.error ? ": " + info.error : "");
+        $("ready").className = "light off"; $("ready").textContent = T.not_ready;
+        await new Promise((ok) => setTimeout(ok, 3000)); continue;
+      }
+      after = Number(r.headers.get("X-Frame")) || after + 1;
+      const ready = r.headers.get("X-Ready") === "1";
+      const blob = await r.blob();
+      const next = URL.createObjectURL(blob);
+      await new Promise((ok) => { img.onload = ok; img.onerror = ok; img.src = next; });
+      if (url) URL.revokeObjectURL(url); url = next;
+      window.__console.liveFrames += 1;
+      $("live-msg").textContent = "";
+      $("ready").className = "light " + (ready ? "on" : "off"); $("ready").textContent = ready ? T.ready : T.not_ready;
+    } catch (e) {
+      await new Promise((ok) => setTimeout(ok, 1000));
+    }
+  }
+}
+
+// ------------------------------------------------------------------ desk page
+async function deskCheckIn(code) {
+  const box = $("desk-result");
+  const answer = await post("/api/action", {type: "checkin", code});
+  const o = answer.outcome || {};
+  if (!answer.ok || o.status !== "done") {
+    box.className = "result bad";
+    box.replaceChildren(el("b", {}, T.unknown_code + " · " + code), el("div", {}, (o.message && o.message.text) || answer.error || ""));
+    return;
+  }
+  const r = await fetch(`/api/subject/${o.subject_id}`, {credentials: "same-origin"});
+  const who = (await r.json()).student || {};
+  const queue = (window.__console.state && window.__console.state.snapshot.queue) || [];
+  box.className = "result ok";
+  box.replaceChildren(
+    el("div", {}, T.checked_in),
+    el("div", {class: "shootno", id: "desk-shootno"}, who.shoot_no ?? "-"),
+    el("div", {class: "big"}, `${who.name || ""} ${who.student_no || who.code || ""}`),
+    el("div", {}, `${who.college || ""} ${who["class"] || ""}`),
+    el("div", {id: "desk-place"}, who.place ? `${T.place_in_queue}: ${who.place}` : ""),
+    who.paid === false ? el("div", {class: "unpaid big", id: "desk-unpaid"}, T.not_paid) : null,
+    o.message ? el("div", {class: "muted"}, o.message.text) : null);
+}
+
+// ------------------------------------------------------------------ review page
+async function loadReview() {
+  const data = await (await fetch("/api/review", {credentials: "same-origin"})).json();
+  $("r-counts").textContent = Object.entries(data.counts || {}).map(([k, v]) => `${T[k] || k} ${v}`).join(" · ");
+  const groups = $("r-groups");
+  if (!data.groups.length) { groups.replaceChildren(el("p", {class: "muted"}, T.nobody_to_reshoot)); }
+  else groups.replaceChildren(...data.groups.map((g) => el("div", {class: "group"},
+    el("h3", {}, `${g.college} ${g["class"]}`),
+    el("div", {class: "students"}, ...g.students.map((s) => el("div", {class: "student", "data-subject": s.subject},
+      s.take ? el("img", {src: `/take/${s.take}/thumb.jpg`, alt: ""}) : el("img", {alt: ""}),
+      el("div", {}, el("b", {}, s.name || s.code), " ", s.student_no || ""),
+      el("div", {class: "status " + s.status}, T[s.status] || s.status, s.reason ? ` · ${s.reason}` : ""),
+      el("div", {class: "muted"}, `No.${s.shoot_no ?? "-"} · ${T.takes} ${s.takes}`),
+      el("button", {class: "primary", "data-reshoot": s.subject, onclick: async () => {
+        const a = await act({type: "scan", subject: s.subject}); if (a.ok && a.outcome.status === "done") location.href = "/shoot"; }},
+        T.reshoot)))))));
+  $("r-unbound").replaceChildren(...(data.unbound || []).map((u) => el("li", {}, `${T.take} ${u.take} · ${u.captured_at}`)));
+}
+
+// ------------------------------------------------------------------ day page
+async function loadDay() {
+  const data = await (await fetch("/api/day", {credentials: "same-origin"})).json();
+  $("d-schedule").textContent = data.has_schedule ? "" : T.no_schedule;
+  $("d-table").tBodies[0].replaceChildren(...data.colleges.map((c) => {
+    const share = c.roster ? Math.round(100 * c.accepted / c.roster) : 0;
+    return el("tr", {"data-college": c.college}, el("td", {}, c.college), el("td", {}, c.roster), el("td", {}, c.checked_in),
+      el("td", {}, c.shot), el("td", {}, c.accepted), el("td", {}, c.rejected),
+      el("td", {}, el("div", {class: "bar"}, el("div", {style: `width:${share}%`})), `${share}%`),
+      el("td", {}, c.per_hour ?? "-"), el("td", {}, c.window || "-"),
+      el("td", {}, c.minutes_left === null ? "-" : `${c.minutes_left} min`));
+  }));
+}
+
+function renderExport(e) {
+  if (!e || !$("export-bar")) return;
+  const share = !e.running ? (e.ok ? 100 : 0) : (e.total ? Math.round(100 * e.done / e.total) : 0);
+  $("export-bar").style.width = share + "%";
+  $("export-msg").textContent = e.running ? `${T.exporting} ${e.stage} ${e.done}/${e.total}` :
+    (e.message ? `${e.message}${e.exported !== undefined ? " · " + e.exported : ""} · ${e.folder || ""}` : "");
+  $("export-msg").className = e.ok === false ? "bad-text" : "";
+}
+
+// ------------------------------------------------------------------ server push
+function render(state) {
+  window.__console.state = state;
+  renderHeader(state.header, state.snapshot);
+  if (PAGE === "shoot") renderShoot(state);
+  if (PAGE === "desk") renderQueue(state.snapshot.queue);
+  if (PAGE === "day") renderExport(state.export);
+}
+
+function connect() {
+  const source = new EventSource("/api/events");
+  source.addEventListener("state", (e) => {
+    const arrived = performance.now();
+    const state = JSON.parse(e.data);
+    window.__console.sse.push({version: state.snapshot.version, arrived});
+    $("h-link").textContent = ""; $("h-link").className = "link";
+    render(state);
+  });
+  source.onerror = () => { $("h-link").textContent = T.connection_lost; $("h-link").className = "link lost";
+    if (PAGE === "review") setTimeout(loadReview, 1000); };
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  connect();
+  if (PAGE === "shoot") {
+    document.addEventListener("keydown", onKey);
+    document.querySelectorAll("[data-act]").forEach((b) => b.addEventListener("click", () => doAction(b.dataset.act)));
+    $("scan-form").addEventListener("submit", (e) => { e.preventDefault(); const v = $("scan-text").value.trim();
+      if (v) { act({type: "scan", code: v}); $("scan-text").value = ""; $("scan-text").blur(); } });
+    liveLoop();
+  }
+  if (PAGE === "desk") {
+    $("desk-form").addEventListener("submit", (e) => { e.preventDefault(); const v = $("desk-code").value.trim();
+      if (v) { deskCheckIn(v); $("desk-code").value = ""; } });
+  }
+  if (PAGE === "review") loadReview();
+  if (PAGE === "day") {
+    loadDay(); setInterval(loadDay, 30000);
+    $("export-form").addEventListener("submit", async (e) => { e.preventDefault();
+      const a = await post("/api/export", {outdir: $("export-name").value.trim()});
+      if (!a.ok) { $("export-msg").textContent = a.error; $("export-msg").className = "bad-text"; } });
+  }
+});

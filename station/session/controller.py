@@ -1,0 +1,398 @@
+"""The ONE station controller: typed events in, journal actions out, a snapshot of what a screen shows.
+
+Every front end drives this class and nothing else: the terminal loop (`station shoot`) and the browser
+console are views on its `snapshot()` plus runtimes that turn their inputs (keys, buttons, pedal, scanner,
+camera frames) into the typed events of `station.session.triggers`. The rules of the station live here, once:
+  - no scan, no shot (a shoot with nobody bound fires nothing);
+  - a shoot press or a decision made (`at`) before the last shot ended is ignored: nobody accepts a verdict
+    they have not seen, and a press during a shot is no second shot;
+  - a held key's auto-repeat never fires a volley;
+  - a take that needs an override is accepted only with a reason; a take that cannot be cropped never is.
+No terminal code, no rich: messages are typed (level + zh/en text), styling is the view's job. Not thread-safe:
+one thread owns a controller (`station.session.runtime.StationRuntime` runs it on its worker).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+from config.errors import DomainError
+from config.i18n import N_, _
+from station.core.errors import SessionError
+from station.core.idnumber import mask_code
+from station.session.actions import Session, ShotOutcome
+from station.session.camera_source import StationCamera
+from station.session.override import croppable, needs_override, overridden_entries
+from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry, ReasonState, Snapshot,
+                                      StudentState, TakeState, UnboundTake)
+from station.session.triggers import (DECISIONS, Accept, CameraButton, Event, HotFolderArrival, Key, Next, Pedal,
+                                      Rebind, Reject, Scan, SetCollege, Shoot, Skip, Void)
+from station.store.models import Subject, Take
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGES = 8
+DEFAULT_REJECT = "operator rejected 操作员判定重拍"
+DEFAULT_VOID = "voided at the station"
+DEFAULT_REBIND = "wrong person (rebound at station)"
+DEFAULT_SKIP = "skipped at the station"
+
+
+def default_reject_reason(verdict: dict[str, Any] | None) -> str:
+    """What a rejection with no reason given records: the verdict's first reason, else a generic one."""
+    reasons = (verdict or {}).get("reasons") or []
+    if reasons:
+        first = reasons[0]
+        return str(first.get("zh") or first.get("en") or first.get("code"))
+    return DEFAULT_REJECT
+
+
+class StationController:
+    """The station's state machine over one `Session` (journal) and one camera (may be None: no shots)."""
+
+    def __init__(self, session: Session, camera: StationCamera | None = None, *, trigger: str = "keys",
+                 queue_mode: bool | None = None, now: Callable[[], float] = time.monotonic) -> None:
+        self.session = session
+        self.store = session.store
+        self.camera = camera
+        self.trigger = trigger                  # keys | pedal:DEVICE | camera
+        self.queue_mode = session.queue_mode if queue_mode is None else queue_mode
+        self.shoot_keys = tuple(self.store.settings.triggers.shoot_keys)
+        self._now = now
+        self.busy = False
+        self.busy_until = 0.0                   # end of the last shot: older presses/decisions are stale
+        self.version = 0
+        self.messages: list[Message] = []
+        self.last_shot: ShotOutcome | None = None
+        self._seen_event = self.store.latest_event_id()
+        #: called while a shot is being made (busy, "shooting for ...") so screens show it at once; the
+        #: runtime sets it to publish a snapshot
+        self.on_progress: Callable[[], None] | None = None
+        self._next_health = 0.0
+        self._handlers: dict[type, Callable[[Any], Outcome]] = {
+            Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan,
+            CameraButton: self._on_arrival, HotFolderArrival: self._on_arrival,
+            Shoot: self._on_shoot, Accept: self._on_accept, Reject: self._on_reject, Void: self._on_void,
+            Rebind: self._on_rebind, Skip: self._on_skip, Next: self._on_next, SetCollege: self._on_set_college,
+        }
+
+    # ------------------------------------------------------------------ the one entry point
+    def handle(self, event: Event) -> Outcome:
+        """Apply one event; never raises for station trouble (a refusal is an Outcome, and a message)."""
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            raise TypeError(f"not a station event: {event!r}")
+        if isinstance(event, DECISIONS) and self.stale(event.at):
+            return self._outcome("ignored", "warn",
+                                 N_("decision made while the shot was being made: ignored, do it again"))
+        try:
+            outcome = handler(event)
+        except DomainError as exc:
+            hint = getattr(exc, "hint", None)
+            outcome = Outcome("refused", self.post(Message("error", f"{exc}" + (f" — {hint}" if hint else ""))),
+                              hint=hint)
+        except Exception as exc:  # noqa: BLE001 - the station must stay up; the journal holds the truth
+            log.exception("unexpected error handling %r", type(event).__name__)
+            outcome = self._outcome("failed", "error", N_("unexpected error: {error}"), error=str(exc))
+        self.changed()
+        return Outcome(outcome.status, outcome.message, outcome.take_id, outcome.subject_id, outcome.hint,
+                       self.version)
+
+    # ------------------------------------------------------------------ state the runtime asks about
+    def changed(self) -> None:
+        """Something a screen shows may have changed: bump the version (subscribers are told)."""
+        self.version += 1
+
+    def journal_changed(self) -> bool:
+        """True when anything (this controller, or `station checkin --queue` at the desk) wrote to the journal."""
+        latest = self.store.latest_event_id()
+        changed, self._seen_event = latest != self._seen_event, latest
+        return changed
+
+    def poll_camera(self) -> list[Outcome]:
+        """Frames the camera delivered on its own since the last poll, ingested (the runtime calls this)."""
+        if self.camera is None:
+            return []
+        try:
+            frames = self.camera.poll(0.0)
+        except DomainError as exc:
+            return [self._outcome("refused", "error", N_("camera: {error}"), error=str(exc))]
+        if not frames:
+            return []
+        from station.session.triggers import arrivals
+        return [self.handle(event) for event in arrivals(frames, self._now())]
+
+    def check_health(self) -> bool:
+        """Probe the camera; True when its state (error text) changed."""
+        if self.camera is None:
+            return False
+        before = self.camera.error
+        self.camera.health()
+        return before != self.camera.error
+
+    def tick(self) -> bool:
+        """What a runtime does between events (every POLL_SECONDS): ingest frames the camera delivered on its
+        own, notice journal writes by another process, probe the camera's health every liveness interval.
+        True when a screen should be redrawn (the version is bumped then)."""
+        before = self.version
+        self.poll_camera()
+        changed = self.journal_changed()
+        if self._now() >= self._next_health:
+            changed = self.check_health() or changed
+            self._next_health = self._now() + self.store.settings.camera.liveness_seconds
+        if changed:
+            self.changed()
+        return self.version != before
+
+    def preflight(self) -> list[Message]:
+        """Warnings to show before each shot (free disk space goes here: the lead wires S2's check in)."""
+        return []
+
+    def say(self, level: str, text: str, /, **fields: Any) -> Message:
+        """Show a catalog message (mark `text` with N_: its Chinese comes from the catalog) to every screen."""
+        return self.post(Message.of(level, text, **fields))
+
+    def post(self, message: Message) -> Message:
+        """Show a ready message (a camera's or a library's own text) to every screen."""
+        self.messages.append(message)
+        del self.messages[:-MAX_MESSAGES]
+        self.changed()
+        return message
+
+    # ------------------------------------------------------------------ helpers
+    def stale(self, at: float) -> bool:
+        """A press or decision made (`at`) during the last shot or before it ended: ignored."""
+        return bool(at) and (self.busy or at < self.busy_until)
+
+    def _outcome(self, status: str, level: str, text: str, /, *, take_id: int | None = None,
+                 subject_id: int | None = None, hint: str | None = None, **fields: Any) -> Outcome:
+        return Outcome(status, self.say(level, text, **fields), take_id, subject_id, hint)
+
+    def _who(self, subject: Subject) -> str:
+        number = self.session.shoot_no(subject)
+        return f"No. {number} {subject.name or ''} {mask_code(subject.code)}".replace("  ", " ")
+
+    # ------------------------------------------------------------------ triggers
+    def _on_key(self, event: Key) -> Outcome:
+        if event.repeat:
+            return self._outcome("ignored", "warn", N_("held key {key} ignored (press it once)"), key=repr(event.name))
+        if event.name in self.shoot_keys:
+            return self._on_shoot(Shoot(event.at))
+        return self._outcome("ignored", "hint", N_("key {key} does nothing (keys are listed below)"),
+                             key=repr(event.name))
+
+    def _on_pedal(self, event: Pedal) -> Outcome:
+        return self._on_shoot(Shoot(event.at))
+
+    def _on_scan(self, event: Scan) -> Outcome:
+        outcome = self.session.scan(event.text, queue=self.queue_mode if event.queue is None else event.queue)
+        who, sid = self._who(outcome.subject), outcome.subject.id
+        if outcome.repeated and outcome.bound:
+            result = self._outcome("done", "info", N_("{who}: already bound (same shooting number)"), who=who,
+                                   subject_id=sid)
+        elif outcome.bound:
+            result = self._outcome("done", "ok", N_("bound {who}: shoot when ready"), who=who, subject_id=sid)
+        else:
+            result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
+                                   waiting=len(self.session.queue()), subject_id=sid)
+        for warning in outcome.warnings:
+            self.say("warn", N_("WARNING: {warning}"), warning=warning)
+        return result
+
+    def _on_arrival(self, event: CameraButton | HotFolderArrival) -> Outcome:
+        outcomes = self.session.ingest(list(event.frames))
+        last = Outcome("done")
+        for shot in outcomes:
+            last = self._shown(shot)
+        return last
+
+    # ------------------------------------------------------------------ commands
+    def _on_shoot(self, event: Shoot) -> Outcome:
+        if self.trigger == "camera":
+            return self._outcome("ignored", "warn",
+                                 N_("trigger is the camera's own button: press the shutter on the camera"))
+        if self.stale(event.at):
+            return self._outcome("ignored", "warn", N_("shoot pressed while the last shot was being made: ignored"))
+        if self.camera is None:
+            raise SessionError(_("no camera is open at this station"))
+        if not getattr(self.camera, "has_trigger", True):
+            return self._outcome("ignored", "warn",
+                                 N_("hot folder: shoot with the tethering program; its files arrive here"))
+        bound = self.session.bound()
+        if bound is None:
+            waiting = len(self.session.queue())
+            if waiting:
+                return self._outcome("refused", "error", N_("NO SCAN, NO SHOT: nobody is bound; nothing was shot — "
+                                                            "press n for the next in the queue ({waiting} waiting)"),
+                                     waiting=waiting)
+            return self._outcome("refused", "error",
+                                 N_("NO SCAN, NO SHOT: nobody is bound; nothing was shot — scan first"))
+        for message in self.preflight():
+            self.post(message)
+        self.say("info", N_("shooting for {code}…"), code=mask_code(bound.code))
+        self.busy = True
+        if self.on_progress is not None:
+            self.on_progress()
+        try:
+            shot = self.session.shoot()
+        except DomainError as exc:
+            hint = getattr(exc, "hint", None)
+            result = self._outcome("refused", "error", N_("camera: {error} — still bound: {code}; press again to retry"),
+                                   error=str(exc), code=mask_code(bound.code), hint=hint, subject_id=bound.id)
+            if hint:
+                self.say("error", N_("  what to do: {hint}"), hint=hint)
+            return result
+        finally:
+            self.busy = False
+            self.busy_until = self._now()
+        return self._shown(shot)
+
+    def _shown(self, shot: ShotOutcome) -> Outcome:
+        self.last_shot = shot
+        take = shot.take.id
+        if shot.subject is None:
+            return self._outcome("done", "error", N_("UNBOUND take {take} from the camera (nobody bound): "
+                                                     "u = rebind it to a student, x = void it"), take=take, take_id=take)
+        if shot.ok:
+            return self._outcome("done", "ok", N_("take {take}: PASS — a = accept, r = reject and shoot again"),
+                                 take=take, take_id=take, subject_id=shot.subject.id)
+        return self._outcome("done", "error", N_("take {take}: FAIL — a = accept, r = reject and shoot again"),
+                             take=take, take_id=take, subject_id=shot.subject.id)
+
+    def _on_accept(self, event: Accept) -> Outcome:
+        take = self.session.accept(event.take_id, override=event.override)
+        subject = self.store.subject(take.subject_id) if take.subject_id else None
+        ids = {"take_id": take.id, "subject_id": take.subject_id}
+        code = mask_code(subject.code) if subject else "-"
+        if event.override and event.override.strip():
+            self.say("warn", N_("take {take} accepted with an override: {reason}"), take=take.id,
+                     reason=event.override.strip())
+        waiting = self.session.queue()
+        if waiting:
+            return self._outcome("done", "ok", N_("take {take} ACCEPTED for {code}; binding closed — scan the next "
+                                                  "student or press n ({next} is next)"),
+                                 take=take.id, code=code, next=mask_code(waiting[0].code), **ids)
+        return self._outcome("done", "ok", N_("take {take} ACCEPTED for {code}; binding closed — scan the next student"),
+                             take=take.id, code=code, **ids)
+
+    def _on_reject(self, event: Reject) -> Outcome:
+        take = self.store.take(event.take_id) if event.take_id is not None else self.session.default_take("reject")
+        reason = event.reason.strip() or default_reject_reason(take.verdict)
+        self.session.reject(take.id, reason=reason)
+        return self._outcome("done", "warn", N_("take {take} rejected ({reason}): shoot again"), take=take.id,
+                             reason=reason, take_id=take.id, subject_id=take.subject_id)
+
+    def _on_void(self, event: Void) -> Outcome:
+        take = self._take_or_last(event.take_id, "void")
+        self.session.void(take.id, reason=event.reason.strip() or DEFAULT_VOID)
+        return self._outcome("done", "warn", N_("take {take} void"), take=take.id, take_id=take.id,
+                             subject_id=take.subject_id)
+
+    def _on_rebind(self, event: Rebind) -> Outcome:
+        take = self._take_or_last(event.take_id, "rebind")
+        if not event.code.strip():
+            return self._outcome("ignored", "warn", N_("rebind cancelled: no code given"))
+        moved, subject = self.session.rebind(take.id, event.code.strip(),
+                                             reason=event.reason.strip() or DEFAULT_REBIND)
+        return self._outcome("done", "warn", N_("take {take} now belongs to {code} {name}"), take=moved.id,
+                             code=mask_code(subject.code), name=subject.name or "", take_id=moved.id,
+                             subject_id=subject.id)
+
+    def _on_skip(self, event: Skip) -> Outcome:
+        subject = self.session.skip(event.reason.strip() or DEFAULT_SKIP)
+        return self._outcome("done", "warn", N_("skipped {code}: stays on the review list"),
+                             code=mask_code(subject.code), subject_id=subject.id)
+
+    def _on_next(self, event: Next) -> Outcome:
+        subject = self.session.next()
+        if subject is None:
+            return self._outcome("refused", "warn", N_("the queue is empty"))
+        return self._outcome("done", "ok", N_("next: {who}"), who=self._who(subject), subject_id=subject.id)
+
+    def _on_set_college(self, event: SetCollege) -> Outcome:
+        name = event.name.strip()
+        if not name:
+            return self._outcome("ignored", "warn", N_("no college given"))
+        from station.session.college import set_college
+        set_college(self.store, name, operator=self.session.operator)
+        return self._outcome("done", "info", N_("current college: {college}"), college=name)
+
+    def _take_or_last(self, take_id: int | None, what: str) -> Take:
+        take = self.store.take(take_id) if take_id is not None else self.session.last_take()
+        if take is None:
+            raise SessionError(f"no take to {what}")
+        return take
+
+    # ------------------------------------------------------------------ the snapshot
+    def snapshot(self) -> Snapshot:
+        """What a screen shows now, read from the journal (so a restart shows the same) + recent messages."""
+        store, session = self.store, self.session
+        settings = store.settings
+        bound = session.bound()
+        return Snapshot(
+            version=self.version, station_id=store.station_id, room=settings.station.room or None,
+            college=session.college(), operator=session.operator or settings.station.operator or None,
+            queue_mode=self.queue_mode, busy=self.busy, camera=self._camera_state(),
+            bound=self._student(bound) if bound else None,
+            last_take=self._take_state(store.last_take()),
+            queue=tuple(QueueEntry(s.id, mask_code(s.code), s.name, session.shoot_no(s)) for s in session.queue()),
+            unbound=tuple(UnboundTake(t.id, t.seq, t.source, t.captured_at) for t in store.unbound_takes()),
+            messages=tuple(self.messages))
+
+    def _camera_state(self) -> CameraState:
+        camera = self.camera
+        if camera is None:
+            return CameraState(spec="", ok=False, error="no camera", trigger=self.trigger)
+        health = getattr(camera, "last_health", None)
+        battery = getattr(health, "battery", None)
+        return CameraState(spec=camera.spec, ok=camera.error is None, error=camera.error,
+                           battery=None if battery is None else str(battery), model=getattr(health, "model", "") or "",
+                           has_trigger=getattr(camera, "has_trigger", True), trigger=self.trigger,
+                           warnings=tuple(camera.warnings()[-2:]))
+
+    def _student(self, subject: Subject) -> StudentState:
+        takes = self.session.takes_of(subject)
+        pending = next((t for t in reversed(takes) if t.decision is None), None)
+        counted = [t for t in takes if t.decision != "void"]
+        return StudentState(subject.id, mask_code(subject.code), subject.name, subject.student_no,
+                            subject.masked_id or None, subject.college or self.session.college(),
+                            subject.class_name, self.session.shoot_no(subject), subject.paid,
+                            len(counted), sum(1 for t in counted if t.decision == "reject"),
+                            pending.id if pending else None,
+                            default_reject_reason(pending.verdict) if pending else None)
+
+    def _take_state(self, take: Take | None) -> TakeState | None:
+        if take is None:
+            return None
+        verdict = take.verdict
+        subject = self.store.subject(take.subject_id) if take.subject_id else None
+        workspace = self.store.workspace
+        refusing = (verdict or {}).get("ok") is False
+        shown = self.last_shot if self.last_shot is not None and self.last_shot.take.id == take.id else None
+        photo = (verdict or {}).get("photo")
+        return TakeState(
+            take_id=take.id, seq=take.seq, subject_code=mask_code(subject.code) if subject else None,
+            decision=take.decision, source=take.source,
+            status="none" if verdict is None or "ok" not in verdict else ("pass" if verdict["ok"] else "fail"),
+            reasons=tuple(_reason(r, refusing=refusing) for r in (verdict or {}).get("reasons") or []),
+            warnings=tuple(_reason(w, refusing=False) for w in (verdict or {}).get("warnings") or []),
+            measures=dict((verdict or {}).get("measures") or {}),
+            needs_override=needs_override(verdict), croppable=croppable(verdict),
+            original_path=str(workspace / take.primary.file) if take.files else None,
+            photo_path=str(workspace / photo) if photo else None,
+            preview_path=str(shown.preview) if shown is not None and shown.preview else None,
+            timings={k: round(v, 4) for k, v in (shown.timings if shown else {}).items()})
+
+
+def _reason(entry: dict[str, Any], *, refusing: bool) -> ReasonState:
+    from station.session.override import entry_needs_override
+    value = entry.get("value")
+    return ReasonState(level=str(entry.get("level") or ("refuse" if refusing else "warn")),
+                       code=str(entry.get("code") or ""), zh=str(entry.get("zh") or ""), en=str(entry.get("en") or ""),
+                       measure=str(entry.get("measure") or ""),
+                       value=float(value) if isinstance(value, (int, float)) else None,
+                       override=entry_needs_override(entry, refusing=refusing))
+
+
+__all__ = ["StationController", "default_reject_reason", "overridden_entries"]
