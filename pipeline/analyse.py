@@ -152,7 +152,10 @@ def _brow_colour(lab: np.ndarray, pts: np.ndarray) -> np.ndarray:
     h, w = lab.shape[:2]
     idx = list(fm.BROW_R + fm.BROW_L)
     xy = np.clip(pts[idx, :2].round().astype(int), 0, [w - 1, h - 1])
-    return np.median(lab[xy[:, 1], xy[:, 0]], axis=0)
+    r = max(1, int(0.02 * float(np.ptp(pts[idx, 0]))))   # a few pixels round each point: the mesh may sit on the brow's edge
+    near = np.concatenate([lab[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1].reshape(-1, 3) for x, y in xy])
+    darker = near[near[:, 0] <= np.percentile(near[:, 0], 40)]   # brow hairs are the darker part of the patch
+    return np.median(darker, axis=0)
 
 
 def _eyes(rgb: np.ndarray, pts: np.ndarray, yaw: float) -> dict[str, float]:

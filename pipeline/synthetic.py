@@ -126,7 +126,7 @@ def _draw_person(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, loo
         eyes.append((ex, eye_y))
         # brow
         d.arc((ex - 0.13 * fw, eye_y - 0.16 * fw, ex + 0.13 * fw, eye_y + 0.02 * fw), 200, 340,
-              fill=_shade(hair, 1.2), width=max(2, int(0.028 * fw)))
+              fill=_shade(hair, 1.2), width=max(2, int(0.07 * fw)))
         if closed:
             d.arc((ex - 0.1 * fw, eye_y - 0.05 * fw, ex + 0.1 * fw, eye_y + 0.02 * fw), 20, 160,
                   fill=(50, 35, 30), width=max(2, int(0.008 * fw)))
