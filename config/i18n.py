@@ -101,6 +101,12 @@ def N_(message: str, /) -> str:
     return message
 
 
+def in_language(language: str, message: str, /, **fields: Any) -> str:
+    """`message` (marked with N_) in `language` whatever the current one: a verdict stores its Chinese and its
+    English text side by side."""
+    return _format(_translations(normalise_language(language) or DEFAULT_LANGUAGE).gettext(message), fields)
+
+
 def bilingual(message: str, /, **fields: Any) -> str:
     """'中文 English' for the screens that show both (the shoot loop, the console), whatever the language."""
     zh = _format(_translations("zh").gettext(message), fields)

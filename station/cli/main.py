@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "station.cli.commands.session",
     "station.cli.commands.export",
     "station.cli.commands.report",
+    "station.cli.commands.faces",
 )
 
 

@@ -116,6 +116,7 @@ class Session:
         self.write_preview = write_preview
         self._processor = processor
         self._preset: Any = None
+        self.face_workspaces: tuple[Path, ...] = ()     # other stations' workspaces the face check also reads
 
     # ----------------------------------------------------------------- state (always read from the journal)
     @property
@@ -270,6 +271,8 @@ class Session:
             try:
                 verdict, photo, preview_bytes = self._process(data)
                 verdict = _jsonable(verdict)
+                from station.faces.chair import add_face_warnings   # is this the right person? (issue 13)
+                add_face_warnings(self, take, subject, verdict, photo, data)
             except Exception as exc:  # noqa: BLE001 - the take is stored; the verdict says what went wrong
                 log.exception("pipeline failed on take %s", take.id)
                 verdict = {"ok": False, "reasons": [{"code": "pipeline_error", "zh": "无法分析该照片",

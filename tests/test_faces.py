@@ -1,0 +1,122 @@
+"""Face continuity at the chair (issue 13) on the team's real photos, through the real virtual camera,
+pipeline, journal and face book: the same person under two codes is warned, a different person for the
+same code is warned, and `station purge-faces` deletes every face.
+
+The photos are the team fixtures' 6000x4000 frames (../shared/testdata/frames: the portraits re-shot as
+DSLR-like frames); skipped when absent; never copied anywhere.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import stat
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from camera import open_camera
+from station.cli.main import cli
+from station.session.actions import Session, ShotOutcome
+from station.store.faces import BOOK_FILE, FACES_DIR, face_counts
+from station.store.workspace import Store
+from workspace_factory import new_workspace, roster_rows
+
+
+def frame(testdata: Path, stem: str) -> bytes:
+    return (testdata / "frames" / f"{stem}_blue6000_iod600.jpg").read_bytes()
+
+
+@pytest.fixture
+def session(tmp_path: Path, testdata: Path) -> Iterator[Session]:
+    store = new_workspace(tmp_path / "ws", station_id="A1")
+    store.upsert_subjects(roster_rows(4), source_file="roster.csv")
+    yield Session(store, operator="t")
+    store.close()
+
+
+def shoot(session: Session, code: str, data: bytes) -> ShotOutcome:
+    """Scan `code`, put `data` in front of the real virtual camera and press the shutter."""
+    session.scan(code)
+    with open_camera("virtual", state_dir=session.workspace / "state", frames=[data]) as camera:
+        session.camera = camera
+        return session.shoot()
+
+
+def face_warnings(outcome: ShotOutcome) -> dict[str, dict]:
+    return {w["code"]: w for w in (outcome.verdict or {}).get("warnings") or [] if "face_distance" == w.get("measure")}
+
+
+def test_same_face_under_another_code_is_warned_naming_who_it_was_accepted_as(session: Session, testdata: Path,
+                                                                              caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    first = shoot(session, "2019000001", frame(testdata, "df_img24_pichai_glasses"))
+    assert face_warnings(first) == {}
+    session.accept(first.take.id)
+    name = session.store.find_subject("code", "2019000001").name
+
+    again = shoot(session, "2019000002", frame(testdata, "df_img25_pichai_glasses"))
+    warned = face_warnings(again)
+    assert set(warned) == {"same_face_other"}
+    w = warned["same_face_other"]
+    assert w["override"] is True and w["level"] == "warn"
+    assert w["value"] <= session.preset().likeness.same_face_distance
+    assert f"{name} 2019000001 (No. 1) at " in w["en"] and "此人脸已在" in w["zh"] and name in w["zh"]
+    # the journal keeps the warning with the verdict (what `accept` and the controller read)
+    stored = session.store.take(again.take.id).verdict
+    assert [x["code"] for x in stored["warnings"] if x.get("measure") == "face_distance"] == ["same_face_other"]
+    # names are for the operator's screen only: no log line carries the name
+    assert name not in caplog.text
+
+    # another person for the same second code: nobody accepted that face, so no warning
+    session.void(again.take.id, reason="wrong person in the chair")
+    right = shoot(session, "2019000002", frame(testdata, "df_img32_damon"))
+    assert face_warnings(right) == {}
+
+
+def test_a_different_person_for_the_same_code_is_warned(session: Session, testdata: Path) -> None:
+    first = shoot(session, "2019000003", frame(testdata, "df_img6_jolie"))
+    session.reject(first.take.id, reason="闭眼")
+    same = shoot(session, "2019000003", frame(testdata, "df_img11_jolie"))
+    assert "different_face_same_student" not in face_warnings(same)
+    session.reject(same.take.id, reason="再拍")
+    other = shoot(session, "2019000003", frame(testdata, "df_img3_aniston"))
+    w = face_warnings(other)["different_face_same_student"]
+    assert w["override"] is True and w["value"] > session.preset().likeness.warn_distance
+    assert f"take {first.take.id}" in w["en"] or f"take {same.take.id}" in w["en"]
+
+
+def test_a_face_accepted_at_another_station_is_warned_with_that_station(tmp_path: Path, testdata: Path,
+                                                                         session: Session) -> None:
+    other_ws = tmp_path / "ws2"
+    other = new_workspace(other_ws, station_id="B2")
+    other.upsert_subjects(roster_rows(8)[4:], source_file="roster.csv")   # other students
+    there = Session(other, operator="t")
+    there.accept(shoot(there, "2019000006", frame(testdata, "df_img47_johansson")).take.id)
+    other.close()
+    session.face_workspaces = (other_ws,)
+    here = shoot(session, "2019000001", frame(testdata, "df_img51_johansson"))
+    w = face_warnings(here)["same_face_other"]        # img47/img51 frames: 0.30 apart (one shoot)
+    assert "2019000006" in w["en"] and "station B2" in w["en"] and w["face"]["station_id"] == "B2"
+
+
+def test_face_data_is_owner_only_kept_apart_from_the_journal_and_purged(session: Session, testdata: Path) -> None:
+    shot = shoot(session, "2019000001", frame(testdata, "df_img24_pichai_glasses"))
+    ws = session.workspace
+    book = ws / FACES_DIR / BOOK_FILE
+    assert stat.S_IMODE(book.stat().st_mode) == 0o600
+    assert stat.S_IMODE((ws / FACES_DIR).stat().st_mode) == 0o700
+    assert face_counts(ws) == {"takes": 1, "enrolment": 0}
+    # the journal holds the verdict and its warnings, never the embedding itself
+    raw = (ws / "journal.sqlite3").read_bytes()
+    assert b"CSFE" not in raw and "dlib-resnet" not in json.dumps(session.store.take(shot.take.id).verdict)
+
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["-w", str(ws), "purge-faces"], input="n\n")
+    assert refused.exit_code == 1 and (ws / FACES_DIR).exists()
+    done = runner.invoke(cli, ["-w", str(ws), "purge-faces", "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "1" in done.output and not (ws / FACES_DIR).exists()
+    with Store.open(ws) as store:                        # the take itself is untouched
+        assert store.take(shot.take.id).files[0].file
