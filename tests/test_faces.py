@@ -120,3 +120,42 @@ def test_face_data_is_owner_only_kept_apart_from_the_journal_and_purged(session:
     assert "1" in done.output and not (ws / FACES_DIR).exists()
     with Store.open(ws) as store:                        # the take itself is untouched
         assert store.take(shot.take.id).files[0].file
+
+
+def test_export_refuses_two_students_with_the_same_face_unless_allowed(session: Session, testdata: Path,
+                                                                       tmp_path: Path) -> None:
+    a = shoot(session, "2019000001", frame(testdata, "df_img18_musk"))
+    session.accept(a.take.id)
+    b = shoot(session, "2019000002", frame(testdata, "hv_test0"))        # the same man, another photo
+    assert "same_face_other" in face_warnings(b)
+    session.accept(b.take.id)
+    c = shoot(session, "2019000003", frame(testdata, "df_img3_aniston"))
+    session.accept(c.take.id)
+    ws = session.workspace
+    names = [session.store.find_subject("code", f"201900000{i}").name for i in (1, 2)]
+    runner = CliRunner()
+    out = tmp_path / "out"
+
+    refused = runner.invoke(cli, ["-w", str(ws), "export", str(out)])
+    assert refused.exit_code == 1
+    line = next(x for x in refused.output.splitlines() if "同一人脸对应两名学生" in x or "same face under" in x)
+    assert all(n in line for n in names) and "2019000001" in line and "2019000002" in line
+    assert "nothing was written" in refused.output and not out.exists()
+
+    again = runner.invoke(cli, ["-w", str(ws), "export", str(out), "--json"])
+    assert again.exit_code == 1 and len(json.loads(again.stdout)["same_face"]) == 1
+
+    allowed = runner.invoke(cli, ["-w", str(ws), "export", str(out), "--allow-same-face", "2019000002"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "已允许同一人脸" in allowed.output or "same face allowed" in allowed.output
+    assert len(list(out.rglob("*.jpg"))) == 3
+    with Store.open(ws) as store:
+        event = store.conn.execute("SELECT data FROM events WHERE kind = 'export' ORDER BY id DESC").fetchone()
+    journalled = json.loads(event[0])["same_face_allowed"]
+    assert [sorted(p["codes"]) for p in journalled] == [["2019000001", "2019000002"]]
+
+    # purged face data is not computed again by the export: it says what it could not audit
+    assert runner.invoke(cli, ["-w", str(ws), "purge-faces", "--yes"]).exit_code == 0
+    unaudited = runner.invoke(cli, ["-w", str(ws), "export", str(out), "--json"])
+    assert unaudited.exit_code == 0 and json.loads(unaudited.stdout)["face_unaudited"] == 3
+    assert not (ws / FACES_DIR).exists()
