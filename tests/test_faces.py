@@ -159,3 +159,72 @@ def test_export_refuses_two_students_with_the_same_face_unless_allowed(session: 
     unaudited = runner.invoke(cli, ["-w", str(ws), "export", str(out), "--json"])
     assert unaudited.exit_code == 0 and json.loads(unaudited.stdout)["face_unaudited"] == 3
     assert not (ws / FACES_DIR).exists()
+
+
+# ---------------------------------------------------------------------------------------------- enrolment photos
+def enrolment_like(data: bytes, *, size: tuple[int, int] = (150, 200), gray: bool = True) -> bytes:
+    """A small head-and-shoulders crop of a real photo, as a school's 学籍照片 often is (made in tmp only)."""
+    import io
+    from PIL import Image, ImageOps
+    from pipeline.likeness import embed
+    x0, y0, x1, y1 = embed(data).box
+    image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    image = image.convert("L" if gray else "RGB")
+    cx, cy, w = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 0.45
+    h = w * 4 / 3
+    crop = image.crop((round(cx - w / 2), round(cy - 0.45 * h), round(cx + w / 2), round(cy + 0.55 * h)))
+    out = io.BytesIO()
+    crop.resize(size).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+@pytest.fixture
+def photo_dir(tmp_path: Path, testdata: Path) -> Path:
+    folder = tmp_path / "学籍照片"
+    (folder / "计算机").mkdir(parents=True)
+    portraits = testdata / "portraits"
+    (folder / "2019000001.jpg").write_bytes(enrolment_like((portraits / "df_img6_jolie.jpg").read_bytes()))
+    png = enrolment_like((portraits / "df_img32_damon.jpg").read_bytes(), size=(480, 640), gray=False)
+    from PIL import Image
+    import io
+    Image.open(io.BytesIO(png)).save(folder / "计算机" / "2019000002.png")
+    return folder
+
+
+def test_enrolment_photos_all_or_nothing_then_they_drive_the_warning(session: Session, photo_dir: Path,
+                                                                     testdata: Path) -> None:
+    ws = session.workspace
+    good = (photo_dir / "2019000001.jpg").read_bytes()
+    (photo_dir / "2019000003.jpg").write_bytes(good[: len(good) // 2])            # truncated
+    (photo_dir / "2019000004.jpg").write_bytes(b"not a picture at all")
+    (photo_dir / "9999999999.jpg").write_bytes(good)                              # nobody of that number
+    (photo_dir / "notes.txt").write_text("学籍照片")
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["-w", str(ws), "roster", "photos", str(photo_dir), "--json"])
+    assert refused.exit_code == 1
+    report = json.loads(refused.stdout)
+    assert report["written"] is False
+    assert sorted(r["file"] for r in report["refused"]) == ["2019000003.jpg", "2019000004.jpg",
+                                                            "9999999999.jpg", "notes.txt"]
+    assert face_counts(ws)["enrolment"] == 0                                      # nothing half-imported
+    assert not list((ws / FACES_DIR).rglob("*.jpg")) if (ws / FACES_DIR).exists() else True
+
+    done = runner.invoke(cli, ["-w", str(ws), "roster", "photos", str(photo_dir), "--skip-invalid"])
+    assert done.exit_code == 0, done.output
+    assert face_counts(ws)["enrolment"] == 2
+    thumbs = list((ws / FACES_DIR / "enrolment").glob("*.jpg"))
+    assert len(thumbs) == 2 and all(stat.S_IMODE(t.stat().st_mode) == 0o600 for t in thumbs)
+    from PIL import Image
+    assert all(max(Image.open(t).size) <= 200 for t in thumbs)                    # a thumbnail, not the photo
+
+    right = shoot(session, "2019000001", frame(testdata, "df_img11_jolie"))      # another photo of her
+    assert "enrolment_mismatch" not in face_warnings(right)
+    wrong = shoot(session, "2019000002", frame(testdata, "df_img47_johansson"))   # not Damon
+    w = face_warnings(wrong)["enrolment_mismatch"]
+    assert w["override"] is True and w["value"] > session.preset().likeness.enrolment_warn_distance
+    assert f"{w['value']:.2f}" in w["en"]
+    # Damon sits down under the third code: his face matches 2019000002's enrolment photo (made from the
+    # same photo as this frame: the 1:N band is strict, so an old enrolment photo rarely comes this close)
+    other = shoot(session, "2019000003", frame(testdata, "df_img32_damon"))
+    w = face_warnings(other).get("enrolment_of_other")
+    assert w is not None and "2019000002" in w["en"]
