@@ -228,3 +228,20 @@ def test_enrolment_photos_all_or_nothing_then_they_drive_the_warning(session: Se
     other = shoot(session, "2019000003", frame(testdata, "df_img32_damon"))
     w = face_warnings(other).get("enrolment_of_other")
     assert w is not None and "2019000002" in w["en"]
+
+    # the registrar's report lists the accepted doubtful photo with both pictures side by side
+    session.accept(wrong.take.id)
+    session.accept(right.take.id)
+    out = ws.parent / "report"
+    made = runner.invoke(cli, ["-w", str(ws), "report", "--format", "html", "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    page = (out / "report.html").read_text("utf-8")
+    start = max(page.find("与学籍照片不符"), page.find("unlike the enrolment photo"))
+    assert start > 0
+    section = page[start:]
+    name2 = session.store.find_subject("code", "2019000002").name
+    name1 = session.store.find_subject("code", "2019000001").name
+    assert name2 in section and name1 not in section.split("<h2>")[0]
+    pair = section[section.index('class="pair"'):]
+    pair = pair[:pair.index("</div>")]
+    assert pair.count("data:image/jpeg;base64,") == 2
