@@ -245,3 +245,16 @@ def test_enrolment_photos_all_or_nothing_then_they_drive_the_warning(session: Se
     pair = section[section.index('class="pair"'):]
     pair = pair[:pair.index("</div>")]
     assert pair.count("data:image/jpeg;base64,") == 2
+
+
+def test_a_rebind_to_the_right_student_clears_the_face_warnings(session: Session, photo_dir: Path,
+                                                                 testdata: Path) -> None:
+    ws = session.workspace
+    assert CliRunner().invoke(cli, ["-w", str(ws), "roster", "photos", str(photo_dir)]).exit_code == 0
+    wrong = shoot(session, "2019000001", frame(testdata, "df_img32_damon"))          # Damon jumped the queue
+    warned = face_warnings(wrong)
+    assert {"enrolment_mismatch", "enrolment_of_other"} <= set(warned)
+    assert warned["enrolment_of_other"]["face"]["subject_code"] == "2019000002"
+    moved, _ = session.rebind(wrong.take.id, warned["enrolment_of_other"]["face"]["subject_code"])
+    assert not [w for w in moved.verdict.get("warnings") or [] if w.get("measure") == "face_distance"]
+    assert moved.verdict.get("photo") == wrong.verdict.get("photo")             # the same finished photo

@@ -230,6 +230,33 @@ def add_face_warnings(session: Any, take: Take, subject: Subject | None, verdict
         verdict["warnings"] = list(verdict.get("warnings") or []) + found
 
 
+def refresh_face_warnings(session: Any, take: Take) -> Take:
+    """Session.rebind's hook: the take now belongs to someone else, so its face warnings are computed again
+    for its new owner and the verdict is journalled again with them (the photo stays the same). Without
+    this, a wrong-person take moved to the right student would still carry "this is not them" warnings."""
+    verdict = take.verdict
+    if verdict is None or take.subject_id is None:
+        return take
+    store = session.store
+    subject = store.subject(take.subject_id)
+    try:
+        with FaceBook.open(store.workspace) as book:
+            embedding = book.take_face(take.id)
+            if embedding is None:
+                return take
+            book.set_take_subject(take.id, subject.id, subject.code)
+            with _other_sources(getattr(session, "face_workspaces", ())) as others:
+                found = check_take(Source(store, book, store.station_id, True), take, subject, embedding,
+                                   session.preset().likeness, others)
+    except Exception as exc:  # noqa: BLE001 - the rebind stands; the old warnings stay
+        log.warning("face check after rebind skipped on take %s: %s", take.id, type(exc).__name__)
+        return take
+    kept = [w for w in verdict.get("warnings") or [] if w.get("code") not in FACE_CODES]
+    if kept + found == list(verdict.get("warnings") or []):
+        return take
+    return store.record_verdict(take.id, {**verdict, "warnings": kept + found}, None, operator=session.operator)
+
+
 class _other_sources:
     """Open the `--from` workspaces' journals and face books for one check (those without a book are skipped)."""
 

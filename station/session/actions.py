@@ -336,6 +336,8 @@ class Session:
         # An accepted take may move too: the photo shows the other student, so it is theirs (and the first
         # student, no longer accepted, reappears on the review list).
         moved = self.store.rebind(take.id, found.subject, reason=reason or "wrong person", operator=self.operator)
+        from station.faces.chair import refresh_face_warnings    # face warnings for the new owner
+        moved = refresh_face_warnings(self, moved)
         log.info("take %s rebound to %s", take.id, describe_subject(found.subject))
         return moved, found.subject
 

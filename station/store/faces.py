@@ -133,6 +133,11 @@ class FaceBook:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (take_id, subject_id, subject_code, when.isoformat(timespec="seconds"), picture, embedding.to_bytes()))
 
+    def set_take_subject(self, take_id: int, subject_id: int, subject_code: str) -> None:
+        """After a rebind: whose face the book says this is (the journal remains the truth)."""
+        self.conn.execute("UPDATE take_faces SET subject_id = ?, subject_code = ? WHERE take_id = ?",
+                          (subject_id, subject_code, take_id))
+
     def take_face(self, take_id: int) -> Embedding | None:
         row = self.conn.execute("SELECT embedding FROM take_faces WHERE take_id = ?", (take_id,)).fetchone()
         return Embedding.from_bytes(row[0]) if row else None
