@@ -215,8 +215,63 @@ def main() -> int:
     print(f"\n1:N: {len(index)} stored faces ({len(real)} real + random fillers), built in {build * 1000:.0f} ms;"
           f" {probe_key} -> {[(h.key, round(h.distance, 3)) for h in hits[:3]]}")
     show(f"one probe vs {len(index)} stored faces", probe_ms)
+    chair_cost(args.gallery, noise)
     print(f"\npeak memory (ru_maxrss): {rss_mb():.0f} MB")
     return 0
+
+
+def chair_cost(gallery: int, fillers: np.ndarray) -> None:
+    """At the chair (station.faces.chair): the finished photo's embedding, then the comparison with a face
+    book of `gallery` take faces and as many enrolment photos (a real SQLite face book in a temp folder)."""
+    import tempfile
+    from datetime import datetime
+
+    from pipeline import process
+    from station.faces.chair import enrolment_index, take_index
+    from station.store.faces import FaceBook, NewEnrolment
+    preset = load_preset("chsi-2017")
+    photos = []
+    for path in sorted((TESTDATA / "frames").glob("*_blue6000_iod600.jpg")):
+        result = process(path.read_bytes(), preset)
+        if result.photo:
+            photos.append(result.photo)
+    embed_ms, probes = [], []
+    for photo in photos:
+        for _ in range(3):
+            e, ms = timed_embed(photo)
+            embed_ms.append(ms)
+        probes.append(e)
+    with tempfile.TemporaryDirectory() as tmp:
+        book = FaceBook.open(Path(tmp))
+        now = datetime.now()
+        vectors = [fillers[i % len(fillers)] + np.float32(i * 1e-4) for i in range(gallery)]
+        t = time.perf_counter()
+        for i, v in enumerate(vectors):
+            book.add_take(i + 1, i + 1, f"c{i}", likeness.Embedding(v, (0, 0, 1, 1)), picture="photo", when=now)
+        book.put_enrolments([NewEnrolment(i + 1, f"c{i}", f"c{i}.jpg", f"{i:064d}", b"\xff\xd8",
+                                          likeness.Embedding(v, (0, 0, 1, 1))) for i, v in enumerate(vectors)],
+                            when=now)
+        fill_s = time.perf_counter() - t
+        t = time.perf_counter()
+        take_index(book)
+        enrolment_index(book)
+        cold = (time.perf_counter() - t) * 1000
+        compare_ms = []
+        for n, probe in enumerate(probes * 20):
+            t = time.perf_counter()
+            book.add_take(gallery + n + 1, None, None, probe, picture="photo", when=now)
+            likeness.match(probe, take_index(book), preset.likeness.same_face_distance)
+            likeness.match(probe, enrolment_index(book), preset.likeness.same_face_distance, limit=3)
+            compare_ms.append((time.perf_counter() - t) * 1000)
+        book.close()
+    print(f"\nat the chair: face book of {gallery} take faces + {gallery} enrolment photos (written in {fill_s:.1f} s);"
+          f" first take of a process loads both indexes in {cold:.0f} ms")
+    show = lambda label, ms: print(f"  {label:46} n={len(ms):3d}  median {statistics.median(ms):6.1f} ms"  # noqa: E731
+                                   f"  p95 {pct(ms, 0.95):6.1f} ms  max {max(ms):6.1f} ms")
+    show("embed the finished 480x640 photo", embed_ms)
+    show(f"record + compare with {gallery} + {gallery}", compare_ms)
+    total = statistics.median(embed_ms) + statistics.median(compare_ms)
+    print(f"  at-the-chair cost per take (medians added): {total:.1f} ms (goal <= 80 ms embedding, <= 20 ms compare)")
 
 
 def reference_net(photos: dict[str, tuple[str, np.ndarray]]) -> None:

@@ -102,8 +102,9 @@ def N_(message: str, /) -> str:
 
 
 def in_language(language: str, message: str, /, **fields: Any) -> str:
-    """`message` in the given language whatever the current one (screens that show Chinese and English)."""
-    return _format(_translations(language).gettext(message), fields)
+    """`message` (marked with N_) in `language` whatever the current one: a verdict stores its Chinese and its
+    English text side by side."""
+    return _format(_translations(normalise_language(language) or DEFAULT_LANGUAGE).gettext(message), fields)
 
 
 def bilingual(message: str, /, **fields: Any) -> str:

@@ -41,8 +41,12 @@ class SyntheticPortrait:
 
 
 def portrait(seed: int, *, width: int = 2400, height: int = 1600, flaw: str | None = None,
-             quality: int = 92) -> SyntheticPortrait:
-    """One frame; the same seed gives the same person (so a re-shoot looks like the same student)."""
+             quality: int = 92, features: dict[str, float] | None = None) -> SyntheticPortrait:
+    """One frame; the same seed gives the same person (so a re-shoot looks like the same student).
+
+    `features` (see `identity_features`) gives the face its own proportions, so that a face recognition
+    network tells generated people apart; without it every generated face has the same proportions and
+    only colours differ (the same picture as before)."""
     if flaw is not None and flaw not in FLAWS:
         raise ValueError(f"unknown flaw {flaw!r} (known: {', '.join(FLAWS)})")
     rng = random.Random(seed)
@@ -51,6 +55,7 @@ def portrait(seed: int, *, width: int = 2400, height: int = 1600, flaw: str | No
         "top": BLUE_TOP if flaw == "blue_shirt" else rng.choice(TOPS),
         "hair_volume": rng.uniform(0.05, 0.095), "long_hair": rng.random() < 0.4,
         "iris": rng.choice(((60, 40, 30), (40, 30, 25), (80, 55, 35))),
+        "features": features,
     }
     base = Image.new("RGB", (width, height), BACKDROP)
     if flaw == "busy_background":
@@ -90,8 +95,21 @@ def _shade(rgb: tuple[int, int, int], k: float) -> tuple[int, int, int]:
     return tuple(max(0, min(255, int(c * k))) for c in rgb)  # type: ignore[return-value]
 
 
+def identity_features(identity: int) -> dict[str, float]:
+    """Face proportions of one generated identity (eye spacing and size, brows, nose, mouth, jaw, ears),
+    drawn from their own random stream so the frame's geometry (crown, eye line, face width) is unchanged."""
+    r = random.Random(identity * 7919 + 13)
+    u = r.uniform
+    return {"es": u(0.17, 0.26), "ew": u(0.07, 0.13), "eh": u(0.03, 0.06), "iris": u(0.028, 0.045),
+            "brow_up": u(0.06, 0.24), "brow_tilt": u(-0.06, 0.06), "brow_w": u(0.012, 0.05),
+            "nose": u(0.18, 0.32), "nose_w": u(0.035, 0.1), "mouth_gap": u(0.07, 0.16), "mouth_w": u(0.1, 0.22),
+            "lip": u(0.015, 0.05), "jaw": u(0.4, 1.0), "ear": u(0.7, 1.3), "fringe": u(0.2, 0.45)}
+
+
 def _draw_person(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, look: dict, *, closed: bool) -> dict:
     """Draw one person; return the geometry that was drawn."""
+    if look.get("features"):
+        return _draw_featured(d, cx, eye_y, fw, look, closed=closed)
     skin, hair, top = look["skin"], look["hair"], look["top"]
     fh = fw * 1.34
     # eyes near the middle of the head (as in people), so crown, eye line and face width can all meet the aims
@@ -151,6 +169,64 @@ def _draw_person(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, loo
            width=max(1, int(0.008 * fw)))
     left, right = sorted(eyes)
     # the hair ellipse rises 0.02 fh above the fringe's top: that is the drawn crown
+    return {"crown_y": crown_y - 0.02 * fh, "chin_y": chin_y, "eye_left": left, "eye_right": right}
+
+
+def _draw_featured(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, look: dict, *, closed: bool) -> dict:
+    """`_draw_person` with the identity's own proportions (same crown, eye line, face width and chin)."""
+    p = look["features"]
+    skin, hair, top = look["skin"], look["hair"], look["top"]
+    fh = fw * 1.34
+    face_top = eye_y - 0.40 * fh
+    chin_y = eye_y + 0.53 * fh
+    crown_y = face_top - look["hair_volume"] * fh
+    shoulder_y = chin_y + 0.32 * fw
+    d.rounded_rectangle((cx - 1.35 * fw, shoulder_y, cx + 1.35 * fw, shoulder_y + 3 * fw), radius=0.5 * fw, fill=top)
+    d.rectangle((cx - 0.23 * fw, chin_y - 0.2 * fw, cx + 0.23 * fw, shoulder_y + 0.1 * fw), fill=_shade(skin, 0.86))
+    hair_w = 0.58 * fw
+    _ellipse(d, cx, face_top + 0.32 * fh - (face_top - crown_y) / 2, hair_w, 0.34 * fh + (face_top - crown_y) / 2, hair)
+    if look["long_hair"]:
+        d.rectangle((cx - hair_w, eye_y - 0.1 * fh, cx + hair_w, chin_y + 0.1 * fh), fill=hair)
+    for side in (-1, 1):
+        _ellipse(d, cx + side * 0.5 * fw, eye_y + 0.06 * fh, 0.07 * fw * p["ear"], 0.13 * fh * p["ear"],
+                 _shade(skin, 0.93))
+    _ellipse(d, cx, (face_top + chin_y) / 2, fw / 2, fh / 2, skin)
+    jaw = p["jaw"]
+    d.polygon([(cx - fw / 2, eye_y), (cx + fw / 2, eye_y), (cx + jaw * fw / 2, chin_y - 0.12 * fh), (cx, chin_y),
+               (cx - jaw * fw / 2, chin_y - 0.12 * fh)], fill=skin)
+    d.chord((cx - 0.52 * fw, crown_y, cx + 0.52 * fw, face_top + p["fringe"] * fh), 180, 360, fill=hair)
+    eyes = []
+    es, ew, eh = p["es"], p["ew"], p["eh"]
+    for side in (-1, 1):
+        ex = cx + side * es * fw
+        eyes.append((ex, eye_y))
+        by = eye_y - p["brow_up"] * fw
+        tilt = side * p["brow_tilt"] * fw
+        d.line((ex - 0.13 * fw * side, by + tilt, ex + 0.13 * fw * side, by - tilt), fill=_shade(hair, 1.2),
+               width=max(2, int(p["brow_w"] * fw)))
+        if closed:
+            d.arc((ex - ew * fw, eye_y - 0.05 * fw, ex + ew * fw, eye_y + 0.02 * fw), 20, 160, fill=(50, 35, 30),
+                  width=max(2, int(0.008 * fw)))
+            continue
+        _ellipse(d, ex, eye_y, ew * fw, eh * fw, (245, 245, 240))
+        _ellipse(d, ex, eye_y, p["iris"] * fw, p["iris"] * fw, look["iris"])
+        _ellipse(d, ex, eye_y, 0.018 * fw, 0.018 * fw, (10, 10, 10))
+        d.arc((ex - ew * fw, eye_y - eh * fw * 1.1, ex + ew * fw, eye_y + eh * fw * 1.1), 190, 350, fill=(40, 30, 25),
+              width=max(2, int(0.012 * fw)))
+    nose_y = eye_y + p["nose"] * fh
+    nw = p["nose_w"]
+    d.polygon([(cx, eye_y + 0.06 * fh), (cx - nw * fw, nose_y), (cx + nw * fw, nose_y)], fill=_shade(skin, 0.9))
+    for side in (-1, 1):
+        _ellipse(d, cx + side * nw * 0.8 * fw, nose_y + 0.01 * fh, 0.025 * fw, 0.014 * fw, _shade(skin, 0.6))
+    mouth_y = nose_y + p["mouth_gap"] * fh
+    mw, lt = p["mouth_w"], p["lip"]
+    lip = (175, 90, 90)
+    d.chord((cx - mw * fw, mouth_y - lt * fw, cx + mw * fw, mouth_y + 0.03 * fw), 180, 360, fill=lip)
+    d.chord((cx - mw * 0.95 * fw, mouth_y - 0.05 * fw, cx + mw * 0.95 * fw, mouth_y + lt * 1.3 * fw), 0, 180,
+            fill=_shade(lip, 1.08))
+    d.line((cx - mw * fw, mouth_y - 0.01 * fw, cx + mw * fw, mouth_y - 0.01 * fw), fill=(110, 50, 50),
+           width=max(1, int(0.008 * fw)))
+    left, right = sorted(eyes)
     return {"crown_y": crown_y - 0.02 * fh, "chin_y": chin_y, "eye_left": left, "eye_right": right}
 
 

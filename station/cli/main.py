@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "station.cli.commands.export",
     "station.cli.commands.report",
     "station.cli.commands.console",
+    "station.cli.commands.faces",
 )
 
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from config.faults import fault_point
 from config.formats import FormatPreset
+from config.i18n import _
 from station.core.errors import DiskError, ExportError
 from station.outputs.merge import Candidate, Person, Record, Source, choose, gather, open_sources
 from station.outputs.manifest import (MANIFEST_NAME, MISSING_CSV, RESERVED_NAMES, SUMMARY_CSV, SUMMARY_JSON,
@@ -26,6 +27,7 @@ from station.outputs.outdir import ExportLock, OutputDir
 from station.store.kinds import EventKind
 from station.store.workspace import Store
 from station.outputs.zipout import write_zip
+from station.faces.audit import check_export, describe_pair
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ class ExportOptions:
     zip: bool = False
     prefer_newest: bool = False
     skip_invalid: bool = False
+    allow_same_face: tuple[str, ...] = ()   # students whose same-face pair may be exported (journalled)
 
 
 @dataclass
@@ -98,6 +101,9 @@ class ExportResult:
     zips: list[str] = field(default_factory=list)
     sources: list[dict[str, str]] = field(default_factory=list)
     naming: str = ""
+    same_face: list[dict[str, Any]] = field(default_factory=list)           # station.faces.audit
+    same_face_allowed: list[dict[str, Any]] = field(default_factory=list)
+    face_unaudited: int = 0                 # exported photos without stored face data (not audited)
 
     def problems(self) -> list[str]:
         """One line per blocking problem (for the CLI's error output)."""
@@ -109,6 +115,7 @@ class ExportResult:
         lines += [f"invalid photo {i['file']} ({i['code']}): " + "; ".join(
             f"{f['rule']}: {f['detail']}" for f in i["failures"]) for i in self.invalid]
         lines += [f"in the way: {f['file']}: {f['reason']}" for f in self.foreign]
+        lines += [_("same face under two students: {pair}", pair=describe_pair(p)) for p in self.same_face]
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,7 +123,9 @@ class ExportResult:
                 "unchanged": self.unchanged, "removed": self.removed, "missing": self.missing,
                 "invalid": self.invalid, "conflicts": self.conflicts, "collisions": self.collisions,
                 "naming_problems": self.naming_problems, "foreign": self.foreign, "colleges": self.colleges,
-                "zips": self.zips, "sources": self.sources, "naming": self.naming}
+                "zips": self.zips, "sources": self.sources, "naming": self.naming,
+                "same_face": self.same_face, "same_face_allowed": self.same_face_allowed,
+                "face_unaudited": self.face_unaudited}
 
 
 def run_export(outdir: Path, workspaces: list[Path], options: ExportOptions,
@@ -140,6 +149,8 @@ def _run_export(outdir: Path, workspaces: list[Path], options: ExportOptions, pr
 
     items, counts = _plan(people, template, options, wanted, result)
     items = _drop_collisions(items, result)
+    faces = check_export(items, sources, options.allow_same_face, progress)
+    result.same_face, result.same_face_allowed, result.face_unaudited = faces.refused, faces.allowed, faces.unaudited
     _validate(items, sources, progress, result)
     if result.invalid and options.skip_invalid:
         bad = {i["file"] for i in result.invalid}
@@ -155,7 +166,8 @@ def _run_export(outdir: Path, workspaces: list[Path], options: ExportOptions, pr
     _check_targets(out, items, files, counts, options, result)
     result.colleges = [counts[c] for c in sorted(counts)]
     blocked = (any(not c.get("resolved_to") for c in result.conflicts) or result.collisions
-               or result.naming_problems or result.foreign or (result.invalid and not options.skip_invalid))
+               or result.naming_problems or result.foreign or (result.invalid and not options.skip_invalid)
+               or result.same_face)
     if blocked:
         result.ok = False
         return result
@@ -455,6 +467,7 @@ def _journal(sources: list[Source], items: list[_Item], result: ExportResult) ->
                 store.event(EventKind.EXPORT, outdir=str(Path(result.outdir).resolve()), exported=result.exported,
                             from_this_workspace=per_source[src.index], written=result.written,
                             missing=len(result.missing), invalid=len(result.invalid),
-                            colleges=[c["college"] for c in result.colleges], zip=bool(result.zips))
+                            colleges=[c["college"] for c in result.colleges], zip=bool(result.zips),
+                            same_face_allowed=result.same_face_allowed)
         except DiskError as exc:    # a full source disk: the export is complete, only its note is missing
             log.warning("export not noted in %s: %s", src.workspace, exc)

@@ -38,6 +38,8 @@ def _tables(report: Report) -> str:
         parts.append("<h2>Accepted at more than one station (resolve before export)</h2><ul>")
         parts.extend(f"<li>{esc(c.code)}: {esc(', '.join(c.takes))}</li>" for c in report.conflicts)
         parts.append("</ul>")
+    from station.faces.report import low_likeness_html      # issue 13: both pictures side by side
+    parts.append(low_likeness_html(report.workspaces, report.colleges_filter))
     return "\n".join(parts)
 
 

@@ -118,6 +118,7 @@ class Session:
         self.write_preview = write_preview
         self._processor = processor
         self._preset: Any = None
+        self.face_workspaces: tuple[Path, ...] = ()     # other stations' workspaces the face check also reads
 
     # ----------------------------------------------------------------- state (always read from the journal)
     @property
@@ -294,6 +295,8 @@ class Session:
             try:
                 verdict, photo, preview_bytes = self._process(data)
                 verdict = _jsonable(verdict)
+                from station.faces.chair import add_face_warnings   # is this the right person? (issue 13)
+                add_face_warnings(self, take, subject, verdict, photo, data)
             except DecodeError as exc:      # a damaged frame: refused by its verdict, the original is kept
                 log.info("take %s: damaged picture: %s", take.id, exc)
                 verdict = {"ok": False, "reasons": [{"code": "damaged_image", "zh": f"照片已损坏：{exc}",
@@ -391,6 +394,8 @@ class Session:
         # An accepted take may move too: the photo shows the other student, so it is theirs (and the first
         # student, no longer accepted, reappears on the review list).
         moved = self.store.rebind(take.id, found.subject, reason=reason or "wrong person", operator=self.operator)
+        from station.faces.chair import refresh_face_warnings    # face warnings for the new owner
+        moved = refresh_face_warnings(self, moved)
         log.info("take %s rebound to %s", take.id, describe_subject(found.subject))
         return moved, found.subject
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from config.i18n import _
 from station.cli.support import FROM_HELP, AppContext, echo_json, pass_app, progress_enabled, source_workspaces
 
 
@@ -50,10 +51,14 @@ class _RichProgress:
               help="Settle a student accepted at two stations by taking the newest acceptance.")
 @click.option("--skip-invalid", is_flag=True, help="Leave out photos that fail validation (listed) instead "
                                                    "of refusing the export.")
+@click.option("--allow-same-face", "allow_same_face", multiple=True, metavar="STUDENT",
+              help="Export this student although another student's photo is the same face (twins, a checked "
+                   "case); repeatable, journalled.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources: tuple[Path, ...],
-               make_zip: bool, naming: str | None, prefer: str | None, skip_invalid: bool, as_json: bool) -> None:
+               make_zip: bool, naming: str | None, prefer: str | None, skip_invalid: bool,
+               allow_same_face: tuple[str, ...], as_json: bool) -> None:
     """Export the accepted photos into OUTDIR: one folder per college, a manifest.csv in each, and
     summary.csv / summary.json / missing.csv at the root.
 
@@ -61,14 +66,15 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
     it exists (the same workspace given twice counts once). Every photo is re-validated against the format.
     Nothing is written when a photo fails (unless --skip-invalid), a student was accepted at two stations
     (unless --prefer newest), two students get the same file name, or a file that an earlier export did not
-    write is in the way. Running the export again updates OUTDIR in place with byte-identical files; files an
+    write is in the way, or two different students' photos are the same face (unless --allow-same-face
+    names one of them). Running the export again updates OUTDIR in place with byte-identical files; files an
     earlier export wrote for the exported colleges that are no longer produced (a voided take, another
     naming) are removed, but only if nobody changed them.
     Exit status: 0 exported, 1 refused (the problems are listed).
     """
     from station.outputs.export import ExportOptions, run_export
     options = ExportOptions(colleges=colleges, naming=naming, zip=make_zip, prefer_newest=prefer == "newest",
-                            skip_invalid=skip_invalid)
+                            skip_invalid=skip_invalid, allow_same_face=allow_same_face)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     workspaces = source_workspaces(app, sources)
     if progress_enabled() and not as_json:
@@ -85,6 +91,7 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
 
 
 def _print(result: Any) -> None:
+    from station.faces.audit import describe_pair
     for line in result.problems():
         click.echo(f"error: {line}", err=True)
     for entry in result.invalid if result.ok else []:
@@ -94,6 +101,11 @@ def _print(result: Any) -> None:
         if c.get("resolved_to"):
             t = c["resolved_to"]
             click.echo(f"conflict {c['code']}: took {t['station_id']} take {t['take_id']} (newest)", err=True)
+    if result.face_unaudited:
+        click.echo(_("note: {n} photos have no face data (purged, or shot before face checks): not checked for "
+                     "the same face under two students", n=result.face_unaudited), err=True)
+    for pair in result.same_face_allowed:
+        click.echo(_("same face allowed (journalled): {pair}", pair=describe_pair(pair)), err=True)
     if not result.ok:
         click.echo("export refused: nothing was written", err=True)
         return
