@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from config.formats import FormatPreset
 from station.core.errors import ExportError
@@ -21,6 +21,7 @@ from station.outputs.merge import Candidate, Person, Record, Source, choose, gat
 from station.outputs.manifest import (MANIFEST_NAME, MISSING_CSV, RESERVED_NAMES, SUMMARY_CSV, SUMMARY_JSON,
                               ManifestRow, manifest_csv, missing_csv, summary_csv, summary_json)
 from station.core.naming import NameTemplate, collision_key, sanitize_component, subject_values
+from station.core.progress import Progress, SilentProgress
 from station.outputs.outdir import OutputDir
 from station.store.kinds import EventKind
 from station.store.workspace import Store
@@ -29,22 +30,6 @@ from station.outputs.zipout import write_zip
 log = logging.getLogger(__name__)
 
 ROOT_FILES = (SUMMARY_CSV, SUMMARY_JSON, MISSING_CSV)
-
-
-class Progress(Protocol):
-    """What the export reports while it works (the CLI draws a bar; tests and scripts pass nothing)."""
-
-    def start(self, label: str, total: int) -> None: ...
-
-    def advance(self, n: int = 1) -> None: ...
-
-
-class _NoProgress:
-    def start(self, label: str, total: int) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -121,7 +106,7 @@ class ExportResult:
 def run_export(outdir: Path, workspaces: list[Path], options: ExportOptions,
                progress: Progress | None = None) -> ExportResult:
     """Plan, check and (if nothing blocks) write an export of these workspaces into `outdir`."""
-    progress = progress or _NoProgress()
+    progress = progress or SilentProgress()
     sources = open_sources(workspaces)
     template = NameTemplate.parse(options.naming or sources[0].naming)
     people = gather(sources)
