@@ -233,3 +233,29 @@ def test_hot_folder_file_is_offered_again_until_its_take_is_journalled(tmp_path:
     assert camera.poll(1.5) == [] and not any("never confirmed" in w for w in camera.warnings())
     camera.close()
     store.close()
+
+
+def test_the_terminal_o_key_asks_for_the_override_reason(controller) -> None:  # type: ignore[no-untyped-def]
+    """The shoot screen is a view + key runtime on the same controller: `o` opens a prompt, the typed line is
+    the reason, and the screen says what the take needs."""
+    import io
+    from rich.console import Console
+    from station.tui.app import ShootApp
+    from station.tui.keys import KeyEvent
+    ctl, store = controller
+    app = ShootApp(ctl.session, ctl.camera, trigger="key", queue_mode=False,
+                   console=Console(file=io.StringIO(), width=160, color_system=None))
+    app.handle(KeyEvent("scan", "2019000001", time.monotonic()))
+    app.handle(KeyEvent("key", "space", time.monotonic()))
+    app.handle(KeyEvent("key", "r", time.monotonic()))
+    app.handle(KeyEvent("line", "test", time.monotonic()))
+    app.handle(KeyEvent("key", "space", time.monotonic()))          # eyes closed: refused
+    app.redraw()
+    assert "needs an override" in app.console.file.getvalue() or "放行理由" in app.console.file.getvalue()
+    app.handle(KeyEvent("key", "a", time.monotonic()))
+    assert store.take(2).decision is None
+    app.handle(KeyEvent("key", "o", time.monotonic()))
+    assert app.prompt is not None and app.keys.line_mode
+    app.handle(KeyEvent("line", "本人确认，闭眼为习惯", time.monotonic()))
+    assert store.take(2).decision == "accept"
+    assert events(store, "accept")[0]["override"]["reason"] == "本人确认，闭眼为习惯"

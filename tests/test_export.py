@@ -212,7 +212,8 @@ def test_failing_photo_blocks_the_export_with_its_name(runner: CliRunner, tmp_pa
     assert not out.exists()
 
     code, data = export_json(runner, tmp_path / "ws", out, "--skip-invalid")
-    assert code == 0
+    assert code == 1                                          # a photo was left out: exit 1 unless --partial-ok
+    assert export_json(runner, tmp_path / "ws", out, "--skip-invalid", "--partial-ok")[0] == 0
     assert [i["file"] for i in data["invalid"]] == [bad_name] and data["invalid"][0]["failures"]
     assert not (out / bad_name).exists()
     assert data["exported"] == 3

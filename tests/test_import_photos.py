@@ -28,8 +28,10 @@ def ws(tmp_path: Path) -> Path:
 def run_import(ws: Path, folder: Path, *extra: str) -> dict:
     result = CliRunner().invoke(cli, ["-w", str(ws), "import-photos", str(folder), "--json", *extra],
                                 catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    # a refused file makes the exit status 1 (the others are imported), unless --partial-ok
+    assert result.exit_code == (1 if report["refused"] and "--partial-ok" not in extra else 0), result.output
+    return report
 
 
 def by_file(report: dict) -> dict[str, dict]:
@@ -127,7 +129,8 @@ def test_text_output_lists_refusals_and_a_summary(ws: Path, tmp_path: Path) -> N
     (inbox / "notes.txt").write_text("not a photo")
     (inbox / ".hidden.jpg").write_bytes(b"ignored")
     result = CliRunner().invoke(cli, ["-w", str(ws), "import-photos", str(inbox)])
-    assert result.exit_code == 0
+    assert result.exit_code == 1                              # part of the input was refused
+    assert CliRunner().invoke(cli, ["-w", str(ws), "import-photos", str(inbox), "--partial-ok"]).exit_code == 0
     assert "refused   notes.txt: not a JPEG" in result.output
     assert ".hidden" not in result.output
     assert "0 imported, 0 already imported, 1 refused" in result.output

@@ -230,10 +230,13 @@ def test_skip_invalid_imports_good_rows_and_warns(ws: Path, tmp_path: Path) -> N
     rows = [ROWS[0], ["2017009", "", "男", make_id(99), "学院", "", "", "", "", ""], ROWS[2]]
     result = CliRunner().invoke(cli, ["-w", str(ws), "roster", "import",
                                       str(write_csv(tmp_path / "r.csv", rows)), "--skip-invalid"])
-    assert result.exit_code == 0
+    assert result.exit_code == 1                              # rows were refused: exit 1 unless --partial-ok
     assert "warning: row 3 skipped: name is empty" in result.stderr
     assert "imported 2 rows: 2 added" in result.stdout and "1 invalid rows skipped" in result.stdout
     assert set(subjects(ws)) == {"2017001", "2017003"}
+    again = CliRunner().invoke(cli, ["-w", str(ws), "roster", "import", str(tmp_path / "r.csv"), "--skip-invalid",
+                                     "--partial-ok"])
+    assert again.exit_code == 0 and "2 unchanged" in again.stdout
 
 
 def test_dry_run_writes_nothing(ws: Path, tmp_path: Path) -> None:
@@ -304,7 +307,7 @@ def test_reimport_conflicting_with_an_existing_student_is_reported(ws: Path, tmp
     assert got["2017001"].id_number == ID1 and "2017009" not in got and got["2017002"].id_number == ID2
     extra_row = ["2017020", "新人", "女", make_id(120), "学院", "", "", "", "", ""]
     skipped = run(ws, "roster", "import", str(write_csv(tmp_path / "v3.csv", swapped + [extra_row])),
-                  "--skip-invalid")
+                  "--skip-invalid", "--partial-ok")
     assert skipped.exit_code == 0 and "imported 1 rows: 1 added" in skipped.output
     assert subjects(ws)["2017002"].id_number == ID2
 

@@ -17,7 +17,7 @@ import click
 
 from config.errors import DomainError
 from config.settings import WORKSPACE_ENV, default_workspace
-from station.cli.support import AppContext
+from station.cli.support import OPERATOR_ENV, OPERATOR_HELP, AppContext
 
 COMMAND_MODULES = (
     "station.cli.commands.setup",
@@ -52,9 +52,12 @@ class StationGroup(click.Group):
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"Station workspace folder (default: ${WORKSPACE_ENV} or ./station-data).")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.option("--operator", default=None, envvar=OPERATOR_ENV, show_envvar=True,
+              help=OPERATOR_HELP + " Every command that writes the journal uses it; a command's own --operator "
+                                   "wins.")
 @click.version_option(package_name="capture-station")
 @click.pass_context
-def cli(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
+def cli(ctx: click.Context, workspace: Path | None, debug: bool, operator: str | None) -> None:
     """Capture Station: tethered DSLR photo station for graduation registration photos.
 
     Scan a student, shoot, get a verdict against the registration format while the student is still in
@@ -63,7 +66,7 @@ def cli(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
     os.umask(0o077)  # everything the station creates is readable by the owner only
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.obj = AppContext(workspace=workspace or default_workspace(), debug=debug)
+    ctx.obj = AppContext(workspace=workspace or default_workspace(), debug=debug, operator=operator)
 
 
 def _register() -> None:

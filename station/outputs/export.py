@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from config.faults import fault_point
 from config.formats import FormatPreset
@@ -23,6 +23,7 @@ from station.outputs.merge import Candidate, Person, Record, Source, choose, gat
 from station.outputs.manifest import (MANIFEST_NAME, MISSING_CSV, RESERVED_NAMES, SUMMARY_CSV, SUMMARY_JSON,
                               ManifestRow, manifest_csv, missing_csv, summary_csv, summary_json)
 from station.core.naming import NameTemplate, collision_key, sanitize_component, subject_values
+from station.core.progress import Progress, SilentProgress
 from station.outputs.outdir import ExportLock, OutputDir
 from station.store.kinds import EventKind
 from station.store.workspace import Store
@@ -32,22 +33,6 @@ from station.faces.audit import check_export, describe_pair
 log = logging.getLogger(__name__)
 
 ROOT_FILES = (SUMMARY_CSV, SUMMARY_JSON, MISSING_CSV)
-
-
-class Progress(Protocol):
-    """What the export reports while it works (the CLI draws a bar; tests and scripts pass nothing)."""
-
-    def start(self, label: str, total: int) -> None: ...
-
-    def advance(self, n: int = 1) -> None: ...
-
-
-class _NoProgress:
-    def start(self, label: str, total: int) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -139,7 +124,7 @@ def run_export(outdir: Path, workspaces: list[Path], options: ExportOptions,
 
 def _run_export(outdir: Path, workspaces: list[Path], options: ExportOptions, progress: Progress | None,
                 lock: ExportLock) -> ExportResult:
-    progress = progress or _NoProgress()
+    progress = progress or SilentProgress()
     sources = open_sources(workspaces)
     template = NameTemplate.parse(options.naming or sources[0].naming)
     people = gather(sources)

@@ -10,12 +10,13 @@ import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from station.store.durable import write_new_file
 from station.core.errors import ExportError
 from station.outputs.report import StudentRow
 from station.core.naming import sanitize_component
+from station.core.progress import Progress, SilentProgress
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -195,9 +196,10 @@ def _put(path: Path, data: bytes, result: PrintResult) -> None:
 
 
 def make_prints(students: Iterable[StudentRow], outdir: Path, layout: Layout, *, pdf: bool = False,
-                progress: Callable[[int], None] | None = None) -> PrintResult:
+                progress: Progress | None = None) -> PrintResult:
     """One sheet per accepted student, in OUTDIR/<college>/<student>.jpg or one OUTDIR/<college>-<layout>.pdf."""
     result = PrintResult()
+    progress = progress or SilentProgress()
     by_college: dict[str, list[StudentRow]] = {}
     for s in students:
         if s.status != "accepted":
@@ -206,6 +208,7 @@ def make_prints(students: Iterable[StudentRow], outdir: Path, layout: Layout, *,
             result.skipped.append((s.student_no or s.code, "finished photo file missing"))
             continue
         by_college.setdefault(s.college, []).append(s)
+    progress.start("sheets", sum(len(p) for p in by_college.values()))
     for college, people in sorted(by_college.items()):
         people.sort(key=lambda s: (s.class_name, s.student_no or s.code))
         folder = sanitize_component(college)
@@ -217,8 +220,7 @@ def make_prints(students: Iterable[StudentRow], outdir: Path, layout: Layout, *,
                 pages.append(sheet)
             else:
                 _put(outdir / folder / f"{sanitize_component(s.student_no or s.code)}.jpg", encode_jpeg(sheet), result)
-            if progress is not None:
-                progress(1)
+            progress.advance()
         if pdf and pages:
             _put(outdir / f"{folder}-{layout.name}.pdf", encode_pdf(pages, f"{college} {layout.name}"), result)
     for path in result.conflicts:

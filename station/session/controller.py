@@ -51,12 +51,12 @@ def default_reject_reason(verdict: dict[str, Any] | None) -> str:
 class StationController:
     """The station's state machine over one `Session` (journal) and one camera (may be None: no shots)."""
 
-    def __init__(self, session: Session, camera: StationCamera | None = None, *, trigger: str = "keys",
+    def __init__(self, session: Session, camera: StationCamera | None = None, *, trigger: str = "key",
                  queue_mode: bool | None = None, now: Callable[[], float] = time.monotonic) -> None:
         self.session = session
         self.store = session.store
         self.camera = camera
-        self.trigger = trigger                  # keys | pedal:DEVICE | camera
+        self.trigger = trigger                  # key | pedal:DEVICE | camera
         self.queue_mode = session.queue_mode if queue_mode is None else queue_mode
         self.shoot_keys = tuple(self.store.settings.triggers.shoot_keys)
         self._now = now

@@ -46,7 +46,7 @@ class StationRuntime:
 
     @classmethod
     def open(cls, workspace: Path, camera_spec: str | None, *, operator: str | None = None,
-             queue_mode: bool | None = None, trigger: str = "keys",
+             queue_mode: bool | None = None, trigger: str = "key",
              poll_seconds: float = POLL_SECONDS) -> "StationRuntime":
         """A runtime for a workspace and a camera spec ("virtual", "usb:...", "hotfolder:DIR"; None: no camera).
         The store and the camera are opened on the worker thread by `start()`."""

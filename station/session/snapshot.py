@@ -42,7 +42,7 @@ class CameraState:
     battery: str | None = None      # when the camera reports it
     model: str = ""
     has_trigger: bool = True        # False: a hot folder (the tethering program's shutter is the trigger)
-    trigger: str = "keys"           # keys | pedal:DEVICE | camera (the camera body's own button)
+    trigger: str = "key"            # key | pedal:DEVICE | camera (the camera body's own button)
     warnings: tuple[str, ...] = ()
 
 

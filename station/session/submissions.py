@@ -14,9 +14,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from station.core.errors import SessionError
+from station.core.progress import Progress, SilentProgress
 from station.store.models import CapturedFile, Subject
 from station.store.workspace import Store
 
@@ -170,19 +171,21 @@ def list_files(folder: Path) -> list[Path]:
 
 
 def import_photos(store: Store, folder: Path, *, pattern: str | None = None, operator: str | None = None,
-                  progress: Callable[[int], None] | None = None) -> ImportSummary:
+                  progress: Progress | None = None) -> ImportSummary:
     """Import every file in `folder`; each gets an Outcome, and nothing already imported is imported again."""
+    progress = progress or SilentProgress()
     from config.formats import load_preset
     if not folder.is_dir():
         raise SessionError(f"{folder} is not a folder")
     matcher = Matcher(store, pattern)
     preset = load_preset(store.settings.format.preset, store.workspace)
     summary = ImportSummary()
-    for path in list_files(folder):
+    files = list_files(folder)
+    progress.start("photos", len(files))
+    for path in files:
         rel = path.relative_to(folder).as_posix()
         summary.outcomes.append(_import_one(store, path, rel, matcher, preset, operator))
-        if progress is not None:
-            progress(1)
+        progress.advance()
     log.info("import-photos: %d imported, %d duplicate, %d refused", summary.count("imported"),
              summary.count("duplicate"), summary.count("refused"))
     return summary

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 ENTER_CHARS = ("\r", "\n")
 BACKSPACE_CHARS = ("\x7f", "\x08")
@@ -159,6 +159,7 @@ class TerminalKeys:
         self.queue: "queue.Queue[tuple[Any, float] | None]" = queue.Queue()
         self._saved: list | None = None
         self._stop_r, self._stop_w = os.pipe()
+        self._stopping = False
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "TerminalKeys":
@@ -181,6 +182,7 @@ class TerminalKeys:
         self._thread.start()
 
     def close(self) -> None:
+        self._stopping = True
         os.write(self._stop_w, b"x")
         if self._thread is not None:
             self._thread.join(timeout=2)
@@ -197,20 +199,12 @@ class TerminalKeys:
     def _run(self) -> None:
         import codecs
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        while True:
-            ready, _, _ = select.select([self.fd, self._stop_r], [], [])
-            if self._stop_r in ready:
-                return
-            try:
-                data = os.read(self.fd, 1024)
-            except OSError:
-                data = b""
+        for data in read_until_stopped(self.fd, self._stop_r, 1024):
             at = time.monotonic()
-            if not data:
-                self.queue.put(None)         # end of input (terminal gone)
-                return
             for char in decoder.decode(data):
                 self.queue.put((char, at))
+        if not self._stopping:
+            self.queue.put(None)             # end of input (terminal gone)
 
     def get(self, timeout: float | None) -> tuple[Any, float] | None | bool:
         """The next (char, time); None at end of input; False when `timeout` passed with nothing."""
@@ -218,6 +212,22 @@ class TerminalKeys:
             return self.queue.get(timeout=timeout)
         except queue.Empty:
             return False
+
+
+def read_until_stopped(fd: int, stop_fd: int, size: int) -> Iterator[bytes]:
+    """What a reader thread gets from `fd` until `stop_fd` becomes readable (stop), end of input or a read
+    error (a device unplugged): the one select loop of the terminal and the serial scanner."""
+    while True:
+        ready, _, _ = select.select([fd, stop_fd], [], [])
+        if stop_fd in ready:
+            return
+        try:
+            data = os.read(fd, size)
+        except OSError:
+            return
+        if not data:
+            return
+        yield data
 
 
 class SerialScanner:
@@ -249,16 +259,8 @@ class SerialScanner:
 
     def _run(self) -> None:
         pending = b""
-        while True:
-            ready, _, _ = select.select([self._fd, self._stop_r], [], [])
-            if self._stop_r in ready:
-                return
-            try:
-                data = os.read(self._fd, 4096)
-            except OSError:
-                return                       # unplugged: the keyboard still works
-            if not data:
-                return
+        assert self._fd is not None
+        for data in read_until_stopped(self._fd, self._stop_r, 4096):   # unplugged: ends; the keyboard works
             pending += data
             while True:
                 cut = min((i for i in (pending.find(b"\r"), pending.find(b"\n")) if i >= 0), default=-1)

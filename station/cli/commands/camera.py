@@ -8,9 +8,11 @@ import json
 
 import click
 
+from station.cli.support import exit_failed, json_option
+
 
 @click.command("cameras")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+@json_option("Print a JSON list instead of a table.")
 @click.option("--no-battery", is_flag=True, help="Do not open each camera to read its battery level.")
 @click.pass_obj
 def cameras_cmd(app, as_json: bool, no_battery: bool) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +35,7 @@ def cameras_cmd(app, as_json: bool, no_battery: bool) -> None:  # type: ignore[n
 
 
 @click.command("doctor")
-@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@json_option("Print the checks as JSON.")
 @click.pass_obj
 def doctor_cmd(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Check that this machine can shoot: libgphoto2, camera drivers, programs holding the camera,
@@ -51,7 +53,7 @@ def doctor_cmd(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
                 click.echo(f"      fix: {c.fix}")
         click.echo("ready to shoot" if not blocking else f"{len(blocking)} problem(s) block shooting")
     if blocking:
-        raise SystemExit(1)
+        exit_failed()
 
 
 COMMANDS = [cameras_cmd, doctor_cmd]

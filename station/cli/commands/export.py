@@ -8,33 +8,8 @@ from typing import Any
 import click
 
 from config.i18n import _
-from station.cli.support import FROM_HELP, AppContext, echo_json, pass_app, progress_enabled, source_workspaces
-
-
-class _RichProgress:
-    """A progress bar on stderr (only used when stderr is a terminal)."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-        self._task: Any = None
-
-    def __enter__(self) -> "_RichProgress":
-        self._bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.__exit__(*exc)
-
-    def start(self, label: str, total: int) -> None:
-        if self._task is not None:
-            self._bar.remove_task(self._task)
-        self._task = self._bar.add_task(label, total=total)
-
-    def advance(self, n: int = 1) -> None:
-        self._bar.advance(self._task, n)
+from station.cli.support import (FROM_HELP, AppContext, echo_json, exit_failed, finish_partial, json_option,
+                                 partial_ok_option, pass_app, progress_for, source_workspaces)
 
 
 @click.command("export")
@@ -50,15 +25,16 @@ class _RichProgress:
 @click.option("--prefer", type=click.Choice(["newest"]), default=None,
               help="Settle a student accepted at two stations by taking the newest acceptance.")
 @click.option("--skip-invalid", is_flag=True, help="Leave out photos that fail validation (listed) instead "
-                                                   "of refusing the export.")
+                                                   "of refusing the export (exit 1 unless --partial-ok).")
 @click.option("--allow-same-face", "allow_same_face", multiple=True, metavar="STUDENT",
               help="Export this student although another student's photo is the same face (twins, a checked "
                    "case); repeatable, journalled.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@partial_ok_option
+@json_option("Print the result as JSON.")
 @pass_app
 def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources: tuple[Path, ...],
                make_zip: bool, naming: str | None, prefer: str | None, skip_invalid: bool,
-               allow_same_face: tuple[str, ...], as_json: bool) -> None:
+               allow_same_face: tuple[str, ...], partial_ok: bool, as_json: bool) -> None:
     """Export the accepted photos into OUTDIR: one folder per college, a manifest.csv in each, and
     summary.csv / summary.json / missing.csv at the root.
 
@@ -70,24 +46,23 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
     names one of them). Running the export again updates OUTDIR in place with byte-identical files; files an
     earlier export wrote for the exported colleges that are no longer produced (a voided take, another
     naming) are removed, but only if nobody changed them.
-    Exit status: 0 exported, 1 refused (the problems are listed).
+    Exit status: 0 exported, 1 refused (the problems are listed) or, with --skip-invalid, photos were left out
+    (0 with --partial-ok).
     """
     from station.outputs.export import ExportOptions, run_export
     options = ExportOptions(colleges=colleges, naming=naming, zip=make_zip, prefer_newest=prefer == "newest",
                             skip_invalid=skip_invalid, allow_same_face=allow_same_face)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     workspaces = source_workspaces(app, sources)
-    if progress_enabled() and not as_json:
-        with _RichProgress() as bar:
-            result = run_export(outdir, workspaces, options, bar)
-    else:
-        result = run_export(outdir, workspaces, options)
+    with progress_for(as_json) as progress:
+        result = run_export(outdir, workspaces, options, progress)
     if as_json:
         echo_json({**result.to_dict(), "started_at": started})
     else:
         _print(result)
     if not result.ok:
-        click.get_current_context().exit(1)
+        exit_failed()
+    finish_partial(len(result.invalid), partial_ok)
 
 
 def _print(result: Any) -> None:

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from station.cli.support import AppContext, echo_json, pass_app
+from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option,
+                                 partial_ok_option, pass_app)
 
 
 def _preset(app: AppContext, name: str):
@@ -29,14 +30,16 @@ def _free_name(folder: Path, stem: str, ext: str) -> Path:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the finished photos (created if missing).")
 @click.option("--format", "preset_name", default="chsi-2017", show_default=True, help="Format preset.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
+@json_option("Print one JSON object per input.")
+@partial_ok_option
 @pass_app
-def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_name: str, as_json: bool) -> None:
+def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_name: str, as_json: bool,
+             partial_ok: bool) -> None:
     """Make registration photos from INPUT frames (JPEG, PNG, camera RAW).
 
     Writes <input name>.jpg into --out for each input that can make one (an existing file is kept and the
     new one gets a -2, -3... suffix). Every input gets a result: OK, or the reasons it was refused.
-    Exit status 0 when every input made a photo, 1 when any was refused or unreadable.
+    Exit status 0 when every input made a photo, 1 when any was refused or unreadable (0 with --partial-ok).
     """
     import pipeline
     from pipeline.errors import DecodeError
@@ -70,14 +73,13 @@ def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_na
                 click.echo(f"[{index}/{len(inputs)}]", err=True)
     if as_json:
         echo_json(results)
-    if not all(r["ok"] for r in results):
-        raise SystemExit(1)
+    finish_partial(sum(1 for r in results if not r["ok"]), partial_ok)
 
 
 @click.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "preset_name", default="chsi-2017", show_default=True, help="Format preset.")
-@click.option("--json", "as_json", is_flag=True, help="Print the rule results as JSON.")
+@json_option("Print the rule results as JSON.")
 @pass_app
 def check_cmd(app: AppContext, files: tuple[Path, ...], preset_name: str, as_json: bool) -> None:
     """Validate finished photos against the format: size, colour, dpi, baseline, quality, file size, and
@@ -97,7 +99,7 @@ def check_cmd(app: AppContext, files: tuple[Path, ...], preset_name: str, as_jso
     if as_json:
         echo_json(out)
     if not all(o["ok"] for o in out):
-        raise SystemExit(1)
+        exit_failed()
 
 
 COMMANDS = [crop_cmd, check_cmd]

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from station.cli.support import (FROM_HELP, AppContext, echo_json, open_store, pass_app, progress_enabled,
-                                 shown_code, source_workspaces)
+from station.cli.support import (FROM_HELP, AppContext, echo_json, finish_partial, json_option, open_store,
+                                 partial_ok_option, pass_app, progress_for, shown_code, source_workspaces)
 
 WS_PATH = click.Path(file_okay=False, exists=True, path_type=Path)
 
@@ -76,9 +76,8 @@ def prints_cmd(app: AppContext, outdir: Path, layout: str, pdf: bool, colleges: 
     chosen = get_layout(layout)
     report = _report(app, sources, colleges)
     accepted = report.accepted
-    with click.progressbar(length=len(accepted), label="sheets", file=None if progress_enabled() else _Null()
-                           ) as bar:
-        result = make_prints(accepted, outdir, chosen, pdf=pdf, progress=bar.update)
+    with progress_for() as progress:
+        result = make_prints(accepted, outdir, chosen, pdf=pdf, progress=progress)
     click.echo(f"{len(result.written)} file(s) written, {len(result.unchanged)} already there "
                f"({chosen.description})")
     for who, reason in result.skipped:
@@ -89,33 +88,26 @@ def prints_cmd(app: AppContext, outdir: Path, layout: str, pdf: bool, colleges: 
                           hint="print into an empty folder, or move the old sheets away")
 
 
-class _Null:
-    """A sink for the progress bar when stderr is not a terminal."""
-
-    def write(self, _: str) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-
 @click.command("import-photos")
 @click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--pattern", default=None,
               help="File-name template, e.g. '{school}{any}{student_no}{name}.jpg', or 're:REGEX' with a "
                    "(?P<student_no>...) group. Default: any digit run that is a roster student number.")
-@click.option("--json", "as_json", is_flag=True, help="Print one record per file as JSON.")
+@json_option("Print one record per file as JSON.")
+@partial_ok_option
 @pass_app
-def import_photos_cmd(app: AppContext, folder: Path, pattern: str | None, as_json: bool) -> None:
+def import_photos_cmd(app: AppContext, folder: Path, pattern: str | None, as_json: bool, partial_ok: bool) -> None:
     """Import photos students sent in (missed the session): match by student number in the file name,
     refuse too small / not JPEG / unmatched files with the reason, run the pipeline and record each as a
-    `submitted` take for review. Importing the same file again does nothing."""
+    `submitted` take for review. Importing the same file again does nothing.
+    Exit status 1 when any file was refused (the others are imported), 0 with --partial-ok."""
     from station.session.submissions import import_photos
-    with open_store(app) as store:
-        summary = import_photos(store, folder, pattern=pattern)
+    with open_store(app) as store, progress_for(as_json) as progress:
+        summary = import_photos(store, folder, pattern=pattern, operator=app.operator, progress=progress)
     if as_json:
         echo_json({"imported": summary.count("imported"), "duplicate": summary.count("duplicate"),
                    "refused": summary.count("refused"), "files": [o.as_dict() for o in summary.outcomes]})
+        finish_partial(summary.count("refused"), partial_ok)
         return
     for o in summary.outcomes:
         if o.status == "imported":
@@ -129,6 +121,7 @@ def import_photos_cmd(app: AppContext, folder: Path, pattern: str | None, as_jso
             click.echo(f"  warning: {warning}", err=True)
     click.echo(f"{summary.count('imported')} imported, {summary.count('duplicate')} already imported, "
                f"{summary.count('refused')} refused")
+    finish_partial(summary.count("refused"), partial_ok)
 
 
 COMMANDS = [report_cmd, prints_cmd, import_photos_cmd]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from station.cli.support import AppContext, echo_json, open_store, pass_app, progress_enabled, shown_code
+from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option, open_store,
+                                 partial_ok_option, pass_app, progress_for, shown_code)
 from station.core.errors import RosterError
 
 _BIG_FILE = 512 * 1024   # bytes; smaller files import too fast for progress lines to help
@@ -21,14 +22,16 @@ def roster_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--sheet", default=None, help="XLSX sheet to read (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
-@click.option("--skip-invalid", is_flag=True, help="Import the valid rows, list the invalid ones (exit 0).")
+@click.option("--skip-invalid", is_flag=True,
+              help="Import the valid rows, list the invalid ones (exit 1 unless --partial-ok).")
+@partial_ok_option
 @click.option("--map", "mapping", multiple=True, metavar="HEADER=FIELD",
               help='Map an unrecognised header to a field, e.g. --map "工号=student_no" (repeatable); '
                    "FIELD=extra keeps a column out of the subject fields.")
-@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+@json_option("Print the import report as JSON.")
 @pass_app
 def import_cmd(app: AppContext, file: Path, sheet: str | None, dry_run: bool, skip_invalid: bool,
-               mapping: tuple[str, ...], as_json: bool) -> None:
+               partial_ok: bool, mapping: tuple[str, ...], as_json: bool) -> None:
     """Import a roster FILE (CSV in UTF-8/GBK/GB18030, or XLSX) into the workspace.
 
     \b
@@ -46,11 +49,10 @@ def import_cmd(app: AppContext, file: Path, sheet: str | None, dry_run: bool, sk
     students missing from the new file are kept.
     """
     from station.identity.roster import import_roster
-    show = _progress_printer(file)
-    with open_store(app) as store:
+    with open_store(app) as store, progress_for(as_json or not _is_big(file)) as progress:
         try:
             report = import_roster(store, file, sheet=sheet, mapping=mapping, skip_invalid=skip_invalid,
-                                   dry_run=dry_run, progress=show)
+                                   dry_run=dry_run, operator=app.operator, progress=progress.note)
         except RosterError as exc:
             if not exc.problems:
                 raise
@@ -58,6 +60,7 @@ def import_cmd(app: AppContext, file: Path, sheet: str | None, dry_run: bool, sk
             return
     if as_json:
         echo_json({"ok": True, **report.as_dict()})
+        finish_partial(len(report.skipped), partial_ok)
         return
     parsed = report.parsed
     source = f"sheet {parsed.detail!r}" if parsed.kind == "xlsx" else f"{parsed.detail} text"
@@ -75,11 +78,11 @@ def import_cmd(app: AppContext, file: Path, sheet: str | None, dry_run: bool, sk
         click.echo(f"note: {report.not_in_file} students already in the workspace are not in this file (kept)")
     if report.dry_run:
         click.echo("dry run: nothing written")
+    finish_partial(len(report.skipped), partial_ok)
 
 
 def _fail_with_rows(exc: RosterError, as_json: bool) -> None:
     """Every bad row on stderr (or as JSON), then exit 1: the registrar fixes them all in one pass."""
-    ctx = click.get_current_context()
     if as_json:
         echo_json({"ok": False, "error": str(exc),
                    "problems": [{"row": r, "reason": why} for r, why in exc.problems]})
@@ -89,18 +92,15 @@ def _fail_with_rows(exc: RosterError, as_json: bool) -> None:
             click.echo(f"  row {row}: {reason}", err=True)
         if exc.hint:
             click.echo(f"  hint: {exc.hint}", err=True)
-    ctx.exit(1)
+    exit_failed()
 
 
-def _progress_printer(file: Path):
-    """Stage lines on stderr for big files, only on a terminal (pipes and tests stay clean)."""
+def _is_big(file: Path) -> bool:
+    """Stage lines only for big files: smaller ones import too fast for progress to help."""
     try:
-        big = file.stat().st_size >= _BIG_FILE
+        return file.stat().st_size >= _BIG_FILE
     except OSError:
-        big = False
-    if not (big and progress_enabled()):
-        return None
-    return lambda message: click.echo(f"... {message}", err=True)
+        return False
 
 
 @roster_group.command("list")
@@ -109,7 +109,7 @@ def _progress_printer(file: Path):
               help="Only students with this status (shot = a photo awaits a decision).")
 @click.option("--paid", type=click.Choice(["yes", "no"]), default=None,
               help="Only students whose roster says paid (yes) or not paid (no); e.g. refunds: --paid yes --status unshot.")
-@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@json_option("Print the list as JSON.")
 @pass_app
 def list_cmd(app: AppContext, college: str | None, status: str | None, paid: str | None, as_json: bool) -> None:
     """List students with their status and shooting number (ID numbers masked)."""

@@ -9,17 +9,11 @@ from pathlib import Path
 
 import click
 
-from station.cli.support import AppContext, echo_json, open_store, pass_app, shown_code
+from config.i18n import _
+from station.cli.support import (AppContext, echo_json, exit_failed, json_option, open_store, operator_option,
+                                 pass_app, shown_code)
+from station.core.errors import SessionError
 from station.store.models import NO_COLLEGE
-
-OPERATOR_ENV = "STATION_OPERATOR"
-
-
-def operator_option(fn):
-    """--operator NAME (or $STATION_OPERATOR): recorded in every journal event the command writes."""
-    return click.option("--operator", default=None, envvar=OPERATOR_ENV, show_envvar=True,
-                        help="Operator name recorded in the journal (default: station.toml station.operator).")(fn)
-
 
 def _session(store, operator: str | None, **kw):
     from station.session.actions import Session
@@ -50,8 +44,7 @@ def _print_outcome(outcome, workspace: Path) -> None:
 @click.option("--camera", "camera_spec", default=None,
               help="gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml).")
 @click.option("--timeout", default=15.0, show_default=True, help="Seconds to wait for the picture.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print take, code, file (relative to the workspace), path (absolute), sha256, ok, reasons...")
+@json_option("Print take, code, file (relative to the workspace), path (absolute), sha256, ok, reasons...")
 @operator_option
 @pass_app
 def capture_cmd(app: AppContext, camera_spec: str | None, timeout: float, as_json: bool,
@@ -85,7 +78,7 @@ def capture_cmd(app: AppContext, camera_spec: str | None, timeout: float, as_jso
 @click.option("--override", default=None, metavar="REASON",
               help="Accept a take that did not pass (or carries a warning that needs it), for this reason; "
                    "journalled with the accept and marked in the export manifest.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @operator_option
 @pass_app
 def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json: bool,
@@ -163,14 +156,14 @@ def next_cmd(app: AppContext, operator: str | None) -> None:
         session = _session(store, operator)
         subject = session.next()
         if subject is None:
-            raise click.ClickException("the queue is empty")
+            raise SessionError(_("the queue is empty"), hint=_("check students in at the desk: station checkin CODE --queue"))
         click.echo(_subject_line(subject, session.shoot_no(subject)) + "  [bound]")
         click.echo(f"{len(session.queue())} still waiting")
 
 
 @click.command("review")
 @click.option("--absent", is_flag=True, help="Also list roster students never checked in.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @pass_app
 def review_cmd(app: AppContext, absent: bool, as_json: bool) -> None:
     """The re-shoot list: rejected, shot-but-undecided, checked-in-but-unshot and skipped students by college
@@ -209,7 +202,7 @@ def schedule_group() -> None:
 @schedule_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--year", type=int, default=None, help="Year for dates written without one (default: this year).")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @operator_option
 @pass_app
 def schedule_import_cmd(app: AppContext, file: Path, year: int | None, as_json: bool, operator: str | None) -> None:
@@ -226,7 +219,7 @@ def schedule_import_cmd(app: AppContext, file: Path, year: int | None, as_json: 
 
 
 @schedule_group.command("show")
-@click.option("--json", "as_json", is_flag=True)
+@json_option()
 @pass_app
 def schedule_show_cmd(app: AppContext, as_json: bool) -> None:
     """Print the imported schedule."""
@@ -272,7 +265,7 @@ def shoot_cmd(app: AppContext, camera_spec: str | None, trigger: str, queue_mode
         code = run_shoot(store, camera_spec=camera_spec or store.settings.camera.spec, trigger=trigger,
                          queue_mode=queue_mode or store.settings.session.queue_mode, operator=operator)
     if code:
-        raise SystemExit(code)
+        exit_failed()
 
 
 COMMANDS = [capture_cmd, accept_cmd, reject_cmd, rebind_cmd, void_cmd, skip_cmd, next_cmd, review_cmd,

@@ -9,7 +9,7 @@ import click
 from config.formats import bundled_preset_names, load_preset
 from config.settings import FormatSection, Settings, StationSection
 from config.i18n import _
-from station.cli.support import AppContext, echo_json, open_store, pad, pass_app, shown_code
+from station.cli.support import json_option, AppContext, echo_json, open_store, pad, pass_app, shown_code
 from station.store.models import NO_COLLEGE
 from station.store.workspace import init_workspace
 
@@ -53,7 +53,7 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
 @click.argument("code")
 @click.option("--college", default=None, help="College for a roster-less subject (else schedule / station setting).")
 @click.option("--queue", "queue", is_flag=True, help="Join the desk queue instead of binding at once.")
-@click.option("--json", "as_json", is_flag=True, help="Print the check-in as JSON.")
+@json_option("Print the check-in as JSON.")
 @pass_app
 def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as_json: bool) -> None:
     """Check a student in from a scanned or typed CODE and assign the shooting number (拍摄号).
@@ -63,7 +63,7 @@ def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as
     from station.session.actions import Session
     with open_store(app) as store:
         # the same check-in as a scan in `station shoot`: a roster student keeps the roster's college
-        outcome = Session(store).scan(code, queue=True if queue else None, college=college)
+        outcome = Session(store, operator=app.operator).scan(code, queue=True if queue else None, college=college)
         subject = outcome.subject
         if as_json:
             echo_json({"shoot_no": outcome.shoot_no, "day": store.today(), "repeated": outcome.repeated,
@@ -82,7 +82,7 @@ def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as
 
 
 @click.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@json_option("Print the counts as JSON.")
 @pass_app
 def status_cmd(app: AppContext, as_json: bool) -> None:
     """Counts per college: roster size, checked in, shot, accepted, rejected; and workspace health."""
@@ -154,7 +154,7 @@ COMMANDS = [init_cmd, checkin_cmd, status_cmd]
 @click.option("--workspace", "demo_ws", type=click.Path(file_okay=False, path_type=Path),
               default=Path("demo-workspace"), show_default=True, help="Folder for the demo workspace.")
 @click.option("--fresh", is_flag=True, help="Replace an earlier demo workspace (only a demo one) first.")
-@click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
+@json_option("Print the final summary as JSON.")
 def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool) -> None:
     """Run a scripted session on the built-in virtual camera, with nothing attached.
 

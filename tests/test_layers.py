@@ -1,0 +1,124 @@
+"""The layer rule of ARCHITECTURE.md, read from the source with ast: who may import whom, where the device SDKs
+live, and where SQL may be written. A new module that breaks a rule fails here, naming the file and the import."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("config", "pipeline", "camera", "station")
+
+#: lower number = lower layer; a module may import only its own package and packages of a LOWER rank
+#: (packages of equal rank are independent of each other: the session never imports the outputs, nor back)
+RANK = {
+    "config": 0,
+    "pipeline": 1,
+    "camera": 2,
+    "station": 3,                 # station/__init__.py only
+    "station.core": 3,
+    "station.store": 4,
+    "station.identity": 5,
+    "station.session": 6,
+    "station.outputs": 6,
+    "station.tui": 7,
+    "station.console": 7,
+    "station.demo": 8,
+    "station.cli": 9,
+}
+#: third-party modules that talk to devices or the OS's file events: only camera/ may import them
+DEVICE_SDKS = ("gphoto2", "watchdog", "serial", "evdev")
+#: the journal's writer, read model and schema: the only modules that may hold SQL
+SQL_MODULES = {"station/store/queries.py", "station/store/writer.py", "station/store/journal.py"}
+SQL_TEXT = re.compile(r"^\s*(SELECT\s+\S|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|VIEW)|"
+                      r"DROP\s+(TABLE|INDEX|VIEW)|ALTER\s+TABLE|BEGIN\b|PRAGMA\s)")
+SQL_CALLS = {"execute", "executemany", "executescript"}
+
+
+def layer(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] not in PACKAGES:
+        return None
+    if parts[0] == "station" and len(parts) > 1 and f"station.{parts[1]}" in RANK:
+        return f"station.{parts[1]}"
+    return parts[0]
+
+
+def sources() -> list[tuple[str, str, ast.Module]]:
+    found = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            module = rel[:-3].replace("/", ".").removesuffix(".__init__")
+            found.append((rel, module, ast.parse(path.read_text("utf-8"), rel)))
+    return found
+
+
+def imports(tree: ast.Module, module: str) -> list[tuple[int, str]]:
+    """Every imported module name, relative imports resolved."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".")[:-node.level] if not module.endswith("__init__") else module.split(".")
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            found.append((node.lineno, name))
+    return found
+
+
+def test_no_layer_imports_a_higher_one() -> None:
+    problems = []
+    for rel, module, tree in sources():
+        own = layer(module)
+        assert own in RANK, f"{rel}: package {own!r} has no place in the layer table (ARCHITECTURE.md)"
+        for line, name in imports(tree, module):
+            target = layer(name)
+            if target is None or target == own or (own == "station" or target == "station"):
+                continue
+            if target not in RANK:
+                problems.append(f"{rel}:{line} imports {name}: {target} is not in the layer table")
+            elif RANK[target] >= RANK[own]:
+                problems.append(f"{rel}:{line} ({own}, layer {RANK[own]}) imports {name} "
+                                f"({target}, layer {RANK[target]})")
+    assert not problems, "\n".join(problems)
+
+
+def test_pipeline_and_camera_never_import_the_station() -> None:
+    bad = [f"{rel}:{line} imports {name}" for rel, module, tree in sources()
+           if layer(module) in ("pipeline", "camera", "config")
+           for line, name in imports(tree, module) if name.split(".")[0] == "station"]
+    assert not bad, "\n".join(bad)
+
+
+def test_device_sdks_only_in_camera() -> None:
+    bad = [f"{rel}:{line} imports {name}" for rel, module, tree in sources() if layer(module) != "camera"
+           for line, name in imports(tree, module) if name.split(".")[0] in DEVICE_SDKS]
+    assert not bad, "\n".join(bad)
+
+
+def test_no_sql_outside_the_journal_writer_and_read_model() -> None:
+    bad = []
+    for rel, _module, tree in sources():
+        if rel in SQL_MODULES:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_TEXT.match(node.value):
+                bad.append(f"{rel}:{node.lineno} SQL text {node.value.strip()[:40]!r}")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_CALLS:
+                bad.append(f"{rel}:{node.lineno} calls .{node.func.attr}()")
+    assert not bad, "\n".join(bad)
+
+
+def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
+    """The checks above are not vacuous: fed a forbidden module, each one finds it."""
+    tree = ast.parse("from station.cli.main import cli\nimport gphoto2\nconn.execute('SELECT 1')\n")
+    found = imports(tree, "station.store.bad")
+    assert ("station.cli" == layer(found[0][1])) and RANK[layer(found[0][1])] > RANK["station.store"]
+    assert found[1][1] in DEVICE_SDKS
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") in SQL_CALLS]
+    texts = [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and SQL_TEXT.match(str(n.value))]
+    assert calls and texts
