@@ -66,6 +66,10 @@ class _Inbox:
 class CameraController:
     """Owns one backend on one thread. Use as a context manager (`with open_camera(...) as cam:`)."""
 
+    #: the frames are portraits drawn by the program (the station's plain `virtual` camera), not people:
+    #: a face-recognition check would find every drawn face alike
+    generated_faces: bool = False
+
     def __init__(self, backend: Backend, *, lock: Mapping[str, str] | None = None,
                  liveness_seconds: float = 3.0, tick: float = 0.02, name: str = "camera") -> None:
         self._backend = backend

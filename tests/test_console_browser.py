@@ -66,7 +66,7 @@ def test_shoot_with_a_key_reject_reshoot_override_rebind_and_reload(tmp_path: Pa
             "warnings" in driver.find_element("id", "verdict").get_attribute("class")
         assert driver.execute_script("return document.getElementById('photo').naturalWidth") == 480
         assert driver.execute_script("return document.getElementById('guides').children.length") >= 6
-        assert driver.execute_script("return document.getElementById('frame').naturalWidth") > 0
+        wait_for(driver, "return document.getElementById('frame').naturalWidth > 0")   # the full frame loads after
         wait_for(driver, "return window.__console.liveFrames >= 4")
         wait_for(driver, "return document.getElementById('ready').classList.contains('on')")
         screenshot(driver, "shoot", tmp_path)

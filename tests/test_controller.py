@@ -4,6 +4,7 @@ done here by submitting the same events."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import threading
 import time
 from pathlib import Path
@@ -259,3 +260,29 @@ def test_the_terminal_o_key_asks_for_the_override_reason(controller) -> None:  #
     app.handle(KeyEvent("line", "本人确认，闭眼为习惯", time.monotonic()))
     assert store.take(2).decision == "accept"
     assert events(store, "accept")[0]["override"]["reason"] == "本人确认，闭眼为习惯"
+
+
+def test_a_low_disk_is_said_before_the_shot_and_the_shot_still_goes_ahead(controller) -> None:  # type: ignore[no-untyped-def]
+    ctl, store = controller
+    import dataclasses
+    safety = dataclasses.replace(store.settings.safety, min_free_mb=10**9)   # more than any disk here has
+    object.__setattr__(store, "settings", dataclasses.replace(store.settings, safety=safety))
+    ctl.handle(Scan("2019000001", time.monotonic()))
+    assert ctl.handle(Shoot(time.monotonic())).ok and len(store.takes()) == 1
+    said = [m for m in ctl.snapshot().messages if m.level == "warn" and "MB" in m.text]
+    assert said and str(store.workspace) in said[0].text and "只剩" in said[0].zh
+
+
+def test_a_file_offered_again_after_it_was_journalled_is_not_stored_twice(tmp_path: Path) -> None:
+    """Killed after the journal commit but before the hot folder's acknowledge: the next start offers the
+    file again, and it must not become a second take for the student."""
+    from camera.frame import Frame
+    ws = workspace(tmp_path)
+    with Store.open(ws) as store:
+        session = Session(store)
+        session.scan("2019000001")
+        frame = Frame(data=portrait(7).jpeg, name="IMG_0007.JPG", captured_at=datetime.now().astimezone(),
+                      model="", serial="", kind="jpeg", source="hotfolder")
+        assert len(session.ingest([frame])) == 1
+        assert session.ingest([frame]) == []
+        assert len(store.takes()) == 1

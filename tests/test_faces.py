@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from camera import open_camera
 from station.cli.main import cli
+from station.core.errors import SessionError
 from station.session.actions import Session, ShotOutcome
 from station.store.faces import BOOK_FILE, FACES_DIR, face_counts
 from station.store.workspace import Store
@@ -44,6 +45,15 @@ def shoot(session: Session, code: str, data: bytes) -> ShotOutcome:
         return session.shoot()
 
 
+def accept(session: Session, take_id: int) -> None:
+    """Accept as the operator at the chair does: the team's frames are not all station-perfect (and a face
+    warning needs it), so with the override reason, which the accept event journals."""
+    session.accept(take_id, override="checked by the operator")
+    event = session.store.conn.execute("SELECT data FROM events WHERE kind = 'accept' AND take_id = ? "
+                                       "ORDER BY id DESC LIMIT 1", (take_id,)).fetchone()
+    assert event is not None
+
+
 def face_warnings(outcome: ShotOutcome) -> dict[str, dict]:
     return {w["code"]: w for w in (outcome.verdict or {}).get("warnings") or [] if "face_distance" == w.get("measure")}
 
@@ -53,7 +63,7 @@ def test_same_face_under_another_code_is_warned_naming_who_it_was_accepted_as(se
     caplog.set_level(logging.DEBUG)
     first = shoot(session, "2019000001", frame(testdata, "df_img24_pichai_glasses"))
     assert face_warnings(first) == {}
-    session.accept(first.take.id)
+    accept(session, first.take.id)
     name = session.store.find_subject("code", "2019000001").name
 
     again = shoot(session, "2019000002", frame(testdata, "df_img25_pichai_glasses"))
@@ -93,7 +103,7 @@ def test_a_face_accepted_at_another_station_is_warned_with_that_station(tmp_path
     other = new_workspace(other_ws, station_id="B2")
     other.upsert_subjects(roster_rows(8)[4:], source_file="roster.csv")   # other students
     there = Session(other, operator="t")
-    there.accept(shoot(there, "2019000006", frame(testdata, "df_img47_johansson")).take.id)
+    accept(there, shoot(there, "2019000006", frame(testdata, "df_img47_johansson")).take.id)
     other.close()
     session.face_workspaces = (other_ws,)
     here = shoot(session, "2019000001", frame(testdata, "df_img51_johansson"))
@@ -125,12 +135,17 @@ def test_face_data_is_owner_only_kept_apart_from_the_journal_and_purged(session:
 def test_export_refuses_two_students_with_the_same_face_unless_allowed(session: Session, testdata: Path,
                                                                        tmp_path: Path) -> None:
     a = shoot(session, "2019000001", frame(testdata, "df_img18_musk"))
-    session.accept(a.take.id)
+    accept(session, a.take.id)
     b = shoot(session, "2019000002", frame(testdata, "hv_test0"))        # the same man, another photo
     assert "same_face_other" in face_warnings(b)
-    session.accept(b.take.id)
+    with pytest.raises(SessionError):
+        session.accept(b.take.id)                    # the same face: not without a reason
+    accept(session, b.take.id)
+    data = json.loads(session.store.conn.execute("SELECT data FROM events WHERE kind = 'accept' AND take_id = ?",
+                                                 (b.take.id,)).fetchone()[0])
+    assert "same_face_other" in [o["code"] for o in data["override"]["overrode"]]
     c = shoot(session, "2019000003", frame(testdata, "df_img3_aniston"))
-    session.accept(c.take.id)
+    accept(session, c.take.id)
     ws = session.workspace
     names = [session.store.find_subject("code", f"201900000{i}").name for i in (1, 2)]
     runner = CliRunner()
@@ -230,8 +245,8 @@ def test_enrolment_photos_all_or_nothing_then_they_drive_the_warning(session: Se
     assert w is not None and "2019000002" in w["en"]
 
     # the registrar's report lists the accepted doubtful photo with both pictures side by side
-    session.accept(wrong.take.id)
-    session.accept(right.take.id)
+    accept(session, wrong.take.id)
+    accept(session, right.take.id)
     out = ws.parent / "report"
     made = runner.invoke(cli, ["-w", str(ws), "report", "--format", "html", "--out", str(out)])
     assert made.exit_code == 0, made.output

@@ -28,8 +28,10 @@ RANK = {
 }
 #: third-party modules that talk to devices or the OS's file events: only camera/ may import them
 DEVICE_SDKS = ("gphoto2", "watchdog", "serial", "evdev")
-#: the journal's writer, read model and schema: the only modules that may hold SQL
-SQL_MODULES = {"station/store/queries.py", "station/store/writer.py", "station/store/journal.py"}
+#: the journal's writer, read model and schema, and the face book (its own owner-only database, kept apart
+#: from the journal so `purge-faces` can delete it whole): the only modules that may hold SQL
+SQL_MODULES = {"station/store/queries.py", "station/store/writer.py", "station/store/journal.py",
+               "station/store/faces.py"}
 SQL_TEXT = re.compile(r"^\s*(SELECT\s+\S|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|VIEW)|"
                       r"DROP\s+(TABLE|INDEX|VIEW)|ALTER\s+TABLE|BEGIN\b|PRAGMA\s)")
 SQL_CALLS = {"execute", "executemany", "executescript"}

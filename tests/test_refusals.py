@@ -66,7 +66,7 @@ def test_import_photos_refuses_bombs_and_impossible_shapes_and_goes_on(tmp_path:
         (inbox / name).write_bytes(data)
     (inbox / "学校19届研究生2019001张伟.jpg").write_bytes(submission_jpeg(3))
     result = CliRunner().invoke(cli, ["-w", str(ws), "import-photos", str(inbox), "--json"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output          # some files refused (0 only with --partial-ok)
     report = {f["file"]: f for f in json.loads(result.stdout)["files"]}
     for name in hostile:
         assert report[name]["status"] == "refused" and report[name]["reason"], name

@@ -211,6 +211,8 @@ def add_face_warnings(session: Any, take: Take, subject: Subject | None, verdict
                       photo: bytes | None, original: bytes) -> None:
     """Session.evaluate's hook: embed the take, keep its face in the book, append the face warnings to
     `verdict["warnings"]`. A failure here never costs the verdict (logged by take id only)."""
+    if not session.face_checks:
+        return
     try:
         embedding, kind = picture_embedding(photo, original)
         if embedding is None:

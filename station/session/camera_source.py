@@ -62,8 +62,10 @@ def open_station_camera(spec: str, settings: Settings, workspace: Path) -> Camer
     move_to = Path(settings.camera.hotfolder_move_to) if settings.camera.hotfolder_move_to else None
     # A hot-folder file counts as ingested only once its take is journalled (Session._store acknowledges it):
     # a crash between hand-over and journal offers the file again at the next start.
-    return open_camera(spec, state_dir=state_dir, frames=frames, lock=dict(settings.camera.lock) or None,
-                       move_to=move_to, liveness_seconds=settings.camera.liveness_seconds, ack_on_delivery=False)
+    camera = open_camera(spec, state_dir=state_dir, frames=frames, lock=dict(settings.camera.lock) or None,
+                         move_to=move_to, liveness_seconds=settings.camera.liveness_seconds, ack_on_delivery=False)
+    camera.generated_faces = frames is not None
+    return camera
 
 
 class StationCamera(Camera, Protocol):
@@ -88,6 +90,11 @@ class CameraHandle:
         self._camera: Camera | None = None
         self._backoff = Backoff(first=retry_seconds, cap=retry_seconds)
         self._next_try = 0.0
+
+    @property
+    def generated_faces(self) -> bool:
+        """The plain `virtual` camera draws its portraits (see CameraController.generated_faces)."""
+        return self.spec.strip() == "virtual"
 
     @property
     def has_trigger(self) -> bool:
