@@ -19,8 +19,9 @@ def _report(app: AppContext, sources: tuple[Path, ...], colleges: tuple[str, ...
 
 
 @click.command("report")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "html", "json"]), default="text",
-              show_default=True, help="Output format (csv is UTF-8 with BOM for Excel).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "html", "json", "xlsx"]), default="text",
+              show_default=True, help="Output format (csv is UTF-8 with BOM for Excel; xlsx is one workbook "
+                                      "ready to print, needs --out).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write to this file (html: a FILE.html or a folder; contact sheets go beside it). "
                    "Default: stdout.")
@@ -46,6 +47,9 @@ def report_cmd(app: AppContext, fmt: str, out: Path | None, sources: tuple[Path,
         for path in report_html.write_html(report, out):
             click.echo(f"wrote {path}")
         return
+    if fmt == "xlsx":
+        _write_xlsx(report, out)
+        return
     text = {"text": report_formats.render_text, "csv": report_formats.render_csv,
             "json": report_formats.render_json}[fmt](report)
     if out is None:
@@ -55,6 +59,18 @@ def report_cmd(app: AppContext, fmt: str, out: Path | None, sources: tuple[Path,
         out = out / f"report.{'txt' if fmt == 'text' else fmt}"
     replace_file(out, text.encode("utf-8"))
     click.echo(f"wrote {out}")
+
+
+def _write_xlsx(report, out: Path | None) -> None:
+    from config.i18n import _
+    from station.outputs.report_xlsx import render_xlsx
+    from station.store.durable import replace_file
+    if out is None:
+        raise click.UsageError(_("--format xlsx writes a file: give --out FILE.xlsx or --out FOLDER"))
+    if out.is_dir():
+        out = out / "report.xlsx"
+    replace_file(out, render_xlsx(report))
+    click.echo(_("wrote {path}", path=out))
 
 
 @click.command("prints")
