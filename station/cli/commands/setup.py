@@ -49,17 +49,28 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
 
 
 @click.command("checkin")
-@click.argument("code")
+@click.argument("code", required=False)
 @click.option("--college", default=None, help="College for a roster-less subject (else schedule / station setting).")
 @click.option("--queue", "queue", is_flag=True, help="Join the desk queue instead of binding at once.")
 @click.option("--json", "as_json", is_flag=True, help="Print the check-in as JSON.")
+@click.option("--reader", "reader_port", default=None, metavar="PORT",
+              help="Check in every ID card swiped on the reader at PORT (e.g. /dev/serial/by-id/..., or auto) "
+                   "until Ctrl+C, instead of one CODE.")
 @pass_app
-def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as_json: bool) -> None:
+def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: bool, as_json: bool,
+                reader_port: str | None) -> None:
     """Check a student in from a scanned or typed CODE and assign the shooting number (拍摄号).
 
-    CODE is a 采集码 text, a student-card barcode, a student number or an ID number.
+    CODE is a 采集码 text, a student-card barcode, a student number or an ID number. With --reader, each
+    swiped ID card checks its holder in as a scan of its ID number does; a card name that differs from the
+    roster's is a warning.
     """
     from station.session.actions import Session
+    if reader_port is not None or code is None:
+        if reader_port is None or code is not None:
+            raise click.UsageError("give a CODE, or --reader PORT (not both)")
+        from station.cli.commands.checkin_reader import run_reader_desk
+        return run_reader_desk(app, reader_port, college=college, queue_mode=queue)
     with open_store(app) as store:
         # the same check-in as a scan in `station shoot`: a roster student keeps the roster's college
         outcome = Session(store).scan(code, queue=True if queue else None, college=college)
