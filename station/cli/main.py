@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from config.errors import DomainError
+from config.i18n import LANG_ENV, LANGUAGES, resolve_language, set_language
 from config.settings import WORKSPACE_ENV, default_workspace
 from station.cli.support import AppContext
 
@@ -50,15 +51,18 @@ class StationGroup(click.Group):
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"Station workspace folder (default: ${WORKSPACE_ENV} or ./station-data).")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+              help=f"Language of messages and reports: zh (default) or en (else ${LANG_ENV}, then the locale).")
 @click.version_option(package_name="capture-station")
 @click.pass_context
-def cli(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
+def cli(ctx: click.Context, workspace: Path | None, debug: bool, lang: str | None) -> None:
     """Capture Station: tethered DSLR photo station for graduation registration photos.
 
     Scan a student, shoot, get a verdict against the registration format while the student is still in
     the chair, and export per-college folders at the end of the day.
     """
     os.umask(0o077)  # everything the station creates is readable by the owner only
+    set_language(resolve_language(lang))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = AppContext(workspace=workspace or default_workspace(), debug=debug)

@@ -78,7 +78,8 @@ def row_list(numbers: Iterable[int]) -> str:
 def skip_notes(skipped: list[tuple[int, str]], cleaned: list[int]) -> list[str]:
     """One line per kind of skipped row and one for cleaned cells, naming the rows."""
     notes = []
-    for kind in (TOTAL, NOTE, BLANK):
+    kinds = sorted({k for _r, k in skipped}, key=lambda k: min(r for r, kk in skipped if kk == k))
+    for kind in kinds:                       # in the order the registrar meets them in the sheet
         rows = [r for r, k in skipped if k == kind]
         if rows:
             notes.append(ngettext("row {rows}: {what} skipped, not counted as students",

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from config.formats import bundled_preset_names, load_preset
+from config.i18n import _
 from config.settings import FormatSection, Settings, StationSection
 from station.cli.support import AppContext, echo_json, open_store, pad, pass_app
 from station.store.models import NO_COLLEGE
@@ -151,7 +152,7 @@ def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool) -> None:
     from station.outputs.export import ExportOptions, run_export
     prepare_workspace(demo_ws, fresh=fresh)
     say = (lambda line: None) if as_json else click.echo
-    with click.progressbar(length=students, label="students", file=sys.stderr) as bar:
+    with click.progressbar(length=students, label=_("students"), file=sys.stderr) as bar:
         done = {"n": 0}
 
         def progress(n: int, total: int) -> None:
@@ -163,21 +164,24 @@ def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool) -> None:
     summary["export"] = exported.to_dict()
     if not exported.ok:
         for line in exported.problems():
-            click.echo(f"export problem: {line}", err=True)
+            click.echo(_("export problem: {problem}", problem=line), err=True)
     if as_json:
         echo_json(summary)
         return
     click.echo("")
-    click.echo(f"summary (from the journal {demo_ws / 'journal.sqlite3'}):")
-    click.echo(f"  students {summary['students']}, checked in {summary['checked_in']}, takes {summary['takes']}, "
-               f"accepted {summary['accepted']}, rejected {summary['rejected']}, rebinds {summary['rebinds']}, "
-               f"skipped {summary['skipped']}")
+    click.echo(_("summary (from the journal {journal}):", journal=demo_ws / "journal.sqlite3"))
+    click.echo("  " + _("students {students}, checked in {checked_in}, takes {takes}, accepted {accepted}, "
+                        "rejected {rejected}, rebinds {rebinds}, skipped {skipped}",
+                        **{k: summary[k] for k in ("students", "checked_in", "takes", "accepted", "rejected",
+                                                   "rebinds", "skipped")}))
     for reason in summary["reject_reasons"]:
-        click.echo(f"  rejected: {reason}")
+        click.echo("  " + _("rejected: {reason}", reason=reason))
     for row in summary["by_college"]:
-        click.echo(f"  {row['college']}: {row['accepted']}/{row['roster']} accepted")
-    click.echo(f"  export: {summary['export']['exported']} photos in {outdir}/ (per-college folders, manifests, zips)")
-    click.echo(f"  latest preview: {demo_ws / 'preview' / 'latest.jpg'}")
+        click.echo("  " + _("{college}: {accepted}/{roster} accepted", college=row["college"],
+                            accepted=row["accepted"], roster=row["roster"]))
+    click.echo("  " + _("export: {n} photos in {folder}/ (per-college folders, manifests, zips)",
+                        n=summary["export"]["exported"], folder=outdir))
+    click.echo("  " + _("latest preview: {path}", path=demo_ws / "preview" / "latest.jpg"))
 
 
 COMMANDS.append(demo_cmd)
