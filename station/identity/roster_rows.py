@@ -40,12 +40,40 @@ def _texts(raw: tuple[Any, ...]) -> list[tuple[int, str]]:
     return found
 
 
+#: first characters of every total or note marker above: a row without one is a student row (fast path)
+_MARKER_FIRST = frozenset("合总小共累注说备附填特制审经负联打导签盖")
+
+
+def _worth_a_look(raw: tuple[Any, ...]) -> bool:
+    """False for the common row (a student): no marker in it and not blank. 20,000 rows must stay quick."""
+    for cell in raw:
+        if cell is None:
+            continue
+        if not isinstance(cell, str):
+            return _any_marker(raw)
+        text = cell.strip()
+        if text and strip_invisible(text).strip():
+            return _any_marker(raw)
+    return True                      # blank (or only invisible characters)
+
+
+def _any_marker(raw: tuple[Any, ...]) -> bool:
+    for cell in raw:
+        if isinstance(cell, str):
+            text = cell.strip()
+            if text and (text[0] in _MARKER_FIRST or (text[-1] in "人名位" and text[0].isdigit())):
+                return True
+    return False
+
+
 def row_kind(raw: tuple[Any, ...], fields: list[str | None]) -> str | None:
     """TOTAL, NOTE or BLANK for a row that is not a student; None for a (possibly bad) student row.
 
     A row holding a valid ID number is a student whatever else it says. A note row starts with its marker
     (a merged note row has its text in the first cell only) and fills no other identity column.
     """
+    if not _worth_a_look(raw):
+        return None
     texts = _texts(raw)
     if not texts:
         return BLANK
