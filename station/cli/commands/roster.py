@@ -133,17 +133,19 @@ def list_cmd(app: AppContext, college: str | None, status: str | None, paid: str
     if as_json:
         echo_json([e.as_dict() for e in entries])
         return
-    headers = ("code", "name", "ID number", "college", "class", "paid", "status", "No.")
+    from station.outputs.report_formats import status_label
+    headers = (_("code"), _("name"), _("ID number"), _("college"), _("class"), _("paid"), _("status"), "No.")
     table = [headers]
+    paid_text = {True: _("yes"), False: _("NO"), None: "?"}
     for e in entries:
         s = e.subject
         table.append((mask_code(s.code), s.name or "-", s.masked_id or "-", s.college or "-", s.class_name or "-",
-                      {True: "yes", False: "NO", None: "?"}[s.paid], e.status,
+                      paid_text[s.paid], status_label(e.status),
                       "-" if e.shoot_no is None else f"{e.shoot_no} ({e.shoot_station} {e.shoot_day})"))
     widths = [max(_width(str(row[i])) for row in table) for i in range(len(headers))]
     for row in table:
         click.echo("  ".join(_pad(str(v), w) for v, w in zip(row, widths)).rstrip())
-    click.echo(f"{len(entries)} students")
+    click.echo(_("{n} students", n=len(entries)))
 
 
 def _width(text: str) -> int:
