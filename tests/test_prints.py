@@ -15,6 +15,8 @@ from station.store.workspace import Store
 from test_report_helpers import ACCEPTED, ROSTER, build_session
 
 COLLEGE_OF = {r[0]: r[2] for r in ROSTER}
+#: the command's summary lines are asserted in English (the source text)
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
+from config.i18n import N_
 from station.store.durable import write_new_file
 from station.core.errors import ExportError
 from station.outputs.report import StudentRow
@@ -65,11 +66,11 @@ TWO_INCH = (mm_to_px(35), mm_to_px(49))    # 413 x 579
 ONE_INCH = (mm_to_px(25), mm_to_px(35))    # 295 x 413
 
 LAYOUTS: dict[str, Layout] = {
-    "6inch-8": Layout("6inch-8", "8 two-inch (35x49 mm) photos on a 6-inch (4x6 in) sheet, landscape",
+    "6inch-8": Layout("6inch-8", N_("8 two-inch (35x49 mm) photos on a 6-inch (4x6 in) sheet, landscape"),
                       (1800, 1200), TWO_INCH, cols=4, rows=2),
-    "6inch-10": Layout("6inch-10", "10 one-inch (25x35 mm) photos on a 6-inch (4x6 in) sheet, landscape",
+    "6inch-10": Layout("6inch-10", N_("10 one-inch (25x35 mm) photos on a 6-inch (4x6 in) sheet, landscape"),
                        (1800, 1200), ONE_INCH, cols=5, rows=2, gap=24),
-    "5inch-4": Layout("5inch-4", "4 two-inch (35x49 mm) photos on a 5-inch (3.5x5 in) sheet, portrait",
+    "5inch-4": Layout("5inch-4", N_("4 two-inch (35x49 mm) photos on a 5-inch (3.5x5 in) sheet, portrait"),
                       (1050, 1500), TWO_INCH, cols=2, rows=2, gap=24),
 }
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from config.i18n import _
 from station.cli.support import (FROM_HELP, AppContext, echo_json, open_store, pass_app, progress_enabled,
                                  source_workspaces)
 
@@ -45,7 +46,7 @@ def report_cmd(app: AppContext, fmt: str, out: Path | None, sources: tuple[Path,
             click.echo(report_html.render_html_single(report), nl=False)
             return
         for path in report_html.write_html(report, out):
-            click.echo(f"wrote {path}")
+            click.echo(_("wrote {path}", path=path))
         return
     if fmt == "xlsx":
         _write_xlsx(report, out)
@@ -58,11 +59,10 @@ def report_cmd(app: AppContext, fmt: str, out: Path | None, sources: tuple[Path,
     if out.is_dir():
         out = out / f"report.{'txt' if fmt == 'text' else fmt}"
     replace_file(out, text.encode("utf-8"))
-    click.echo(f"wrote {out}")
+    click.echo(_("wrote {path}", path=out))
 
 
 def _write_xlsx(report, out: Path | None) -> None:
-    from config.i18n import _
     from station.outputs.report_xlsx import render_xlsx
     from station.store.durable import replace_file
     if out is None:
@@ -92,17 +92,17 @@ def prints_cmd(app: AppContext, outdir: Path, layout: str, pdf: bool, colleges: 
     chosen = get_layout(layout)
     report = _report(app, sources, colleges)
     accepted = report.accepted
-    with click.progressbar(length=len(accepted), label="sheets", file=None if progress_enabled() else _Null()
+    with click.progressbar(length=len(accepted), label=_("sheets"), file=None if progress_enabled() else _Null()
                            ) as bar:
         result = make_prints(accepted, outdir, chosen, pdf=pdf, progress=bar.update)
-    click.echo(f"{len(result.written)} file(s) written, {len(result.unchanged)} already there "
-               f"({chosen.description})")
+    click.echo(_("{written} file(s) written, {unchanged} already there ({layout})", written=len(result.written),
+                 unchanged=len(result.unchanged), layout=_(chosen.description)))
     for who, reason in result.skipped:
-        click.echo(f"skipped {who}: {reason}", err=True)
+        click.echo(_("skipped {who}: {reason}", who=who, reason=reason), err=True)
     if not result.ok:
-        raise ExportError(f"{len(result.conflicts)} file(s) exist with different content and were not "
-                          f"overwritten: " + ", ".join(str(p) for p in result.conflicts),
-                          hint="print into an empty folder, or move the old sheets away")
+        raise ExportError(_("{n} file(s) exist with different content and were not overwritten: {files}",
+                            n=len(result.conflicts), files=", ".join(str(p) for p in result.conflicts)),
+                          hint=_("print into an empty folder, or move the old sheets away"))
 
 
 class _Null:
