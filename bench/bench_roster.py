@@ -1,7 +1,9 @@
-"""Benchmark: import a 20,000-row XLSX roster into a fresh workspace; print time and peak memory.
+"""Benchmark: import a 20,000-row roster as XLSX and as old .xls into fresh workspaces; print time and memory.
 
 A large university's whole graduating class arrives as one registrar export; the import must stay a matter
-of seconds (goal: under 10 s) on the station laptop. Run: .venv/bin/python bench/bench_roster.py [ROWS]
+of seconds (goal: at most 5 s each) on the station laptop. The .xls is a real BIFF8 file written by xlwt (a
+test-only dependency), read back by xlrd exactly as a school's file is. Each file ends with a 合计 row and a
+注 row, as registrars' exports do. Run: .venv/bin/python bench/bench_roster.py [ROWS]
 """
 from __future__ import annotations
 
@@ -37,49 +39,76 @@ def make_rows(count: int, seed: int = 20) -> list[list[object]]:
     return rows
 
 
+HEADER = ["学号", "姓名", "性别", "身份证号", "学院", "专业", "班级", "层次", "是否缴费", "联系电话"]
+GOAL_S = 5.0
+
+
+def footer(count: int) -> list[list[object]]:
+    return [["合计", f"{count}人"], ["注：本名单由教务处导出，身份证号以公安系统为准。"]]
+
+
 def write_xlsx(path: Path, rows: list[list[object]]) -> None:
     import openpyxl
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("毕业生")
-    ws.append(["学号", "姓名", "性别", "身份证号", "学院", "专业", "班级", "层次", "是否缴费", "联系电话"])
-    for row in rows:
+    ws.append(HEADER)
+    for row in [*rows, *footer(len(rows))]:
         ws.append(row)
     wb.save(path)
 
 
-def main(count: int = 20_000) -> int:
+def write_xls(path: Path, rows: list[list[object]]) -> None:
+    import xlwt
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("毕业生")
+    for r, row in enumerate([HEADER, *rows, *footer(len(rows))]):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    book.save(str(path))
+
+
+def time_import(folder: Path, roster: Path, count: int) -> tuple[float, float]:
+    """(first import into a fresh workspace, re-import of the same file) in seconds."""
     from config.settings import Settings
     from station.identity.roster import import_roster
     from station.store.workspace import init_workspace
+    store = init_workspace(folder / f"ws-{roster.suffix[1:]}", Settings())
+    try:
+        start = time.perf_counter()
+        report = import_roster(store, roster)
+        first = time.perf_counter() - start
+        assert report.counts["added"] == count, report.counts
+        assert [k for _r, k in report.parsed.skipped_rows] == ["total", "note"], report.parsed.skipped_rows
+        start = time.perf_counter()
+        again = import_roster(store, roster)
+        second = time.perf_counter() - start
+        assert again.counts["unchanged"] == count, again.counts
+    finally:
+        store.close()
+    return first, second
 
+
+def main(count: int = 20_000) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-roster-") as tmp:
         folder = Path(tmp)
         rows = make_rows(count)
-        ids = {r[3] for r in rows}
-        assert len(ids) == count, "generator produced duplicate ID numbers"
-        xlsx = folder / "roster.xlsx"
-        start = time.perf_counter()
-        write_xlsx(xlsx, rows)
-        print(f"generated {count} rows: {xlsx.stat().st_size / 1e6:.1f} MB XLSX in {time.perf_counter() - start:.2f} s")
-        del rows, ids
-
-        store = init_workspace(folder / "ws", Settings())
-        try:
+        assert len({r[3] for r in rows}) == count, "generator produced duplicate ID numbers"
+        files = {"xlsx": (folder / "roster.xlsx", write_xlsx), "xls": (folder / "roster.xls", write_xls)}
+        for kind, (path, write) in files.items():
             start = time.perf_counter()
-            report = import_roster(store, xlsx)
-            first = time.perf_counter() - start
-            assert report.counts["added"] == count, report.counts
-            start = time.perf_counter()
-            again = import_roster(store, xlsx)
-            second = time.perf_counter() - start
-            assert again.counts["unchanged"] == count, again.counts
-        finally:
-            store.close()
+            write(path, rows)
+            print(f"generated {count} rows: {path.stat().st_size / 1e6:.1f} MB {kind.upper()}"
+                  f" in {time.perf_counter() - start:.2f} s")
+        del rows
+        worst = 0.0
+        for kind, (path, _write) in files.items():
+            first, second = time_import(folder, path, count)
+            worst = max(worst, first)
+            print(f"import {count} rows {kind.upper():4s} into a fresh workspace: {first:.2f} s (goal <= {GOAL_S:.0f} s);"
+                  f" re-import (all unchanged): {second:.2f} s")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux reports KiB
-    print(f"import {count} rows into a fresh workspace: {first:.2f} s (goal < 10 s)")
-    print(f"re-import of the same file (all unchanged):  {second:.2f} s")
-    print(f"peak memory (ru_maxrss, whole process):      {peak_mb:.0f} MB")
-    return 0 if first < 10 else 1
+    print(f"peak memory (ru_maxrss, whole process): {peak_mb:.0f} MB")
+    return 0 if worst <= GOAL_S else 1
 
 
 if __name__ == "__main__":

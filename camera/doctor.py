@@ -24,10 +24,25 @@ class Check:
         return asdict(self)
 
 
-def run_checks(workspace: Path) -> list[Check]:
-    """All checks, cheapest and most basic first."""
+def run_checks(workspace: Path, reader_ports: list[str] | None = None) -> list[Check]:
+    """All checks, cheapest and most basic first; `reader_ports` probes those ports for ID-card readers
+    (default: every USB serial port)."""
     return [*check_libgphoto2(), check_holders(), check_detection(), check_disk(workspace),
-            check_permissions(workspace)]
+            check_permissions(workspace), check_idcard_readers(reader_ports)]
+
+
+def check_idcard_readers(ports: list[str] | None = None) -> Check:
+    """ID-card readers answering the SAM protocol. None found is fine (only 刷身份证 check-in needs one)."""
+    from camera.idcard import list_readers
+    found = list_readers(ports)
+    if not found:
+        where = ", ".join(ports) if ports else "USB serial ports"
+        status = "warn" if ports else "ok"           # a port named on the command line should answer
+        return Check("ID-card reader", status, f"none answering on {where}",
+                     "plug the reader in (USB), or check the port; only needed for ID-card check-in"
+                     if ports else "")
+    return Check("ID-card reader", "ok", "; ".join(
+        f"{r.port} (SAM {r.sam_id or '?'}{', ' + r.description if r.description else ''})" for r in found))
 
 
 def check_libgphoto2() -> list[Check]:

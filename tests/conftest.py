@@ -33,3 +33,23 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ws = tmp_path / "ws"
     monkeypatch.setenv("STATION_WORKSPACE", str(ws))
     return ws
+
+
+@pytest.fixture
+def lang(monkeypatch: pytest.MonkeyPatch):
+    """`lang("en")` / `lang("zh")`: the language of this test, in-process and for CLI runs (STATION_LANG)."""
+    from config import i18n
+    before = i18n.current_language()
+
+    def choose(language: str) -> None:
+        monkeypatch.setenv(i18n.LANG_ENV, language)
+        i18n.set_language(language)
+
+    yield choose
+    i18n.set_language(before)
+
+
+@pytest.fixture
+def english(lang) -> None:
+    """Tests written against the English messages (the source text) run in English."""
+    lang("en")

@@ -25,9 +25,9 @@ def marked_messages() -> dict[str, str]:
     for package in ("camera", "config", "pipeline", "station"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
                 ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS):
-            for msgid in (message if isinstance(message, tuple) else (message,)):
-                if msgid:
-                    found.setdefault(msgid, f"{package}/{filename}:{lineno}")
+            msgid = message[0] if isinstance(message, tuple) else message  # a plural entry is keyed by its singular
+            if msgid:
+                found.setdefault(msgid, f"{package}/{filename}:{lineno}")
     return found
 
 

@@ -15,6 +15,8 @@ from station.store.workspace import Store
 from test_report_helpers import ACCEPTED, ROSTER, build_session
 
 COLLEGE_OF = {r[0]: r[2] for r in ROSTER}
+#: the command's summary lines are asserted in English (the source text)
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +144,53 @@ def test_sheet_is_a_real_jpeg_file(session: Path, tmp_path: Path) -> None:
     with Image.open(io.BytesIO(data)) as im:
         assert im.format == "JPEG" and im.mode == "RGB"
     assert (out / "商学院" / "2019201.jpg").stat().st_mode & 0o077 == 0    # owner-only, like every export
+
+
+# ------------------------------------------------------------------------------------------ Chinese names
+def _ink_crop(gray: np.ndarray) -> np.ndarray:
+    """The dark text pixels' bounding box (cut guides are light grey and stay out)."""
+    ys, xs = np.nonzero(gray < 110)
+    assert len(xs), "no text printed"
+    return gray[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+
+
+def _rendered(label: str, font) -> np.ndarray:
+    from PIL import ImageDraw
+    box = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), label, font=font)
+    strip = Image.new("L", (box[2] + 8, box[3] + 8), 255)
+    ImageDraw.Draw(strip).text((4, 4), label, fill=0, font=font)
+    return _ink_crop(np.asarray(strip.rotate(90, expand=True), dtype=np.float32))
+
+
+def _difference(a: np.ndarray, b: np.ndarray) -> float:
+    if abs(a.shape[0] - b.shape[0]) > 3 or abs(a.shape[1] - b.shape[1]) > 3:
+        return 255.0
+    h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+    return float(np.abs(a[:h, :w] - b[:h, :w]).mean())
+
+
+def test_the_sheet_prints_the_chinese_name_in_real_glyphs(session: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """张伟's sheet: the margin's ink is the bundled Noto font's 张伟 2019001, not boxes, not blank."""
+    from PIL import ImageFont
+    from station.core import fonts
+    from station.outputs.prints import label_size
+    monkeypatch.setattr(fonts, "system_cjk_face", lambda: None)      # this test checks the bundled font
+    fonts.find_cjk_face.cache_clear()
+    try:
+        out = tmp_path / "prints"
+        run("-w", str(session), "prints", str(out), "--college", "法学院")
+        with Image.open(out / "法学院" / "2019001.jpg") as sheet:
+            gray = np.asarray(sheet.convert("L"), dtype=np.float32)
+    finally:
+        fonts.find_cjk_face.cache_clear()
+    layout = LAYOUTS["6inch-8"]
+    x0, _y0 = layout.origin()
+    printed = _ink_crop(gray[:, : x0 - 4])
+    size = label_size(layout)
+    noto = ImageFont.truetype(str(fonts.bundled_font_path()), size)
+    same = _difference(printed, _rendered("张伟  2019001", noto))
+    assert same < 25, same                                             # JPEG noise only
+    assert _difference(printed, _rendered("李娜  2019001", noto)) > 2 * same    # it is this name
+    assert _difference(printed, _rendered("张伟  2019001", ImageFont.load_default(size=size))) > 2 * same
+    assert (printed < 110).sum() > 400                                  # strokes, not a dot

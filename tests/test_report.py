@@ -18,6 +18,10 @@ from test_report_helpers import (ACCEPTED, CHECKIN_ORDER, EXPECTED_GROUPS, EXPEC
 from station.store.workspace import Store
 
 
+#: the assertions below read the English headings (the Chinese workbook is checked in test_report_xlsx.py)
+pytestmark = pytest.mark.usefixtures("english")
+
+
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_session(tmp_path_factory.mktemp("report") / "ws")

@@ -55,6 +55,9 @@ def write_xlsx(path: Path, rows: list[list[object]], header: list[str] = HEADER,
 
 run = run_cli   # `station -w WS ...`, shared with the other CLI tests
 
+#: the assertions below read the English messages (the Chinese ones are checked in test_roster_hygiene.py)
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:

@@ -27,6 +27,9 @@ ROSTER = ("学号,姓名,身份证号,学院,班级,缴费\n"
 
 run = run_cli   # `station -w WS ...`, shared with the other CLI tests
 
+#: the text listing is asserted in English (the source text)
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from config.errors import DomainError
+from config.i18n import LANG_ENV, LANGUAGES, resolve_language, set_language
 from config.settings import WORKSPACE_ENV, default_workspace
 from station.cli.support import OPERATOR_ENV, OPERATOR_HELP, AppContext
 
@@ -55,15 +56,18 @@ class StationGroup(click.Group):
 @click.option("--operator", default=None, envvar=OPERATOR_ENV, show_envvar=True,
               help=OPERATOR_HELP + " Every command that writes the journal uses it; a command's own --operator "
                                    "wins.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+              help=f"Language of messages and reports: zh (default) or en (else ${LANG_ENV}, then the locale).")
 @click.version_option(package_name="capture-station")
 @click.pass_context
-def cli(ctx: click.Context, workspace: Path | None, debug: bool, operator: str | None) -> None:
+def cli(ctx: click.Context, workspace: Path | None, debug: bool, operator: str | None, lang: str | None) -> None:
     """Capture Station: tethered DSLR photo station for graduation registration photos.
 
     Scan a student, shoot, get a verdict against the registration format while the student is still in
     the chair, and export per-college folders at the end of the day.
     """
     os.umask(0o077)  # everything the station creates is readable by the owner only
+    set_language(resolve_language(lang))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = AppContext(workspace=workspace or default_workspace(), debug=debug, operator=operator)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from config.i18n import _
 from config.settings import Settings
 from station.demo.roster import DemoStudent, demo_students, roster_csv
 
@@ -113,19 +114,20 @@ def run_demo(workspace: Path, *, students: int, say: Callable[[str], None],
     roster_file = workspace / "demo-roster.csv"
     write_new_file(roster_file, roster_csv(plan.students).encode("gb18030"))   # as Chinese Excel saves it
     imported = import_roster(store, roster_file)
-    say(f"roster: {students} generated students in {len(colleges)} colleges "
-        f"({imported.counts.get('added', 0)} imported from a GB18030 CSV)")
+    say(_("roster: {students} generated students in {colleges} colleges ({added} imported from a GB18030 CSV)",
+          students=students, colleges=len(colleges), added=imported.counts.get("added", 0)))
     photos = workspace / "demo-enrolment-photos"
     write_enrolment_photos(photos, [(s.student_no, _seed(i)) for i, s in enumerate(plan.students)])
     enrolled = import_photos(store, photos)
-    say(f"enrolment photos: {len(enrolled.imported)} generated 学籍照片 imported (face data in faces/)")
+    say(_("enrolment photos: {n} generated 学籍照片 imported (face data in faces/)", n=len(enrolled.imported)))
 
     frames = ScriptedFrames()
     frames.show(Shot(seed=_seed(0), flaw=plan.bad.get(0)))
     with open_camera("virtual", state_dir=workspace / "state", frames=frames) as camera:
         session = Session(store, operator="demo", camera=camera)
         health = camera.health()
-        say(f"camera: {health.model} (libgphoto2 virtual camera), battery {health.battery or '?'}")
+        say(_("camera: {model} (libgphoto2 virtual camera), battery {battery}", model=health.model,
+              battery=health.battery or "?"))
         for index, student in enumerate(plan.students):
             if plan.swap is not None and index == plan.swap + 1:
                 continue
@@ -139,9 +141,10 @@ def run_demo(workspace: Path, *, students: int, say: Callable[[str], None],
 def _describe(outcome) -> str:
     if outcome.ok:
         m = outcome.measures
-        return (f"PASS (crown {m.get('crown_y', 0):.0f}px, eyes {m.get('eye_y', 0):.0f}px, "
-                f"face {m.get('face_width', 0):.0f}px, roll {m.get('roll_deg', 0):.1f}°)")
-    return "FAIL " + "; ".join(f"{r.get('zh')} / {r.get('en')}" for r in outcome.reasons)
+        return _("PASS (crown {crown}px, eyes {eyes}px, face {face}px, roll {roll}°)",
+                 crown=f"{m.get('crown_y', 0):.0f}", eyes=f"{m.get('eye_y', 0):.0f}",
+                 face=f"{m.get('face_width', 0):.0f}", roll=f"{m.get('roll_deg', 0):.1f}")
+    return _("FAIL {reasons}", reasons="; ".join(f"{r.get('zh')} / {r.get('en')}" for r in outcome.reasons))
 
 
 def _visit(session, frames: ScriptedFrames, plan: DemoPlan, index: int, say: Callable[[str], None]) -> None:
@@ -153,18 +156,19 @@ def _visit(session, frames: ScriptedFrames, plan: DemoPlan, index: int, say: Cal
     if index == plan.swap:
         frames.show(Shot(seed=_seed(index + 1)))     # the next student sat down (jumped the queue)
         shot = session.shoot()
-        say(f"      take {shot.take.id}: {_describe(shot)}")
+        say("      " + _("take {take}: {verdict}", take=shot.take.id, verdict=_describe(shot)))
         caught = next((w for w in shot.verdict.get("warnings") or [] if w.get("code") == "enrolment_of_other"),
                       None) if shot.verdict else None
         if caught is None:
-            say("      ! the face check did not notice the wrong person: take left undecided")
+            say("      ! " + _("the face check did not notice the wrong person: take left undecided"))
         else:
             code = caught["face"]["subject_code"]
             say(f"      ! {caught['zh']} / {caught['en']}")
             moved, whom = session.rebind(shot.take.id, code, reason="face check: wrong person in the chair")
             scan_other = session.scan(code)
             session.accept(moved.id)
-            say(f"      rebind take {moved.id} -> {whom.name} {whom.student_no} (No.{scan_other.shoot_no}), accepted")
+            say("      " + _("rebind take {take} -> {name} {student_no} (No.{no}), accepted", take=moved.id,
+                              name=whom.name, student_no=whom.student_no, no=scan_other.shoot_no))
             session.scan(student.student_no)
     attempts = 0
     while True:
@@ -172,18 +176,18 @@ def _visit(session, frames: ScriptedFrames, plan: DemoPlan, index: int, say: Cal
         frames.show(Shot(seed=_seed(index), flaw=flaw))
         shot = session.shoot()
         attempts += 1
-        say(f"      take {shot.take.id}: {_describe(shot)}")
+        say("      " + _("take {take}: {verdict}", take=shot.take.id, verdict=_describe(shot)))
         if shot.ok:
             session.accept(shot.take.id)
-            say("      accepted")
+            say("      " + _("accepted"))
             return
         reason = "; ".join(r.get("zh", "") for r in shot.reasons) or "refused"
         session.reject(shot.take.id, reason=reason)
         if attempts >= 3:
             session.skip("three failed takes: re-shoot later")
-            say("      rejected three times: skipped, on the re-shoot list")
+            say("      " + _("rejected three times: skipped, on the re-shoot list"))
             return
-        say("      rejected, re-shoot")
+        say("      " + _("rejected, re-shoot"))
 
 
 def summarise(workspace: Path) -> dict:

@@ -8,7 +8,10 @@ Rules (also in `station roster import --help`):
 - a row needs a student number, an ID number or a 采集码; its subject code is the first of these present;
 - when the file has a name column, every row needs a name (a file without one is a code-only roster);
 - ID numbers must pass the GB 11643 check digit; student numbers, ID numbers and 采集码 are unique in the file;
-- a row must not take a student number, ID number or code that belongs to another existing subject.
+- a row must not take a student number, ID number or code that belongs to another existing subject;
+- totals (合计/小计/共N人), notes (注：/说明/备注, sign-off lines) and blank rows between students are skipped
+  and named in the notes, not counted as bad rows (station.identity.roster_rows); invisible characters
+  (zero-width spaces, direction marks) are removed from cells, control and bidi-override characters refused.
 A row updates the existing subject with the same student number, else the same ID number, else the same code
 (Store.upsert_subjects), which keeps its id and so every photo bound to it.
 """
@@ -21,11 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from config.i18n import N_, _
 from station.core.errors import RosterError
 from station.core.idnumber import id_number_problem, mask_code, mask_id_number, normalise_id_number
 from station.store.models import STATUSES, Subject, match_keys, roster_unchanged
-from station.identity.roster_columns import (ALIASES, FIELDS, KEY_FIELDS, CellProblem, cell_text, field_for,
-                                    parse_mapping, parse_paid)
+from station.identity.roster_columns import (ALIASES, FIELD_LABELS, FIELDS, KEY_FIELDS, CellProblem, cell_text,
+                                             field_for, has_invisible, parse_mapping, parse_paid)
+from station.identity.roster_rows import BLANK, row_kind, skip_notes
 from station.identity.roster_source import read_table
 from station.store.workspace import Store
 
@@ -33,7 +38,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 _HEADER_SCAN = 10      # rows searched for the header (registrars put a title row or two above it)
-_LABEL = {"student_no": "student number", "id_number": "ID number", "collect_code": "采集码", "code": "code"}
+_LABEL = {**FIELD_LABELS, "code": N_("code")}
 
 
 @dataclass(frozen=True)
@@ -47,18 +52,24 @@ class RosterRow:
 class ParsedRoster:
     """A roster file after reading and row-by-row validation (nothing written yet)."""
     file: str
-    kind: str                       # csv | xlsx
+    kind: str                       # csv | xlsx | xls
     detail: str                     # encoding or sheet name
     header_row: int
     columns: dict[str, str]         # field -> header as written in the file
     extra_columns: list[str]
     rows: list[RosterRow]
     problems: list[tuple[int, str]]
-    data_rows: int                  # non-blank rows below the header
+    data_rows: int                  # student rows below the header (good and bad)
+    skipped_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, total|note|blank): not students
+    cleaned_rows: list[int] = field(default_factory=list)              # rows whose invisible characters went
 
     @property
     def bad_rows(self) -> set[int]:
-        return {r for r, _ in self.problems}
+        return {r for r, _why in self.problems}
+
+    def notes(self) -> list[str]:
+        """The lines that tell the registrar which rows were not read as students, and why."""
+        return skip_notes(self.skipped_rows, self.cleaned_rows)
 
 
 @dataclass
@@ -82,6 +93,8 @@ class ImportReport:
                 "extra_columns": self.parsed.extra_columns, "rows": self.parsed.data_rows,
                 "imported_rows": self.imported_rows, "dry_run": self.dry_run, **self.counts,
                 "not_in_file": self.not_in_file, "skipped_rows": self.skipped,
+                "not_students": [{"row": r, "kind": k} for r, k in self.parsed.skipped_rows],
+                "cleaned_rows": self.parsed.cleaned_rows, "notes": self.parsed.notes(),
                 "problems": [{"row": r, "reason": why} for r, why in self.problems]}
 
 
@@ -92,7 +105,7 @@ def parse_roster(path: Path, *, sheet: str | None = None, mapping: dict[str, str
     mapping = mapping or {}
     table = read_table(path, sheet)
     if progress:
-        progress(f"read {len(table.rows)} rows from {path.name}")
+        progress(_("read {count} rows from {file}", count=len(table.rows), file=path.name))
     header_row, cells = _find_header(table.rows, mapping, str(path))
     fields = [field_for(str(c), mapping) if c not in (None, "") else None for c in cells]
     _refuse_doubled_columns(cells, fields, str(path))
@@ -100,26 +113,43 @@ def parse_roster(path: Path, *, sheet: str | None = None, mapping: dict[str, str
     extras = [(i, str(c).strip()) for i, (c, f) in enumerate(zip(cells, fields)) if f is None and c not in (None, "")]
     rows: list[RosterRow] = []
     problems: list[tuple[int, str]] = []
+    skipped: list[tuple[int, str]] = []
+    cleaned: list[int] = []
+    blanks: list[int] = []   # named only when a row follows them (Excel keeps formatted empty rows at the end)
     data_rows = 0
     for number, raw in table.rows:
         if number <= header_row:
             continue
-        row, row_problems = _parse_row(number, raw, fields, extras, has_name="name" in columns)
-        if row is None:
-            continue  # a blank row (Excel keeps formatted empty rows at the end)
+        kind = row_kind(raw, fields) if number not in table.broken else None
+        if kind == BLANK:
+            blanks.append(number)
+            continue
+        skipped.extend((b, BLANK) for b in blanks)
+        blanks.clear()
+        if kind is not None:
+            skipped.append((number, kind))
+            continue
         data_rows += 1
+        if number in table.broken:
+            problems.append((number, table.broken[number]))
+            continue
+        row, row_problems = _parse_row(number, raw, fields, extras, has_name="name" in columns)
+        if row is None:  # pragma: no cover - row_kind has already taken every blank row
+            continue
+        if any(has_invisible(c) for c in raw):
+            cleaned.append(number)
         rows.append(row)
         problems.extend((number, why) for why in row_problems)
     problems.extend(_duplicates(rows))  # over every row: both rows of a pair are reported
-    bad = {r for r, _ in problems}
+    bad = {r for r, _why in problems}
     rows = [r for r in rows if r.row not in bad]
     problems.sort(key=lambda p: p[0])
     if progress:
-        progress(f"validated {data_rows} rows: {len({r for r, _ in problems})} invalid")
-    return ParsedRoster(file=path.name + (f"#{table.detail}" if table.kind == "xlsx" and sheet else ""),
+        progress(_("validated {count} rows: {bad} invalid", count=data_rows, bad=len({r for r, _w in problems})))
+    return ParsedRoster(file=path.name + (f"#{table.detail}" if table.kind != "csv" and sheet else ""),
                         kind=table.kind, detail=table.detail, header_row=header_row, columns=columns,
-                        extra_columns=[h for _, h in extras], rows=rows, problems=problems,
-                        data_rows=data_rows)
+                        extra_columns=[h for _i, h in extras], rows=rows, problems=problems,
+                        data_rows=data_rows, skipped_rows=skipped, cleaned_rows=cleaned)
 
 
 def _find_header(rows: list[tuple[int, tuple[Any, ...]]], mapping: dict[str, str], name: str
@@ -135,9 +165,11 @@ def _find_header(rows: list[tuple[int, tuple[Any, ...]]], mapping: dict[str, str
             return number, cells
         if not seen:
             seen = texts
-    raise RosterError(f"{name}: no header row with a 学号, 身份证号 or 采集码 column in the first {_HEADER_SCAN}"
-                      f" rows" + (f" (first row: {', '.join(seen[:8])})" if seen else " (the file is empty)"),
-                      hint='name the columns with --map, e.g. --map "工号=student_no"')
+    raise RosterError(_("{file}: no header row with a 学号, 身份证号 or 采集码 column in the first {count} rows",
+                        file=name, count=_HEADER_SCAN)
+                      + (_(" (first row: {cells})", cells=", ".join(seen[:8])) if seen
+                         else _(" (the file is empty)")),
+                      hint=_('name the columns with --map, e.g. --map "工号=student_no"'))
 
 
 def _refuse_doubled_columns(cells: tuple[Any, ...], fields: list[str | None], name: str) -> None:
@@ -147,8 +179,9 @@ def _refuse_doubled_columns(cells: tuple[Any, ...], fields: list[str | None], na
         if f is None:
             continue
         if f in first:
-            raise RosterError(f"{name}: columns {first[f]!r} and {str(cell).strip()!r} both mean {f}",
-                              hint=f'keep one out with --map "{str(cell).strip()}=extra"')
+            raise RosterError(_("{file}: columns {first!r} and {second!r} both mean {field}", file=name,
+                                first=first[f], second=str(cell).strip(), field=f),
+                              hint=_('keep one out with --map "{header}=extra"', header=str(cell).strip()))
         first[f] = str(cell).strip()
 
 
@@ -173,8 +206,10 @@ def _parse_row(number: int, raw: tuple[Any, ...], fields: list[str | None], extr
     for index, header in extras:
         try:
             text = cell_text(raw[index] if index < len(raw) else None, None)
-        except CellProblem:  # pragma: no cover - only identity fields raise
-            text = ""
+        except CellProblem as exc:  # a control or bidi-override character in any column refuses the row
+            problems.append(_("column {header}: {reason}", header=header, reason=exc))
+            broken.add(header)
+            continue
         if text:
             extra[header] = text
     if not values and not extra and not broken:
@@ -190,9 +225,9 @@ def _parse_row(number: int, raw: tuple[Any, ...], fields: list[str | None], extr
         except CellProblem as exc:
             problems.append(str(exc))
     if not any(values.get(k) or k in broken for k in KEY_FIELDS):
-        problems.append("no student number, ID number or 采集码: the row cannot be identified at the desk")
-    if has_name and not values.get("name"):
-        problems.append("name is empty")
+        problems.append(_("no student number, ID number or 采集码: the row cannot be identified at the desk"))
+    if has_name and not values.get("name") and "name" not in broken:
+        problems.append(_("name is empty"))
     code = next((values[k] for k in KEY_FIELDS if values.get(k)), None)
     return RosterRow(number, {"code": code, **{f: values.get(f) for f in FIELDS}, "extra": extra}), problems
 
@@ -214,7 +249,8 @@ def _duplicates(rows: list[RosterRow]) -> list[tuple[int, str]]:
                     continue
                 others = ", ".join(str(o) for o in numbers if o != n)
                 shown = mask_id_number(value) if key == "id_number" else value
-                problems.append((n, f"duplicate {_LABEL[key]} {shown} (also on row {others})"))
+                problems.append((n, _("duplicate {field} {value} (also on row {others})", field=_(_LABEL[key]),
+                                      value=shown, others=others)))
                 flagged.add(n)
     return problems
 
@@ -244,8 +280,9 @@ def plan_rows(store: Store, rows: list[RosterRow]) -> tuple[dict[str, int], list
             holder = index[key].get(value) if value else None
             if holder is not None and holder is not target:
                 shown = mask_id_number(value) if key == "id_number" else value
-                conflicts.append((r.row, f"{_LABEL[key]} {shown} already belongs to subject {holder.code}"
-                                         + (f" (this row updates {target.code})" if target else "")))
+                conflicts.append((r.row, _("{field} {value} already belongs to subject {code}", field=_(_LABEL[key]),
+                                           value=shown, code=holder.code)
+                                  + (_(" (this row updates {code})", code=target.code) if target else "")))
                 bad = True
         if target is not None:
             targets[target.id].append(r.row)
@@ -262,7 +299,8 @@ def plan_rows(store: Store, rows: list[RosterRow]) -> tuple[dict[str, int], list
             code = next(e.code for e in existing if e.id == subject_id)
             for n in numbers:
                 others = ", ".join(str(o) for o in numbers if o != n)
-                conflicts.append((n, f"updates the same existing subject {code} as row {others}"))
+                conflicts.append((n, _("updates the same existing subject {code} as row {others}", code=code,
+                                       others=others)))
     touched = set(targets)
     not_in_file = sum(1 for e in existing if e.in_roster and e.id not in touched)
     return counts, sorted(conflicts), not_in_file
@@ -287,31 +325,34 @@ def import_roster(store: Store, path: Path, *, sheet: str | None = None, mapping
     """
     parsed = parse_roster(path, sheet=sheet, mapping=parse_mapping(list(mapping)), progress=progress)
     if parsed.data_rows == 0:
-        raise RosterError(f"{parsed.file}: no data rows below the header (row {parsed.header_row})")
+        raise RosterError(_("{file}: no data rows below the header (row {row})", file=parsed.file,
+                            row=parsed.header_row))
     counts, conflicts, not_in_file = plan_rows(store, parsed.rows)
     problems = sorted(parsed.problems + conflicts, key=lambda p: p[0])
-    bad = {r for r, _ in problems}
+    bad = {r for r, _why in problems}
     good = [r for r in parsed.rows if r.row not in bad]
     if problems and not skip_invalid:
-        raise RosterError(f"{parsed.file}: {len(bad)} of {parsed.data_rows} rows invalid; nothing imported",
+        raise RosterError(_("{file}: {bad} of {count} rows invalid; nothing imported", file=parsed.file,
+                            bad=len(bad), count=parsed.data_rows),
                           problems=problems,
-                          hint="fix the rows and import again, or use --skip-invalid to import the good rows")
+                          hint=_("fix the rows and import again, or use --skip-invalid to import the good rows"))
     if not good:
-        raise RosterError(f"{parsed.file}: none of the {parsed.data_rows} rows is valid; nothing imported",
+        raise RosterError(_("{file}: none of the {count} rows is valid; nothing imported", file=parsed.file,
+                            count=parsed.data_rows),
                           problems=problems)
     if conflicts and skip_invalid:
-        counts, _, not_in_file = plan_rows(store, good)
+        counts, _conflicts, not_in_file = plan_rows(store, good)
     report = ImportReport(parsed, counts, problems, dry_run, len(good), not_in_file, sorted(bad))
     if dry_run:
         return report
     if progress:
-        progress(f"writing {len(good)} subjects")
+        progress(_("writing {count} subjects", count=len(good)))
     try:
         report.counts = store.upsert_subjects([r.values for r in good], source_file=parsed.file,
                                               operator=operator)
     except sqlite3.IntegrityError as exc:  # a conflict the plan did not foresee: the transaction rolled back
-        raise RosterError(f"{parsed.file}: conflicts with subjects already in the workspace ({exc});"
-                          " nothing imported") from exc
+        raise RosterError(_("{file}: conflicts with subjects already in the workspace ({reason}); nothing imported",
+                            file=parsed.file, reason=exc)) from exc
     log.info("roster %s imported: %s (%d rows skipped)", parsed.file, report.counts, len(bad))
     return report
 
@@ -336,7 +377,8 @@ def list_roster(store: Store, *, college: str | None = None, status: str | None 
                 paid: bool | None = None) -> list[RosterEntry]:
     """Subjects (roster and scanned) with status; filters combine. Ordered by college, class, number."""
     if status is not None and status not in STATUSES:
-        raise RosterError(f"unknown status {status!r} (one of {', '.join(STATUSES)})")
+        raise RosterError(_("unknown status {status!r} (one of {statuses})", status=status,
+                            statuses=", ".join(STATUSES)))
     statuses = store.statuses()
     latest: dict[int, tuple[int | None, str, str]] = {}
     for record in store.check_ins():

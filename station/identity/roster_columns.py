@@ -11,6 +11,7 @@ import re
 import unicodedata
 from typing import Any
 
+from config.i18n import N_, _
 from station.core.errors import RosterError
 
 #: subject fields a roster column can fill (`code` is derived, `extra` collects the rest)
@@ -37,13 +38,44 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "collect_code": ("采集码", "图像采集码", "采集编号", "collectcode", "collectioncode", "capturecode"),
 }
 
+# ------------------------------------------------------------------------------------------ cell hygiene
+#: invisible characters that copy-and-paste from web pages and chat tools leaves in cells: removed (a
+#: zero-width space in a student number would make it "not in the roster" at the desk)
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+#: characters no registrar types: NUL and other control codes (a damaged file), and the bidi embedding,
+#: override and isolate controls that make text display in another order than it is stored (a spoof)
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile(r"\s*[\r\n\t]+\s*")
+#: fields whose cell must be one line: a line break there is a typing slip or an unterminated CSV quote
+_ONE_LINE = (*KEY_FIELDS, "name")
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without zero-width spaces, joiners, direction marks, soft hyphens and byte-order marks."""
+    return _INVISIBLE.sub("", text)
+
+
+def has_invisible(value: Any) -> bool:
+    """True when a text cell carries characters that `cell_text` silently removes (the import notes them)."""
+    return isinstance(value, str) and _INVISIBLE.search(value) is not None
+
+
+def _refuse_hidden(text: str, field: str | None) -> None:
+    bad = _REFUSED.search(text)
+    if bad:
+        char = bad.group()
+        name = unicodedata.name(char, "control character")
+        raise CellProblem(_("{field} contains the hidden character U+{code:04X} ({name}); retype the cell",
+                            field=_label(field), code=ord(char), name=name))
+
+
 _BRACKETED = re.compile(r"\(.*?\)|\[.*?\]|【.*?】|<.*?>")
 _NOISE = re.compile(r"[\s_\-.:*#/\\'\"]+")
 
 
 def normalise_header(text: str) -> str:
     """Compare headers loosely: NFKC (full-width -> ASCII), no brackets, spaces or punctuation, lower case."""
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", strip_invisible(text))
     text = _BRACKETED.sub("", text)
     return _NOISE.sub("", text).lower()
 
@@ -60,8 +92,8 @@ def parse_mapping(items: tuple[str, ...] | list[str]) -> dict[str, str]:
         header, sep, target = item.partition("=")
         field = _FIELD_NAMES.get(normalise_header(target)) if sep else None
         if not header.strip() or field is None:
-            raise RosterError(f"--map {item!r}: expected HEADER=FIELD with FIELD one of {', '.join(FIELDS)}"
-                              f" or {EXTRA}")
+            raise RosterError(_("--map {item!r}: expected HEADER=FIELD with FIELD one of {fields} or {extra}",
+                                item=item, fields=", ".join(FIELDS), extra=EXTRA))
         mapping[normalise_header(header)] = field
     return mapping
 
@@ -98,8 +130,9 @@ def cell_text(value: Any, field: str | None) -> str:
         return str(value)
     if isinstance(value, float):
         if field in KEY_FIELDS and abs(value) >= _EXCEL_DIGITS:
-            raise CellProblem(f"{_label(field)} is stored as a number ({value:.14E}) and has lost digits;"
-                              " format the column as text and re-enter it")
+            raise CellProblem(_("{field} is stored as a number ({value}) and has lost digits;"
+                                " format the column as text and re-enter it", field=_label(field),
+                                value=format(value, ".14E")))
         if value.is_integer():
             return str(int(value))
         return repr(value)
@@ -107,14 +140,22 @@ def cell_text(value: Any, field: str | None) -> str:
         return value.date().isoformat() if value.time() == _dt.time() else value.isoformat(sep=" ")
     if isinstance(value, (_dt.date, _dt.time)):
         return value.isoformat()
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = str(value)
+    _refuse_hidden(text, field)
+    text = unicodedata.normalize("NFKC", strip_invisible(text)).strip()
+    if _BREAKS.search(text):
+        if field in _ONE_LINE:
+            raise CellProblem(_("{field} holds a line break (in a CSV file: an unterminated quote?)",
+                                field=_label(field)))
+        text = _BREAKS.sub(" ", text)
     # Excel CSV tricks that keep long numbers as text: ="110105...", a leading apostrophe or tab
     if text.startswith('="') and text.endswith('"'):
         text = text[2:-1].strip()
     text = text.lstrip("'\t").strip()
     if field in KEY_FIELDS and _SCI.match(text):
-        raise CellProblem(f"{_label(field)} {text!r} was saved in scientific notation and has lost digits;"
-                          " format the column as text in Excel and export again")
+        raise CellProblem(_("{field} {text!r} was saved in scientific notation and has lost digits;"
+                            " format the column as text in Excel and export again", field=_label(field),
+                            text=text))
     return text
 
 
@@ -131,9 +172,14 @@ def parse_paid(text: str) -> bool | None:
         return True
     if key in _FALSE:
         return False
-    raise CellProblem(f"paid value {text!r} is not understood (use 是/否, 已缴/未缴, 1/0, yes/no)")
+    raise CellProblem(_("paid value {text!r} is not understood (use 是/否, 已缴/未缴, 1/0, yes/no)", text=text))
+
+
+#: how a field is named in a row's reason (translated where used)
+FIELD_LABELS = {"student_no": N_("student number"), "id_number": N_("ID number"), "collect_code": N_("采集码"),
+                "name": N_("name"), "sex": N_("sex"), "college": N_("college"), "major": N_("major"),
+                "class_name": N_("class"), "level": N_("level"), "paid": N_("paid")}
 
 
 def _label(field: str | None) -> str:
-    return {"student_no": "student number", "id_number": "ID number",
-            "collect_code": "采集码"}.get(field or "", field or "value")
+    return _(FIELD_LABELS.get(field or "", N_("value")))

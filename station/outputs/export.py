@@ -20,6 +20,7 @@ from config.formats import FormatPreset
 from config.i18n import _
 from station.core.errors import DiskError, ExportError
 from station.outputs.merge import Candidate, Person, Record, Source, choose, gather, open_sources
+from station.outputs.summary_xlsx import SUMMARY_XLSX, summary_xlsx
 from station.outputs.manifest import (MANIFEST_NAME, MISSING_CSV, RESERVED_NAMES, SUMMARY_CSV, SUMMARY_JSON,
                               ManifestRow, manifest_csv, missing_csv, summary_csv, summary_json)
 from station.core.naming import NameTemplate, collision_key, sanitize_component, subject_values
@@ -32,7 +33,7 @@ from station.faces.audit import check_export, describe_pair
 
 log = logging.getLogger(__name__)
 
-ROOT_FILES = (SUMMARY_CSV, SUMMARY_JSON, MISSING_CSV)
+ROOT_FILES = (SUMMARY_CSV, SUMMARY_JSON, MISSING_CSV, SUMMARY_XLSX)
 
 
 @dataclass(frozen=True)
@@ -372,6 +373,7 @@ def _derived_files(items: list[_Item], counts: dict[str, dict[str, Any]], templa
     files[SUMMARY_CSV] = (summary_csv(colleges), None)
     files[MISSING_CSV] = (missing_csv(missing), None)
     files[SUMMARY_JSON] = (summary_json(summary), None)
+    files[SUMMARY_XLSX] = (summary_xlsx(colleges, missing), None)
     return files
 
 

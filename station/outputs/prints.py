@@ -1,7 +1,8 @@
 """Print sheets of accepted photos at 300 dpi: the "2寸×8张" a student takes home.
 
-A sheet is one student's finished photo repeated in a grid, with gaps, cut guides and the student number in
-the margin so the print shop can cut and hand out sheets without mixing them up. Files are written atomically
+A sheet is one student's finished photo repeated in a grid, with gaps, cut guides and the student's name and
+number in the margin so the print shop can cut and hand out sheets without mixing them up. The name is drawn
+with a font that has Chinese glyphs (station.core.fonts): Pillow's own font would print boxes. Files are written atomically
 and never replace a different existing file: a re-run is a no-op, a changed photo is refused, not hidden.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from config.i18n import N_
 from station.store.durable import write_new_file
 from station.core.errors import ExportError
 from station.outputs.report import StudentRow
@@ -65,11 +67,11 @@ TWO_INCH = (mm_to_px(35), mm_to_px(49))    # 413 x 579
 ONE_INCH = (mm_to_px(25), mm_to_px(35))    # 295 x 413
 
 LAYOUTS: dict[str, Layout] = {
-    "6inch-8": Layout("6inch-8", "8 two-inch (35x49 mm) photos on a 6-inch (4x6 in) sheet, landscape",
+    "6inch-8": Layout("6inch-8", N_("8 two-inch (35x49 mm) photos on a 6-inch (4x6 in) sheet, landscape"),
                       (1800, 1200), TWO_INCH, cols=4, rows=2),
-    "6inch-10": Layout("6inch-10", "10 one-inch (25x35 mm) photos on a 6-inch (4x6 in) sheet, landscape",
+    "6inch-10": Layout("6inch-10", N_("10 one-inch (25x35 mm) photos on a 6-inch (4x6 in) sheet, landscape"),
                        (1800, 1200), ONE_INCH, cols=5, rows=2, gap=24),
-    "5inch-4": Layout("5inch-4", "4 two-inch (35x49 mm) photos on a 5-inch (3.5x5 in) sheet, portrait",
+    "5inch-4": Layout("5inch-4", N_("4 two-inch (35x49 mm) photos on a 5-inch (3.5x5 in) sheet, portrait"),
                       (1050, 1500), TWO_INCH, cols=2, rows=2, gap=24),
 }
 
@@ -94,12 +96,16 @@ def _fit(photo: PILImage, size: tuple[int, int]) -> PILImage:
     return resized.crop((left, top, left + w, top + h))
 
 
-def _font(size: int):  # -> a Pillow font
-    from PIL import ImageFont
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:          # a Pillow built without FreeType
-        return ImageFont.load_default()
+def sheet_label(student: StudentRow) -> str:
+    """What the margin says: the name (Chinese) and the student number (or the masked code)."""
+    number = student.student_no or student.code
+    return f"{student.name}  {number}" if student.name else number
+
+
+def label_size(layout: Layout) -> int:
+    """Font size in pixels for the margin label: as large as the margin allows, 10 to 28 px (0.8-2.4 mm)."""
+    x0, y0 = layout.origin()
+    return max(10, min(28, x0 - 16)) if x0 >= 24 else max(10, min(28, y0 - 4))
 
 
 def compose_sheet(photo_path: Path, label: str, layout: Layout) -> PILImage:
@@ -136,12 +142,13 @@ def compose_sheet(photo_path: Path, label: str, layout: Layout) -> PILImage:
 
 
 def _label(sheet: PILImage, label: str, layout: Layout) -> None:
-    """Student number in the margin: rotated in the left margin (landscape grids), else below the grid."""
+    """Name and number in the margin: rotated in the left margin (landscape grids), else below the grid."""
     from PIL import Image, ImageDraw
+    from station.core.fonts import cjk_font
     x0, y0 = layout.origin()
     ink = (0, 0, 0)
+    font = cjk_font(label_size(layout))
     if x0 >= 24:
-        font = _font(max(10, min(28, x0 - 16)))
         box = ImageDraw.Draw(sheet).textbbox((0, 0), label, font=font)
         strip = Image.new("RGB", (box[2] + 4, box[3] + 4), WHITE)
         ImageDraw.Draw(strip).text((2, 2), label, fill=ink, font=font)
@@ -150,7 +157,6 @@ def _label(sheet: PILImage, label: str, layout: Layout) -> None:
         y = y0 + (layout.rows - 1) * (layout.photo[1] + layout.gap) + (layout.photo[1] - strip.height) // 2
         sheet.paste(strip, (max(2, (x0 - strip.width) // 2), max(0, y)))
     else:
-        font = _font(max(10, min(28, y0 - 4)))
         ImageDraw.Draw(sheet).text((x0 + 40, layout.sheet[1] - y0 + 2), label, fill=ink, font=font)
 
 
@@ -215,7 +221,7 @@ def make_prints(students: Iterable[StudentRow], outdir: Path, layout: Layout, *,
         pages: list[PILImage] = []
         for s in people:
             assert s.photo is not None
-            sheet = compose_sheet(s.photo, s.student_no or s.code, layout)
+            sheet = compose_sheet(s.photo, sheet_label(s), layout)
             if pdf:
                 pages.append(sheet)
             else:

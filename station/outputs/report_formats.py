@@ -9,29 +9,50 @@ import json
 import unicodedata
 from typing import Any, Sequence
 
+from config.i18n import N_, _, ngettext
 from station.outputs.report import Report, StudentRow
 from station.core import csvsafe
 
 BOM = "\ufeff"
 
-GROUP_HEADERS = ("college", "class", "roster", "checked in", "accepted", "of which submitted", "pending",
-                 "rejected only", "not shot")
-PERSON_HEADERS = ("student no", "name", "college", "class", "ID (masked)", "status")
-SIGNOFF_HEADERS = ("station", "day", "shooting no", "student no", "name", "college", "class", "signature")
-ACCEPTED_HEADERS = ("student no", "name", "college", "class", "source", "station", "take")
+# Headers and titles are marked here and translated where shown (every format: text, CSV, HTML, XLSX).
+SIGNATURE = N_("signature")
+GROUP_HEADERS = (N_("college"), N_("class"), N_("roster"), N_("checked in"), N_("accepted"),
+                 N_("of which submitted"), N_("pending"), N_("rejected only"), N_("not shot"))
+PERSON_HEADERS = (N_("student no"), N_("name"), N_("college"), N_("class"), N_("ID (masked)"), N_("status"))
+SIGNOFF_HEADERS = (N_("station"), N_("day"), N_("shooting no"), N_("student no"), N_("name"), N_("college"),
+                   N_("class"), SIGNATURE)
+ACCEPTED_HEADERS = (N_("student no"), N_("name"), N_("college"), N_("class"), N_("source"), N_("station"),
+                    N_("take"))
+TITLES = {"groups": N_("Per college and class"), "refunds": N_("Paid but not photographed (refunds)"),
+          "unpaid": N_("Photographed but not paid"), "accepted": N_("Accepted photos and their source"),
+          "signoff": N_("Shooting-number sign-off sheet"),
+          "conflicts": N_("Accepted at more than one station (resolve before export)")}
+#: a student's status and a photo's source as the registrar reads them
+STATUS_LABELS = {"unshot": N_("unshot"), "shot": N_("awaiting decision"), "rejected": N_("rejected"),
+                 "accepted": N_("accepted"), "station": N_("station"), "submitted": N_("submitted")}
+TOTAL = N_("total")
+
+
+def status_label(status: str | None) -> str:
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else (status or "")
+
+
+def translated(headers: Sequence[str]) -> tuple[str, ...]:
+    return tuple(_(h) for h in headers)
 
 
 def _group_rows(report: Report) -> list[tuple[Any, ...]]:
     rows = [(g.college, g.class_name, g.roster, g.checked_in, g.accepted, g.submitted, g.pending,
              g.rejected_only, g.not_shot) for g in report.groups]
     t = report.totals()
-    rows.append(("total", "", t.roster, t.checked_in, t.accepted, t.submitted, t.pending, t.rejected_only,
+    rows.append((_(TOTAL), "", t.roster, t.checked_in, t.accepted, t.submitted, t.pending, t.rejected_only,
                  t.not_shot))
     return rows
 
 
 def _person_rows(people: Sequence[StudentRow]) -> list[tuple[Any, ...]]:
-    return [(s.student_no or s.code, s.name or "", s.college, s.class_name, s.masked_id, s.status)
+    return [(s.student_no or s.code, s.name or "", s.college, s.class_name, s.masked_id, status_label(s.status))
             for s in people]
 
 
@@ -41,18 +62,19 @@ def _signoff_rows(report: Report) -> list[tuple[Any, ...]]:
 
 
 def _accepted_rows(report: Report) -> list[tuple[Any, ...]]:
-    return [(s.student_no or s.code, s.name or "", s.college, s.class_name, s.source or "", s.station_id or "",
+    return [(s.student_no or s.code, s.name or "", s.college, s.class_name, status_label(s.source),
+             s.station_id or "",
              s.take_seq or "") for s in report.accepted]
 
 
 def sections(report: Report) -> list[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:
-    """(title, headers, rows) of every table, in the order all formats show them."""
+    """(title, headers, rows) of every table, in the order all formats show them, in the current language."""
     return [
-        ("Per college and class", GROUP_HEADERS, _group_rows(report)),
-        ("Paid but not photographed (refunds)", PERSON_HEADERS, _person_rows(report.refunds)),
-        ("Photographed but not paid", PERSON_HEADERS, _person_rows(report.unpaid_photographed)),
-        ("Accepted photos and their source", ACCEPTED_HEADERS, _accepted_rows(report)),
-        ("Shooting-number sign-off sheet", SIGNOFF_HEADERS, _signoff_rows(report)),
+        (_(TITLES["groups"]), translated(GROUP_HEADERS), _group_rows(report)),
+        (_(TITLES["refunds"]), translated(PERSON_HEADERS), _person_rows(report.refunds)),
+        (_(TITLES["unpaid"]), translated(PERSON_HEADERS), _person_rows(report.unpaid_photographed)),
+        (_(TITLES["accepted"]), translated(ACCEPTED_HEADERS), _accepted_rows(report)),
+        (_(TITLES["signoff"]), translated(SIGNOFF_HEADERS), _signoff_rows(report)),
     ]
 
 
@@ -77,16 +99,17 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def render_text(report: Report) -> str:
-    out = [f"Report over {len(report.workspaces)} workspace(s): " + ", ".join(report.workspaces)]
-    for title, headers, rows in sections(report):
+    out = [ngettext("Report over {n} workspace: {names}", "Report over {n} workspaces: {names}",
+                    len(report.workspaces), names=", ".join(report.workspaces))]
+    for index, (title, headers, rows) in enumerate(sections(report)):
         out.append("")
-        count = "" if headers is GROUP_HEADERS else f" ({len(rows)})"
+        count = "" if index == 0 else f" ({len(rows)})"
         out.append(f"== {title}{count}")
-        out.append(text_table(headers, rows) if rows else "(none)")
+        out.append(text_table(headers, rows) if rows else _("(none)"))
     if report.conflicts:
         out.append("")
-        out.append("== Accepted at more than one station (resolve before export)")
-        out.extend(f"{c.code}: takes {', '.join(c.takes)}" for c in report.conflicts)
+        out.append("== " + _(TITLES["conflicts"]))
+        out.extend(_("{code}: takes {takes}", code=c.code, takes=", ".join(c.takes)) for c in report.conflicts)
     return "\n".join(out) + "\n"
 
 

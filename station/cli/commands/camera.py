@@ -36,13 +36,15 @@ def cameras_cmd(app, as_json: bool, no_battery: bool) -> None:  # type: ignore[n
 
 @click.command("doctor")
 @json_option("Print the checks as JSON.")
+@click.option("--reader", "readers", multiple=True, metavar="PORT",
+              help="Probe this port for an ID-card reader (repeatable; default: every USB serial port).")
 @click.pass_obj
-def doctor_cmd(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def doctor_cmd(app, as_json: bool, readers: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
     """Check that this machine can shoot: libgphoto2, camera drivers, programs holding the camera,
-    camera detection, free disk and workspace permissions. Prints what to fix; exits 1 when something
-    blocks shooting."""
+    camera detection, free disk, workspace permissions, and the ID-card readers plugged in. Prints what to
+    fix; exits 1 when something blocks shooting."""
     from camera.doctor import run_checks
-    checks = run_checks(app.workspace)
+    checks = run_checks(app.workspace, list(readers) or None)
     blocking = [c for c in checks if c.status == "fail"]
     if as_json:
         click.echo(json.dumps({"ok": not blocking, "checks": [c.as_dict() for c in checks]}, ensure_ascii=False))

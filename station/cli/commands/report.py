@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from config.i18n import _
 from station.cli.support import (FROM_HELP, AppContext, echo_json, finish_partial, json_option, open_store,
                                  partial_ok_option, pass_app, progress_for, shown_code, source_workspaces)
 
@@ -19,8 +20,9 @@ def _report(app: AppContext, sources: tuple[Path, ...], colleges: tuple[str, ...
 
 
 @click.command("report")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "html", "json"]), default="text",
-              show_default=True, help="Output format (csv is UTF-8 with BOM for Excel).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "html", "json", "xlsx"]), default="text",
+              show_default=True, help="Output format (csv is UTF-8 with BOM for Excel; xlsx is one workbook "
+                                      "ready to print, needs --out).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write to this file (html: a FILE.html or a folder; contact sheets go beside it). "
                    "Default: stdout.")
@@ -44,7 +46,10 @@ def report_cmd(app: AppContext, fmt: str, out: Path | None, sources: tuple[Path,
             click.echo(report_html.render_html_single(report), nl=False)
             return
         for path in report_html.write_html(report, out):
-            click.echo(f"wrote {path}")
+            click.echo(_("wrote {path}", path=path))
+        return
+    if fmt == "xlsx":
+        _write_xlsx(report, out)
         return
     text = {"text": report_formats.render_text, "csv": report_formats.render_csv,
             "json": report_formats.render_json}[fmt](report)
@@ -54,7 +59,18 @@ def report_cmd(app: AppContext, fmt: str, out: Path | None, sources: tuple[Path,
     if out.is_dir():
         out = out / f"report.{'txt' if fmt == 'text' else fmt}"
     replace_file(out, text.encode("utf-8"))
-    click.echo(f"wrote {out}")
+    click.echo(_("wrote {path}", path=out))
+
+
+def _write_xlsx(report, out: Path | None) -> None:
+    from station.outputs.report_xlsx import render_xlsx
+    from station.store.durable import replace_file
+    if out is None:
+        raise click.UsageError(_("--format xlsx writes a file: give --out FILE.xlsx or --out FOLDER"))
+    if out.is_dir():
+        out = out / "report.xlsx"
+    replace_file(out, render_xlsx(report))
+    click.echo(_("wrote {path}", path=out))
 
 
 @click.command("prints")
@@ -78,14 +94,14 @@ def prints_cmd(app: AppContext, outdir: Path, layout: str, pdf: bool, colleges: 
     accepted = report.accepted
     with progress_for() as progress:
         result = make_prints(accepted, outdir, chosen, pdf=pdf, progress=progress)
-    click.echo(f"{len(result.written)} file(s) written, {len(result.unchanged)} already there "
-               f"({chosen.description})")
+    click.echo(_("{written} file(s) written, {unchanged} already there ({layout})", written=len(result.written),
+                 unchanged=len(result.unchanged), layout=_(chosen.description)))
     for who, reason in result.skipped:
-        click.echo(f"skipped {who}: {reason}", err=True)
+        click.echo(_("skipped {who}: {reason}", who=who, reason=reason), err=True)
     if not result.ok:
-        raise ExportError(f"{len(result.conflicts)} file(s) exist with different content and were not "
-                          f"overwritten: " + ", ".join(str(p) for p in result.conflicts),
-                          hint="print into an empty folder, or move the old sheets away")
+        raise ExportError(_("{n} file(s) exist with different content and were not overwritten: {files}",
+                            n=len(result.conflicts), files=", ".join(str(p) for p in result.conflicts)),
+                          hint=_("print into an empty folder, or move the old sheets away"))
 
 
 @click.command("import-photos")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from config.errors import ERROR_LABEL, HINT_LABEL
+from config.i18n import _
 from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option, open_store,
                                  partial_ok_option, pass_app, progress_for, shown_code)
 from station.core.errors import RosterError
@@ -15,7 +17,7 @@ _BIG_FILE = 512 * 1024   # bytes; smaller files import too fast for progress lin
 
 @click.group("roster")
 def roster_group() -> None:
-    """Import the school's roster (CSV or XLSX) and list students with their status."""
+    """Import the school's roster (CSV, XLSX or XLS) and list students with their status."""
 
 
 @roster_group.command("import")
@@ -32,7 +34,7 @@ def roster_group() -> None:
 @pass_app
 def import_cmd(app: AppContext, file: Path, sheet: str | None, dry_run: bool, skip_invalid: bool,
                partial_ok: bool, mapping: tuple[str, ...], as_json: bool) -> None:
-    """Import a roster FILE (CSV in UTF-8/GBK/GB18030, or XLSX) into the workspace.
+    """Import a roster FILE (CSV in UTF-8/GBK/GB18030, XLSX or old .xls) into the workspace.
 
     \b
     Headers are recognised in Chinese and English: 学号/student no., 姓名/name, 性别/sex,
@@ -43,7 +45,10 @@ def import_cmd(app: AppContext, file: Path, sheet: str | None, dry_run: bool, sk
     - ID numbers must have a valid GB 11643 check digit; student numbers, ID numbers and
       采集码 must be unique in the file and must not belong to another existing student;
     - paid accepts 是/否, 已缴/未缴, 1/0, yes/no, true/false, Y/N (empty: unknown).
-    The header may sit below a title row. Any invalid row: every bad row is listed by its
+    The header may sit below a title row. Totals (合计/小计/共N人), notes (注：/说明/备注,
+    制表人/审核人 lines) and blank rows are skipped and named, not counted as invalid.
+    Zero-width spaces and direction marks are removed from cells; control and
+    bidi-override characters refuse the row. Any invalid row: every bad row is listed by its
     spreadsheet row number and nothing is imported (exit 1). Re-importing an updated roster
     updates each student matched by student number (else ID number) and keeps their photos;
     students missing from the new file are kept.
@@ -63,21 +68,28 @@ def import_cmd(app: AppContext, file: Path, sheet: str | None, dry_run: bool, sk
         finish_partial(len(report.skipped), partial_ok)
         return
     parsed = report.parsed
-    source = f"sheet {parsed.detail!r}" if parsed.kind == "xlsx" else f"{parsed.detail} text"
-    click.echo(f"{parsed.file}: {parsed.data_rows} rows ({source}, header on row {parsed.header_row})")
-    click.echo("columns: " + ", ".join(f"{h}->{f}" for f, h in parsed.columns.items())
-               + (f"; kept as extra: {', '.join(parsed.extra_columns)}" if parsed.extra_columns else ""))
+    source = (_("sheet {sheet!r}", sheet=parsed.detail) if parsed.kind != "csv"
+              else _("{encoding} text", encoding=parsed.detail))
+    click.echo(_("{file}: {count} rows ({source}, header on row {row})", file=parsed.file, count=parsed.data_rows,
+                 source=source, row=parsed.header_row))
+    click.echo(_("columns: {columns}", columns=", ".join(f"{h}->{f}" for f, h in parsed.columns.items()))
+               + (_("; kept as extra: {columns}", columns=", ".join(parsed.extra_columns))
+                  if parsed.extra_columns else ""))
+    for note in parsed.notes():
+        click.echo(_("note: {note}", note=note))
     for row, reason in report.problems:
-        click.echo(f"warning: row {row} skipped: {reason}", err=True)
-    verb = "would import" if report.dry_run else "imported"
+        click.echo(_("warning: row {row} skipped: {reason}", row=row, reason=reason), err=True)
     c = report.counts
-    click.echo(f"{verb} {report.imported_rows} rows: {c['added']} added, {c['updated']} updated, "
-               f"{c['unchanged']} unchanged" + (f"; {len(report.skipped)} invalid rows skipped"
-                                                if report.skipped else ""))
+    summary = _("{count} rows: {added} added, {updated} updated, {unchanged} unchanged", count=report.imported_rows,
+                added=c["added"], updated=c["updated"], unchanged=c["unchanged"])
+    click.echo((_("would import {summary}", summary=summary) if report.dry_run
+                else _("imported {summary}", summary=summary))
+               + (_("; {count} invalid rows skipped", count=len(report.skipped)) if report.skipped else ""))
     if report.not_in_file:
-        click.echo(f"note: {report.not_in_file} students already in the workspace are not in this file (kept)")
+        click.echo(_("note: {count} students already in the workspace are not in this file (kept)",
+                     count=report.not_in_file))
     if report.dry_run:
-        click.echo("dry run: nothing written")
+        click.echo(_("dry run: nothing written"))
     finish_partial(len(report.skipped), partial_ok)
 
 
@@ -87,11 +99,11 @@ def _fail_with_rows(exc: RosterError, as_json: bool) -> None:
         echo_json({"ok": False, "error": str(exc),
                    "problems": [{"row": r, "reason": why} for r, why in exc.problems]})
     else:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"{_(ERROR_LABEL)}: {exc}", err=True)
         for row, reason in exc.problems:
-            click.echo(f"  row {row}: {reason}", err=True)
+            click.echo("  " + _("row {row}: {reason}", row=row, reason=reason), err=True)
         if exc.hint:
-            click.echo(f"  hint: {exc.hint}", err=True)
+            click.echo(f"  {_(HINT_LABEL)}: {exc.hint}", err=True)
     exit_failed()
 
 
@@ -120,17 +132,19 @@ def list_cmd(app: AppContext, college: str | None, status: str | None, paid: str
     if as_json:
         echo_json([e.as_dict() for e in entries])
         return
-    headers = ("code", "name", "ID number", "college", "class", "paid", "status", "No.")
+    from station.outputs.report_formats import status_label
+    headers = (_("code"), _("name"), _("ID number"), _("college"), _("class"), _("paid"), _("status"), "No.")
     table = [headers]
+    paid_text = {True: _("yes"), False: _("NO"), None: "?"}
     for e in entries:
         s = e.subject
         table.append((shown_code(s.code), s.name or "-", s.masked_id or "-", s.college or "-", s.class_name or "-",
-                      {True: "yes", False: "NO", None: "?"}[s.paid], e.status,
+                      paid_text[s.paid], status_label(e.status),
                       "-" if e.shoot_no is None else f"{e.shoot_no} ({e.shoot_station} {e.shoot_day})"))
     widths = [max(_width(str(row[i])) for row in table) for i in range(len(headers))]
     for row in table:
         click.echo("  ".join(_pad(str(v), w) for v, w in zip(row, widths)).rstrip())
-    click.echo(f"{len(entries)} students")
+    click.echo(_("{n} students", n=len(entries)))
 
 
 def _width(text: str) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from config.formats import bundled_preset_names, load_preset
+from config.i18n import _
 from config.settings import FormatSection, Settings, StationSection
 from config.i18n import _
 from station.cli.support import json_option, AppContext, echo_json, open_store, pad, pass_app, shown_code
@@ -50,17 +51,28 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
 
 
 @click.command("checkin")
-@click.argument("code")
+@click.argument("code", required=False)
 @click.option("--college", default=None, help="College for a roster-less subject (else schedule / station setting).")
 @click.option("--queue", "queue", is_flag=True, help="Join the desk queue instead of binding at once.")
 @json_option("Print the check-in as JSON.")
+@click.option("--reader", "reader_port", default=None, metavar="PORT",
+              help="Check in every ID card swiped on the reader at PORT (e.g. /dev/serial/by-id/..., or auto) "
+                   "until Ctrl+C, instead of one CODE.")
 @pass_app
-def checkin_cmd(app: AppContext, code: str, college: str | None, queue: bool, as_json: bool) -> None:
+def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: bool, as_json: bool,
+                reader_port: str | None) -> None:
     """Check a student in from a scanned or typed CODE and assign the shooting number (拍摄号).
 
-    CODE is a 采集码 text, a student-card barcode, a student number or an ID number.
+    CODE is a 采集码 text, a student-card barcode, a student number or an ID number. With --reader, each
+    swiped ID card checks its holder in as a scan of its ID number does; a card name that differs from the
+    roster's is a warning.
     """
     from station.session.actions import Session
+    if reader_port is not None or code is None:
+        if reader_port is None or code is not None:
+            raise click.UsageError("give a CODE, or --reader PORT (not both)")
+        from station.cli.commands.checkin_reader import run_reader_desk
+        return run_reader_desk(app, reader_port, college=college, queue_mode=queue)
     with open_store(app) as store:
         # the same check-in as a scan in `station shoot`: a roster student keeps the roster's college
         outcome = Session(store, operator=app.operator).scan(code, queue=True if queue else None, college=college)
@@ -165,7 +177,7 @@ def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool) -> None:
     from station.outputs.export import ExportOptions, run_export
     prepare_workspace(demo_ws, fresh=fresh)
     say = (lambda line: None) if as_json else click.echo
-    with click.progressbar(length=students, label="students", file=sys.stderr) as bar:
+    with click.progressbar(length=students, label=_("students"), file=sys.stderr) as bar:
         done = {"n": 0}
 
         def progress(n: int, total: int) -> None:
@@ -177,21 +189,24 @@ def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool) -> None:
     summary["export"] = exported.to_dict()
     if not exported.ok:
         for line in exported.problems():
-            click.echo(f"export problem: {line}", err=True)
+            click.echo(_("export problem: {problem}", problem=line), err=True)
     if as_json:
         echo_json(summary)
         return
     click.echo("")
-    click.echo(f"summary (from the journal {demo_ws / 'journal.sqlite3'}):")
-    click.echo(f"  students {summary['students']}, checked in {summary['checked_in']}, takes {summary['takes']}, "
-               f"accepted {summary['accepted']}, rejected {summary['rejected']}, rebinds {summary['rebinds']}, "
-               f"skipped {summary['skipped']}")
+    click.echo(_("summary (from the journal {journal}):", journal=demo_ws / "journal.sqlite3"))
+    click.echo("  " + _("students {students}, checked in {checked_in}, takes {takes}, accepted {accepted}, "
+                        "rejected {rejected}, rebinds {rebinds}, skipped {skipped}",
+                        **{k: summary[k] for k in ("students", "checked_in", "takes", "accepted", "rejected",
+                                                   "rebinds", "skipped")}))
     for reason in summary["reject_reasons"]:
-        click.echo(f"  rejected: {reason}")
+        click.echo("  " + _("rejected: {reason}", reason=reason))
     for row in summary["by_college"]:
-        click.echo(f"  {row['college']}: {row['accepted']}/{row['roster']} accepted")
-    click.echo(f"  export: {summary['export']['exported']} photos in {outdir}/ (per-college folders, manifests, zips)")
-    click.echo(f"  latest preview: {demo_ws / 'preview' / 'latest.jpg'}")
+        click.echo("  " + _("{college}: {accepted}/{roster} accepted", college=row["college"],
+                            accepted=row["accepted"], roster=row["roster"]))
+    click.echo("  " + _("export: {n} photos in {folder}/ (per-college folders, manifests, zips)",
+                        n=summary["export"]["exported"], folder=outdir))
+    click.echo("  " + _("latest preview: {path}", path=demo_ws / "preview" / "latest.jpg"))
 
 
 COMMANDS.append(demo_cmd)
