@@ -225,7 +225,7 @@ def test_enrolment_photos_all_or_nothing_then_they_drive_the_warning(session: Se
     assert not list((ws / FACES_DIR).rglob("*.jpg")) if (ws / FACES_DIR).exists() else True
 
     done = runner.invoke(cli, ["-w", str(ws), "roster", "photos", str(photo_dir), "--skip-invalid"])
-    assert done.exit_code == 0, done.output
+    assert done.exit_code == 1, done.output                   # files were refused (0 only with --partial-ok)
     assert face_counts(ws)["enrolment"] == 2
     thumbs = list((ws / FACES_DIR / "enrolment").glob("*.jpg"))
     assert len(thumbs) == 2 and all(stat.S_IMODE(t.stat().st_mode) == 0o600 for t in thumbs)

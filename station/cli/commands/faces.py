@@ -6,12 +6,13 @@ from pathlib import Path
 import click
 
 from config.i18n import _
-from station.cli.support import AppContext, echo_json, open_store, pass_app, progress_enabled
+from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option, open_store,
+                                 partial_ok_option, pass_app, progress_for)
 
 
 @click.command("purge-faces")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--json", "as_json", is_flag=True, help="Print what was deleted as JSON.")
+@json_option("Print what was deleted as JSON.")
 @pass_app
 def purge_faces_cmd(app: AppContext, yes: bool, as_json: bool) -> None:
     """Delete every face embedding and enrolment-photo thumbnail of the workspace (the faces/ folder).
@@ -41,11 +42,14 @@ def photos_cmd_factory() -> click.Command:
 
     @click.command("photos")
     @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-    @click.option("--skip-invalid", is_flag=True, help="Import the good photos, list the refused ones (exit 0).")
+    @click.option("--skip-invalid", is_flag=True, help="Import the good photos, list the refused ones (exit 1 "
+                                                       "unless --partial-ok).")
     @click.option("--dry-run", is_flag=True, help="Check every photo; store nothing.")
-    @click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+    @partial_ok_option
+    @json_option("Print the import report as JSON.")
     @pass_app
-    def photos_cmd(app: AppContext, folder: Path, skip_invalid: bool, dry_run: bool, as_json: bool) -> None:
+    def photos_cmd(app: AppContext, folder: Path, skip_invalid: bool, dry_run: bool, partial_ok: bool,
+                   as_json: bool) -> None:
         """Import the school's enrolment photos (学籍照片) from FOLDER as reference faces.
 
         \b
@@ -56,10 +60,14 @@ def photos_cmd_factory() -> click.Command:
         by `station purge-faces`); a student's later import replaces their earlier photo.
         """
         from station.faces.enrolment import import_photos
-        show = None
-        if progress_enabled() and not as_json:
-            show = lambda n, total: click.echo(f"\r... {n}/{total}", err=True, nl=n == total)  # noqa: E731
-        with open_store(app) as store:
+        with open_store(app) as store, progress_for(as_json) as bar:
+            started: list[int] = []
+
+            def show(n: int, total: int) -> None:
+                if not started:
+                    bar.start(_("enrolment photos"), total)
+                    started.append(total)
+                bar.advance(1)
             report = import_photos(store, folder, skip_invalid=skip_invalid, dry_run=dry_run, progress=show)
         failed = bool(report.refused) and not skip_invalid
         if as_json:
@@ -75,7 +83,8 @@ def photos_cmd_factory() -> click.Command:
             else:
                 click.echo(_("{n} enrolment photos checked: nothing imported", n=len(report.imported)))
         if failed:
-            click.get_current_context().exit(1)
+            exit_failed()
+        finish_partial(len(report.refused), partial_ok)
 
     return photos_cmd
 
