@@ -29,8 +29,9 @@ def test_ingest_killed_at_a_step_loses_no_frame_and_stores_each_once(tmp_path: P
 def test_export_steps_cover_every_rename(tmp_path: Path) -> None:
     ws = fs.export_workspace(tmp_path, students=3)
     steps = fs.export_steps(ws, tmp_path)
-    # promise + 3 photos + 3 manifests + (promise + zip) per college + 3 root files + state file
-    assert len(steps) == len(fs.EXPORT_FIXED) + 2 * (1 + 3 + 3 + 2 * 3 + 3 + 1)
+    # promise + 3 photos + 3 manifests + (promise + zip) per college + 4 root files (summary.csv/.json/.xlsx,
+    # missing.csv) + state file
+    assert len(steps) == len(fs.EXPORT_FIXED) + 2 * (1 + 3 + 3 + 2 * 3 + 4 + 1)
     clean_out = tmp_path / "clean"
     assert fs.cli(ws, "export", str(clean_out), "--zip").exit_code == 0
     clean = wf.file_hashes(clean_out)

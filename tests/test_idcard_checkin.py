@@ -16,7 +16,7 @@ import pytest
 from camera.idcard import CardRead, IdCardReader, ReaderReady
 from idcard_sim import PHOTO, ReaderSim, SimCard
 from station.core.errors import IdentityError
-from station.identity.idcard_checkin import check_in_card, same_name
+from station.session.idcard_checkin import check_in_card, same_name
 from station.session.actions import Session
 from station.store.workspace import Store
 from test_idcard import Events, polls_after, start_reader

@@ -146,7 +146,8 @@ def test_review_lists_reshoot_work_by_college_and_class_and_unbound_takes(ws: Pa
         from station.session.actions import Session
         from camera.frame import Frame
         from datetime import datetime, timezone
-        data = (ws / store.takes()[0].primary.file).read_bytes()
+        from pipeline.synthetic import portrait
+        data = portrait(99).jpeg                  # a new frame (the same bytes again would be a re-offer: skipped)
         Session(store).ingest([Frame(data, "DSC_0001.JPG", datetime.now(timezone.utc), "m", "s", "jpeg", "button")])
     review = json.loads(run("review", "--json").output)
     status = {r["code"]: r["status"] for r in review["students"]}

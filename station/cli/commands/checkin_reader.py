@@ -1,6 +1,6 @@
 """`station checkin --reader PORT`: the desk loop of an ID-card reader (刷身份证签到).
 
-Each swipe checks the card's holder in through station.identity.idcard_checkin (exactly as a scanned ID number)
+Each swipe checks the card's holder in through station.session.idcard_checkin (exactly as a scanned ID number)
 and prints the same line a typed check-in prints, with the card-versus-roster name warning in full for the
 operator. A refused card, a student not in the roster or a reader pulled out is a line on the screen, never the
 end of the loop: the desk keeps going until Ctrl+C.
@@ -35,7 +35,7 @@ def _pick_port(port: str) -> str:
 def run_reader_desk(app: AppContext, port: str, *, college: str | None, queue_mode: bool) -> None:
     """Check in every swiped card until Ctrl+C (or SIGTERM); prints one line per swipe."""
     from camera.idcard import CardRead, CardRefused, IdCardReader, ReaderLost, ReaderReady
-    from station.identity.idcard_checkin import check_in_card
+    from station.session.idcard_checkin import check_in_card
     from station.session.actions import Session
     events: queue.Queue[Any] = queue.Queue()
     port = _pick_port(port)
