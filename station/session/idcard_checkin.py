@@ -60,6 +60,6 @@ def check_in_card(session: Session, card: IdCard, *, queue: bool | None = None,
     roster_name = outcome.subject.name
     matches = None if not roster_name else same_name(card.name, roster_name)
     if matches is False:
-        log.warning("ID card name %s differs from the roster name %s (subject %s)", mask_name(card.name),
+        log.info("ID card name %s differs from the roster name %s (subject %s)", mask_name(card.name),
                     mask_name(roster_name), mask_code(outcome.subject.code))
     return CardCheckIn(outcome, card.name, roster_name, matches)
