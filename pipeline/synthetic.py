@@ -106,21 +106,30 @@ def identity_features(identity: int) -> dict[str, float]:
             "lip": u(0.015, 0.05), "jaw": u(0.4, 1.0), "ear": u(0.7, 1.3), "fringe": u(0.2, 0.45)}
 
 
+def _body(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float,
+          look: dict) -> tuple[float, float, float, float, float]:
+    """The head's vertical geometry (face height, face top, chin, crown, shoulders), with the shoulders, the top
+    and the neck drawn. Eyes near the middle of the head (as in people), so crown, eye line and face width can
+    all meet the aims."""
+    fh = fw * 1.34
+    face_top = eye_y - 0.40 * fh
+    chin_y = eye_y + 0.53 * fh
+    crown_y = face_top - look["hair_volume"] * fh
+    shoulder_y = chin_y + 0.32 * fw
+    d.rounded_rectangle((cx - 1.35 * fw, shoulder_y, cx + 1.35 * fw, shoulder_y + 3 * fw), radius=0.5 * fw,
+                        fill=look["top"])
+    d.rectangle((cx - 0.23 * fw, chin_y - 0.2 * fw, cx + 0.23 * fw, shoulder_y + 0.1 * fw),
+                fill=_shade(look["skin"], 0.86))
+    return fh, face_top, chin_y, crown_y, shoulder_y
+
+
 def _draw_person(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, look: dict, *, closed: bool) -> dict:
     """Draw one person; return the geometry that was drawn."""
     if look.get("features"):
         return _draw_featured(d, cx, eye_y, fw, look, closed=closed)
     skin, hair, top = look["skin"], look["hair"], look["top"]
-    fh = fw * 1.34
-    # eyes near the middle of the head (as in people), so crown, eye line and face width can all meet the aims
-    face_top = eye_y - 0.40 * fh
-    chin_y = eye_y + 0.53 * fh
-    crown_y = face_top - look["hair_volume"] * fh
-    # shoulders and collared top
-    shoulder_y = chin_y + 0.32 * fw
-    d.rounded_rectangle((cx - 1.35 * fw, shoulder_y, cx + 1.35 * fw, shoulder_y + 3 * fw), radius=0.5 * fw, fill=top)
-    # neck, then the collar over it
-    d.rectangle((cx - 0.23 * fw, chin_y - 0.2 * fw, cx + 0.23 * fw, shoulder_y + 0.1 * fw), fill=_shade(skin, 0.86))
+    fh, face_top, chin_y, crown_y, shoulder_y = _body(d, cx, eye_y, fw, look)
+    # then the collar over the neck
     collar = _shade(top, 0.8) if sum(top) > 300 else _shade(top, 1.6)
     d.polygon([(cx - 0.3 * fw, shoulder_y - 0.02 * fw), (cx, shoulder_y + 0.42 * fw), (cx - 0.05 * fw, shoulder_y + 0.5 * fw),
                (cx - 0.42 * fw, shoulder_y + 0.12 * fw)], fill=collar)
@@ -176,13 +185,7 @@ def _draw_featured(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, l
     """`_draw_person` with the identity's own proportions (same crown, eye line, face width and chin)."""
     p = look["features"]
     skin, hair, top = look["skin"], look["hair"], look["top"]
-    fh = fw * 1.34
-    face_top = eye_y - 0.40 * fh
-    chin_y = eye_y + 0.53 * fh
-    crown_y = face_top - look["hair_volume"] * fh
-    shoulder_y = chin_y + 0.32 * fw
-    d.rounded_rectangle((cx - 1.35 * fw, shoulder_y, cx + 1.35 * fw, shoulder_y + 3 * fw), radius=0.5 * fw, fill=top)
-    d.rectangle((cx - 0.23 * fw, chin_y - 0.2 * fw, cx + 0.23 * fw, shoulder_y + 0.1 * fw), fill=_shade(skin, 0.86))
+    fh, face_top, chin_y, crown_y, shoulder_y = _body(d, cx, eye_y, fw, look)
     hair_w = 0.58 * fw
     _ellipse(d, cx, face_top + 0.32 * fh - (face_top - crown_y) / 2, hair_w, 0.34 * fh + (face_top - crown_y) / 2, hair)
     if look["long_hair"]:

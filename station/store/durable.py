@@ -37,8 +37,8 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_new_file(path: Path, data: bytes) -> str:
-    """Durably create `path` with `data`; return its sha256 hex. FileExistsError if the name is taken."""
+def _write_temp(path: Path, data: bytes) -> Path:
+    """`data` durably in a new hidden temp file beside `path` (removed again if the write fails)."""
     make_private_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
@@ -46,16 +46,25 @@ def write_new_file(path: Path, data: bytes) -> str:
         try:
             view = memoryview(data)
             while view:
-                written = os.write(fd, view)
-                view = view[written:]
+                view = view[os.write(fd, view):]
             os.fsync(fd)
         finally:
             os.close(fd)
+    except BaseException:
+        os.unlink(tmp)      # a failed write (disk full): no half-written temp file stays
+        raise
+    return tmp
+
+
+def write_new_file(path: Path, data: bytes) -> str:
+    """Durably create `path` with `data`; return its sha256 hex. FileExistsError if the name is taken."""
+    tmp = _write_temp(path, data)
+    try:
         fault_point("store.temp_written")
         os.link(tmp, path)  # atomic, and unlike rename it never replaces an existing file
         fault_point("store.linked")
     finally:
-        os.unlink(tmp)      # also after a failed write (disk full): no half-written temp file stays
+        os.unlink(tmp)
     fsync_dir(path.parent)
     return hashlib.sha256(data).hexdigest()
 
@@ -78,17 +87,8 @@ def move_aside(path: Path, folder: Path) -> Path:
 
 def replace_file(path: Path, data: bytes) -> None:
     """Atomically replace a derived, non-original file (a preview, a rendered photo cache)."""
-    make_private_dirs(path.parent)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    tmp = _write_temp(path, data)
     try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
