@@ -249,7 +249,10 @@ def _full_ids(base: Path) -> int:
     fs.cli(ws, "export", str(base / "out"))
     found = sum(text.count(number) for _cmd, text in printed)
     for path in (base / "out").rglob("*"):
-        if path.is_file() and path.name != "manifest.csv" and path.suffix in (".csv", ".json", ".txt", ".html"):
+        # the manifest carries the number on purpose; the export's own state file lists the photos by their file
+        # names, which the registry's naming makes ID numbers (as the photo files themselves are named)
+        if path.is_file() and path.name not in ("manifest.csv", ".station-export.json") \
+                and path.suffix in (".csv", ".json", ".txt", ".html"):
             found += path.read_text("utf-8", errors="replace").count(number)
     for path in (ws / "originals").rglob("*"):
         found += path.name.count(number)
