@@ -13,7 +13,7 @@ import queue
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from station.session.controller import StationController
 from station.session.snapshot import Outcome, Snapshot
@@ -47,15 +47,17 @@ class StationRuntime:
     @classmethod
     def open(cls, workspace: Path, camera_spec: str | None, *, operator: str | None = None,
              queue_mode: bool | None = None, trigger: str = "key",
-             poll_seconds: float = POLL_SECONDS) -> "StationRuntime":
+             poll_seconds: float = POLL_SECONDS, frames: Iterator[bytes] | None = None) -> "StationRuntime":
         """A runtime for a workspace and a camera spec ("virtual", "usb:...", "hotfolder:DIR"; None: no camera).
-        The store and the camera are opened on the worker thread by `start()`."""
+        `frames`: the pictures plain `virtual` delivers (a scripted session, e.g. `station demo --console`)
+        instead of its drawn portraits. The store and the camera are opened on the worker thread by `start()`."""
         def make() -> StationController:
             from station.session.actions import Session
             from station.session.camera_source import CameraHandle
             from station.store.workspace import Store
             store = Store.open(workspace)
-            camera = CameraHandle(camera_spec, store.settings, store.workspace) if camera_spec else None
+            camera = (CameraHandle(camera_spec, store.settings, store.workspace, frames=frames)
+                      if camera_spec else None)
             session = Session(store, operator=operator, camera=camera, queue_mode=queue_mode)
             controller = StationController(session, camera, trigger=trigger, queue_mode=queue_mode)
             if camera is not None and not camera.open():
