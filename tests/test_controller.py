@@ -18,6 +18,7 @@ from station.session.camera_source import CameraHandle
 from station.session.controller import StationController
 from station.session.override import needs_override
 from station.session.runtime import StationRuntime
+from station.session.snapshot import Message
 from station.session.triggers import Accept, Key, Next, Pedal, Rebind, Reject, Scan, Shoot, Skip, Void
 from station.store.workspace import Store
 from workspace_factory import new_workspace, roster_rows
@@ -100,6 +101,26 @@ def test_a_runtime_built_on_a_frame_source_shoots_those_frames_and_keeps_the_fac
         assert rt.controller.session.face_checks                # drawn faces skip it; given frames do not
     with StationRuntime.open(ws, "virtual", poll_seconds=0.05) as rt:
         assert not rt.controller.session.face_checks
+
+
+def test_a_runtime_posts_a_message_to_every_screen_in_order(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    with StationRuntime.open(ws, None, poll_seconds=0.05) as rt:
+        rt.submit(Scan("2019000001"))
+        done = rt.post(Message("info", "demo finished: 1 of 3 accepted", "演示结束")).result(30)
+        assert done.ok
+        texts = [m.text for m in rt.snapshot().messages]
+        assert texts[-1] == "演示结束  demo finished: 1 of 3 accepted"
+        assert any("2019000001" in t for t in texts[:-1])           # the scan before it came first
+
+
+def test_a_scan_outcome_carries_its_warnings(controller) -> None:  # type: ignore[no-untyped-def]
+    ctl, store = controller
+    store.upsert_subjects([{**roster_rows(3)[2], "paid": False}], source_file="roster.csv")
+    unpaid = ctl.handle(Scan("2019000003"))
+    assert unpaid.ok and any("NOT PAID" in w for w in unpaid.warnings)
+    moved = ctl.handle(Scan("2019000002")).warnings           # paid, and takes over the binding
+    assert len(moved) == 1 and moved[0].startswith("binding moved from 2019000003")
 
 
 def test_a_desk_check_in_by_another_process_reaches_subscribers(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from station.session.controller import StationController
-from station.session.snapshot import Outcome, Snapshot
+from station.session.snapshot import Message, Outcome, Snapshot
 from station.session.triggers import Event
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,11 @@ class StationRuntime:
         self._inbox.put((event, future))
         return future
 
+    def post(self, message: Message) -> "Future[Outcome]":
+        """Show a ready message on every screen (a server's own news: a scripted demo's narration, an
+        export that finished); it goes through the worker like an event, so it lands in order."""
+        return self.submit(message)      # type: ignore[arg-type]  - the worker tells a Message from an Event
+
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call `callback(snapshot)` after every state change (on the worker thread: keep it short, e.g. hand
         it to an event loop with call_soon_threadsafe). Returns the function that unsubscribes."""
@@ -169,7 +174,10 @@ class StationRuntime:
         if not future.set_running_or_notify_cancel():
             return
         try:
-            outcome = controller.handle(event)
+            if isinstance(event, Message):
+                outcome = Outcome("done", controller.post(event), version=controller.version)
+            else:
+                outcome = controller.handle(event)
         except BaseException as exc:  # noqa: BLE001 - a bad event (not a station event) must not end the worker
             future.set_exception(exc)
             return
