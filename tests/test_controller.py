@@ -3,6 +3,7 @@ real pipeline, a real SQLite journal and a real hot folder. What a browser conso
 done here by submitting the same events."""
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import datetime
 import threading
@@ -17,6 +18,7 @@ from station.session.camera_source import CameraHandle
 from station.session.controller import StationController
 from station.session.override import needs_override
 from station.session.runtime import StationRuntime
+from station.session.snapshot import Message
 from station.session.triggers import Accept, Key, Next, Pedal, Rebind, Reject, Scan, Shoot, Skip, Void
 from station.store.workspace import Store
 from workspace_factory import new_workspace, roster_rows
@@ -83,6 +85,42 @@ def test_runtime_scan_shoot_accept_with_subscribers_and_a_json_snapshot(tmp_path
         assert len(seen) == before                                           # unsubscribed: not called
     with Store.open(ws) as store:
         assert store.take(1).decision == "accept" and store.bound_subject().code == "2019000002"
+
+
+def test_a_runtime_built_on_a_frame_source_shoots_those_frames_and_keeps_the_face_check(tmp_path: Path) -> None:
+    """`frames=`: plain `virtual` delivers the caller's pictures (the console demo's scripted people), not its
+    own drawings, so a flaw in them is what the verdict refuses and the face check is asked."""
+    ws = workspace(tmp_path)
+    closed = portrait(41, flaw="eyes_closed").jpeg
+    with StationRuntime.open(ws, "virtual", poll_seconds=0.05, frames=itertools.repeat(closed)) as rt:
+        assert rt.submit(Scan("2019000001")).result(30).ok
+        assert rt.submit(Shoot()).result(60).ok
+        take = rt.snapshot().last_take
+        assert take is not None and take.status == "fail"
+        assert "eyes_closed" in {r.code for r in take.reasons}
+        assert rt.controller.session.face_checks                # drawn faces skip it; given frames do not
+    with StationRuntime.open(ws, "virtual", poll_seconds=0.05) as rt:
+        assert not rt.controller.session.face_checks
+
+
+def test_a_runtime_posts_a_message_to_every_screen_in_order(tmp_path: Path) -> None:
+    ws = workspace(tmp_path)
+    with StationRuntime.open(ws, None, poll_seconds=0.05) as rt:
+        rt.submit(Scan("2019000001"))
+        done = rt.post(Message("info", "demo finished: 1 of 3 accepted", "演示结束")).result(30)
+        assert done.ok
+        texts = [m.text for m in rt.snapshot().messages]
+        assert texts[-1] == "演示结束  demo finished: 1 of 3 accepted"
+        assert any("2019000001" in t for t in texts[:-1])           # the scan before it came first
+
+
+def test_a_scan_outcome_carries_its_warnings(controller) -> None:  # type: ignore[no-untyped-def]
+    ctl, store = controller
+    store.upsert_subjects([{**roster_rows(3)[2], "paid": False}], source_file="roster.csv")
+    unpaid = ctl.handle(Scan("2019000003"))
+    assert unpaid.ok and any("NOT PAID" in w for w in unpaid.warnings)
+    moved = ctl.handle(Scan("2019000002")).warnings           # paid, and takes over the binding
+    assert len(moved) == 1 and moved[0].startswith("binding moved from 2019000003")
 
 
 def test_a_desk_check_in_by_another_process_reaches_subscribers(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import time
 import webbrowser
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from station.console.live import LiveView
 from station.console.security import Pairing
@@ -76,8 +76,9 @@ class ConsoleServer:
 def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "keys", lan: bool = False,
                  port: int = DEFAULT_PORT, live_frames: Path | None = None, live_fps: float = 12.0,
                  operator: str | None = None, queue_mode: bool | None = None,
-                 announce: Callable[[str], None] = print) -> ConsoleServer:
-    """Start the runtime (camera + journal on its worker) and the web server; return the running console."""
+                 announce: Callable[[str], None] = print, frames: Iterator[bytes] | None = None) -> ConsoleServer:
+    """Start the runtime (camera + journal on its worker) and the web server; return the running console.
+    `frames`: what a plain virtual camera delivers (the demo's scripted people; see StationRuntime.open)."""
     from camera.live import open_live_source
     from config.formats import load_preset
     from config.settings import load_settings
@@ -89,7 +90,7 @@ def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "ke
 
     settings = load_settings(workspace)
     runtime = StationRuntime.open(workspace, camera_spec, operator=operator, queue_mode=queue_mode,
-                                  trigger=trigger).start()
+                                  trigger=trigger, frames=frames).start()
     try:
         preset = load_preset(settings.format.preset, workspace)
         read = ReadModel(journal.connect(workspace / JOURNAL_FILE), station_id=settings.station.id,

@@ -54,17 +54,23 @@ def first_seed() -> int:
     return int(value) if value else int(time.time() * 1000) % 100_000
 
 
-def open_station_camera(spec: str, settings: Settings, workspace: Path) -> Camera:
-    """`camera.open_camera` with the station's state folder, lock and, for plain `virtual`, portraits."""
+def open_station_camera(spec: str, settings: Settings, workspace: Path, *,
+                        frames: Iterator[bytes] | None = None) -> Camera:
+    """`camera.open_camera` with the station's state folder, lock and, for plain `virtual`, portraits.
+
+    `frames`: what the plain virtual camera shows instead of its drawn portraits (the demo's scripted people,
+    who keep the face check: only the camera's own drawings skip it)."""
     from camera import open_camera
-    frames = prefetched(synthetic_frames(first_seed())) if spec.strip() == "virtual" else None
+    drawn = frames is None and spec.strip() == "virtual"
+    if drawn:
+        frames = prefetched(synthetic_frames(first_seed()))
     state_dir = workspace / "state"
     move_to = Path(settings.camera.hotfolder_move_to) if settings.camera.hotfolder_move_to else None
     # A hot-folder file counts as ingested only once its take is journalled (Session._store acknowledges it):
     # a crash between hand-over and journal offers the file again at the next start.
     camera = open_camera(spec, state_dir=state_dir, frames=frames, lock=dict(settings.camera.lock) or None,
                          move_to=move_to, liveness_seconds=settings.camera.liveness_seconds, ack_on_delivery=False)
-    camera.generated_faces = frames is not None
+    camera.generated_faces = drawn
     return camera
 
 
@@ -81,8 +87,10 @@ class CameraHandle:
     backoff; a shot (`capture`) always tries at once, since the photographer is waiting.
     """
 
-    def __init__(self, spec: str, settings: Settings, workspace: Path, *, retry_seconds: float = 3.0) -> None:
+    def __init__(self, spec: str, settings: Settings, workspace: Path, *, retry_seconds: float = 3.0,
+                 frames: Iterator[bytes] | None = None) -> None:
         self.spec = spec
+        self.frames = frames                      # a frame source for plain `virtual` (None: drawn portraits)
         self.settings = settings
         self.workspace = workspace
         self.error: str | None = None
@@ -94,7 +102,7 @@ class CameraHandle:
     @property
     def generated_faces(self) -> bool:
         """The plain `virtual` camera draws its portraits (see CameraController.generated_faces)."""
-        return self.spec.strip() == "virtual"
+        return self.spec.strip() == "virtual" and self.frames is None
 
     @property
     def has_trigger(self) -> bool:
@@ -107,7 +115,7 @@ class CameraHandle:
         if not force and time.monotonic() < self._next_try:
             raise CameraError(self.error or "camera not available yet")
         try:
-            self._camera = open_station_camera(self.spec, self.settings, self.workspace)
+            self._camera = open_station_camera(self.spec, self.settings, self.workspace, frames=self.frames)
         except Exception as exc:
             self._wait_before_next_try()
             self.error = _one_line(exc)

@@ -13,6 +13,7 @@ one thread owns a controller (`station.session.runtime.StationRuntime` runs it o
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any, Callable
@@ -97,7 +98,7 @@ class StationController:
             outcome = self._outcome("failed", "error", N_("unexpected error: {error}"), error=str(exc))
         self.changed()
         return Outcome(outcome.status, outcome.message, outcome.take_id, outcome.subject_id, outcome.hint,
-                       self.version)
+                       self.version, outcome.warnings)
 
     # ------------------------------------------------------------------ state the runtime asks about
     def changed(self) -> None:
@@ -204,7 +205,7 @@ class StationController:
                                    waiting=len(self.session.queue()), subject_id=sid)
         for warning in outcome.warnings:
             self.say("warn", N_("WARNING: {warning}"), warning=warning)
-        return result
+        return dataclasses.replace(result, warnings=outcome.warnings)
 
     def _on_arrival(self, event: CameraButton | HotFolderArrival) -> Outcome:
         outcomes = self.session.ingest(list(event.frames))

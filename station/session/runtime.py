@@ -13,10 +13,10 @@ import queue
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from station.session.controller import StationController
-from station.session.snapshot import Outcome, Snapshot
+from station.session.snapshot import Message, Outcome, Snapshot
 from station.session.triggers import Event
 
 log = logging.getLogger(__name__)
@@ -47,15 +47,17 @@ class StationRuntime:
     @classmethod
     def open(cls, workspace: Path, camera_spec: str | None, *, operator: str | None = None,
              queue_mode: bool | None = None, trigger: str = "key",
-             poll_seconds: float = POLL_SECONDS) -> "StationRuntime":
+             poll_seconds: float = POLL_SECONDS, frames: Iterator[bytes] | None = None) -> "StationRuntime":
         """A runtime for a workspace and a camera spec ("virtual", "usb:...", "hotfolder:DIR"; None: no camera).
-        The store and the camera are opened on the worker thread by `start()`."""
+        `frames`: the pictures plain `virtual` delivers (a scripted session, e.g. `station demo --console`)
+        instead of its drawn portraits. The store and the camera are opened on the worker thread by `start()`."""
         def make() -> StationController:
             from station.session.actions import Session
             from station.session.camera_source import CameraHandle
             from station.store.workspace import Store
             store = Store.open(workspace)
-            camera = CameraHandle(camera_spec, store.settings, store.workspace) if camera_spec else None
+            camera = (CameraHandle(camera_spec, store.settings, store.workspace, frames=frames)
+                      if camera_spec else None)
             session = Session(store, operator=operator, camera=camera, queue_mode=queue_mode)
             controller = StationController(session, camera, trigger=trigger, queue_mode=queue_mode)
             if camera is not None and not camera.open():
@@ -101,6 +103,11 @@ class StationRuntime:
             return future
         self._inbox.put((event, future))
         return future
+
+    def post(self, message: Message) -> "Future[Outcome]":
+        """Show a ready message on every screen (a server's own news: a scripted demo's narration, an
+        export that finished); it goes through the worker like an event, so it lands in order."""
+        return self.submit(message)      # type: ignore[arg-type]  - the worker tells a Message from an Event
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call `callback(snapshot)` after every state change (on the worker thread: keep it short, e.g. hand
@@ -167,7 +174,10 @@ class StationRuntime:
         if not future.set_running_or_notify_cancel():
             return
         try:
-            outcome = controller.handle(event)
+            if isinstance(event, Message):
+                outcome = Outcome("done", controller.post(event), version=controller.version)
+            else:
+                outcome = controller.handle(event)
         except BaseException as exc:  # noqa: BLE001 - a bad event (not a station event) must not end the worker
             future.set_exception(exc)
             return

@@ -152,6 +152,7 @@ class Outcome:
     subject_id: int | None = None
     hint: str | None = None
     version: int = 0                # the snapshot version after the event
+    warnings: tuple[str, ...] = ()  # what the event warned about (a scan: NOT PAID, binding moved), as said
 
     @property
     def ok(self) -> bool:

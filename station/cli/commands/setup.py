@@ -167,15 +167,36 @@ COMMANDS = [init_cmd, checkin_cmd, status_cmd]
               default=Path("demo-workspace"), show_default=True, help="Folder for the demo workspace.")
 @click.option("--fresh", is_flag=True, help="Replace an earlier demo workspace (only a demo one) first.")
 @json_option("Print the final summary as JSON.")
-def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool) -> None:
+@click.option("--console", "in_console", is_flag=True,
+              help="Play the session in the browser console (station console), step by step, until Ctrl+C.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="With --console: the console's port on 127.0.0.1 (0: any free port).")
+@click.option("--no-open", is_flag=True, help="With --console: print the link instead of opening the browser.")
+@click.option("--pace", type=click.FloatRange(0, 60), default=1.5, show_default=True,
+              help="With --console: seconds between the script's steps.")
+def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool, in_console: bool, port: int,
+             no_open: bool, pace: float) -> None:
     """Run a scripted session on the built-in virtual camera, with nothing attached.
 
     Generated roster and generated faces (no real person's data or photo), bad takes that are rejected and
     re-shot, one wrong-person rebind, then an export per college. Ends with a summary read from the journal.
+    With --console the same session plays in the browser console, one step every --pace seconds.
     """
     from station.demo.script import prepare_workspace, run_demo
     from station.outputs.export import ExportOptions, run_export
     prepare_workspace(demo_ws, fresh=fresh)
+    if in_console:
+        from station.cli.commands.console import serve
+        from station.console.server import open_browser
+        from station.demo.console import open_console_demo
+        demo = open_console_demo(demo_ws, students=students, port=port, say=click.echo)
+        try:
+            demo.start(pace=pace, say=click.echo)
+            serve(demo.server, lan=False, no_open=no_open, addresses=[], opener=open_browser)
+        finally:
+            demo.stop()
+            demo.server.stop()
+        return
     say = (lambda line: None) if as_json else click.echo
     with click.progressbar(length=students, label=_("students"), file=sys.stderr) as bar:
         done = {"n": 0}
