@@ -379,10 +379,10 @@ def test_probe_finds_the_reader_and_not_a_silent_tty(sim: ReaderSim) -> None:
     silent_master, silent_slave = os.openpty()                 # a tty where nothing answers
     try:
         silent = os.ttyname(silent_slave)
-        info = probe(sim.path, timeout=0.5)
+        info = probe(sim.path, timeout=3.0)
         assert info is not None and info.sam_id == "05.01-20101111-0012345678-0123456789"
         assert probe(silent, timeout=0.3) is None
-        assert [r.port for r in list_readers([silent, sim.path], timeout=0.3)] == [sim.path]
+        assert [r.port for r in list_readers([silent, sim.path], timeout=1.5)] == [sim.path]
     finally:
         os.close(silent_master)
         os.close(silent_slave)
