@@ -16,7 +16,7 @@ class Hub:
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._clients: set[asyncio.Queue[str]] = set()
+        self._clients: set[asyncio.Queue[str | None]] = set()
         self._lock = threading.Lock()
         self.published = 0
 
@@ -31,8 +31,16 @@ class Hub:
             return
         loop.call_soon_threadsafe(self._deliver, text)
 
-    def _deliver(self, text: str) -> None:
-        self.published += 1
+    def close(self) -> None:
+        """From any thread, at shutdown: end every page's stream, so the server stops without cutting
+        connections off (pages reconnect by themselves when a console starts again)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._deliver, None)
+
+    def _deliver(self, text: str | None) -> None:
+        if text is not None:
+            self.published += 1
         for queue in list(self._clients):
             if queue.full():              # the page has not read the last one: only the newest matters
                 try:
@@ -41,12 +49,12 @@ class Hub:
                     pass
             queue.put_nowait(text)
 
-    def attach(self) -> asyncio.Queue[str]:
-        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=4)
+    def attach(self) -> asyncio.Queue[str | None]:
+        queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=4)
         self._clients.add(queue)
         return queue
 
-    def detach(self, queue: asyncio.Queue[str]) -> None:
+    def detach(self, queue: asyncio.Queue[str | None]) -> None:
         self._clients.discard(queue)
 
     @property
@@ -68,6 +76,8 @@ async def stream(hub: Hub, first: Callable[[], str], *, is_disconnected: Callabl
                     return
                 yield ": keepalive\n\n"
                 continue
+            if text is None:              # the console is stopping
+                return
             yield text
     finally:
         hub.detach(queue)

@@ -63,6 +63,7 @@ class ConsoleServer:
     def stop(self) -> None:
         for hook in self.extra:
             hook()
+        self.state.hub.close()            # open pages' streams end first: a clean shutdown, no traceback
         if self.server is not None:
             self.server.should_exit = True
         if self.thread is not None:
