@@ -19,6 +19,7 @@ RANK = {
     "station.core": 3,
     "station.store": 4,
     "station.identity": 5,
+    "station.faces": 5,           # is this the right person: the face book's questions (beside identity)
     "station.session": 6,
     "station.outputs": 6,
     "station.tui": 7,
@@ -79,7 +80,7 @@ def test_no_layer_imports_a_higher_one() -> None:
         assert own in RANK, f"{rel}: package {own!r} has no place in the layer table (ARCHITECTURE.md)"
         for line, name in imports(tree, module):
             target = layer(name)
-            if target is None or target == own or (own == "station" or target == "station"):
+            if target is None or target == own or module == "station" or target == "station":
                 continue
             if target not in RANK:
                 problems.append(f"{rel}:{line} imports {name}: {target} is not in the layer table")

@@ -42,7 +42,7 @@ def _tables(report: Report) -> str:
         parts.extend(f"<li>{esc(_('{code}: takes {takes}', code=c.code, takes=', '.join(c.takes)))}</li>"
                      for c in report.conflicts)
         parts.append("</ul>")
-    from station.faces.report import low_likeness_html      # issue 13: both pictures side by side
+    from station.outputs.face_report import low_likeness_html      # issue 13: both pictures side by side
     parts.append(low_likeness_html(report.workspaces, report.colleges_filter))
     return "\n".join(parts)
 
