@@ -7,27 +7,28 @@ from pathlib import Path
 
 import click
 
+from config.i18n import N_, _
+
 from station.cli.support import AppContext, pass_app
 
 
-@click.command("console")
-@click.option("--port", default=8765, show_default=True, help="TCP port of the pages.")
-@click.option("--lan", is_flag=True, help="Listen on every address (a desk tablet pairs with the PIN shown here); "
-                                          "default: this computer only (127.0.0.1).")
+@click.command("console", help=N_("Serve the station in the browser and open it. One process owns the camera and the journal; every page\n"
+             "is a view of the journal, so a reload or a closed tab loses nothing. Stop with Ctrl-C."))
+@click.option("--port", default=8765, show_default=True, help=N_("TCP port of the pages."))
+@click.option("--lan", is_flag=True, help=N_("Listen on every address (a desk tablet pairs with the PIN shown here); "
+                                          "default: this computer only (127.0.0.1)."))
 @click.option("--camera", "camera_spec", default=None,
-              help="gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml).")
+              help=N_("gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml)."))
 @click.option("--trigger", default="key", show_default=True,
-              help="key (keys in the page), pedal:DEVICE (python-evdev) or camera (body button only).")
-@click.option("--queue", "queue_mode", is_flag=True, help="Scans at the station join the queue; Next binds.")
+              help=N_("key (keys in the page), pedal:DEVICE (python-evdev) or camera (body button only)."))
+@click.option("--queue", "queue_mode", is_flag=True, help=N_("Scans at the station join the queue; Next binds."))
 @click.option("--live-frames", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Live view from this folder of JPEG frames (the virtual camera has no live view).")
-@click.option("--no-open", is_flag=True, help="Do not open a browser here (a station without a local browser).")
-@click.option("--operator", default=None, envvar="STATION_OPERATOR", help="Who operates the station.")
+              help=N_("Live view from this folder of JPEG frames (the virtual camera has no live view)."))
+@click.option("--no-open", is_flag=True, help=N_("Do not open a browser here (a station without a local browser)."))
+@click.option("--operator", default=None, envvar="STATION_OPERATOR", help=N_("Who operates the station."))
 @pass_app
 def console_cmd(app: AppContext, port: int, lan: bool, camera_spec: str | None, trigger: str, queue_mode: bool,
                 live_frames: Path | None, no_open: bool, operator: str | None) -> None:
-    """Serve the station in the browser and open it. One process owns the camera and the journal; every page
-    is a view of the journal, so a reload or a closed tab loses nothing. Stop with Ctrl-C."""
     from config.settings import load_settings
     from station.console.server import lan_addresses, open_browser, open_console
     if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from config.i18n import _
+from config.i18n import N_, _
 from station.cli.support import (AppContext, echo_json, exit_failed, json_option, open_store, operator_option,
                                  pass_app, shown_code)
 from station.core.errors import SessionError
@@ -40,20 +40,18 @@ def _print_outcome(outcome, workspace: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ capture
-@click.command("capture")
+@click.command("capture", help=N_("Shoot one frame for the bound student (or the first queued one), store it and print the verdict.\n"
+             "\n"
+             'With nobody bound and nobody queued it refuses and stores nothing ("no scan, no shot"). `file` in the\n'
+             "JSON is the stored original relative to the workspace; `path` is the same file as an absolute path."))
 @click.option("--camera", "camera_spec", default=None,
-              help="gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml).")
-@click.option("--timeout", default=15.0, show_default=True, help="Seconds to wait for the picture.")
-@json_option("Print take, code, file (relative to the workspace), path (absolute), sha256, ok, reasons...")
+              help=N_("gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml)."))
+@click.option("--timeout", default=15.0, show_default=True, help=N_("Seconds to wait for the picture."))
+@json_option(N_("Print take, code, file (relative to the workspace), path (absolute), sha256, ok, reasons..."))
 @operator_option
 @pass_app
 def capture_cmd(app: AppContext, camera_spec: str | None, timeout: float, as_json: bool,
                 operator: str | None) -> None:
-    """Shoot one frame for the bound student (or the first queued one), store it and print the verdict.
-
-    With nobody bound and nobody queued it refuses and stores nothing ("no scan, no shot"). `file` in the
-    JSON is the stored original relative to the workspace; `path` is the same file as an absolute path.
-    """
     from station.session.camera_source import open_station_camera
     with open_store(app) as store:
         session = _session(store, operator)
@@ -73,20 +71,19 @@ def capture_cmd(app: AppContext, camera_spec: str | None, timeout: float, as_jso
 
 
 # ------------------------------------------------------------------------------------------------ decisions
-@click.command("accept")
+@click.command("accept", help=N_("Accept TAKE (default: the latest undecided take of the bound student); the binding closes.\n"
+             "\n"
+             "A take that failed its check needs --override REASON; a take that cannot be cropped to the format is never\n"
+             "accepted."))
 @click.argument("take", type=int, required=False)
 @click.option("--override", default=None, metavar="REASON",
-              help="Accept a take that did not pass (or carries a warning that needs it), for this reason; "
-                   "journalled with the accept and marked in the export manifest.")
+              help=N_("Accept a take that did not pass (or carries a warning that needs it), for this reason; "
+                   "journalled with the accept and marked in the export manifest."))
 @json_option()
 @operator_option
 @pass_app
 def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json: bool,
                operator: str | None) -> None:
-    """Accept TAKE (default: the latest undecided take of the bound student); the binding closes.
-
-    A take that failed its check needs --override REASON; a take that cannot be cropped to the format is never
-    accepted."""
     with open_store(app) as store:
         done = _session(store, operator).accept(take, override=override)
         subject = store.subject(done.subject_id) if done.subject_id else None
@@ -99,59 +96,54 @@ def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json:
         click.echo(f"take {done.id} accepted for {shown_code(code)}{note}; binding closed")
 
 
-@click.command("reject")
+@click.command("reject", help=N_("Reject TAKE (default: the latest undecided take of the bound student); the student stays bound."))
 @click.argument("take", type=int, required=False)
-@click.option("--reason", required=True, help="Why (it goes on the re-shoot list).")
+@click.option("--reason", required=True, help=N_("Why (it goes on the re-shoot list)."))
 @operator_option
 @pass_app
 def reject_cmd(app: AppContext, take: int | None, reason: str, operator: str | None) -> None:
-    """Reject TAKE (default: the latest undecided take of the bound student); the student stays bound."""
     with open_store(app) as store:
         done = _session(store, operator).reject(take, reason=reason)
         click.echo(f"take {done.id} rejected: {reason}")
 
 
-@click.command("rebind")
+@click.command("rebind", help=N_("Move exactly one TAKE to the student CODE names (the wrong-person fix; journalled who/when/why)."))
 @click.argument("take", type=int)
 @click.argument("code")
 @click.option("--reason", default="wrong person", show_default=True)
 @operator_option
 @pass_app
 def rebind_cmd(app: AppContext, take: int, code: str, reason: str, operator: str | None) -> None:
-    """Move exactly one TAKE to the student CODE names (the wrong-person fix; journalled who/when/why)."""
     with open_store(app) as store:
         moved, subject = _session(store, operator).rebind(take, code, reason=reason)
         click.echo(f"take {moved.id} now belongs to {shown_code(subject.code)} {subject.name or ''}".rstrip())
 
 
-@click.command("void")
+@click.command("void", help=N_("Void TAKE: it stays on disk and in the journal but never counts or exports."))
 @click.argument("take", type=int)
 @click.option("--reason", required=True)
 @operator_option
 @pass_app
 def void_cmd(app: AppContext, take: int, reason: str, operator: str | None) -> None:
-    """Void TAKE: it stays on disk and in the journal but never counts or exports."""
     with open_store(app) as store:
         done = _session(store, operator).void(take, reason=reason)
         click.echo(f"take {done.id} void: {reason}")
 
 
-@click.command("skip")
-@click.option("--reason", default="", help="Why (shown on the review list).")
+@click.command("skip", help=N_("Release the bound student without a photo (they stay on the review list)."))
+@click.option("--reason", default="", help=N_("Why (shown on the review list)."))
 @operator_option
 @pass_app
 def skip_cmd(app: AppContext, reason: str, operator: str | None) -> None:
-    """Release the bound student without a photo (they stay on the review list)."""
     with open_store(app) as store:
         subject = _session(store, operator).skip(reason)
         click.echo(f"skipped {shown_code(subject.code)}; nobody bound")
 
 
-@click.command("next")
+@click.command("next", help=N_("Bind the first student waiting in the desk queue."))
 @operator_option
 @pass_app
 def next_cmd(app: AppContext, operator: str | None) -> None:
-    """Bind the first student waiting in the desk queue."""
     with open_store(app) as store:
         session = _session(store, operator)
         subject = session.next()
@@ -161,13 +153,12 @@ def next_cmd(app: AppContext, operator: str | None) -> None:
         click.echo(f"{len(session.queue())} still waiting")
 
 
-@click.command("review")
-@click.option("--absent", is_flag=True, help="Also list roster students never checked in.")
+@click.command("review", help=N_("The re-shoot list: rejected, shot-but-undecided, checked-in-but-unshot and skipped students by college\n"
+             "and class; plus unbound takes to rebind or void."))
+@click.option("--absent", is_flag=True, help=N_("Also list roster students never checked in."))
 @json_option()
 @pass_app
 def review_cmd(app: AppContext, absent: bool, as_json: bool) -> None:
-    """The re-shoot list: rejected, shot-but-undecided, checked-in-but-unshot and skipped students by college
-    and class; plus unbound takes to rebind or void."""
     from station.session.actions import group_review, review
     with open_store(app) as store:
         data = review(store, include_absent=absent)
@@ -194,19 +185,18 @@ def review_cmd(app: AppContext, absent: bool, as_json: bool) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ schedule
-@click.group("schedule")
+@click.group("schedule", help=N_("The school's shooting schedule (拍摄日程表): which college is in which room when."))
 def schedule_group() -> None:
-    """The school's shooting schedule (拍摄日程表): which college is in which room when."""
+    pass
 
 
-@schedule_group.command("import")
+@schedule_group.command("import", help=N_("Import a schedule (CSV or XLSX: 批次, 单位/学院/系部, 起止时间, 拍摄地点); replaces the previous one."))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--year", type=int, default=None, help="Year for dates written without one (default: this year).")
+@click.option("--year", type=int, default=None, help=N_("Year for dates written without one (default: this year)."))
 @json_option()
 @operator_option
 @pass_app
 def schedule_import_cmd(app: AppContext, file: Path, year: int | None, as_json: bool, operator: str | None) -> None:
-    """Import a schedule (CSV or XLSX: 批次, 单位/学院/系部, 起止时间, 拍摄地点); replaces the previous one."""
     from station.session.schedule import describe, import_schedule
     with open_store(app) as store:
         slots = import_schedule(store, file, year=year, operator=operator)
@@ -218,11 +208,10 @@ def schedule_import_cmd(app: AppContext, file: Path, year: int | None, as_json: 
         click.echo("  " + line)
 
 
-@schedule_group.command("show")
+@schedule_group.command("show", help=N_("Print the imported schedule."))
 @json_option()
 @pass_app
 def schedule_show_cmd(app: AppContext, as_json: bool) -> None:
-    """Print the imported schedule."""
     from station.session.schedule import describe, load_slots
     with open_store(app) as store:
         slots = load_slots(store)
@@ -233,12 +222,11 @@ def schedule_show_cmd(app: AppContext, as_json: bool) -> None:
         click.echo(line)
 
 
-@click.command("college")
+@click.command("college", help=N_("Show the current college, or set it by hand (for the rest of the day) with NAME."))
 @click.argument("name", required=False)
 @operator_option
 @pass_app
 def college_cmd(app: AppContext, name: str | None, operator: str | None) -> None:
-    """Show the current college, or set it by hand (for the rest of the day) with NAME."""
     from station.session.college import current_college, set_college
     with open_store(app) as store:
         if name:
@@ -247,17 +235,16 @@ def college_cmd(app: AppContext, name: str | None, operator: str | None) -> None
 
 
 # ------------------------------------------------------------------------------------------------ shoot
-@click.command("shoot")
+@click.command("shoot", help=N_("The interactive station: scan, shoot, verdict, accept or re-shoot (full-screen; keys on screen)."))
 @click.option("--camera", "camera_spec", default=None,
-              help="gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml).")
+              help=N_("gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml)."))
 @click.option("--trigger", default="key", show_default=True,
-              help="key (shoot keys of station.toml), pedal:DEVICE (python-evdev) or camera (body button only).")
-@click.option("--queue", "queue_mode", is_flag=True, help="Scans join the queue; `n` binds the next student.")
+              help=N_("key (shoot keys of station.toml), pedal:DEVICE (python-evdev) or camera (body button only)."))
+@click.option("--queue", "queue_mode", is_flag=True, help=N_("Scans join the queue; `n` binds the next student."))
 @operator_option
 @pass_app
 def shoot_cmd(app: AppContext, camera_spec: str | None, trigger: str, queue_mode: bool,
               operator: str | None) -> None:
-    """The interactive station: scan, shoot, verdict, accept or re-shoot (full-screen; keys on screen)."""
     from station.tui.app import run_shoot
     if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):
         raise click.BadParameter("use key, camera or pedal:DEVICE", param_hint="--trigger")

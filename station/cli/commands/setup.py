@@ -7,26 +7,25 @@ from pathlib import Path
 import click
 
 from config.formats import bundled_preset_names, load_preset
-from config.i18n import _
+from config.i18n import N_, _
 from config.settings import FormatSection, Settings, StationSection
-from config.i18n import _
+from station.cli.localise import HelpText
 from station.cli.support import json_option, AppContext, echo_json, open_store, pad, pass_app, shown_code
 from station.store.models import NO_COLLEGE
 from station.store.workspace import init_workspace
 
 
-@click.command("init")
-@click.option("--station-id", default="S1", show_default=True, help="Short id of this station (letters, digits, - _).")
-@click.option("--room", default="", help="Room this station shoots in (matches the schedule's room column).")
+@click.command("init", help=N_("Create a station workspace (owner-only folder, station.toml, journal)."))
+@click.option("--station-id", default="S1", show_default=True, help=N_("Short id of this station (letters, digits, - _)."))
+@click.option("--room", default="", help=N_("Room this station shoots in (matches the schedule's room column)."))
 @click.option("--format", "preset", default="chsi-2017", show_default=True,
-              help=f"Format preset ({', '.join(bundled_preset_names())}).")
+              help=HelpText(N_("Format preset ({presets})."), presets=", ".join(bundled_preset_names())))
 @click.option("--camera", "camera_spec", default="gphoto", show_default=True,
-              help="Default camera: gphoto, virtual, virtual:DIR or hotfolder:DIR.")
+              help=N_("Default camera: gphoto, virtual, virtual:DIR or hotfolder:DIR."))
 @click.option("--mirror", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Second folder (another disk) that receives a copy of every original.")
+              help=N_("Second folder (another disk) that receives a copy of every original."))
 @pass_app
 def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_spec: str, mirror: Path | None) -> None:
-    """Create a station workspace (owner-only folder, station.toml, journal)."""
     import dataclasses
     load_preset(preset)  # refuse an unknown preset before creating anything
     base = Settings()
@@ -50,23 +49,21 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
                f"{' in ' + room if room else ''}, format {preset}")
 
 
-@click.command("checkin")
+@click.command("checkin", help=N_("Check a student in from a scanned or typed CODE and assign the shooting number (拍摄号).\n"
+             "\n"
+             "CODE is a 采集码 text, a student-card barcode, a student number or an ID number. With --reader, each\n"
+             "swiped ID card checks its holder in as a scan of its ID number does; a card name that differs from the\n"
+             "roster's is a warning."))
 @click.argument("code", required=False)
-@click.option("--college", default=None, help="College for a roster-less subject (else schedule / station setting).")
-@click.option("--queue", "queue", is_flag=True, help="Join the desk queue instead of binding at once.")
-@json_option("Print the check-in as JSON.")
+@click.option("--college", default=None, help=N_("College for a roster-less subject (else schedule / station setting)."))
+@click.option("--queue", "queue", is_flag=True, help=N_("Join the desk queue instead of binding at once."))
+@json_option(N_("Print the check-in as JSON."))
 @click.option("--reader", "reader_port", default=None, metavar="PORT",
-              help="Check in every ID card swiped on the reader at PORT (e.g. /dev/serial/by-id/..., or auto) "
-                   "until Ctrl+C, instead of one CODE.")
+              help=N_("Check in every ID card swiped on the reader at PORT (e.g. /dev/serial/by-id/..., or auto) "
+                   "until Ctrl+C, instead of one CODE."))
 @pass_app
 def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: bool, as_json: bool,
                 reader_port: str | None) -> None:
-    """Check a student in from a scanned or typed CODE and assign the shooting number (拍摄号).
-
-    CODE is a 采集码 text, a student-card barcode, a student number or an ID number. With --reader, each
-    swiped ID card checks its holder in as a scan of its ID number does; a card name that differs from the
-    roster's is a warning.
-    """
     from station.session.actions import Session
     if reader_port is not None or code is None:
         if reader_port is None or code is not None:
@@ -93,11 +90,10 @@ def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: b
             click.echo(f"  warning: {warning}", err=True)
 
 
-@click.command("status")
-@json_option("Print the counts as JSON.")
+@click.command("status", help=N_("Counts per college: roster size, checked in, shot, accepted, rejected; and workspace health."))
+@json_option(N_("Print the counts as JSON."))
 @pass_app
 def status_cmd(app: AppContext, as_json: bool) -> None:
-    """Counts per college: roster size, checked in, shot, accepted, rejected; and workspace health."""
     from station.store.workspace import free_space
     with open_store(app) as store:
         rows = store.status_by_college()
@@ -160,19 +156,17 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
 COMMANDS = [init_cmd, checkin_cmd, status_cmd]
 
 
-@click.command("demo")
+@click.command("demo", help=N_("Run a scripted session on the built-in virtual camera, with nothing attached.\n"
+             "\n"
+             "Generated roster and generated faces (no real person's data or photo), bad takes that are rejected and\n"
+             "re-shot, one wrong-person rebind, then an export per college. Ends with a summary read from the journal."))
 @click.option("--students", type=click.IntRange(4, 2000), default=20, show_default=True,
-              help="How many generated students to photograph.")
+              help=N_("How many generated students to photograph."))
 @click.option("--workspace", "demo_ws", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("demo-workspace"), show_default=True, help="Folder for the demo workspace.")
-@click.option("--fresh", is_flag=True, help="Replace an earlier demo workspace (only a demo one) first.")
-@json_option("Print the final summary as JSON.")
+              default=Path("demo-workspace"), show_default=True, help=N_("Folder for the demo workspace."))
+@click.option("--fresh", is_flag=True, help=N_("Replace an earlier demo workspace (only a demo one) first."))
+@json_option(N_("Print the final summary as JSON."))
 def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool) -> None:
-    """Run a scripted session on the built-in virtual camera, with nothing attached.
-
-    Generated roster and generated faces (no real person's data or photo), bad takes that are rejected and
-    re-shot, one wrong-person rebind, then an export per college. Ends with a summary read from the journal.
-    """
     from station.demo.script import prepare_workspace, run_demo
     from station.outputs.export import ExportOptions, run_export
     prepare_workspace(demo_ws, fresh=fresh)
