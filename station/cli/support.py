@@ -200,3 +200,8 @@ def display_width(text: str) -> int:
 def pad(text: str, width: int) -> str:
     """Left-aligned in `width` terminal columns, so tables with Chinese names line up."""
     return text + " " * max(0, width - display_width(text))
+
+
+def rpad(text: str, width: int) -> str:
+    """Right-aligned in `width` terminal columns (a Chinese column heading over numbers)."""
+    return " " * max(0, width - display_width(text)) + text

@@ -10,7 +10,10 @@ import click
 
 from config.i18n import N_, _
 
-from station.cli.support import exit_failed, json_option
+from station.cli.support import exit_failed, json_option, pad
+
+#: a check's status word as printed (the JSON keeps ok/warn/fail)
+CHECK_STATUS = {"ok": N_("OK"), "warn": N_("WARN"), "fail": N_("FAIL")}
 
 
 @click.command("cameras", help=N_("List the cameras libgphoto2 detects (model, port, battery).\n"
@@ -28,10 +31,10 @@ def cameras_cmd(app, as_json: bool, no_battery: bool) -> None:  # type: ignore[n
                               ensure_ascii=False))
         return
     if not found:
-        click.echo("no camera detected")
+        click.echo(_("no camera detected"))
         return
     for cam in found:
-        click.echo(f"{cam.model}\t{cam.port}\tbattery {cam.battery or '?'}")
+        click.echo(f"{cam.model}\t{cam.port}\t" + _("battery {level}", level=cam.battery or "?"))
 
 
 @click.command("doctor", help=N_("Check that this machine can shoot: libgphoto2, camera drivers, programs holding the camera,\n"
@@ -49,10 +52,11 @@ def doctor_cmd(app, as_json: bool, readers: tuple[str, ...]) -> None:  # type: i
         click.echo(json.dumps({"ok": not blocking, "checks": [c.as_dict() for c in checks]}, ensure_ascii=False))
     else:
         for c in checks:
-            click.echo(f"{c.status.upper():4}  {c.name}: {c.detail}")
+            click.echo(f"{pad(_(CHECK_STATUS.get(c.status, c.status)), 4)}  {_(c.name)}: {c.detail}")
             if c.fix and c.status != "ok":
-                click.echo(f"      fix: {c.fix}")
-        click.echo("ready to shoot" if not blocking else f"{len(blocking)} problem(s) block shooting")
+                click.echo("      " + _("fix: {fix}", fix=c.fix))
+        click.echo(_("ready to shoot") if not blocking
+                   else _("{n} problem(s) block shooting", n=len(blocking)))
     if blocking:
         exit_failed()
 

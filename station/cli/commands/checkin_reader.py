@@ -79,8 +79,9 @@ def _print(done: Any) -> None:
     outcome = done.outcome
     subject = outcome.subject
     state = _("queued") if not outcome.bound else _("bound")
-    click.echo(f"No. {outcome.shoot_no}  {done.roster_name or done.card_name}  {mask_code(subject.code)}  "
-               f"ID {subject.masked_id or '-'}  {outcome.college or NO_COLLEGE}"
+    click.echo(_("No. {shoot_no}", shoot_no=outcome.shoot_no)
+               + f"  {done.roster_name or done.card_name}  {mask_code(subject.code)}  "
+               + _("ID {id_number}", id_number=subject.masked_id or "-") + f"  {outcome.college or NO_COLLEGE}"
                f"{'  ' + subject.class_name if subject.class_name else ''}  [{state}]")
     if outcome.repeated:
         click.echo("  " + _("(already checked in today: same shooting number)"))

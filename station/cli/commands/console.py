@@ -32,7 +32,7 @@ def console_cmd(app: AppContext, port: int, lan: bool, camera_spec: str | None, 
     from config.settings import load_settings
     from station.console.server import lan_addresses, open_browser, open_console
     if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):
-        raise click.BadParameter("use key, camera or pedal:DEVICE", param_hint="--trigger")
+        raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger")
     settings = load_settings(app.workspace)
     server = open_console(app.workspace, camera_spec=camera_spec or settings.camera.spec,
                           trigger="keys" if trigger == "key" else trigger, lan=lan, port=port,
@@ -46,18 +46,18 @@ def console_cmd(app: AppContext, port: int, lan: bool, camera_spec: str | None, 
 
 def serve(server, *, lan: bool, no_open: bool, addresses: list[str], opener) -> None:  # type: ignore[no-untyped-def]
     """Print how to reach the console, open the local browser, wait for Ctrl-C (or SIGTERM)."""
-    click.echo(f"station console: {server.base_url}/")
-    click.echo(f"  配对码 PIN: {server.state.pairing.pin}   (other devices: /pair)")
+    click.echo(_("station console: {url}/", url=server.base_url))
+    click.echo("  " + _("pairing PIN: {pin}   (other devices: /pair)", pin=server.state.pairing.pin))
     for address in addresses:
         click.echo(f"  LAN: http://{address}:{server.port}/pair")
     link = server.pairing_link("/shoot")
     if no_open or not opener(link):
-        click.echo(f"  open this one-time link in the station's browser: {link}")
+        click.echo("  " + _("open this one-time link in the station's browser: {link}", link=link))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
-    click.echo("station console: stopped (everything is in the journal)")
+    click.echo(_("station console: stopped (everything is in the journal)"))
 
 
 COMMANDS = [console_cmd]

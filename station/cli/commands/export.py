@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from config.errors import ERROR_LABEL
 from config.i18n import N_, _
 from station.cli.support import (FROM_HELP, AppContext, echo_json, exit_failed, finish_partial, json_option,
                                  partial_ok_option, pass_app, progress_for, source_workspaces)
@@ -66,26 +67,30 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
 def _print(result: Any) -> None:
     from station.faces.audit import describe_pair
     for line in result.problems():
-        click.echo(f"error: {line}", err=True)
+        click.echo(f"{_(ERROR_LABEL)}: {line}", err=True)
     for entry in result.invalid if result.ok else []:
-        click.echo(f"skipped invalid: {entry['file']} (" + ", ".join(f["rule"] for f in entry["failures"]) + ")",
-                   err=True)
+        click.echo(_("skipped invalid: {file} ({rules})", file=entry["file"],
+                     rules=", ".join(f["rule"] for f in entry["failures"])), err=True)
     for c in result.conflicts:
         if c.get("resolved_to"):
             t = c["resolved_to"]
-            click.echo(f"conflict {c['code']}: took {t['station_id']} take {t['take_id']} (newest)", err=True)
+            click.echo(_("conflict {code}: took {station} take {take} (newest)", code=c["code"],
+                         station=t["station_id"], take=t["take_id"]), err=True)
     if result.face_unaudited:
         click.echo(_("note: {n} photos have no face data (purged, or shot before face checks): not checked for "
                      "the same face under two students", n=result.face_unaudited), err=True)
     for pair in result.same_face_allowed:
         click.echo(_("same face allowed (journalled): {pair}", pair=describe_pair(pair)), err=True)
     if not result.ok:
-        click.echo("export refused: nothing was written", err=True)
+        click.echo(_("export refused: nothing was written"), err=True)
         return
     for c in result.colleges:
-        click.echo(f"{c['college']}: {c['exported']} exported, {c['missing']} missing, {c['invalid']} invalid")
-    click.echo(f"{result.exported} photos in {result.outdir} ({result.written} written, {result.unchanged} "
-               f"unchanged, {len(result.removed)} removed){'; zips: ' + ', '.join(result.zips) if result.zips else ''}")
+        click.echo(_("{college}: {exported} exported, {missing} missing, {invalid} invalid", college=c["college"],
+                     exported=c["exported"], missing=c["missing"], invalid=c["invalid"]))
+    click.echo(_("{n} photos in {folder} ({written} written, {unchanged} unchanged, {removed} removed)",
+                 n=result.exported, folder=result.outdir, written=result.written, unchanged=result.unchanged,
+                 removed=len(result.removed))
+               + (_("; zips: {zips}", zips=", ".join(result.zips)) if result.zips else ""))
 
 
 COMMANDS = [export_cmd]

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import click
 
-from config.i18n import N_, _
+from config.i18n import N_, _, in_language
 
 from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option,
-                                 partial_ok_option, pass_app)
+                                 pad, partial_ok_option, pass_app)
 
 
 def _preset(app: AppContext, name: str):
@@ -53,7 +53,7 @@ def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_na
         try:
             result = pipeline.process(path.read_bytes(), preset, render=True, name=path.name)
         except (DecodeError, OSError) as exc:
-            entry["reasons"] = [{"code": "unreadable", "zh": "无法读取文件", "en": str(exc)}]
+            entry["reasons"] = [{"code": "unreadable", "zh": in_language("zh", "cannot read the file"), "en": str(exc)}]
         else:
             d = result.to_dict()
             entry.update(ok=result.ok, reasons=d["reasons"], crop_box=d["crop_box"])
@@ -66,7 +66,7 @@ def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_na
                 entry["output"] = str(target)
         results.append(entry)
         if not as_json:
-            status = "OK  " if entry["ok"] else "FAIL"
+            status = pad(_("OK") if entry["ok"] else _("FAIL"), 4)
             why = "; ".join(f"{r['zh']} / {r['en']}" for r in entry["reasons"])
             click.echo(f"{status} {path.name}" + (f" -> {entry['output']}" if entry["output"] else f": {why}"))
             if show_progress:
@@ -91,10 +91,10 @@ def check_cmd(app: AppContext, files: tuple[Path, ...], preset_name: str, as_jso
         validation = pipeline.validate(path.read_bytes(), preset)
         out.append({"file": str(path), **validation.to_dict()})
         if not as_json:
-            click.echo(f"{'PASS' if validation.ok else 'FAIL'} {path}")
+            click.echo(f"{_('PASS') if validation.ok else _('FAIL')} {path}")
             for rule in validation.rules:
                 if rule.status != "pass":
-                    click.echo(f"  {rule.status}: {rule.rule}: {rule.detail}")
+                    click.echo(f"  {_(rule.status)}: {rule.rule}: {rule.detail}")
     if as_json:
         echo_json(out)
     if not all(o["ok"] for o in out):

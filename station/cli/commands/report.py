@@ -124,16 +124,19 @@ def import_photos_cmd(app: AppContext, folder: Path, pattern: str | None, as_jso
         return
     for o in summary.outcomes:
         if o.status == "imported":
-            verdict = "pass" if o.verdict_ok else "fail: " + ", ".join(o.verdict_reasons)
-            click.echo(f"imported  {o.file} -> {shown_code(o.code)} (take {o.take_id}, {verdict})")
+            verdict = (_("pass") if o.verdict_ok
+                       else _("fail: {reasons}", reasons=", ".join(o.verdict_reasons)))
+            click.echo(_("imported  {file} -> {code} (take {take}, {verdict})", file=o.file, code=shown_code(o.code),
+                         take=o.take_id, verdict=verdict))
         elif o.status == "duplicate":
-            click.echo(f"unchanged {o.file}: {o.reason}")
+            click.echo(_("unchanged {file}: {reason}", file=o.file, reason=o.reason))
         else:
-            click.echo(f"refused   {o.file}: {o.reason}", err=True)
+            click.echo(_("refused   {file}: {reason}", file=o.file, reason=o.reason), err=True)
         for warning in o.warnings:
-            click.echo(f"  warning: {warning}", err=True)
-    click.echo(f"{summary.count('imported')} imported, {summary.count('duplicate')} already imported, "
-               f"{summary.count('refused')} refused")
+            click.echo("  " + _("warning: {text}", text=warning), err=True)
+    click.echo(_("{imported} imported, {duplicate} already imported, {refused} refused",
+                 imported=summary.count("imported"), duplicate=summary.count("duplicate"),
+                 refused=summary.count("refused")))
     finish_partial(summary.count("refused"), partial_ok)
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from config.i18n import N_, _
+from config.i18n import N_, _, bilingual
 from station.cli.support import (AppContext, echo_json, exit_failed, json_option, open_store, operator_option,
-                                 pass_app, shown_code)
+                                 pad, pass_app, shown_code)
 from station.core.errors import SessionError
 from station.store.models import NO_COLLEGE
 
@@ -21,22 +21,31 @@ def _session(store, operator: str | None, **kw):
 
 
 def _subject_line(subject, shoot_no: int | None) -> str:
-    return (f"No. {shoot_no if shoot_no is not None else '-'}  {subject.name or '-'}  {shown_code(subject.code)}  "
+    return (_("No. {shoot_no}", shoot_no=shoot_no if shoot_no is not None else "-")
+            + f"  {subject.name or '-'}  {shown_code(subject.code)}  "
             f"{subject.college or NO_COLLEGE}{'  ' + subject.class_name if subject.class_name else ''}")
+
+
+def review_status_label(status: str) -> str:
+    """A re-shoot list status in the run's language (the JSON keeps the English word)."""
+    labels = {"rejected": N_("rejected"), "undecided": N_("undecided"), "unshot": N_("unshot"),
+              "skipped": N_("skipped"), "absent": N_("absent")}
+    return _(labels[status]) if status in labels else status
 
 
 def _print_outcome(outcome, workspace: Path) -> None:
     take = outcome.take
-    who = shown_code(outcome.subject.code) if outcome.subject else "UNBOUND (rebind or void it)"
-    verdict = "PASS 合格" if outcome.ok else ("FAIL 不合格" if outcome.ok is False else "no verdict")
-    click.echo(f"take {take.id} (seq {take.seq}) for {who}: {verdict}")
+    who = shown_code(outcome.subject.code) if outcome.subject else _("UNBOUND (rebind or void it)")
+    verdict = bilingual("PASS") if outcome.ok else (bilingual("FAIL") if outcome.ok is False else _("no verdict"))
+    click.echo(_("take {take} (seq {seq}) for {who}: {verdict}", take=take.id, seq=take.seq, who=who,
+                 verdict=verdict))
     for r in outcome.reasons:
         click.echo(f"  - {r.get('zh', '')}  {r.get('en', '')}  [{r.get('code', '')}]")
     for w in (outcome.verdict or {}).get("warnings") or []:
         click.echo(f"  ! {w.get('zh', '')}  {w.get('en', '')}  [{w.get('code', '')}]")
-    click.echo(f"  original: {take.primary.file}  sha256 {take.primary.sha256[:16]}…")
+    click.echo("  " + _("original: {file}  sha256 {sha}…", file=take.primary.file, sha=take.primary.sha256[:16]))
     if outcome.preview:
-        click.echo(f"  preview: {outcome.preview}")
+        click.echo("  " + _("preview: {path}", path=outcome.preview))
 
 
 # ------------------------------------------------------------------------------------------------ capture
@@ -92,8 +101,11 @@ def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json:
             echo_json({"take": done.id, "decision": done.decision, "code": code,
                        "override": (override or "").strip() or None})
             return
-        note = f" (override: {override.strip()})" if override and override.strip() else ""
-        click.echo(f"take {done.id} accepted for {shown_code(code)}{note}; binding closed")
+        if override and override.strip():
+            click.echo(_("take {take} accepted for {code} (override: {reason}); binding closed", take=done.id,
+                         code=shown_code(code), reason=override.strip()))
+        else:
+            click.echo(_("take {take} accepted for {code}; binding closed", take=done.id, code=shown_code(code)))
 
 
 @click.command("reject", help=N_("Reject TAKE (default: the latest undecided take of the bound student); the student stays bound."))
@@ -104,30 +116,31 @@ def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json:
 def reject_cmd(app: AppContext, take: int | None, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
         done = _session(store, operator).reject(take, reason=reason)
-        click.echo(f"take {done.id} rejected: {reason}")
+        click.echo(_("take {take} rejected: {reason}", take=done.id, reason=reason))
 
 
 @click.command("rebind", help=N_("Move exactly one TAKE to the student CODE names (the wrong-person fix; journalled who/when/why)."))
 @click.argument("take", type=int)
 @click.argument("code")
-@click.option("--reason", default="wrong person", show_default=True)
+@click.option("--reason", default="wrong person", show_default=True, help=N_("Why (journalled)."))
 @operator_option
 @pass_app
 def rebind_cmd(app: AppContext, take: int, code: str, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
         moved, subject = _session(store, operator).rebind(take, code, reason=reason)
-        click.echo(f"take {moved.id} now belongs to {shown_code(subject.code)} {subject.name or ''}".rstrip())
+        click.echo(_("take {take} now belongs to {code} {name}", take=moved.id, code=shown_code(subject.code),
+                     name=subject.name or "").rstrip())
 
 
 @click.command("void", help=N_("Void TAKE: it stays on disk and in the journal but never counts or exports."))
 @click.argument("take", type=int)
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help=N_("Why (journalled)."))
 @operator_option
 @pass_app
 def void_cmd(app: AppContext, take: int, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
         done = _session(store, operator).void(take, reason=reason)
-        click.echo(f"take {done.id} void: {reason}")
+        click.echo(_("take {take} void: {reason}", take=done.id, reason=reason))
 
 
 @click.command("skip", help=N_("Release the bound student without a photo (they stay on the review list)."))
@@ -137,7 +150,7 @@ def void_cmd(app: AppContext, take: int, reason: str, operator: str | None) -> N
 def skip_cmd(app: AppContext, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
         subject = _session(store, operator).skip(reason)
-        click.echo(f"skipped {shown_code(subject.code)}; nobody bound")
+        click.echo(_("skipped {code}; nobody bound", code=shown_code(subject.code)))
 
 
 @click.command("next", help=N_("Bind the first student waiting in the desk queue."))
@@ -149,8 +162,8 @@ def next_cmd(app: AppContext, operator: str | None) -> None:
         subject = session.next()
         if subject is None:
             raise SessionError(_("the queue is empty"), hint=_("check students in at the desk: station checkin CODE --queue"))
-        click.echo(_subject_line(subject, session.shoot_no(subject)) + "  [bound]")
-        click.echo(f"{len(session.queue())} still waiting")
+        click.echo(_subject_line(subject, session.shoot_no(subject)) + "  [" + _("bound") + "]")
+        click.echo(_("{n} still waiting", n=len(session.queue())))
 
 
 @click.command("review", help=N_("The re-shoot list: rejected, shot-but-undecided, checked-in-but-unshot and skipped students by college\n"
@@ -166,22 +179,26 @@ def review_cmd(app: AppContext, absent: bool, as_json: bool) -> None:
         echo_json(data)
         return
     if not data["students"]:
-        click.echo("nobody to re-shoot")
+        click.echo(_("nobody to re-shoot"))
     for (college, class_name), rows in group_review(data["students"]).items():
         click.echo(f"{college}  {class_name}".rstrip())
         for r in rows:
             extra = f"  ({r['reason']})" if r.get("reason") else ""
-            click.echo(f"  {r['status']:<9} No.{r['shoot_no'] or '-':<4} {r['code']:<20} {r['name'] or '-'}"
-                       f"  takes {r['takes']}{'  [bound now]' if r['bound'] else ''}{extra}")
+            click.echo(f"  {pad(review_status_label(r['status']), 9)} "
+                       + pad(_("No.{shoot_no}", shoot_no=r["shoot_no"] or "-"), 7)
+                       + f" {r['code']:<20} {r['name'] or '-'}  " + _("takes {n}", n=r["takes"])
+                       + ("  [" + _("bound now") + "]" if r["bound"] else "") + extra)
     if data["unbound_takes"]:
-        click.echo("unbound takes (station rebind TAKE CODE, or station void TAKE --reason ...):")
+        click.echo(_("unbound takes (station rebind TAKE CODE, or station void TAKE --reason ...):"))
         for t in data["unbound_takes"]:
-            click.echo(f"  take {t['take']}  {t['captured_at']}  {t['file']}")
+            click.echo("  " + _("take {take}", take=t["take"]) + f"  {t['captured_at']}  {t['file']}")
     if data["overrides"]:
-        click.echo("accepted with an override 放行 (check these):")
+        click.echo(_("accepted with an override (check these):"))
         for o in data["overrides"]:
-            click.echo(f"  take {o['take']}  {o['code']:<20} {o['name'] or '-'}  by {o['operator'] or '-'}:"
-                       f" {o['reason']}  (overrode: {', '.join(c for c in o['overrode'] if c) or '-'})")
+            click.echo("  " + _("take {take}  {code}  {name}  by {operator}: {reason}  (overrode: {overrode})",
+                                take=o["take"], code=f"{o['code']:<20}", name=o["name"] or "-",
+                                operator=o["operator"] or "-", reason=o["reason"],
+                                overrode=", ".join(c for c in o["overrode"] if c) or "-"))
 
 
 # ------------------------------------------------------------------------------------------------ schedule
@@ -203,7 +220,7 @@ def schedule_import_cmd(app: AppContext, file: Path, year: int | None, as_json: 
     if as_json:
         echo_json({"slots": [s.to_dict() for s in slots]})
         return
-    click.echo(f"{len(slots)} slots imported from {file.name}")
+    click.echo(_("{n} slots imported from {file}", n=len(slots), file=file.name))
     for line in describe(slots):
         click.echo("  " + line)
 
@@ -218,7 +235,7 @@ def schedule_show_cmd(app: AppContext, as_json: bool) -> None:
     if as_json:
         echo_json({"slots": [s.to_dict() for s in slots]})
         return
-    for line in describe(slots) or ["no schedule imported"]:
+    for line in describe(slots) or [_("no schedule imported")]:
         click.echo(line)
 
 
@@ -231,7 +248,7 @@ def college_cmd(app: AppContext, name: str | None, operator: str | None) -> None
     with open_store(app) as store:
         if name:
             set_college(store, name.strip(), operator=operator)
-        click.echo(current_college(store) or "(no current college: set one with `station college NAME`)")
+        click.echo(current_college(store) or _("(no current college: set one with `station college NAME`)"))
 
 
 # ------------------------------------------------------------------------------------------------ shoot
@@ -247,7 +264,7 @@ def shoot_cmd(app: AppContext, camera_spec: str | None, trigger: str, queue_mode
               operator: str | None) -> None:
     from station.tui.app import run_shoot
     if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):
-        raise click.BadParameter("use key, camera or pedal:DEVICE", param_hint="--trigger")
+        raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger")
     with open_store(app) as store:
         code = run_shoot(store, camera_spec=camera_spec or store.settings.camera.spec, trigger=trigger,
                          queue_mode=queue_mode or store.settings.session.queue_mode, operator=operator)

@@ -10,7 +10,8 @@ from config.formats import bundled_preset_names, load_preset
 from config.i18n import N_, _
 from config.settings import FormatSection, Settings, StationSection
 from station.cli.localise import HelpText
-from station.cli.support import json_option, AppContext, echo_json, open_store, pad, pass_app, shown_code
+from station.cli.support import (json_option, AppContext, display_width, echo_json, open_store, pad, pass_app,
+                                 rpad, shown_code)
 from station.store.models import NO_COLLEGE
 from station.store.workspace import init_workspace
 
@@ -44,9 +45,13 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
     try:
         load_settings(app.workspace)  # what we wrote must read back (e.g. the station id is valid)
     except Exception as exc:
-        raise StoreError(f"the new station.toml does not validate: {exc}") from exc
-    click.echo(f"workspace {app.workspace} ready: station {station_id}"
-               f"{' in ' + room if room else ''}, format {preset}")
+        raise StoreError(_("the new station.toml does not validate: {problem}", problem=exc)) from exc
+    if room:
+        click.echo(_("workspace {workspace} ready: station {station} in {room}, format {preset}",
+                     workspace=app.workspace, station=station_id, room=room, preset=preset))
+    else:
+        click.echo(_("workspace {workspace} ready: station {station}, format {preset}",
+                     workspace=app.workspace, station=station_id, preset=preset))
 
 
 @click.command("checkin", help=N_("Check a student in from a scanned or typed CODE and assign the shooting number (拍摄号).\n"
@@ -67,7 +72,7 @@ def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: b
     from station.session.actions import Session
     if reader_port is not None or code is None:
         if reader_port is None or code is not None:
-            raise click.UsageError("give a CODE, or --reader PORT (not both)")
+            raise click.UsageError(_("give a CODE, or --reader PORT (not both)"))
         from station.cli.commands.checkin_reader import run_reader_desk
         return run_reader_desk(app, reader_port, college=college, queue_mode=queue)
     with open_store(app) as store:
@@ -80,14 +85,16 @@ def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: b
                        "moved_from": shown_code(outcome.moved_from.code) if outcome.moved_from else None,
                        "warnings": list(outcome.warnings), "subject": subject.public_dict()})
             return
-        state = "queued" if not outcome.bound else "bound"
-        click.echo(f"No. {outcome.shoot_no}  {subject.name or '-'}  {shown_code(subject.code)}  "
-                   f"ID {subject.masked_id or '-'}  {outcome.college or NO_COLLEGE}"
+        state = _("queued") if not outcome.bound else _("bound")
+        click.echo(_("No. {shoot_no}", shoot_no=outcome.shoot_no)
+                   + f"  {subject.name or '-'}  {shown_code(subject.code)}  "
+                   + _("ID {id_number}", id_number=subject.masked_id or "-")
+                   + f"  {outcome.college or NO_COLLEGE}"
                    f"{'  ' + subject.class_name if subject.class_name else ''}  [{state}]")
         if outcome.repeated:
-            click.echo("  (already checked in today: same shooting number)")
+            click.echo("  " + _("(already checked in today: same shooting number)"))
         for warning in outcome.warnings:
-            click.echo(f"  warning: {warning}", err=True)
+            click.echo("  " + _("warning: {text}", text=warning), err=True)
 
 
 @click.command("status", help=N_("Counts per college: roster size, checked in, shot, accepted, rejected; and workspace health."))
@@ -114,17 +121,16 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
                        "quarantined": list(recon.quarantined),
                        "recovered_takes": [t.id for t in unbound if t.source == "recovered"]})
             return
-        header = f"{pad('college', 24)} {'roster':>6} {'in':>6} {'shot':>6} {'accepted':>8} {'rejected':>8}"
-        click.echo(header)
+        labels = (_("roster"), _("checked in"), _("shot"), _("accepted"), _("rejected"))
+        widths = [max(8, display_width(label)) for label in labels]
+        click.echo(pad(_("college"), 24) + "".join(" " + rpad(label, w) for label, w in zip(labels, widths)))
         total = {k: 0 for k in ("roster", "checked_in", "shot", "accepted", "rejected")}
         for r in rows:
-            click.echo(f"{pad(r['college'], 24)} {r['roster']:>6} {r['checked_in']:>6} {r['shot']:>6} "
-                       f"{r['accepted']:>8} {r['rejected']:>8}")
+            click.echo(pad(r["college"], 24) + "".join(f" {r[k]:>{w}}" for k, w in zip(total, widths)))
             for k in total:
                 total[k] += r[k]
-        click.echo(f"{pad('total', 24)} {total['roster']:>6} {total['checked_in']:>6} {total['shot']:>6} "
-                   f"{total['accepted']:>8} {total['rejected']:>8}")
-        click.echo(f"bound now: {shown_code(bound.code) if bound else 'nobody'}")
+        click.echo(pad(_("total"), 24) + "".join(f" {total[k]:>{w}}" for k, w in zip(total, widths)))
+        click.echo(_("bound now: {who}", who=shown_code(bound.code) if bound else _("nobody")))
         for f in space:
             click.echo(_("free space: {free} MB on {folder}", free=f"{f.free_mb:.0f}", folder=f.folder))
         if store.readonly_reason:
@@ -133,10 +139,10 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
         if warning:
             click.echo(_("warning: {problem}", problem=warning), err=True)
         if unbound:
-            click.echo(f"warning: {len(unbound)} unbound take(s) to rebind or void: "
-                       + ", ".join(str(t.id) for t in unbound), err=True)
+            click.echo(_("warning: {n} unbound take(s) to rebind or void: {takes}", n=len(unbound),
+                         takes=", ".join(str(t.id) for t in unbound)), err=True)
         for rel in recon.orphans:
-            click.echo(f"warning: orphan file (not journalled, kept): {rel}", err=True)
+            click.echo(_("warning: orphan file (not journalled, kept): {file}", file=rel), err=True)
         if recon.orphans or recon.temp_files:
             click.echo(_("  the next capture adopts orphan originals as unbound takes and removes the {n} temp"
                          " file(s) a crash left", n=len(recon.temp_files)), err=True)
@@ -148,9 +154,9 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
             click.echo(_("note: moved aside after a crash (the journal has the same photo): {file}", file=rel),
                        err=True)
         for rel in recon.missing:
-            click.echo(f"error: journalled original missing: {rel}", err=True)
+            click.echo(_("error: journalled original missing: {file}", file=rel), err=True)
         for rel in recon.damaged:
-            click.echo(f"error: original damaged (size differs): {rel}", err=True)
+            click.echo(_("error: original damaged (size differs): {file}", file=rel), err=True)
 
 
 COMMANDS = [init_cmd, checkin_cmd, status_cmd]
