@@ -23,25 +23,22 @@ from config import i18n
 _ORIGINAL = "_station_english"
 
 
-class HelpText(str):
+#: formatted English help -> (msgid, fields), for helps made with HelpText (click keeps only a plain str)
+_WITH_FIELDS: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
+def HelpText(msgid: str, /, **fields: Any) -> str:  # noqa: N802 - reads as the value it makes
     """An English help text with named fields: `HelpText(N_("Format preset ({presets})."), presets=...)`."""
-
-    msgid: str
-    fields: dict[str, Any]
-
-    def __new__(cls, msgid: str, /, **fields: Any) -> "HelpText":
-        made = super().__new__(cls, msgid.format(**fields) if fields else msgid)
-        made.msgid = msgid
-        made.fields = fields
-        return made
+    text = msgid.format(**fields) if fields else msgid
+    _WITH_FIELDS[text] = (msgid, fields)
+    return text
 
 
 def _translated(english: str | None) -> str | None:
     if not english:
         return english
-    if isinstance(english, HelpText):
-        return i18n._(english.msgid, **english.fields)
-    return i18n._(english)
+    msgid, fields = _WITH_FIELDS.get(english, (english, {}))
+    return i18n._(msgid, **fields)
 
 
 def _localise_object(obj: Any, attrs: tuple[str, ...]) -> None:
@@ -68,7 +65,11 @@ def _first_sentence(text: str) -> str:
     paragraph = " ".join(text.strip().split("\n\n")[0].split())
     for stop in ("。", "；"):
         if stop in paragraph:
-            return paragraph.split(stop, 1)[0] + ("。" if stop == "。" else "")
+            paragraph = paragraph.split(stop, 1)[0] + ("。" if stop == "。" else "")
+            break
+    head = paragraph.split("：", 1)[0]
+    if len(paragraph) > 36 and head != paragraph and head.count("（") == head.count("）"):
+        paragraph = head                             # a list after a colon: the words before it say what
     return paragraph
 
 
