@@ -51,6 +51,8 @@ def _walk(command: click.Command) -> None:
     _localise_object(command, ("help", "short_help", "epilog"))
     if command.__dict__[_ORIGINAL]["short_help"] is None and command.help and i18n.current_language() == "zh":
         command.short_help = _first_sentence(command.help)
+    if hasattr(command, "_help_option"):
+        command._help_option = None      # click caches its --help option, text and all: make it anew
     for param in command.params:
         if isinstance(param, click.Option):
             _localise_object(param, ("help",))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from config.errors import ERROR_LABEL, HINT_LABEL, DomainError
+from config.errors import DomainError, error_line, hint_line
 from config.i18n import LANG_ENV, LANGUAGES, N_, _, resolve_language, set_language
 from config.settings import WORKSPACE_ENV, default_workspace
 from station.cli.localise import HelpText, language_from_argv, localise
@@ -49,9 +49,9 @@ class StationGroup(click.Group):
             app = ctx.obj if isinstance(ctx.obj, AppContext) else None
             if app is not None and app.debug:
                 traceback.print_exc()
-            click.echo(f"{_(ERROR_LABEL)}: {exc}", err=True)
+            click.echo(error_line(exc), err=True)
             if exc.hint:
-                click.echo(f"  {_(HINT_LABEL)}: {exc.hint}", err=True)
+                click.echo("  " + hint_line(exc.hint), err=True)
             ctx.exit(1)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from config.errors import DomainError, ERROR_LABEL
+from config.errors import DomainError, error_line
 from config.i18n import _
 from station.cli.support import AppContext, open_store
 from station.core.idnumber import mask_code
@@ -63,7 +63,7 @@ def run_reader_desk(app: AppContext, port: str, *, college: str | None, queue_mo
                         done = check_in_card(session, event.card, queue=True if queue_mode else None,
                                              college=college)
                     except DomainError as exc:      # not in the roster, bad check digit: next card
-                        click.echo(f"{_(ERROR_LABEL)}: {exc}", err=True)
+                        click.echo(error_line(exc), err=True)
                         continue
                     checked_in += 1
                     _print(done)

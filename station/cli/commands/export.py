@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from config.errors import ERROR_LABEL
+from config.errors import error_line
 from config.i18n import N_, _
 from station.cli.support import (FROM_HELP, AppContext, echo_json, exit_failed, finish_partial, json_option,
                                  partial_ok_option, pass_app, progress_for, source_workspaces)
@@ -67,7 +67,7 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
 def _print(result: Any) -> None:
     from station.faces.audit import describe_pair
     for line in result.problems():
-        click.echo(f"{_(ERROR_LABEL)}: {line}", err=True)
+        click.echo(error_line(line), err=True)
     for entry in result.invalid if result.ok else []:
         click.echo(_("skipped invalid: {file} ({rules})", file=entry["file"],
                      rules=", ".join(f["rule"] for f in entry["failures"])), err=True)

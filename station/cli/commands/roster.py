@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from config.errors import ERROR_LABEL, HINT_LABEL
+from config.errors import error_line, hint_line
 from config.i18n import N_, _
 from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option, open_store,
                                  partial_ok_option, pass_app, progress_for, shown_code)
@@ -97,11 +97,11 @@ def _fail_with_rows(exc: RosterError, as_json: bool) -> None:
         echo_json({"ok": False, "error": str(exc),
                    "problems": [{"row": r, "reason": why} for r, why in exc.problems]})
     else:
-        click.echo(f"{_(ERROR_LABEL)}: {exc}", err=True)
+        click.echo(error_line(exc), err=True)
         for row, reason in exc.problems:
             click.echo("  " + _("row {row}: {reason}", row=row, reason=reason), err=True)
         if exc.hint:
-            click.echo(f"  {_(HINT_LABEL)}: {exc.hint}", err=True)
+            click.echo("  " + hint_line(exc.hint), err=True)
     exit_failed()
 
 
