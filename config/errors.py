@@ -5,11 +5,21 @@ Each layer (camera, pipeline, station) subclasses `DomainError`; the CLI catches
 """
 from __future__ import annotations
 
-from config.i18n import N_
+from config.i18n import N_, _
 
 #: the words in front of a one-line error and its hint (translated where printed)
 ERROR_LABEL = N_("error")
 HINT_LABEL = N_("hint")
+
+
+def error_line(message: object) -> str:
+    """`error: MESSAGE` as the CLI prints it, in the run's language (错误：...)."""
+    return _("error: {message}", message=message)
+
+
+def hint_line(hint: object) -> str:
+    """`hint: HINT` under an error line (提示：...)."""
+    return _("hint: {hint}", hint=hint)
 
 
 class DomainError(Exception):

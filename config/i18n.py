@@ -96,6 +96,15 @@ def ngettext(singular: str, plural: str, n: int, /, **fields: Any) -> str:
     return _format(text, {"n": n, **fields})
 
 
+def raw_gettext(message: str, /) -> str:
+    """The translation of `message` unformatted (for a library that fills its own placeholders: click)."""
+    return _translations(current_language()).gettext(message)
+
+
+def raw_ngettext(singular: str, plural: str, n: int, /) -> str:
+    return _translations(current_language()).ngettext(singular, plural, n)
+
+
 def N_(message: str, /) -> str:
     """Mark a message for the catalog without translating it now (translated where it is shown)."""
     return message

@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from station.cli.main import cli
 from station.cli.commands.camera import COMMANDS
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 
 @pytest.fixture
 def runner() -> CliRunner:

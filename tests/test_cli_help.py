@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from station.cli.main import cli
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 
 def walk(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
     found = [(path, command)]

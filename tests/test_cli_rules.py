@@ -10,6 +10,9 @@ from click.testing import CliRunner
 from station.cli.main import cli
 from station.store.workspace import Store
 from workspace_factory import new_workspace, roster_rows
+import pytest
+
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
 
 
 def ws_with_roster(tmp_path: Path) -> Path:

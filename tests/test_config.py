@@ -10,6 +10,8 @@ from config.formats import bundled_preset_names, load_preset
 from config.settings import load_settings
 from workspace_factory import run_cli
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 
 run = run_cli   # `station -w WS ...`, shared with the other CLI tests
 

@@ -25,6 +25,8 @@ from station.cli.main import cli
 from station.store.workspace import Store
 import workspace_factory as wf
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 REAL_PIPELINE = False
 try:
     import pipeline as _pipeline

@@ -15,6 +15,8 @@ from click.testing import CliRunner
 from station.cli.main import cli
 import workspace_factory as wf
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = wf.roster_rows(6)          # 3 colleges x 2 students, all accepted
 

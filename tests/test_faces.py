@@ -24,6 +24,8 @@ from station.store.faces import BOOK_FILE, FACES_DIR, face_counts
 from station.store.workspace import Store
 from workspace_factory import new_workspace, roster_rows
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 
 def frame(testdata: Path, stem: str) -> bytes:
     return (testdata / "frames" / f"{stem}_blue6000_iod600.jpg").read_bytes()

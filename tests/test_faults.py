@@ -10,6 +10,8 @@ import pytest
 import fault_scenarios as fs
 import workspace_factory as wf
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 
 @pytest.mark.parametrize("step", ["store.linked#1", "capture.before_commit", "capture.committed",
                                   "verdict.before_commit"])

@@ -23,6 +23,8 @@ from test_idcard import Events, polls_after, start_reader
 from test_roster_import import make_id
 from workspace_factory import new_workspace, run_cli
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 ID_ZHANG, ID_LI, ID_WANG = make_id(11), make_id(22), make_id(33)
 ZHANG = SimCard(name="张三丰", id_number=ID_ZHANG)
 LI_CARD = SimCard(name="李小红", id_number=ID_LI, sex_code="2")          # the roster says 李晓红
@@ -138,7 +140,7 @@ def test_the_desk_loop_checks_in_each_swipe_until_ctrl_c(ws: Path) -> None:
         desk = _station(ws, "checkin", "--reader", sim.path)
         desk.expect("读卡器已就绪")
         sim.present(ZHANG)
-        desk.expect(r"No\. 1  张三丰  2017001")
+        desk.expect(r"拍摄号 1  张三丰  2017001")
         sim.remove()
         assert sim.wait_until(polls_after(sim, "no_card", 2))
         sim.present(STRANGER)
@@ -146,7 +148,7 @@ def test_the_desk_loop_checks_in_each_swipe_until_ctrl_c(ws: Path) -> None:
         sim.remove()
         assert sim.wait_until(polls_after(sim, "no_card", 2))
         sim.present(LI_CARD)
-        desk.expect(r"No\. 2  李晓红")
+        desk.expect(r"拍摄号 2  李晓红")
         desk.expect("身份证上的姓名是 李小红，名单上是 李晓红")
         desk.kill(signal.SIGINT)
         desk.expect("2 人刷卡签到")

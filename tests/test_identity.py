@@ -10,6 +10,8 @@ from station.core.idnumber import check_character
 from station.store.workspace import Store
 from workspace_factory import run_cli
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 
 def make_id(seq: int) -> str:
     first17 = f"11010520000101{seq:03d}"

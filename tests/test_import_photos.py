@@ -16,6 +16,8 @@ from station.store.workspace import Store
 from station.session.submissions import check_file, compile_pattern
 from test_report_helpers import ROSTER, new_workspace, portrait_jpeg, roster_row, submission_jpeg
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:

@@ -21,6 +21,8 @@ from pipeline.errors import DecodeError
 from pipeline.synthetic import portrait
 from station.cli.main import cli
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 PRESET = load_preset("chsi-2017")
 
 # frames/ fixtures the pipeline refuses, and why (looked at: every one is visibly so, except where noted).

@@ -21,6 +21,8 @@ from pipeline.errors import CorruptImage, DecodeError, ImageSizeError, Truncated
 from pipeline.synthetic import portrait
 from workspace_factory import run_cli
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 PRESET = load_preset("chsi-2017")
 
 

@@ -15,6 +15,8 @@ from config.formats import load_preset
 from pipeline.synthetic import portrait
 from station.cli.main import cli
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 PRESET = load_preset("chsi-2017")
 
 

@@ -12,6 +12,8 @@ from station.cli.main import cli
 from station.store.workspace import Store
 from workspace_factory import new_workspace, roster_rows
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 
 
 @pytest.fixture

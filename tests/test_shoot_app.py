@@ -21,6 +21,8 @@ from station.session.actions import Session
 from station.tui.app import ShootApp
 from workspace_factory import new_workspace, roster_rows
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 
 class Flaky:
     """The camera controller with `fail` capture attempts turned into CameraGone (the cable pulled)."""

@@ -22,6 +22,8 @@ pexpect = pytest.importorskip("pexpect")
 from station.store.workspace import Store  # noqa: E402
 from workspace_factory import new_workspace, roster_rows  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 STATION = Path(sys.executable).with_name("station")
 WAIT = 60.0
 

@@ -24,6 +24,8 @@ from station.store.workspace import Store, space_warning
 from small_disk import fill, free, mounted_disk
 from workspace_factory import new_workspace
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

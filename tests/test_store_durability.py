@@ -23,6 +23,8 @@ from station.store.models import CapturedFile
 from station.store.workspace import Store, init_workspace
 from workspace_factory import run_cli
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 ROOT = Path(__file__).resolve().parents[1]
 
 WRITER = textwrap.dedent("""

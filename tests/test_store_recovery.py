@@ -20,6 +20,8 @@ from station.store.models import CapturedFile
 from station.store.workspace import Store
 from workspace_factory import new_workspace, roster_rows
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 
 @pytest.fixture
 def ws(workspace: Path) -> Path:

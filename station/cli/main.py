@@ -15,10 +15,11 @@ from pathlib import Path
 
 import click
 
-from config.errors import DomainError
-from config.i18n import LANG_ENV, LANGUAGES, resolve_language, set_language
+from config.errors import DomainError, error_line, hint_line
+from config.i18n import LANG_ENV, LANGUAGES, N_, _, resolve_language, set_language
 from config.settings import WORKSPACE_ENV, default_workspace
-from station.cli.support import OPERATOR_ENV, OPERATOR_HELP, AppContext
+from station.cli.localise import HelpText, language_from_argv, localise
+from station.cli.support import OPERATOR_ENV, AppContext
 
 COMMAND_MODULES = (
     "station.cli.commands.setup",
@@ -34,7 +35,12 @@ COMMAND_MODULES = (
 
 
 class StationGroup(click.Group):
-    """A group that turns DomainError into `error: ...` on stderr and exit status 1."""
+    """A group that turns DomainError into `error: ...` on stderr and exit status 1, and speaks the run's
+    language from the first word it prints (help included: see station/cli/localise.py)."""
+
+    def main(self, args=None, *rest, **kwargs):  # type: ignore[no-untyped-def, override]
+        localise(self, language_from_argv(list(args) if args is not None else None))
+        return super().main(args, *rest, **kwargs)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -43,29 +49,28 @@ class StationGroup(click.Group):
             app = ctx.obj if isinstance(ctx.obj, AppContext) else None
             if app is not None and app.debug:
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            click.echo(error_line(exc), err=True)
             if exc.hint:
-                click.echo(f"  hint: {exc.hint}", err=True)
+                click.echo("  " + hint_line(exc.hint), err=True)
             ctx.exit(1)
 
 
-@click.group(cls=StationGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=StationGroup, context_settings={"help_option_names": ["-h", "--help"]}, help=N_("Capture Station: tethered DSLR photo station for graduation registration photos.\n"
+             "\n"
+             "Scan a student, shoot, get a verdict against the registration format while the student is still in\n"
+             "the chair, and export per-college folders at the end of the day."))
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help=f"Station workspace folder (default: ${WORKSPACE_ENV} or ./station-data).")
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+              help=HelpText(N_("Station workspace folder (default: ${env} or ./station-data)."), env=WORKSPACE_ENV))
+@click.option("--debug", is_flag=True, help=N_("Show tracebacks and debug logging."))
 @click.option("--operator", default=None, envvar=OPERATOR_ENV, show_envvar=True,
-              help=OPERATOR_HELP + " Every command that writes the journal uses it; a command's own --operator "
-                                   "wins.")
+              help=N_("Operator name recorded in the journal (default: station.toml station.operator). Every "
+                      "command that writes the journal uses it; a command's own --operator wins."))
 @click.option("--lang", type=click.Choice(LANGUAGES), default=None,
-              help=f"Language of messages and reports: zh (default) or en (else ${LANG_ENV}, then the locale).")
+              help=HelpText(N_("Language of messages and reports: zh (default) or en (else ${env}, then the "
+                               "locale)."), env=LANG_ENV))
 @click.version_option(package_name="capture-station")
 @click.pass_context
 def cli(ctx: click.Context, workspace: Path | None, debug: bool, operator: str | None, lang: str | None) -> None:
-    """Capture Station: tethered DSLR photo station for graduation registration photos.
-
-    Scan a student, shoot, get a verdict against the registration format while the student is still in
-    the chair, and export per-college folders at the end of the day.
-    """
     os.umask(0o077)  # everything the station creates is readable by the owner only
     set_language(resolve_language(lang))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,

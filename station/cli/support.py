@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator, NoReturn, TypeVar
 import click
 
 from config.errors import DomainError
+from config.i18n import N_, _
 from station.core.progress import Progress, SilentProgress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,12 +64,12 @@ def source_workspaces(app: AppContext, sources: tuple[Path, ...]) -> list[Path]:
     return found + list(sources)
 
 
-FROM_HELP = ("Also read this station's workspace (repeatable); the current --workspace is included when it "
-             "is one.")
+FROM_HELP = N_("Also read this station's workspace (repeatable); the current --workspace is included when it "
+               "is one.")
 
 
 OPERATOR_ENV = "STATION_OPERATOR"
-OPERATOR_HELP = "Operator name recorded in the journal (default: station.toml station.operator)."
+OPERATOR_HELP = N_("Operator name recorded in the journal (default: station.toml station.operator).")
 
 
 def operator_option(fn: F) -> F:
@@ -84,7 +85,7 @@ def operator_option(fn: F) -> F:
                         help=OPERATOR_HELP)(resolved)  # type: ignore[return-value]
 
 
-def json_option(help: str = "Print the result as JSON.") -> Callable[[F], F]:
+def json_option(help: str = N_("Print the result as JSON.")) -> Callable[[F], F]:
     """The one `--json` flag (parameter `as_json`) of every command that can print JSON."""
     return click.option("--json", "as_json", is_flag=True, help=help)
 
@@ -104,8 +105,8 @@ def exit_failed() -> NoReturn:
     raise AssertionError("unreachable")  # pragma: no cover - ctx.exit raises
 
 
-PARTIAL_HELP = ("Exit 0 even when part of the input was refused (default: the rest is done and the exit "
-                "status is 1).")
+PARTIAL_HELP = N_("Exit 0 even when part of the input was refused (default: the rest is done and the exit "
+                  "status is 1).")
 
 
 def partial_ok_option(fn: F) -> F:
@@ -199,3 +200,8 @@ def display_width(text: str) -> int:
 def pad(text: str, width: int) -> str:
     """Left-aligned in `width` terminal columns, so tables with Chinese names line up."""
     return text + " " * max(0, width - display_width(text))
+
+
+def rpad(text: str, width: int) -> str:
+    """Right-aligned in `width` terminal columns (a Chinese column heading over numbers)."""
+    return " " * max(0, width - display_width(text)) + text

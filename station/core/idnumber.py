@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 from datetime import date
+
+from config.i18n import _
 from camera.masking import mask_id_number, mask_name  # one masking rule for every layer (camera/ cannot import station/)
 
 __all__ = ["looks_like_id_number", "check_character", "id_number_problem", "normalise_id_number", "mask_id_number", "mask_code", "mask_name"]
@@ -29,16 +31,17 @@ def check_character(first17: str) -> str:
 def id_number_problem(text: str) -> str | None:
     """None when valid; otherwise the reason, in words an operator understands."""
     if len(text) != 18:
-        return f"ID number must have 18 characters, got {len(text)}"
+        return _("ID number must have 18 characters, got {n}", n=len(text))
     if not _SHAPE.match(text):
-        return "ID number must be 17 digits followed by a digit or X"
+        return _("ID number must be 17 digits followed by a digit or X")
     try:
         date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
-        return f"ID number has an impossible birth date {text[6:14]}"
+        return _("ID number has an impossible birth date {date}", date=text[6:14])
     expected = check_character(text[:17])
     if text[17].upper() != expected:
-        return f"ID number check digit is {text[17].upper()}, expected {expected} (a digit was mistyped)"
+        return _("ID number check digit is {given}, expected {expected} (a digit was mistyped)",
+                 given=text[17].upper(), expected=expected)
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from config.i18n import _
 from config.settings import IdentitySection
 from station.core.errors import IdentityError
 from station.core.idnumber import id_number_problem, looks_like_id_number, mask_code, normalise_id_number
@@ -57,9 +58,9 @@ def identify(store: Store, raw: str, *, college: str | None = None) -> Identifie
     identity = store.settings.identity
     text = clean_scan(raw, identity)
     if not text:
-        raise IdentityError("empty scan: nothing to check in")
+        raise IdentityError(_("empty scan: nothing to check in"))
     if len(text) > 512:
-        raise IdentityError(f"scan of {len(text)} characters is too long to be a code")
+        raise IdentityError(_("scan of {n} characters is too long to be a code", n=len(text)))
     id_number, id_problem = _id_candidate(text)
     if store.has_roster():
         for key in (*identity.keys, "code"):
@@ -71,10 +72,10 @@ def identify(store: Store, raw: str, *, college: str | None = None) -> Identifie
                 return Identified(found, raw, key)
         # an 18-digit student number or 采集码 may look like an ID number: only refuse after no exact match
         if id_problem:
-            raise IdentityError(f"refused: {id_problem} ({_shown(text)}); nothing bound")
-        raise IdentityError(f"code {_shown(text)!r} is not in the roster: nothing bound",
-                            hint="check the student's card, or key the student number by hand")
+            raise IdentityError(_("refused: {problem} ({code}); nothing bound", problem=id_problem, code=_shown(text)))
+        raise IdentityError(_("code {code!r} is not in the roster: nothing bound", code=_shown(text)),
+                            hint=_("check the student's card, or key the student number by hand"))
     if id_problem:
-        raise IdentityError(f"refused: {id_problem} ({_shown(text)}); nothing bound")
+        raise IdentityError(_("refused: {problem} ({code}); nothing bound", problem=id_problem, code=_shown(text)))
     subject = store.scanned_subject(id_number or text, college=college or None, id_number=id_number)
     return Identified(subject, raw, "scan")

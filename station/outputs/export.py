@@ -93,14 +93,15 @@ class ExportResult:
 
     def problems(self) -> list[str]:
         """One line per blocking problem (for the CLI's error output)."""
-        lines = [f"conflict: {c['code']} accepted at " + ", ".join(
-            f"{t['station_id']} take {t['take_id']} ({t['accepted_at']})" for t in c["takes"])
-            for c in self.conflicts if not c.get("resolved_to")]
-        lines += [f"name collision: {c['file']}: " + ", ".join(c["codes"]) for c in self.collisions]
-        lines += [f"cannot name {p['code']}: {p['reason']}" for p in self.naming_problems]
-        lines += [f"invalid photo {i['file']} ({i['code']}): " + "; ".join(
-            f"{f['rule']}: {f['detail']}" for f in i["failures"]) for i in self.invalid]
-        lines += [f"in the way: {f['file']}: {f['reason']}" for f in self.foreign]
+        lines = [_("conflict: {code} accepted at {takes}", code=c["code"], takes=", ".join(
+            _("{station} take {take} ({at})", station=t["station_id"], take=t["take_id"], at=t["accepted_at"])
+            for t in c["takes"])) for c in self.conflicts if not c.get("resolved_to")]
+        lines += [_("name collision: {file}: {codes}", file=c["file"], codes=", ".join(c["codes"]))
+                  for c in self.collisions]
+        lines += [_("cannot name {code}: {reason}", code=p["code"], reason=p["reason"]) for p in self.naming_problems]
+        lines += [_("invalid photo {file} ({code}): {failures}", file=i["file"], code=i["code"], failures="; ".join(
+            f"{f['rule']}: {f['detail']}" for f in i["failures"])) for i in self.invalid]
+        lines += [_("in the way: {file}: {reason}", file=f["file"], reason=f["reason"]) for f in self.foreign]
         lines += [_("same face under two students: {pair}", pair=describe_pair(p)) for p in self.same_face]
         return lines
 
@@ -171,8 +172,8 @@ def _check_colleges(people: list[Person], colleges: tuple[str, ...]) -> set[str]
     known = {p.display().college for p in people}
     unknown = [c for c in colleges if c not in known]
     if unknown:
-        raise ExportError("no such college: " + ", ".join(unknown),
-                          hint="colleges: " + ", ".join(sorted(known)))
+        raise ExportError(_("no such college: {colleges}", colleges=", ".join(unknown)),
+                          hint=_("colleges: {colleges}", colleges=", ".join(sorted(known))))
     return set(colleges)
 
 
@@ -250,8 +251,8 @@ def _validate(items: list[_Item], sources: list[Source], progress: Progress, res
     try:
         from pipeline import validate  # noqa: F401 - fail early, with a clear message, if it is missing
     except ImportError as exc:
-        raise ExportError(f"the pipeline's validate is not available ({exc}); photos cannot be re-checked",
-                          hint="install the complete capture-station package") from exc
+        raise ExportError(_("the pipeline's validate is not available ({problem}); photos cannot be re-checked",
+                            problem=exc), hint=_("install the complete capture-station package")) from exc
     presets: list[FormatPreset] = []
     preset_of: dict[int, int] = {}
     for src in sources:
@@ -408,7 +409,7 @@ def _write(out: OutputDir, items: list[_Item], files: dict[str, tuple[bytes, str
         source = it.cand.record.source.workspace / str(it.cand.photo)
         data = source.read_bytes()
         if hashlib.sha256(data).hexdigest() != it.sha256:
-            raise ExportError(f"{it.cand.photo} changed during the export; run it again")
+            raise ExportError(_("{file} changed during the export; run it again", file=it.cand.photo))
         if out.write_bytes(it.rel, data, college=it.college, sha256=it.sha256):
             result.written += 1
         else:

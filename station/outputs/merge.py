@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from config.formats import FormatPreset, load_preset
+from config.i18n import _
 from station.core.errors import ExportError
 from station.store.models import NO_COLLEGE, Subject, best_status
 from station.store.queries import CheckInRecord
@@ -134,7 +135,7 @@ def open_sources(paths: Iterable[Path]) -> list[Source]:
             preset = load_preset(settings.format.preset, path)
             sources.append(Source(len(sources), path, settings.station.id, preset, settings.export.naming))
     if not sources:
-        raise ExportError("no workspace to export from", hint="station -w WORKSPACE export OUTDIR or --from WS")
+        raise ExportError(_("no workspace to export from"), hint="station -w WORKSPACE export OUTDIR or --from WS")
     return sources
 
 

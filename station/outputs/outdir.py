@@ -121,7 +121,7 @@ class OutputDir:
                 return _("{folder} is a symbolic link (the export never writes through links)",
                          folder=folder.relative_to(self.root).as_posix())
             if folder.exists() and not folder.is_dir():
-                return f"{folder.relative_to(self.root).as_posix()} is a file, not a folder"
+                return _("{folder} is a file, not a folder", folder=folder.relative_to(self.root).as_posix())
         return None
 
     def check(self, rel: str, sha256: str | None) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from config.i18n import N_
+from config.i18n import N_, _
 from station.store.durable import write_new_file
 from station.core.errors import ExportError
 from station.outputs.report import StudentRow
@@ -54,7 +54,8 @@ class Layout:
         w = self.cols * self.photo[0] + (self.cols - 1) * self.gap
         h = self.rows * self.photo[1] + (self.rows - 1) * self.gap
         if w > self.sheet[0] or h > self.sheet[1]:
-            raise ExportError(f"layout {self.name}: the grid ({w}x{h}) does not fit the sheet {self.sheet}")
+            raise ExportError(_("layout {layout}: the grid ({w}x{h}) does not fit the sheet {sheet}", layout=self.name,
+                                w=w, h=h, sheet=self.sheet))
         return (self.sheet[0] - w) // 2, (self.sheet[1] - h) // 2
 
     def cells(self) -> list[tuple[int, int]]:
@@ -80,7 +81,7 @@ def get_layout(name: str) -> Layout:
     try:
         return LAYOUTS[name]
     except KeyError:
-        raise ExportError(f"unknown print layout {name!r} (known: {', '.join(LAYOUTS)})") from None
+        raise ExportError(_("unknown print layout {name!r} (known: {known})", name=name, known=", ".join(LAYOUTS))) from None
 
 
 def _fit(photo: PILImage, size: tuple[int, int]) -> PILImage:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 from camera.frame import Frame, jpeg_first, pair_frames
 from camera.protocol import Camera
 from pipeline.errors import DecodeError
-from config.i18n import _
+from config.i18n import N_, _, bilingual
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
 from station.store.models import NO_COLLEGE, CapturedFile, Subject, Take, describe_subject
@@ -164,16 +164,33 @@ class Session:
                                      queue=use_queue, operator=self.operator)
         warnings = []
         if own and college and found.subject.in_roster and own != college:
-            warnings.append(f"roster college {own} is not the current college {college} (schedule/hand setting)")
+            warnings.append(_("roster college {own} is not the current college {college} (schedule/hand setting)",
+                              own=own, college=college))
         if result.moved_from is not None:
-            warnings.append(f"binding moved from {mask_code(result.moved_from.code)} "
-                            f"{result.moved_from.name or ''} (not shot yet: stays on the review list)".strip())
+            warnings.append(self._moved_warning(result.moved_from))
         if found.subject.paid is False:
-            warnings.append("roster says NOT PAID / 名单显示未缴费")
+            warnings.append(bilingual("roster says NOT PAID"))
         log.info("scan: %s no. %s %s", describe_subject(found.subject), result.shoot_no,
                  "queued" if not result.bound else "bound")
         return ScanOutcome(found.subject, result.shoot_no, result.bound, result.repeated, found.key,
                            own or college, result.moved_from, tuple(warnings))
+
+    def _moved_warning(self, previous: Subject) -> str:
+        """What is true of the student the binding was taken from (issue 11): an undecided take waits for a
+        decision, a rejected one for a re-shoot, no take at all means not shot yet. Each stays on the review
+        list."""
+        who = f"{mask_code(previous.code)} {previous.name or ''}".strip()
+        takes = self.takes_of(previous)
+        undecided = [t.id for t in takes if t.decision is None]
+        if undecided:
+            return _("binding moved from {who}: take {take} is undecided (stays on the review list)", who=who,
+                     take=", ".join(str(t) for t in undecided))
+        if any(t.decision == "reject" for t in takes):
+            return _("binding moved from {who}: photo rejected, not re-shot yet (stays on the review list)",
+                     who=who)
+        if takes:
+            return _("binding moved from {who} (stays on the review list)", who=who)
+        return _("binding moved from {who} (not shot yet: stays on the review list)", who=who)
 
     def next(self) -> Subject | None:
         """Bind the first subject of the desk queue (None when the queue is empty)."""
@@ -182,7 +199,7 @@ class Session:
     def skip(self, reason: str = "") -> Subject:
         skipped = self.store.skip(reason=reason, operator=self.operator)
         if skipped is None:
-            raise SessionError("nobody is bound: nothing to skip")
+            raise SessionError(_("nobody is bound: nothing to skip"))
         return skipped
 
     # ----------------------------------------------------------------- shooting
@@ -192,20 +209,20 @@ class Session:
         if subject is None and advance_queue and self.queue():
             subject = self.next()
         if subject is None:
-            raise SessionError("no scan, no shot: nobody is bound; scan a student first",
-                               hint="station checkin CODE (or scan in `station shoot`)")
+            raise SessionError(_("no scan, no shot: nobody is bound; scan a student first"),
+                               hint=_("station checkin CODE (or scan in `station shoot`)"))
         return subject
 
     def shoot(self, *, timeout: float = 15.0, advance_queue: bool = False) -> ShotOutcome:
         """Trigger the camera for the bound subject, store the frame(s), run the pipeline, record the verdict."""
         if self.camera is None:
-            raise SessionError("no camera is open in this session")
+            raise SessionError(_("no camera is open in this session"))
         subject = self.subject_for_shot(advance_queue=advance_queue)
         t0 = time.perf_counter()
         frames = self.camera.capture(timeout=timeout)
         t1 = time.perf_counter()
         if not frames:
-            raise SessionError("the camera returned no picture; shoot again")
+            raise SessionError(_("the camera returned no picture; shoot again"))
         # The binding may not change while the camera works: re-check before storing (a scan from the desk
         # between press and download must not receive this frame).
         still = self.bound()
@@ -353,20 +370,22 @@ class Session:
         """The latest undecided take of the bound subject (what "accept" with no number means)."""
         subject = self.bound()
         if subject is None:
-            raise SessionError(f"nobody is bound: say which take to {what}", hint=f"station {what} TAKE")
+            raise SessionError(_("nobody is bound: say which take to {action}", action=_(what)),
+                               hint=f"station {what} TAKE")
         for take in reversed(self.takes_of(subject)):
             if take.decision is None:
                 return take
-        raise SessionError(f"{subject.code} has no undecided take to {what}")
+        raise SessionError(_("{code} has no undecided take to {action}", code=mask_code(subject.code),
+                             action=_(what)))
 
     def accept(self, take_id: int | None = None, *, override: str | None = None) -> Take:
         """Accept a take; if it belongs to the bound subject the binding closes (next shot needs a scan).
         A take that needs an override (station.session.override) is accepted only with a reason, journalled
         in the accept's own event; a take whose crop cannot meet the bands never is."""
         from station.session.override import croppable, needs_override, overridden_entries
-        take = self.store.take(take_id) if take_id is not None else self.default_take("accept")
+        take = self.store.take(take_id) if take_id is not None else self.default_take(N_("accept"))
         if take.decision == "accept":
-            raise SessionError(f"take {take.id} is already accepted")
+            raise SessionError(_("take {take} is already accepted", take=take.id))
         if not croppable(take.verdict):
             raise SessionError(_("take {take} cannot be cropped to the format: it can never be accepted",
                                  take=take.id), hint=_("shoot again (reject it)"))
@@ -385,15 +404,15 @@ class Session:
 
     def reject(self, take_id: int | None = None, *, reason: str) -> Take:
         """Reject a take (the binding stays: shoot again)."""
-        take = self.store.take(take_id) if take_id is not None else self.default_take("reject")
+        take = self.store.take(take_id) if take_id is not None else self.default_take(N_("reject"))
         return self.store.reject(take.id, reason=reason, operator=self.operator)
 
     def void(self, take_id: int | None = None, *, reason: str) -> Take:
         take = self.store.take(take_id) if take_id is not None else self.last_take()
         if take is None:
-            raise SessionError("no take to void")
+            raise SessionError(_("no take to void"))
         if not reason.strip():
-            raise SessionError("voiding a take needs a reason")
+            raise SessionError(_("voiding a take needs a reason"))
         return self.store.void(take.id, reason=reason, operator=self.operator)
 
     def rebind(self, take_id: int | None, code: str, *, reason: str = "wrong person") -> tuple[Take, Subject]:
@@ -401,7 +420,7 @@ class Session:
         from station.identity.identify import identify
         take = self.store.take(take_id) if take_id is not None else self.last_take()
         if take is None:
-            raise SessionError("no take to rebind")
+            raise SessionError(_("no take to rebind"))
         found = identify(self.store, code, college=self.college())
         # An accepted take may move too: the photo shows the other student, so it is theirs (and the first
         # student, no longer accepted, reappears on the review list).

@@ -12,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from config.i18n import _
+
 from station.core.errors import SessionError, StoreError
 from station.store.clock import Clock
 from station.store.kinds import EventKind as K
@@ -180,7 +182,7 @@ class ReadModel:
     def take(self, take_id: int) -> Take:
         row = self.conn.execute("SELECT * FROM take_state WHERE take_id = ?", (take_id,)).fetchone()
         if row is None:
-            raise SessionError(f"no take {take_id} in this workspace")
+            raise SessionError(_("no take {take} in this workspace", take=take_id))
         return self._take_from_row(row)
 
     def _take_from_row(self, row: sqlite3.Row) -> Take:

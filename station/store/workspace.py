@@ -77,7 +77,7 @@ class Store(JournalWriter):
         """Open an initialised workspace (station.toml must exist: `station init`)."""
         settings = load_settings(workspace)
         if not (workspace / JOURNAL_FILE).exists():
-            raise StoreError(f"{workspace}: no journal here; run 'station init' first")
+            raise StoreError(_("{folder}: no journal here; run 'station init' first", folder=workspace))
         return cls(workspace, settings, clock=clock)
 
     def close(self) -> None:
@@ -131,7 +131,7 @@ def init_workspace(workspace: Path, settings: Settings, *, clock: Clock | None =
     from config.settings import SETTINGS_FILE, render_settings
     target = workspace / SETTINGS_FILE
     if target.exists():
-        raise StoreError(f"{workspace} is already a station workspace (station.toml exists)")
+        raise StoreError(_("{folder} is already a station workspace (station.toml exists)", folder=workspace))
     make_private_dirs(workspace)
     for sub in (ORIGINALS, RENDERS, "presets", "state", "preview"):
         make_private_dirs(workspace / sub)

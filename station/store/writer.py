@@ -18,7 +18,7 @@ from typing import Any, Iterator, Sequence
 
 from config.errors import DomainError
 from config.faults import fault_point
-from config.i18n import _
+from config.i18n import N_, _
 from config.settings import Settings
 from station.core.errors import DiskError, SessionError, StoreError
 from station.core.idnumber import mask_code
@@ -278,8 +278,8 @@ class JournalWriter(ReadModel):
         try:
             digest = write_new_file(self.workspace / rel, item.data)
         except FileExistsError as exc:
-            raise StoreError(f"{rel} already exists; refusing to overwrite an original",
-                             hint="run 'station status' to reconcile the workspace") from exc
+            raise StoreError(_("{file} already exists; refusing to overwrite an original", file=rel),
+                             hint=_("run 'station status' to reconcile the workspace")) from exc
         created.append(self.workspace / rel)
         mirror = None
         if mirror_root is not None:
@@ -287,8 +287,9 @@ class JournalWriter(ReadModel):
                 write_new_file(mirror_root / rel, item.data)
                 created.append(mirror_root / rel)
             except OSError as exc:
-                raise StoreError(f"mirror copy failed ({mirror_root}: {exc}); the shot is NOT "
-                                 "acknowledged", hint="check the mirror disk, then shoot again") from exc
+                raise StoreError(_("mirror copy failed ({folder}: {problem}); the shot is NOT acknowledged",
+                                   folder=mirror_root, problem=exc),
+                                 hint=_("check the mirror disk, then shoot again")) from exc
             mirror = str(mirror_root / rel)
         return OriginalFile(rel, digest, len(item.data), item.kind, item.camera_file, mirror)
 
@@ -396,7 +397,7 @@ class JournalWriter(ReadModel):
     def _decidable(self, take_id: int, what: str) -> Take:
         take = self.take(take_id)
         if take.decision == "void":
-            raise SessionError(f"take {take_id} is void; it cannot be {what}")
+            raise SessionError(_("take {take} is void; it cannot be {what}", take=take_id, what=_(what)))
         return take
 
     def accept(self, take_id: int, *, operator: str | None = None, close_binding: bool = True,
@@ -404,9 +405,9 @@ class JournalWriter(ReadModel):
         """Accept a take; the binding closes (in the same transaction) so the next shot needs a new scan.
         `override` (reason, operator, the reasons it overrode) is part of the accept event itself."""
         with self.transaction():
-            take = self._decidable(take_id, "changed")
+            take = self._decidable(take_id, N_("changed"))
             if take.subject_id is None:
-                raise SessionError(f"take {take_id} is not bound to anyone; rebind it to a student first",
+                raise SessionError(_("take {take} is not bound to anyone; rebind it to a student first", take=take_id),
                                    hint=f"station rebind {take_id} CODE")
             self._append(K.ACCEPT, operator=operator, take_id=take_id, subject_id=take.subject_id,
                          **({"override": override} if override else {}))
@@ -416,9 +417,9 @@ class JournalWriter(ReadModel):
 
     def reject(self, take_id: int, *, reason: str, operator: str | None = None) -> Take:
         if not reason.strip():
-            raise SessionError("a rejection needs a reason (it goes on the re-shoot list)")
+            raise SessionError(_("a rejection needs a reason (it goes on the re-shoot list)"))
         with self.transaction():
-            take = self._decidable(take_id, "changed")
+            take = self._decidable(take_id, N_("changed"))
             self._append(K.REJECT, operator=operator, take_id=take_id, subject_id=take.subject_id, reason=reason)
         return self.take(take_id)
 
@@ -426,16 +427,16 @@ class JournalWriter(ReadModel):
         with self.transaction():
             take = self.take(take_id)
             if take.decision == "void":
-                raise SessionError(f"take {take_id} is already void")
+                raise SessionError(_("take {take} is already void", take=take_id))
             self._append(K.VOID, operator=operator, take_id=take_id, subject_id=take.subject_id, reason=reason)
         return self.take(take_id)
 
     def rebind(self, take_id: int, subject: Subject, *, reason: str, operator: str | None = None) -> Take:
         """Move one take to another subject: the wrong-person fix, journalled with who, when and why."""
         with self.transaction():
-            take = self._decidable(take_id, "rebound")
+            take = self._decidable(take_id, N_("rebound"))
             if take.subject_id == subject.id:
-                raise SessionError(f"take {take_id} is already bound to {subject.code}")
+                raise SessionError(_("take {take} is already bound to {code}", take=take_id, code=mask_code(subject.code)))
             self._append(K.REBIND, operator=operator, take_id=take_id, subject_id=subject.id,
                          from_subject=take.subject_id, reason=reason)
         return self.take(take_id)

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from config.errors import DomainError, ERROR_LABEL
+from config.errors import DomainError, error_line
 from config.i18n import _
 from station.cli.support import AppContext, open_store
 from station.core.idnumber import mask_code
@@ -63,7 +63,7 @@ def run_reader_desk(app: AppContext, port: str, *, college: str | None, queue_mo
                         done = check_in_card(session, event.card, queue=True if queue_mode else None,
                                              college=college)
                     except DomainError as exc:      # not in the roster, bad check digit: next card
-                        click.echo(f"{_(ERROR_LABEL)}: {exc}", err=True)
+                        click.echo(error_line(exc), err=True)
                         continue
                     checked_in += 1
                     _print(done)
@@ -79,8 +79,9 @@ def _print(done: Any) -> None:
     outcome = done.outcome
     subject = outcome.subject
     state = _("queued") if not outcome.bound else _("bound")
-    click.echo(f"No. {outcome.shoot_no}  {done.roster_name or done.card_name}  {mask_code(subject.code)}  "
-               f"ID {subject.masked_id or '-'}  {outcome.college or NO_COLLEGE}"
+    click.echo(_("No. {shoot_no}", shoot_no=outcome.shoot_no)
+               + f"  {done.roster_name or done.card_name}  {mask_code(subject.code)}  "
+               + _("ID {id_number}", id_number=subject.masked_id or "-") + f"  {outcome.college or NO_COLLEGE}"
                f"{'  ' + subject.class_name if subject.class_name else ''}  [{state}]")
     if outcome.repeated:
         click.echo("  " + _("(already checked in today: same shooting number)"))

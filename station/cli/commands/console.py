@@ -7,31 +7,32 @@ from pathlib import Path
 
 import click
 
+from config.i18n import N_, _
+
 from station.cli.support import AppContext, pass_app
 
 
-@click.command("console")
-@click.option("--port", default=8765, show_default=True, help="TCP port of the pages.")
-@click.option("--lan", is_flag=True, help="Listen on every address (a desk tablet pairs with the PIN shown here); "
-                                          "default: this computer only (127.0.0.1).")
+@click.command("console", help=N_("Serve the station in the browser and open it. One process owns the camera and the journal; every page\n"
+             "is a view of the journal, so a reload or a closed tab loses nothing. Stop with Ctrl-C."))
+@click.option("--port", default=8765, show_default=True, help=N_("TCP port of the pages."))
+@click.option("--lan", is_flag=True, help=N_("Listen on every address (a desk tablet pairs with the PIN shown here); "
+                                          "default: this computer only (127.0.0.1)."))
 @click.option("--camera", "camera_spec", default=None,
-              help="gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml).")
+              help=N_("gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml)."))
 @click.option("--trigger", default="key", show_default=True,
-              help="key (keys in the page), pedal:DEVICE (python-evdev) or camera (body button only).")
-@click.option("--queue", "queue_mode", is_flag=True, help="Scans at the station join the queue; Next binds.")
+              help=N_("key (keys in the page), pedal:DEVICE (python-evdev) or camera (body button only)."))
+@click.option("--queue", "queue_mode", is_flag=True, help=N_("Scans at the station join the queue; Next binds."))
 @click.option("--live-frames", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Live view from this folder of JPEG frames (the virtual camera has no live view).")
-@click.option("--no-open", is_flag=True, help="Do not open a browser here (a station without a local browser).")
-@click.option("--operator", default=None, envvar="STATION_OPERATOR", help="Who operates the station.")
+              help=N_("Live view from this folder of JPEG frames (the virtual camera has no live view)."))
+@click.option("--no-open", is_flag=True, help=N_("Do not open a browser here (a station without a local browser)."))
+@click.option("--operator", default=None, envvar="STATION_OPERATOR", help=N_("Who operates the station."))
 @pass_app
 def console_cmd(app: AppContext, port: int, lan: bool, camera_spec: str | None, trigger: str, queue_mode: bool,
                 live_frames: Path | None, no_open: bool, operator: str | None) -> None:
-    """Serve the station in the browser and open it. One process owns the camera and the journal; every page
-    is a view of the journal, so a reload or a closed tab loses nothing. Stop with Ctrl-C."""
     from config.settings import load_settings
     from station.console.server import lan_addresses, open_browser, open_console
     if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):
-        raise click.BadParameter("use key, camera or pedal:DEVICE", param_hint="--trigger")
+        raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger")
     settings = load_settings(app.workspace)
     server = open_console(app.workspace, camera_spec=camera_spec or settings.camera.spec,
                           trigger="keys" if trigger == "key" else trigger, lan=lan, port=port,
@@ -45,18 +46,18 @@ def console_cmd(app: AppContext, port: int, lan: bool, camera_spec: str | None, 
 
 def serve(server, *, lan: bool, no_open: bool, addresses: list[str], opener) -> None:  # type: ignore[no-untyped-def]
     """Print how to reach the console, open the local browser, wait for Ctrl-C (or SIGTERM)."""
-    click.echo(f"station console: {server.base_url}/")
-    click.echo(f"  配对码 PIN: {server.state.pairing.pin}   (other devices: /pair)")
+    click.echo(_("station console: {url}/", url=server.base_url))
+    click.echo("  " + _("pairing PIN: {pin}   (other devices: /pair)", pin=server.state.pairing.pin))
     for address in addresses:
         click.echo(f"  LAN: http://{address}:{server.port}/pair")
     link = server.pairing_link("/shoot")
     if no_open or not opener(link):
-        click.echo(f"  open this one-time link in the station's browser: {link}")
+        click.echo("  " + _("open this one-time link in the station's browser: {link}", link=link))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
-    click.echo("station console: stopped (everything is in the journal)")
+    click.echo(_("station console: stopped (everything is in the journal)"))
 
 
 COMMANDS = [console_cmd]

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import click
 
+from config.i18n import N_, _, in_language
+
 from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option,
-                                 partial_ok_option, pass_app)
+                                 pad, partial_ok_option, pass_app)
 
 
 def _preset(app: AppContext, name: str):
@@ -25,22 +27,20 @@ def _free_name(folder: Path, stem: str, ext: str) -> Path:
     return candidate
 
 
-@click.command("crop")
+@click.command("crop", help=N_("Make registration photos from INPUT frames (JPEG, PNG, camera RAW).\n"
+             "\n"
+             "Writes <input name>.jpg into --out for each input that can make one (an existing file is kept and the\n"
+             "new one gets a -2, -3... suffix). Every input gets a result: OK, or the reasons it was refused.\n"
+             "Exit status 0 when every input made a photo, 1 when any was refused or unreadable (0 with --partial-ok)."))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the finished photos (created if missing).")
-@click.option("--format", "preset_name", default="chsi-2017", show_default=True, help="Format preset.")
-@json_option("Print one JSON object per input.")
+              help=N_("Folder for the finished photos (created if missing)."))
+@click.option("--format", "preset_name", default="chsi-2017", show_default=True, help=N_("Format preset."))
+@json_option(N_("Print one JSON object per input."))
 @partial_ok_option
 @pass_app
 def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_name: str, as_json: bool,
              partial_ok: bool) -> None:
-    """Make registration photos from INPUT frames (JPEG, PNG, camera RAW).
-
-    Writes <input name>.jpg into --out for each input that can make one (an existing file is kept and the
-    new one gets a -2, -3... suffix). Every input gets a result: OK, or the reasons it was refused.
-    Exit status 0 when every input made a photo, 1 when any was refused or unreadable (0 with --partial-ok).
-    """
     import pipeline
     from pipeline.errors import DecodeError
     from station.store.durable import make_private_dirs, write_new_file
@@ -53,7 +53,7 @@ def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_na
         try:
             result = pipeline.process(path.read_bytes(), preset, render=True, name=path.name)
         except (DecodeError, OSError) as exc:
-            entry["reasons"] = [{"code": "unreadable", "zh": "无法读取文件", "en": str(exc)}]
+            entry["reasons"] = [{"code": "unreadable", "zh": in_language("zh", "cannot read the file"), "en": str(exc)}]
         else:
             d = result.to_dict()
             entry.update(ok=result.ok, reasons=d["reasons"], crop_box=d["crop_box"])
@@ -66,7 +66,7 @@ def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_na
                 entry["output"] = str(target)
         results.append(entry)
         if not as_json:
-            status = "OK  " if entry["ok"] else "FAIL"
+            status = pad(_("OK") if entry["ok"] else _("FAIL"), 4)
             why = "; ".join(f"{r['zh']} / {r['en']}" for r in entry["reasons"])
             click.echo(f"{status} {path.name}" + (f" -> {entry['output']}" if entry["output"] else f": {why}"))
             if show_progress:
@@ -76,15 +76,14 @@ def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_na
     finish_partial(sum(1 for r in results if not r["ok"]), partial_ok)
 
 
-@click.command("check")
+@click.command("check", help=N_("Validate finished photos against the format: size, colour, dpi, baseline, quality, file size, and\n"
+             "the crown / eye / face-width bands re-measured on the picture. Exit 1 if any rule fails for any file\n"
+             "(a file size outside the window is only a warning)."))
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "preset_name", default="chsi-2017", show_default=True, help="Format preset.")
-@json_option("Print the rule results as JSON.")
+@click.option("--format", "preset_name", default="chsi-2017", show_default=True, help=N_("Format preset."))
+@json_option(N_("Print the rule results as JSON."))
 @pass_app
 def check_cmd(app: AppContext, files: tuple[Path, ...], preset_name: str, as_json: bool) -> None:
-    """Validate finished photos against the format: size, colour, dpi, baseline, quality, file size, and
-    the crown / eye / face-width bands re-measured on the picture. Exit 1 if any rule fails for any file
-    (a file size outside the window is only a warning)."""
     import pipeline
     preset = _preset(app, preset_name)
     out = []
@@ -92,10 +91,10 @@ def check_cmd(app: AppContext, files: tuple[Path, ...], preset_name: str, as_jso
         validation = pipeline.validate(path.read_bytes(), preset)
         out.append({"file": str(path), **validation.to_dict()})
         if not as_json:
-            click.echo(f"{'PASS' if validation.ok else 'FAIL'} {path}")
+            click.echo(f"{_('PASS') if validation.ok else _('FAIL')} {path}")
             for rule in validation.rules:
                 if rule.status != "pass":
-                    click.echo(f"  {rule.status}: {rule.rule}: {rule.detail}")
+                    click.echo(f"  {_(rule.status)}: {rule.rule}: {rule.detail}")
     if as_json:
         echo_json(out)
     if not all(o["ok"] for o in out):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from config.i18n import _
+from config.i18n import N_, _
 from station.cli.support import (FROM_HELP, AppContext, echo_json, finish_partial, json_option, open_store,
                                  partial_ok_option, pass_app, progress_for, shown_code, source_workspaces)
 
@@ -19,24 +19,23 @@ def _report(app: AppContext, sources: tuple[Path, ...], colleges: tuple[str, ...
     return build_report(open_sources(source_workspaces(app, sources)), colleges)
 
 
-@click.command("report")
+@click.command("report", help=N_("Per college and class: roster, checked in, accepted, rejected-only, not shot; refund and unpaid lists;\n"
+             "the shooting-number sign-off sheet; contact sheets per class (html).\n"
+             "\n"
+             "Workspaces: the current one (--workspace); with --from, every --from workspace plus the current one when\n"
+             "it is a workspace, merged as the export merges them (one row per person across stations)."))
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "html", "json", "xlsx"]), default="text",
-              show_default=True, help="Output format (csv is UTF-8 with BOM for Excel; xlsx is one workbook "
-                                      "ready to print, needs --out).")
+              show_default=True, help=N_("Output format (csv is UTF-8 with BOM for Excel; xlsx is one workbook "
+                                      "ready to print, needs --out)."))
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Write to this file (html: a FILE.html or a folder; contact sheets go beside it). "
-                   "Default: stdout.")
+              help=N_("Write to this file (html: a FILE.html or a folder; contact sheets go beside it). "
+                   "Default: stdout."))
 @click.option("--from", "sources", multiple=True, type=WS_PATH,
               help=FROM_HELP)
-@click.option("--college", "colleges", multiple=True, help="Only this college (repeatable).")
+@click.option("--college", "colleges", multiple=True, help=N_("Only this college (repeatable)."))
 @pass_app
 def report_cmd(app: AppContext, fmt: str, out: Path | None, sources: tuple[Path, ...],
                colleges: tuple[str, ...]) -> None:
-    """Per college and class: roster, checked in, accepted, rejected-only, not shot; refund and unpaid lists;
-    the shooting-number sign-off sheet; contact sheets per class (html).
-
-    Workspaces: the current one (--workspace); with --from, every --from workspace plus the current one when
-    it is a workspace, merged as the export merges them (one row per person across stations)."""
     from station.outputs import report_formats
     from station.store.durable import replace_file
     report = _report(app, sources, colleges)
@@ -73,20 +72,19 @@ def _write_xlsx(report, out: Path | None) -> None:
     click.echo(_("wrote {path}", path=out))
 
 
-@click.command("prints")
+@click.command("prints", help=N_("Print sheets of accepted photos at 300 dpi, one sheet per student (e.g. 2-inch x8 on 6-inch paper),\n"
+             "with cut guides and the student number in the margin. Existing identical files are kept; a different\n"
+             "file under the same name is never overwritten (exit status 1)."))
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--layout", default="6inch-8", show_default=True,
-              help="Sheet layout: 6inch-8 (2-inch x8), 6inch-10 (1-inch x10), 5inch-4 (2-inch x4).")
-@click.option("--pdf", is_flag=True, help="One PDF per college (a page per student) instead of JPEG sheets.")
-@click.option("--college", "colleges", multiple=True, help="Only this college (repeatable).")
+              help=N_("Sheet layout: 6inch-8 (2-inch x8), 6inch-10 (1-inch x10), 5inch-4 (2-inch x4)."))
+@click.option("--pdf", is_flag=True, help=N_("One PDF per college (a page per student) instead of JPEG sheets."))
+@click.option("--college", "colleges", multiple=True, help=N_("Only this college (repeatable)."))
 @click.option("--from", "sources", multiple=True, type=WS_PATH,
               help=FROM_HELP)
 @pass_app
 def prints_cmd(app: AppContext, outdir: Path, layout: str, pdf: bool, colleges: tuple[str, ...],
                sources: tuple[Path, ...]) -> None:
-    """Print sheets of accepted photos at 300 dpi, one sheet per student (e.g. 2-inch x8 on 6-inch paper),
-    with cut guides and the student number in the margin. Existing identical files are kept; a different
-    file under the same name is never overwritten (exit status 1)."""
     from station.core.errors import ExportError
     from station.outputs.prints import get_layout, make_prints
     chosen = get_layout(layout)
@@ -104,19 +102,18 @@ def prints_cmd(app: AppContext, outdir: Path, layout: str, pdf: bool, colleges: 
                           hint=_("print into an empty folder, or move the old sheets away"))
 
 
-@click.command("import-photos")
+@click.command("import-photos", help=N_("Import photos students sent in (missed the session): match by student number in the file name,\n"
+             "refuse too small / not JPEG / unmatched files with the reason, run the pipeline and record each as a\n"
+             "`submitted` take for review. Importing the same file again does nothing.\n"
+             "Exit status 1 when any file was refused (the others are imported), 0 with --partial-ok."))
 @click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--pattern", default=None,
-              help="File-name template, e.g. '{school}{any}{student_no}{name}.jpg', or 're:REGEX' with a "
-                   "(?P<student_no>...) group. Default: any digit run that is a roster student number.")
-@json_option("Print one record per file as JSON.")
+              help=N_("File-name template, e.g. '{school}{any}{student_no}{name}.jpg', or 're:REGEX' with a "
+                   "(?P<student_no>...) group. Default: any digit run that is a roster student number."))
+@json_option(N_("Print one record per file as JSON."))
 @partial_ok_option
 @pass_app
 def import_photos_cmd(app: AppContext, folder: Path, pattern: str | None, as_json: bool, partial_ok: bool) -> None:
-    """Import photos students sent in (missed the session): match by student number in the file name,
-    refuse too small / not JPEG / unmatched files with the reason, run the pipeline and record each as a
-    `submitted` take for review. Importing the same file again does nothing.
-    Exit status 1 when any file was refused (the others are imported), 0 with --partial-ok."""
     from station.session.submissions import import_photos
     with open_store(app) as store, progress_for(as_json) as progress:
         summary = import_photos(store, folder, pattern=pattern, operator=app.operator, progress=progress)
@@ -127,16 +124,19 @@ def import_photos_cmd(app: AppContext, folder: Path, pattern: str | None, as_jso
         return
     for o in summary.outcomes:
         if o.status == "imported":
-            verdict = "pass" if o.verdict_ok else "fail: " + ", ".join(o.verdict_reasons)
-            click.echo(f"imported  {o.file} -> {shown_code(o.code)} (take {o.take_id}, {verdict})")
+            verdict = (_("pass") if o.verdict_ok
+                       else _("fail: {reasons}", reasons=", ".join(o.verdict_reasons)))
+            click.echo(_("imported  {file} -> {code} (take {take}, {verdict})", file=o.file, code=shown_code(o.code),
+                         take=o.take_id, verdict=verdict))
         elif o.status == "duplicate":
-            click.echo(f"unchanged {o.file}: {o.reason}")
+            click.echo(_("unchanged {file}: {reason}", file=o.file, reason=o.reason))
         else:
-            click.echo(f"refused   {o.file}: {o.reason}", err=True)
+            click.echo(_("refused   {file}: {reason}", file=o.file, reason=o.reason), err=True)
         for warning in o.warnings:
-            click.echo(f"  warning: {warning}", err=True)
-    click.echo(f"{summary.count('imported')} imported, {summary.count('duplicate')} already imported, "
-               f"{summary.count('refused')} refused")
+            click.echo("  " + _("warning: {text}", text=warning), err=True)
+    click.echo(_("{imported} imported, {duplicate} already imported, {refused} refused",
+                 imported=summary.count("imported"), duplicate=summary.count("duplicate"),
+                 refused=summary.count("refused")))
     finish_partial(summary.count("refused"), partial_ok)
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from config.errors import ERROR_LABEL, HINT_LABEL
-from config.i18n import _
+from config.errors import error_line, hint_line
+from config.i18n import N_, _
 from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option, open_store,
                                  partial_ok_option, pass_app, progress_for, shown_code)
 from station.core.errors import RosterError
@@ -15,44 +15,42 @@ from station.core.errors import RosterError
 _BIG_FILE = 512 * 1024   # bytes; smaller files import too fast for progress lines to help
 
 
-@click.group("roster")
+@click.group("roster", help=N_("Import the school's roster (CSV, XLSX or XLS) and list students with their status."))
 def roster_group() -> None:
-    """Import the school's roster (CSV, XLSX or XLS) and list students with their status."""
+    pass
 
 
-@roster_group.command("import")
+@roster_group.command("import", help=N_("Import a roster FILE (CSV in UTF-8/GBK/GB18030, XLSX or old .xls) into the workspace.\n"
+             "\n"
+             "\x08\n"
+             "Headers are recognised in Chinese and English: 学号/student no., 姓名/name, 性别/sex,\n"
+             "身份证号/ID number, 学院/院系/college, 专业/major, 班级/class, 层次/level, 缴费/paid, 采集码;\n"
+             "other columns are kept as extra data. Rules:\n"
+             "- a row needs a student number, an ID number or a 采集码 (its code is the first present);\n"
+             "- if the file has a name column, every row needs a name;\n"
+             "- ID numbers must have a valid GB 11643 check digit; student numbers, ID numbers and\n"
+             "  采集码 must be unique in the file and must not belong to another existing student;\n"
+             "- paid accepts 是/否, 已缴/未缴, 1/0, yes/no, true/false, Y/N (empty: unknown).\n"
+             "The header may sit below a title row. Totals (合计/小计/共N人), notes (注：/说明/备注,\n"
+             "制表人/审核人 lines) and blank rows are skipped and named, not counted as invalid.\n"
+             "Zero-width spaces and direction marks are removed from cells; control and\n"
+             "bidi-override characters refuse the row. Any invalid row: every bad row is listed by its\n"
+             "spreadsheet row number and nothing is imported (exit 1). Re-importing an updated roster\n"
+             "updates each student matched by student number (else ID number) and keeps their photos;\n"
+             "students missing from the new file are kept."))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--sheet", default=None, help="XLSX sheet to read (default: the first).")
-@click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
+@click.option("--sheet", default=None, help=N_("XLSX sheet to read (default: the first)."))
+@click.option("--dry-run", is_flag=True, help=N_("Validate and show what would change; write nothing."))
 @click.option("--skip-invalid", is_flag=True,
-              help="Import the valid rows, list the invalid ones (exit 1 unless --partial-ok).")
+              help=N_("Import the valid rows, list the invalid ones (exit 1 unless --partial-ok)."))
 @partial_ok_option
 @click.option("--map", "mapping", multiple=True, metavar="HEADER=FIELD",
-              help='Map an unrecognised header to a field, e.g. --map "工号=student_no" (repeatable); '
-                   "FIELD=extra keeps a column out of the subject fields.")
-@json_option("Print the import report as JSON.")
+              help=N_('Map an unrecognised header to a field, e.g. --map "工号=student_no" (repeatable); '
+                   "FIELD=extra keeps a column out of the subject fields."))
+@json_option(N_("Print the import report as JSON."))
 @pass_app
 def import_cmd(app: AppContext, file: Path, sheet: str | None, dry_run: bool, skip_invalid: bool,
                partial_ok: bool, mapping: tuple[str, ...], as_json: bool) -> None:
-    """Import a roster FILE (CSV in UTF-8/GBK/GB18030, XLSX or old .xls) into the workspace.
-
-    \b
-    Headers are recognised in Chinese and English: 学号/student no., 姓名/name, 性别/sex,
-    身份证号/ID number, 学院/院系/college, 专业/major, 班级/class, 层次/level, 缴费/paid, 采集码;
-    other columns are kept as extra data. Rules:
-    - a row needs a student number, an ID number or a 采集码 (its code is the first present);
-    - if the file has a name column, every row needs a name;
-    - ID numbers must have a valid GB 11643 check digit; student numbers, ID numbers and
-      采集码 must be unique in the file and must not belong to another existing student;
-    - paid accepts 是/否, 已缴/未缴, 1/0, yes/no, true/false, Y/N (empty: unknown).
-    The header may sit below a title row. Totals (合计/小计/共N人), notes (注：/说明/备注,
-    制表人/审核人 lines) and blank rows are skipped and named, not counted as invalid.
-    Zero-width spaces and direction marks are removed from cells; control and
-    bidi-override characters refuse the row. Any invalid row: every bad row is listed by its
-    spreadsheet row number and nothing is imported (exit 1). Re-importing an updated roster
-    updates each student matched by student number (else ID number) and keeps their photos;
-    students missing from the new file are kept.
-    """
     from station.identity.roster import import_roster
     with open_store(app) as store, progress_for(as_json or not _is_big(file)) as progress:
         try:
@@ -99,11 +97,11 @@ def _fail_with_rows(exc: RosterError, as_json: bool) -> None:
         echo_json({"ok": False, "error": str(exc),
                    "problems": [{"row": r, "reason": why} for r, why in exc.problems]})
     else:
-        click.echo(f"{_(ERROR_LABEL)}: {exc}", err=True)
+        click.echo(error_line(exc), err=True)
         for row, reason in exc.problems:
             click.echo("  " + _("row {row}: {reason}", row=row, reason=reason), err=True)
         if exc.hint:
-            click.echo(f"  {_(HINT_LABEL)}: {exc.hint}", err=True)
+            click.echo("  " + hint_line(exc.hint), err=True)
     exit_failed()
 
 
@@ -115,16 +113,15 @@ def _is_big(file: Path) -> bool:
         return False
 
 
-@roster_group.command("list")
-@click.option("--college", default=None, help="Only this college (exact name).")
+@roster_group.command("list", help=N_("List students with their status and shooting number (ID numbers masked)."))
+@click.option("--college", default=None, help=N_("Only this college (exact name)."))
 @click.option("--status", type=click.Choice(["unshot", "shot", "accepted", "rejected"]), default=None,
-              help="Only students with this status (shot = a photo awaits a decision).")
+              help=N_("Only students with this status (shot = a photo awaits a decision)."))
 @click.option("--paid", type=click.Choice(["yes", "no"]), default=None,
-              help="Only students whose roster says paid (yes) or not paid (no); e.g. refunds: --paid yes --status unshot.")
-@json_option("Print the list as JSON.")
+              help=N_("Only students whose roster says paid (yes) or not paid (no); e.g. refunds: --paid yes --status unshot."))
+@json_option(N_("Print the list as JSON."))
 @pass_app
 def list_cmd(app: AppContext, college: str | None, status: str | None, paid: str | None, as_json: bool) -> None:
-    """List students with their status and shooting number (ID numbers masked)."""
     from station.identity.roster import list_roster
     with open_store(app) as store:
         entries = list_roster(store, college=college, status=status,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from config.i18n import _
+from config.i18n import N_, _, bilingual
 from station.cli.support import (AppContext, echo_json, exit_failed, json_option, open_store, operator_option,
-                                 pass_app, shown_code)
+                                 pad, pass_app, shown_code)
 from station.core.errors import SessionError
 from station.store.models import NO_COLLEGE
 
@@ -21,39 +21,46 @@ def _session(store, operator: str | None, **kw):
 
 
 def _subject_line(subject, shoot_no: int | None) -> str:
-    return (f"No. {shoot_no if shoot_no is not None else '-'}  {subject.name or '-'}  {shown_code(subject.code)}  "
+    return (_("No. {shoot_no}", shoot_no=shoot_no if shoot_no is not None else "-")
+            + f"  {subject.name or '-'}  {shown_code(subject.code)}  "
             f"{subject.college or NO_COLLEGE}{'  ' + subject.class_name if subject.class_name else ''}")
+
+
+def review_status_label(status: str) -> str:
+    """A re-shoot list status in the run's language (the JSON keeps the English word)."""
+    labels = {"rejected": N_("rejected"), "undecided": N_("undecided"), "unshot": N_("unshot"),
+              "skipped": N_("skipped"), "absent": N_("absent")}
+    return _(labels[status]) if status in labels else status
 
 
 def _print_outcome(outcome, workspace: Path) -> None:
     take = outcome.take
-    who = shown_code(outcome.subject.code) if outcome.subject else "UNBOUND (rebind or void it)"
-    verdict = "PASS 合格" if outcome.ok else ("FAIL 不合格" if outcome.ok is False else "no verdict")
-    click.echo(f"take {take.id} (seq {take.seq}) for {who}: {verdict}")
+    who = shown_code(outcome.subject.code) if outcome.subject else _("UNBOUND (rebind or void it)")
+    verdict = bilingual("PASS") if outcome.ok else (bilingual("FAIL") if outcome.ok is False else _("no verdict"))
+    click.echo(_("take {take} (seq {seq}) for {who}: {verdict}", take=take.id, seq=take.seq, who=who,
+                 verdict=verdict))
     for r in outcome.reasons:
         click.echo(f"  - {r.get('zh', '')}  {r.get('en', '')}  [{r.get('code', '')}]")
     for w in (outcome.verdict or {}).get("warnings") or []:
         click.echo(f"  ! {w.get('zh', '')}  {w.get('en', '')}  [{w.get('code', '')}]")
-    click.echo(f"  original: {take.primary.file}  sha256 {take.primary.sha256[:16]}…")
+    click.echo("  " + _("original: {file}  sha256 {sha}…", file=take.primary.file, sha=take.primary.sha256[:16]))
     if outcome.preview:
-        click.echo(f"  preview: {outcome.preview}")
+        click.echo("  " + _("preview: {path}", path=outcome.preview))
 
 
 # ------------------------------------------------------------------------------------------------ capture
-@click.command("capture")
+@click.command("capture", help=N_("Shoot one frame for the bound student (or the first queued one), store it and print the verdict.\n"
+             "\n"
+             'With nobody bound and nobody queued it refuses and stores nothing ("no scan, no shot"). `file` in the\n'
+             "JSON is the stored original relative to the workspace; `path` is the same file as an absolute path."))
 @click.option("--camera", "camera_spec", default=None,
-              help="gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml).")
-@click.option("--timeout", default=15.0, show_default=True, help="Seconds to wait for the picture.")
-@json_option("Print take, code, file (relative to the workspace), path (absolute), sha256, ok, reasons...")
+              help=N_("gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml)."))
+@click.option("--timeout", default=15.0, show_default=True, help=N_("Seconds to wait for the picture."))
+@json_option(N_("Print take, code, file (relative to the workspace), path (absolute), sha256, ok, reasons..."))
 @operator_option
 @pass_app
 def capture_cmd(app: AppContext, camera_spec: str | None, timeout: float, as_json: bool,
                 operator: str | None) -> None:
-    """Shoot one frame for the bound student (or the first queued one), store it and print the verdict.
-
-    With nobody bound and nobody queued it refuses and stores nothing ("no scan, no shot"). `file` in the
-    JSON is the stored original relative to the workspace; `path` is the same file as an absolute path.
-    """
     from station.session.camera_source import open_station_camera
     with open_store(app) as store:
         session = _session(store, operator)
@@ -73,20 +80,19 @@ def capture_cmd(app: AppContext, camera_spec: str | None, timeout: float, as_jso
 
 
 # ------------------------------------------------------------------------------------------------ decisions
-@click.command("accept")
+@click.command("accept", help=N_("Accept TAKE (default: the latest undecided take of the bound student); the binding closes.\n"
+             "\n"
+             "A take that failed its check needs --override REASON; a take that cannot be cropped to the format is never\n"
+             "accepted."))
 @click.argument("take", type=int, required=False)
 @click.option("--override", default=None, metavar="REASON",
-              help="Accept a take that did not pass (or carries a warning that needs it), for this reason; "
-                   "journalled with the accept and marked in the export manifest.")
+              help=N_("Accept a take that did not pass (or carries a warning that needs it), for this reason; "
+                   "journalled with the accept and marked in the export manifest."))
 @json_option()
 @operator_option
 @pass_app
 def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json: bool,
                operator: str | None) -> None:
-    """Accept TAKE (default: the latest undecided take of the bound student); the binding closes.
-
-    A take that failed its check needs --override REASON; a take that cannot be cropped to the format is never
-    accepted."""
     with open_store(app) as store:
         done = _session(store, operator).accept(take, override=override)
         subject = store.subject(done.subject_id) if done.subject_id else None
@@ -95,79 +101,77 @@ def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json:
             echo_json({"take": done.id, "decision": done.decision, "code": code,
                        "override": (override or "").strip() or None})
             return
-        note = f" (override: {override.strip()})" if override and override.strip() else ""
-        click.echo(f"take {done.id} accepted for {shown_code(code)}{note}; binding closed")
+        if override and override.strip():
+            click.echo(_("take {take} accepted for {code} (override: {reason}); binding closed", take=done.id,
+                         code=shown_code(code), reason=override.strip()))
+        else:
+            click.echo(_("take {take} accepted for {code}; binding closed", take=done.id, code=shown_code(code)))
 
 
-@click.command("reject")
+@click.command("reject", help=N_("Reject TAKE (default: the latest undecided take of the bound student); the student stays bound."))
 @click.argument("take", type=int, required=False)
-@click.option("--reason", required=True, help="Why (it goes on the re-shoot list).")
+@click.option("--reason", required=True, help=N_("Why (it goes on the re-shoot list)."))
 @operator_option
 @pass_app
 def reject_cmd(app: AppContext, take: int | None, reason: str, operator: str | None) -> None:
-    """Reject TAKE (default: the latest undecided take of the bound student); the student stays bound."""
     with open_store(app) as store:
         done = _session(store, operator).reject(take, reason=reason)
-        click.echo(f"take {done.id} rejected: {reason}")
+        click.echo(_("take {take} rejected: {reason}", take=done.id, reason=reason))
 
 
-@click.command("rebind")
+@click.command("rebind", help=N_("Move exactly one TAKE to the student CODE names (the wrong-person fix; journalled who/when/why)."))
 @click.argument("take", type=int)
 @click.argument("code")
-@click.option("--reason", default="wrong person", show_default=True)
+@click.option("--reason", default="wrong person", show_default=True, help=N_("Why (journalled)."))
 @operator_option
 @pass_app
 def rebind_cmd(app: AppContext, take: int, code: str, reason: str, operator: str | None) -> None:
-    """Move exactly one TAKE to the student CODE names (the wrong-person fix; journalled who/when/why)."""
     with open_store(app) as store:
         moved, subject = _session(store, operator).rebind(take, code, reason=reason)
-        click.echo(f"take {moved.id} now belongs to {shown_code(subject.code)} {subject.name or ''}".rstrip())
+        click.echo(_("take {take} now belongs to {code} {name}", take=moved.id, code=shown_code(subject.code),
+                     name=subject.name or "").rstrip())
 
 
-@click.command("void")
+@click.command("void", help=N_("Void TAKE: it stays on disk and in the journal but never counts or exports."))
 @click.argument("take", type=int)
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help=N_("Why (journalled)."))
 @operator_option
 @pass_app
 def void_cmd(app: AppContext, take: int, reason: str, operator: str | None) -> None:
-    """Void TAKE: it stays on disk and in the journal but never counts or exports."""
     with open_store(app) as store:
         done = _session(store, operator).void(take, reason=reason)
-        click.echo(f"take {done.id} void: {reason}")
+        click.echo(_("take {take} void: {reason}", take=done.id, reason=reason))
 
 
-@click.command("skip")
-@click.option("--reason", default="", help="Why (shown on the review list).")
+@click.command("skip", help=N_("Release the bound student without a photo (they stay on the review list)."))
+@click.option("--reason", default="", help=N_("Why (shown on the review list)."))
 @operator_option
 @pass_app
 def skip_cmd(app: AppContext, reason: str, operator: str | None) -> None:
-    """Release the bound student without a photo (they stay on the review list)."""
     with open_store(app) as store:
         subject = _session(store, operator).skip(reason)
-        click.echo(f"skipped {shown_code(subject.code)}; nobody bound")
+        click.echo(_("skipped {code}; nobody bound", code=shown_code(subject.code)))
 
 
-@click.command("next")
+@click.command("next", help=N_("Bind the first student waiting in the desk queue."))
 @operator_option
 @pass_app
 def next_cmd(app: AppContext, operator: str | None) -> None:
-    """Bind the first student waiting in the desk queue."""
     with open_store(app) as store:
         session = _session(store, operator)
         subject = session.next()
         if subject is None:
             raise SessionError(_("the queue is empty"), hint=_("check students in at the desk: station checkin CODE --queue"))
-        click.echo(_subject_line(subject, session.shoot_no(subject)) + "  [bound]")
-        click.echo(f"{len(session.queue())} still waiting")
+        click.echo(_subject_line(subject, session.shoot_no(subject)) + "  [" + _("bound") + "]")
+        click.echo(_("{n} still waiting", n=len(session.queue())))
 
 
-@click.command("review")
-@click.option("--absent", is_flag=True, help="Also list roster students never checked in.")
+@click.command("review", help=N_("The re-shoot list: rejected, shot-but-undecided, checked-in-but-unshot and skipped students by college\n"
+             "and class; plus unbound takes to rebind or void."))
+@click.option("--absent", is_flag=True, help=N_("Also list roster students never checked in."))
 @json_option()
 @pass_app
 def review_cmd(app: AppContext, absent: bool, as_json: bool) -> None:
-    """The re-shoot list: rejected, shot-but-undecided, checked-in-but-unshot and skipped students by college
-    and class; plus unbound takes to rebind or void."""
     from station.session.actions import group_review, review
     with open_store(app) as store:
         data = review(store, include_absent=absent)
@@ -175,92 +179,92 @@ def review_cmd(app: AppContext, absent: bool, as_json: bool) -> None:
         echo_json(data)
         return
     if not data["students"]:
-        click.echo("nobody to re-shoot")
+        click.echo(_("nobody to re-shoot"))
     for (college, class_name), rows in group_review(data["students"]).items():
         click.echo(f"{college}  {class_name}".rstrip())
         for r in rows:
             extra = f"  ({r['reason']})" if r.get("reason") else ""
-            click.echo(f"  {r['status']:<9} No.{r['shoot_no'] or '-':<4} {r['code']:<20} {r['name'] or '-'}"
-                       f"  takes {r['takes']}{'  [bound now]' if r['bound'] else ''}{extra}")
+            click.echo(f"  {pad(review_status_label(r['status']), 9)} "
+                       + pad(_("No.{shoot_no}", shoot_no=r["shoot_no"] or "-"), 7)
+                       + f" {r['code']:<20} {r['name'] or '-'}  " + _("takes {n}", n=r["takes"])
+                       + ("  [" + _("bound now") + "]" if r["bound"] else "") + extra)
     if data["unbound_takes"]:
-        click.echo("unbound takes (station rebind TAKE CODE, or station void TAKE --reason ...):")
+        click.echo(_("unbound takes (station rebind TAKE CODE, or station void TAKE --reason ...):"))
         for t in data["unbound_takes"]:
-            click.echo(f"  take {t['take']}  {t['captured_at']}  {t['file']}")
+            click.echo("  " + _("take {take}", take=t["take"]) + f"  {t['captured_at']}  {t['file']}")
     if data["overrides"]:
-        click.echo("accepted with an override 放行 (check these):")
+        click.echo(_("accepted with an override (check these):"))
         for o in data["overrides"]:
-            click.echo(f"  take {o['take']}  {o['code']:<20} {o['name'] or '-'}  by {o['operator'] or '-'}:"
-                       f" {o['reason']}  (overrode: {', '.join(c for c in o['overrode'] if c) or '-'})")
+            click.echo("  " + _("take {take}  {code}  {name}  by {operator}: {reason}  (overrode: {overrode})",
+                                take=o["take"], code=f"{o['code']:<20}", name=o["name"] or "-",
+                                operator=o["operator"] or "-", reason=o["reason"],
+                                overrode=", ".join(c for c in o["overrode"] if c) or "-"))
 
 
 # ------------------------------------------------------------------------------------------------ schedule
-@click.group("schedule")
+@click.group("schedule", help=N_("The school's shooting schedule (拍摄日程表): which college is in which room when."))
 def schedule_group() -> None:
-    """The school's shooting schedule (拍摄日程表): which college is in which room when."""
+    pass
 
 
-@schedule_group.command("import")
+@schedule_group.command("import", help=N_("Import a schedule (CSV or XLSX: 批次, 单位/学院/系部, 起止时间, 拍摄地点); replaces the previous one."))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--year", type=int, default=None, help="Year for dates written without one (default: this year).")
+@click.option("--year", type=int, default=None, help=N_("Year for dates written without one (default: this year)."))
 @json_option()
 @operator_option
 @pass_app
 def schedule_import_cmd(app: AppContext, file: Path, year: int | None, as_json: bool, operator: str | None) -> None:
-    """Import a schedule (CSV or XLSX: 批次, 单位/学院/系部, 起止时间, 拍摄地点); replaces the previous one."""
     from station.session.schedule import describe, import_schedule
     with open_store(app) as store:
         slots = import_schedule(store, file, year=year, operator=operator)
     if as_json:
         echo_json({"slots": [s.to_dict() for s in slots]})
         return
-    click.echo(f"{len(slots)} slots imported from {file.name}")
+    click.echo(_("{n} slots imported from {file}", n=len(slots), file=file.name))
     for line in describe(slots):
         click.echo("  " + line)
 
 
-@schedule_group.command("show")
+@schedule_group.command("show", help=N_("Print the imported schedule."))
 @json_option()
 @pass_app
 def schedule_show_cmd(app: AppContext, as_json: bool) -> None:
-    """Print the imported schedule."""
     from station.session.schedule import describe, load_slots
     with open_store(app) as store:
         slots = load_slots(store)
     if as_json:
         echo_json({"slots": [s.to_dict() for s in slots]})
         return
-    for line in describe(slots) or ["no schedule imported"]:
+    for line in describe(slots) or [_("no schedule imported")]:
         click.echo(line)
 
 
-@click.command("college")
+@click.command("college", help=N_("Show the current college, or set it by hand (for the rest of the day) with NAME."))
 @click.argument("name", required=False)
 @operator_option
 @pass_app
 def college_cmd(app: AppContext, name: str | None, operator: str | None) -> None:
-    """Show the current college, or set it by hand (for the rest of the day) with NAME."""
     from station.session.college import current_college, set_college
     with open_store(app) as store:
         if name:
             set_college(store, name.strip(), operator=operator)
-        click.echo(current_college(store) or "(no current college: set one with `station college NAME`)")
+        click.echo(current_college(store) or _("(no current college: set one with `station college NAME`)"))
 
 
 # ------------------------------------------------------------------------------------------------ shoot
-@click.command("shoot")
+@click.command("shoot", help=N_("The interactive station: scan, shoot, verdict, accept or re-shoot (full-screen; keys on screen)."))
 @click.option("--camera", "camera_spec", default=None,
-              help="gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml).")
+              help=N_("gphoto, gphoto:MODEL, virtual, virtual:DIR or hotfolder:DIR (default: station.toml)."))
 @click.option("--trigger", default="key", show_default=True,
-              help="key (shoot keys of station.toml), pedal:DEVICE (python-evdev) or camera (body button only).")
-@click.option("--queue", "queue_mode", is_flag=True, help="Scans join the queue; `n` binds the next student.")
+              help=N_("key (shoot keys of station.toml), pedal:DEVICE (python-evdev) or camera (body button only)."))
+@click.option("--queue", "queue_mode", is_flag=True, help=N_("Scans join the queue; `n` binds the next student."))
 @operator_option
 @pass_app
 def shoot_cmd(app: AppContext, camera_spec: str | None, trigger: str, queue_mode: bool,
               operator: str | None) -> None:
-    """The interactive station: scan, shoot, verdict, accept or re-shoot (full-screen; keys on screen)."""
     from station.tui.app import run_shoot
     if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):
-        raise click.BadParameter("use key, camera or pedal:DEVICE", param_hint="--trigger")
+        raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger")
     with open_store(app) as store:
         code = run_shoot(store, camera_spec=camera_spec or store.settings.camera.spec, trigger=trigger,
                          queue_mode=queue_mode or store.settings.session.queue_mode, operator=operator)

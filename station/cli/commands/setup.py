@@ -7,26 +7,26 @@ from pathlib import Path
 import click
 
 from config.formats import bundled_preset_names, load_preset
-from config.i18n import _
+from config.i18n import N_, _
 from config.settings import FormatSection, Settings, StationSection
-from config.i18n import _
-from station.cli.support import json_option, AppContext, echo_json, open_store, pad, pass_app, shown_code
+from station.cli.localise import HelpText
+from station.cli.support import (json_option, AppContext, display_width, echo_json, open_store, pad, pass_app,
+                                 rpad, shown_code)
 from station.store.models import NO_COLLEGE
 from station.store.workspace import init_workspace
 
 
-@click.command("init")
-@click.option("--station-id", default="S1", show_default=True, help="Short id of this station (letters, digits, - _).")
-@click.option("--room", default="", help="Room this station shoots in (matches the schedule's room column).")
+@click.command("init", help=N_("Create a station workspace (owner-only folder, station.toml, journal)."))
+@click.option("--station-id", default="S1", show_default=True, help=N_("Short id of this station (letters, digits, - _)."))
+@click.option("--room", default="", help=N_("Room this station shoots in (matches the schedule's room column)."))
 @click.option("--format", "preset", default="chsi-2017", show_default=True,
-              help=f"Format preset ({', '.join(bundled_preset_names())}).")
+              help=HelpText(N_("Format preset ({presets})."), presets=", ".join(bundled_preset_names())))
 @click.option("--camera", "camera_spec", default="gphoto", show_default=True,
-              help="Default camera: gphoto, virtual, virtual:DIR or hotfolder:DIR.")
+              help=N_("Default camera: gphoto, virtual, virtual:DIR or hotfolder:DIR."))
 @click.option("--mirror", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Second folder (another disk) that receives a copy of every original.")
+              help=N_("Second folder (another disk) that receives a copy of every original."))
 @pass_app
 def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_spec: str, mirror: Path | None) -> None:
-    """Create a station workspace (owner-only folder, station.toml, journal)."""
     import dataclasses
     load_preset(preset)  # refuse an unknown preset before creating anything
     base = Settings()
@@ -45,32 +45,34 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
     try:
         load_settings(app.workspace)  # what we wrote must read back (e.g. the station id is valid)
     except Exception as exc:
-        raise StoreError(f"the new station.toml does not validate: {exc}") from exc
-    click.echo(f"workspace {app.workspace} ready: station {station_id}"
-               f"{' in ' + room if room else ''}, format {preset}")
+        raise StoreError(_("the new station.toml does not validate: {problem}", problem=exc)) from exc
+    if room:
+        click.echo(_("workspace {workspace} ready: station {station} in {room}, format {preset}",
+                     workspace=app.workspace, station=station_id, room=room, preset=preset))
+    else:
+        click.echo(_("workspace {workspace} ready: station {station}, format {preset}",
+                     workspace=app.workspace, station=station_id, preset=preset))
 
 
-@click.command("checkin")
+@click.command("checkin", help=N_("Check a student in from a scanned or typed CODE and assign the shooting number (拍摄号).\n"
+             "\n"
+             "CODE is a 采集码 text, a student-card barcode, a student number or an ID number. With --reader, each\n"
+             "swiped ID card checks its holder in as a scan of its ID number does; a card name that differs from the\n"
+             "roster's is a warning."))
 @click.argument("code", required=False)
-@click.option("--college", default=None, help="College for a roster-less subject (else schedule / station setting).")
-@click.option("--queue", "queue", is_flag=True, help="Join the desk queue instead of binding at once.")
-@json_option("Print the check-in as JSON.")
+@click.option("--college", default=None, help=N_("College for a roster-less subject (else schedule / station setting)."))
+@click.option("--queue", "queue", is_flag=True, help=N_("Join the desk queue instead of binding at once."))
+@json_option(N_("Print the check-in as JSON."))
 @click.option("--reader", "reader_port", default=None, metavar="PORT",
-              help="Check in every ID card swiped on the reader at PORT (e.g. /dev/serial/by-id/..., or auto) "
-                   "until Ctrl+C, instead of one CODE.")
+              help=N_("Check in every ID card swiped on the reader at PORT (e.g. /dev/serial/by-id/..., or auto) "
+                   "until Ctrl+C, instead of one CODE."))
 @pass_app
 def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: bool, as_json: bool,
                 reader_port: str | None) -> None:
-    """Check a student in from a scanned or typed CODE and assign the shooting number (拍摄号).
-
-    CODE is a 采集码 text, a student-card barcode, a student number or an ID number. With --reader, each
-    swiped ID card checks its holder in as a scan of its ID number does; a card name that differs from the
-    roster's is a warning.
-    """
     from station.session.actions import Session
     if reader_port is not None or code is None:
         if reader_port is None or code is not None:
-            raise click.UsageError("give a CODE, or --reader PORT (not both)")
+            raise click.UsageError(_("give a CODE, or --reader PORT (not both)"))
         from station.cli.commands.checkin_reader import run_reader_desk
         return run_reader_desk(app, reader_port, college=college, queue_mode=queue)
     with open_store(app) as store:
@@ -83,21 +85,22 @@ def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: b
                        "moved_from": shown_code(outcome.moved_from.code) if outcome.moved_from else None,
                        "warnings": list(outcome.warnings), "subject": subject.public_dict()})
             return
-        state = "queued" if not outcome.bound else "bound"
-        click.echo(f"No. {outcome.shoot_no}  {subject.name or '-'}  {shown_code(subject.code)}  "
-                   f"ID {subject.masked_id or '-'}  {outcome.college or NO_COLLEGE}"
+        state = _("queued") if not outcome.bound else _("bound")
+        click.echo(_("No. {shoot_no}", shoot_no=outcome.shoot_no)
+                   + f"  {subject.name or '-'}  {shown_code(subject.code)}  "
+                   + _("ID {id_number}", id_number=subject.masked_id or "-")
+                   + f"  {outcome.college or NO_COLLEGE}"
                    f"{'  ' + subject.class_name if subject.class_name else ''}  [{state}]")
         if outcome.repeated:
-            click.echo("  (already checked in today: same shooting number)")
+            click.echo("  " + _("(already checked in today: same shooting number)"))
         for warning in outcome.warnings:
-            click.echo(f"  warning: {warning}", err=True)
+            click.echo("  " + _("warning: {text}", text=warning), err=True)
 
 
-@click.command("status")
-@json_option("Print the counts as JSON.")
+@click.command("status", help=N_("Counts per college: roster size, checked in, shot, accepted, rejected; and workspace health."))
+@json_option(N_("Print the counts as JSON."))
 @pass_app
 def status_cmd(app: AppContext, as_json: bool) -> None:
-    """Counts per college: roster size, checked in, shot, accepted, rejected; and workspace health."""
     from station.store.workspace import free_space
     with open_store(app) as store:
         rows = store.status_by_college()
@@ -118,17 +121,16 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
                        "quarantined": list(recon.quarantined),
                        "recovered_takes": [t.id for t in unbound if t.source == "recovered"]})
             return
-        header = f"{pad('college', 24)} {'roster':>6} {'in':>6} {'shot':>6} {'accepted':>8} {'rejected':>8}"
-        click.echo(header)
+        labels = (_("roster"), _("checked in"), _("shot"), _("accepted"), _("rejected"))
+        widths = [max(8, display_width(label)) for label in labels]
+        click.echo(pad(_("college"), 24) + "".join(" " + rpad(label, w) for label, w in zip(labels, widths)))
         total = {k: 0 for k in ("roster", "checked_in", "shot", "accepted", "rejected")}
         for r in rows:
-            click.echo(f"{pad(r['college'], 24)} {r['roster']:>6} {r['checked_in']:>6} {r['shot']:>6} "
-                       f"{r['accepted']:>8} {r['rejected']:>8}")
+            click.echo(pad(r["college"], 24) + "".join(f" {r[k]:>{w}}" for k, w in zip(total, widths)))
             for k in total:
                 total[k] += r[k]
-        click.echo(f"{pad('total', 24)} {total['roster']:>6} {total['checked_in']:>6} {total['shot']:>6} "
-                   f"{total['accepted']:>8} {total['rejected']:>8}")
-        click.echo(f"bound now: {shown_code(bound.code) if bound else 'nobody'}")
+        click.echo(pad(_("total"), 24) + "".join(f" {total[k]:>{w}}" for k, w in zip(total, widths)))
+        click.echo(_("bound now: {who}", who=shown_code(bound.code) if bound else _("nobody")))
         for f in space:
             click.echo(_("free space: {free} MB on {folder}", free=f"{f.free_mb:.0f}", folder=f.folder))
         if store.readonly_reason:
@@ -137,10 +139,10 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
         if warning:
             click.echo(_("warning: {problem}", problem=warning), err=True)
         if unbound:
-            click.echo(f"warning: {len(unbound)} unbound take(s) to rebind or void: "
-                       + ", ".join(str(t.id) for t in unbound), err=True)
+            click.echo(_("warning: {n} unbound take(s) to rebind or void: {takes}", n=len(unbound),
+                         takes=", ".join(str(t.id) for t in unbound)), err=True)
         for rel in recon.orphans:
-            click.echo(f"warning: orphan file (not journalled, kept): {rel}", err=True)
+            click.echo(_("warning: orphan file (not journalled, kept): {file}", file=rel), err=True)
         if recon.orphans or recon.temp_files:
             click.echo(_("  the next capture adopts orphan originals as unbound takes and removes the {n} temp"
                          " file(s) a crash left", n=len(recon.temp_files)), err=True)
@@ -152,36 +154,34 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
             click.echo(_("note: moved aside after a crash (the journal has the same photo): {file}", file=rel),
                        err=True)
         for rel in recon.missing:
-            click.echo(f"error: journalled original missing: {rel}", err=True)
+            click.echo(_("error: journalled original missing: {file}", file=rel), err=True)
         for rel in recon.damaged:
-            click.echo(f"error: original damaged (size differs): {rel}", err=True)
+            click.echo(_("error: original damaged (size differs): {file}", file=rel), err=True)
 
 
 COMMANDS = [init_cmd, checkin_cmd, status_cmd]
 
 
-@click.command("demo")
+@click.command("demo", help=N_("Run a scripted session on the built-in virtual camera, with nothing attached.\n"
+             "\n"
+             "Generated roster and generated faces (no real person's data or photo), bad takes that are rejected and\n"
+             "re-shot, one wrong-person rebind, then an export per college. Ends with a summary read from the journal.\n"
+             "With --console the same session plays in the browser console, one step every --pace seconds."))
 @click.option("--students", type=click.IntRange(4, 2000), default=20, show_default=True,
-              help="How many generated students to photograph.")
+              help=N_("How many generated students to photograph."))
 @click.option("--workspace", "demo_ws", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("demo-workspace"), show_default=True, help="Folder for the demo workspace.")
-@click.option("--fresh", is_flag=True, help="Replace an earlier demo workspace (only a demo one) first.")
-@json_option("Print the final summary as JSON.")
+              default=Path("demo-workspace"), show_default=True, help=N_("Folder for the demo workspace."))
+@click.option("--fresh", is_flag=True, help=N_("Replace an earlier demo workspace (only a demo one) first."))
+@json_option(N_("Print the final summary as JSON."))
 @click.option("--console", "in_console", is_flag=True,
-              help="Play the session in the browser console (station console), step by step, until Ctrl+C.")
+              help=N_("Play the session in the browser console (station console), step by step, until Ctrl+C."))
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
-              help="With --console: the console's port on 127.0.0.1 (0: any free port).")
-@click.option("--no-open", is_flag=True, help="With --console: print the link instead of opening the browser.")
+              help=N_("With --console: the console's port on 127.0.0.1 (0: any free port)."))
+@click.option("--no-open", is_flag=True, help=N_("With --console: print the link instead of opening the browser."))
 @click.option("--pace", type=click.FloatRange(0, 60), default=1.5, show_default=True,
-              help="With --console: seconds between the script's steps.")
+              help=N_("With --console: seconds between the script's steps."))
 def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool, in_console: bool, port: int,
              no_open: bool, pace: float) -> None:
-    """Run a scripted session on the built-in virtual camera, with nothing attached.
-
-    Generated roster and generated faces (no real person's data or photo), bad takes that are rejected and
-    re-shot, one wrong-person rebind, then an export per college. Ends with a summary read from the journal.
-    With --console the same session plays in the browser console, one step every --pace seconds.
-    """
     from station.demo.script import prepare_workspace, run_demo
     from station.outputs.export import ExportOptions, run_export
     prepare_workspace(demo_ws, fresh=fresh)
