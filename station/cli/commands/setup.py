@@ -1,7 +1,6 @@
 """Workspace set-up and the day's bookkeeping: init, checkin, status."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -11,7 +10,7 @@ from config.i18n import N_, _
 from config.settings import FormatSection, Settings, StationSection
 from station.cli.localise import HelpText
 from station.cli.support import (json_option, AppContext, display_width, echo_json, open_store, pad, pass_app,
-                                 rpad, shown_code)
+                                 progress_for, rpad, shown_code)
 from station.store.models import NO_COLLEGE
 from station.store.workspace import init_workspace
 
@@ -198,11 +197,12 @@ def demo_cmd(students: int, demo_ws: Path, fresh: bool, as_json: bool, in_consol
             demo.server.stop()
         return
     say = (lambda line: None) if as_json else click.echo
-    with click.progressbar(length=students, label=_("students"), file=sys.stderr) as bar:
+    with progress_for(as_json) as bar:
+        bar.start(_("students"), students)
         done = {"n": 0}
 
         def progress(n: int, total: int) -> None:
-            bar.update(n - done["n"])
+            bar.advance(n - done["n"])
             done["n"] = n
         summary = run_demo(demo_ws, students=students, say=say, progress=progress)
     outdir = demo_ws / "export"
