@@ -114,7 +114,7 @@ def test_a_runtime_posts_a_message_to_every_screen_in_order(tmp_path: Path) -> N
         assert any("2019000001" in t for t in texts[:-1])           # the scan before it came first
 
 
-def test_a_scan_outcome_carries_its_warnings(controller) -> None:  # type: ignore[no-untyped-def]
+def test_a_scan_outcome_carries_its_warnings(controller, english) -> None:  # type: ignore[no-untyped-def]
     ctl, store = controller
     store.upsert_subjects([{**roster_rows(3)[2], "paid": False}], source_file="roster.csv")
     unpaid = ctl.handle(Scan("2019000003"))

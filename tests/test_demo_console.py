@@ -49,7 +49,7 @@ def _shown(driver, selector: str, text: str = "", timeout: float = 120.0) -> str
 
 def test_the_console_demo_plays_the_script_visibly_in_the_shoot_page(tmp_path: Path) -> None:
     ws = tmp_path / "demo"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "STATION_LANG": "en"}   # asserts read the English narration
     process = subprocess.Popen(
         [sys.executable, "-m", "station.cli.main", "demo", "--console", "--students", str(STUDENTS),
          "--workspace", str(ws), "--port", "0", "--no-open", "--pace", "0.8"],
