@@ -14,6 +14,8 @@ from station.session.schedule import ScheduleError, college_at, load_slots, pars
 from station.store.clock import FixedClock
 from station.store.workspace import Store
 
+pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
+
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
 

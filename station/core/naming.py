@@ -7,6 +7,8 @@ Sub-folders come only from '/' written in the template itself, never from data.
 """
 from __future__ import annotations
 
+from config.i18n import _
+
 import re
 import string
 import unicodedata
@@ -100,30 +102,34 @@ class NameTemplate:
         """Check the template once, before any file is touched (unknown fields, '..', absolute paths)."""
         raw = text.strip().replace("\\", "/")
         if not raw:
-            raise ExportError("the naming template is empty")
+            raise ExportError(_("the naming template is empty"))
         if raw.startswith("/"):
-            raise ExportError(f"naming template {text!r} must be relative (no leading '/')")
+            raise ExportError(_("naming template {template} must be relative (no leading '/')", template=repr(text)))
         segments = raw.split("/")
         used: set[str] = set()
         formatter = string.Formatter()
         for seg in segments:
             if seg.strip() in ("", ".", ".."):
-                raise ExportError(f"naming template {text!r}: empty, '.' or '..' folder names are not allowed")
+                raise ExportError(_("naming template {template}: empty, '.' or '..' folder names are not allowed",
+                                      template=repr(text)))
             try:
                 parsed = list(formatter.parse(seg))
             except ValueError as exc:
-                raise ExportError(f"naming template {text!r}: {exc}") from exc
+                raise ExportError(_("naming template {template}: {problem}", template=repr(text), problem=exc)) from exc
             for _literal, field, _spec, conversion in parsed:
                 if field is None:
                     continue
                 if field not in FIELDS:
-                    raise ExportError(f"naming template {text!r}: unknown field {{{field}}}",
+                    raise ExportError(_("naming template {template}: unknown field {field}", template=repr(text),
+                                        field="{" + str(field) + "}"),
                                       hint="fields: " + " ".join("{%s}" % f for f in FIELDS))
                 if conversion:
-                    raise ExportError(f"naming template {text!r}: conversions like !{conversion} are not allowed")
+                    raise ExportError(_("naming template {template}: conversions like !{conversion} are not allowed",
+                                        template=repr(text), conversion=conversion))
                 used.add(field)
         if not used:
-            raise ExportError(f"naming template {text!r} uses no field: every photo would get the same name")
+            raise ExportError(_("naming template {template} uses no field: every photo would get the same name",
+                                template=repr(text)))
         last = segments[-1]
         if not last.lower().endswith((".jpg", ".jpeg")):
             segments[-1] = last + DEFAULT_EXTENSION
@@ -133,7 +139,7 @@ class NameTemplate:
         """The relative path ('/'-separated) for one subject; ExportError names an empty field."""
         empty = sorted(f for f in self.fields if values.get(f) in (None, ""))
         if empty:
-            raise ExportError("no value for " + ", ".join("{%s}" % f for f in empty))
+            raise ExportError(_("no value for {fields}", fields=", ".join("{%s}" % f for f in empty)))
         safe = {k: (values[k] if isinstance(values[k], int) else sanitize_value(str(values[k])))
                 for k in self.fields}
         parts = []
@@ -141,6 +147,6 @@ class NameTemplate:
             try:
                 rendered = seg.format(**safe)
             except (ValueError, KeyError, IndexError) as exc:
-                raise ExportError(f"naming template {self.text!r}: {exc}") from exc
+                raise ExportError(_("naming template {template}: {problem}", template=repr(self.text), problem=exc)) from exc
             parts.append(sanitize_component(rendered))
         return "/".join(parts)

@@ -7,6 +7,8 @@ the journal (a re-import replaces the previous schedule), so a roster-less subje
 """
 from __future__ import annotations
 
+from config.i18n import _
+
 import csv
 import io
 import logging
@@ -87,7 +89,7 @@ def _to_24h(half: str | None, hour: int) -> int:
 def parse_clock(text: str, half: str | None = None) -> time:
     m = re.search(_HALF + r"\s*" + _CLOCK, text)
     if not m:
-        raise ValueError(f"no time of day in {text!r}")
+        raise ValueError(_("no time of day in {text}", text=repr(text)))
     h = _to_24h(m.group(1) or half, int(m.group(2)))
     return time(h, int(m.group(3) or 0))
 
@@ -108,11 +110,11 @@ def parse_window(text: str, day: date | None, year: int | None) -> tuple[datetim
     own_day = parse_date(text, year)
     day = own_day or day
     if day is None:
-        raise ValueError(f"no date in {text!r} and no date column")
+        raise ValueError(_("no date in {text} and no date column", text=repr(text)))
     rest = _DATE.sub(" ", text, count=1) if own_day else text
     m = _WINDOW.search(rest)
     if not m:
-        raise ValueError(f"no time window like 8:15-11:30 in {text!r}")
+        raise ValueError(_("no time window like 8:15-11:30 in {text}", text=repr(text)))
     half1, h1, m1, half2, h2, m2 = m.groups()
     start = time(_to_24h(half1, int(h1)), int(m1 or 0))
     end_hour = int(h2)
@@ -143,7 +145,7 @@ def _read_rows(path: Path) -> list[list[str]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise ScheduleError(f"{path}: not UTF-8 or GB18030 text")
+        raise ScheduleError(_("{path}: not UTF-8 or GB18030 text", path=path))
     dialect = csv.excel_tab if text.count("\t") > text.count(",") else csv.excel
     return [row for row in csv.reader(io.StringIO(text), dialect)]
 
@@ -160,7 +162,7 @@ def _find_columns(rows: list[list[Any]]) -> tuple[int, dict[str, int]]:
                     break
         if "college" in found and ("window" in found or "start" in found):
             return index, found
-    raise ScheduleError("no header row with a college column (单位/学院/系部) and a time column (起止时间/时间)")
+    raise ScheduleError(_("no header row with a college column (单位/学院/系部) and a time column (起止时间/时间)"))
 
 
 def parse_schedule(path: Path, *, year: int | None = None) -> list[Slot]:
@@ -187,20 +189,20 @@ def parse_schedule(path: Path, *, year: int | None = None) -> list[Slot]:
                 start, end = parse_window(str(cell["window"]), day, year)
             else:
                 if day is None:
-                    raise ValueError("no date")
+                    raise ValueError(_("no date"))
                 start = datetime.combine(day, parse_clock(str(cell["start"])))
                 end = datetime.combine(day, parse_clock(str(cell["end"])))
         except (ValueError, KeyError) as exc:
-            raise ScheduleError(f"{path.name} row {number}: {exc}") from None
+            raise ScheduleError(_("{file} row {row}: {problem}", file=path.name, row=number, problem=exc)) from None
         if end <= start:
-            raise ScheduleError(f"{path.name} row {number}: the window ends before it starts")
+            raise ScheduleError(_("{file} row {row}: the window ends before it starts", file=path.name, row=number))
         for college in _SPLIT_COLLEGES.split(college_text):
             college = re.sub(r"\s+", "", college)
             if college:
                 slots.append(Slot(college, str(cell.get("room") or "").strip(), start, end,
                                   str(cell.get("batch") or "").strip()))
     if not slots:
-        raise ScheduleError(f"{path.name}: no schedule rows found under the header")
+        raise ScheduleError(_("{file}: no schedule rows found under the header", file=path.name))
     return slots
 
 

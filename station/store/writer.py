@@ -319,7 +319,7 @@ class JournalWriter(ReadModel):
                 return rel, write_new_file(self.workspace / rel, photo)
             except FileExistsError:
                 log.warning("render left by an earlier crash kept: %s", rel)
-        raise StoreError(f"{stem}: too many renders left by crashes", hint="run 'station status'")
+        raise StoreError(_("{stem}: too many renders left by crashes", stem=stem), hint=_("run 'station status'"))
 
     # ----------------------------------------------------------------- a crash's leftovers
     def recover(self, *, operator: str | None = None) -> Recovery:
