@@ -149,12 +149,9 @@ class StationController:
     def preflight(self) -> list[Message]:
         """Warnings to show before each shot: a disk below [safety] min_free_mb, said while there is still
         room to act (the shot itself goes ahead: refusing it would lose the student's turn, not save space)."""
-        from station.store.workspace import free_space
+        from station.store.workspace import LOW_SPACE, low_space
         store = self.session.store
-        return [Message.of("warn", N_("only {free} MB free on {folder} (warning below {limit} MB): free space "
-                                      "before the disk is full"),
-                           free=f"{f.free_mb:.0f}", folder=f.folder, limit=f.min_free_mb)
-                for f in free_space(store.workspace, store.settings) if f.low]
+        return [Message.of("warn", LOW_SPACE, **fields) for fields in low_space(store.workspace, store.settings)]
 
     def say(self, level: str, text: str, /, **fields: Any) -> Message:
         """Show a catalog message (mark `text` with N_: its Chinese comes from the catalog) to every screen."""

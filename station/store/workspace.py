@@ -12,9 +12,9 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from config.i18n import _
+from config.i18n import N_, _
 from config.settings import Settings, load_settings
 from station.core.errors import StoreError
 from station.store import journal
@@ -55,13 +55,20 @@ def free_space(workspace: Path, settings: Settings) -> list[FreeSpace]:
     return found
 
 
+#: the warning for a disk below [safety] min_free_mb (the store's text and the controller's screens say it)
+LOW_SPACE = N_("only {free} MB free on {folder} (warning below {limit} MB): free space before the disk is full")
+
+
+def low_space(workspace: Path, settings: Settings) -> list[dict[str, Any]]:
+    """The LOW_SPACE fields of every disk a capture writes to that is below the threshold."""
+    return [{"free": f"{f.free_mb:.0f}", "folder": f.folder, "limit": f.min_free_mb}
+            for f in free_space(workspace, settings) if f.low]
+
+
 def space_warning(workspace: Path, settings: Settings) -> str | None:
     """One line to show before a shot when a disk is below [safety] min_free_mb, else None."""
-    low = [f for f in free_space(workspace, settings) if f.low]
-    if not low:
-        return None
-    return "; ".join(_("only {free} MB free on {folder} (warning below {limit} MB): free space before the disk "
-                       "is full", free=f"{f.free_mb:.0f}", folder=f.folder, limit=f.min_free_mb) for f in low)
+    low = low_space(workspace, settings)
+    return "; ".join(_(LOW_SPACE, **fields) for fields in low) if low else None
 
 
 class Store(JournalWriter):
