@@ -16,7 +16,7 @@ SUBJECT_FIELDS = ("student_no", "name", "sex", "id_number", "college", "major", 
                   "paid", "collect_code")
 
 #: where a subject without a college is counted and exported
-NO_COLLEGE = "(no college)"
+NO_COLLEGE = "未分学院"   # a folder and a report row: Chinese like every export file
 
 #: unshot | rejected (only rejected takes) | shot (a take awaits a decision) | accepted, worst to best
 STATUS_RANK = {"unshot": 0, "rejected": 1, "shot": 2, "accepted": 3}
