@@ -89,6 +89,8 @@ class Checks:
     mouth_open: Limit = _limit(0.12, 0.2)
     teeth: Limit = _limit(0.008, 0.02)
     smile_width: Limit = _limit(1.1, 1.3)
+    laugh_open: Limit = _limit(0.2, None)
+    laugh_teeth: Limit = _limit(0.04, None)
     frown: Limit = _limit(0.75, 1.1)
     glasses: Limit = _limit(1.15, 1.35)
     glare: Limit = _limit(0.01, 0.04)
