@@ -105,11 +105,28 @@ def table(title: str, outcomes: list[tuple[set[str], set[str], set[str]]]) -> No
           f"{' '.join('+'.join(c) for c in bad_w)}")
 
 
+def by_check(title: str, findings: list[tuple[set[str], list]]) -> None:
+    """Per check (code + measure): on how many photos labelled with its code it fired (refused / warned), and
+    on how many good faces."""
+    print(f"\n{title}: per check")
+    print("| check (measure) | fired on photos with the flaw: refused / warned / photos | fired on good faces: refused / warned |")
+    print("|---|---|---|")
+    seen = sorted({(f.code, f.measure or "-") for _, fs in findings for f in fs if f.code in SCORED})
+    for code, measure in seen:
+        hit = [(e, [f for f in fs if f.code == code and (f.measure or "-") == measure]) for e, fs in findings]
+        flawed = [fs for e, fs in hit if code in e]
+        good = [fs for e, fs in hit if not e]
+        count = lambda group, level: sum(any(f.level == level for f in fs) for fs in group)  # noqa: E731
+        print(f"| `{code}` ({measure}) | {count(flawed, 'refuse')} / {count(flawed, 'warn')} / {len(flawed)} | "
+              f"{count(good, 'refuse')} / {count(good, 'warn')} of {len(good)} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--set", default="real", choices=("real", "faces", "faces2", "portraits", "frames", "all"))
     parser.add_argument("--format", default="chsi-2017")
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per TUNING photo")
+    parser.add_argument("--by-check", action="store_true", help="also a table per check (code + measure)")
     parser.add_argument("--dump", type=Path, help="write the tuning photos' measures and labels (JSON lines)")
     args = parser.parse_args()
     if not TESTDATA.is_dir():
@@ -121,6 +138,7 @@ def main() -> int:
     pipeline.process(rows[0][0].read_bytes(), preset, render=False)     # load the models (not timed)
     parts: dict[str, list[tuple[set[str], set[str], set[str]]]] = defaultdict(list)
     times = []
+    findings: dict[str, list[tuple[set[str], list]]] = defaultdict(list)
     dump = args.dump.open("w") if args.dump else None
     for path, expected in rows:
         data = path.read_bytes()
@@ -131,6 +149,7 @@ def main() -> int:
         warned = {w.code for w in result.warnings} & set(SCORED)
         part = "held" if key(path) in held else "tune"
         parts[part].append((expected, refused, warned))
+        findings[part].append((expected, list(result.reasons) + list(result.warnings)))
         if part == "held":
             continue
         if dump:
@@ -141,8 +160,12 @@ def main() -> int:
                   f"refused {' '.join(sorted(refused)) or '-':28} warned {' '.join(sorted(warned - refused)) or '-'}")
     print(f"{len(rows)} labelled photos ({args.set}), preset {args.format}")
     table("TUNING part", parts["tune"])
+    if args.by_check:
+        by_check("TUNING part", findings["tune"])
     if parts["held"]:
         table("HELD-OUT part (bench/verdict_holdout.tsv; never tuned on)", parts["held"])
+        if args.by_check:
+            by_check("HELD-OUT part", findings["held"])
     print(f"\ntime per photo (bytes -> verdict): median {statistics.median(times):.0f} ms, "
           f"max {max(times):.0f} ms (n={len(times)})")
     return 0

@@ -12,11 +12,13 @@ import numpy as np
 from pipeline.appearance import SKIN_DE, FaceFrame, _box, _skin_distance
 
 
-# what covers the forehead is hair when it is of the brows' colour and not brightly coloured, else a hat or a
-# scarf (hair dyed a bright colour reads as a hat): on the team's real caps the cover is 12-51 Lab units from the
-# brows or has chroma 22-41; fringes 4-12 from the brows with chroma <= 10
+# what covers the forehead is hair when it is of the brows' colour, else a hat or a scarf: far from the brows'
+# colour, or both strongly coloured and not of the brows' own colour. Team's real caps: 9-51 Lab units from the
+# brows, chroma 22-41 where nearer than 30; fringes 4-6 from the brows (an auburn fringe has chroma 27), or grey.
+# Colour cannot tell a black cap from black hair: such a cap is named as hair over the forehead (a warning).
 HAT_FROM_HAIR = 30.0
 HAT_CHROMA = 18.0
+HAIR_NEAR = 8.0
 
 
 def forehead_cover(lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> tuple[float, np.ndarray] | None:
@@ -43,7 +45,7 @@ def measures(lab: np.ndarray, skin: np.ndarray, brow_lab: np.ndarray, f: FaceFra
         share, colour = cover
         from_hair = float(np.linalg.norm(colour - brow_lab))
         chroma = float(np.hypot(colour[1], colour[2]))
-        hat = from_hair > HAT_FROM_HAIR or chroma > HAT_CHROMA
+        hat = from_hair > HAT_FROM_HAIR or (chroma > HAT_CHROMA and from_hair > HAIR_NEAR)
         out.update({"forehead_cover": share, "cover_from_hair": from_hair, "cover_chroma": chroma,
                     "forehead_hat": share if hat else 0.0, "forehead_hair": 0.0 if hat else share})
     return out
