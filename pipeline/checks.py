@@ -86,6 +86,40 @@ OTHER_CODES: dict[str, tuple[str, str, str]] = {
 
 FACE_CODES = frozenset(c.code for c in CHECKS if c.group == "face")
 
+# What each check does on real people: bench/eval_verdict.py on the 140 labelled real photos (testdata/faces +
+# faces2), "a + b" = tuning part + held-out part (bench/verdict_holdout.tsv), 30 good faces in all. Re-measure
+# and update these notes when a band or a measure changes.
+ON_REAL_PEOPLE: dict[str, str] = {
+    "roll_deg": "labelled tilts refused 5/5 + 1/2; good faces 0/30",
+    "yaw_deg": "labelled turns refused 7/9 + 3/4 (tuning misses read < 5°); 2 good faces turned 15-17° refused",
+    "pitch_deg": "no labelled nod; one good selfie shot from below warned",
+    "eye_open": "closed eyes named 13/13 + 6/6 (15 refused); good faces 0/30",
+    "gaze_deg": "no labelled case; silent on good faces",
+    "mouth_open": "open mouths named 17/18 + 7/7 (with teeth; 22 refused); good faces 0/30",
+    "teeth": "toothy smiles refused; one good face with a line of teeth warned",
+    "smile_width": "names a few broad smiles as expression",
+    "laugh_open": "with laugh_teeth names laughs and surprise: expression named 12/15 + 6/7 (was 4/15 + 2/7); good 0/30",
+    "laugh_teeth": "see laugh_open",
+    "frown": "a frown refused, a grimace warned; one good face warned",
+    "glasses": "glasses named 13/15 + 6/7 (17 refused; misses: turned heads); good faces 0/30",
+    "glare": "no labelled case",
+    "tint": "no labelled case",
+    "headwear": "advice; silent on the real sets",
+    "headwear_cover": "caps over the forehead refused 4/9 + 1/5 headwear photos; good 0/30; 3 held-out flawed photos refused for it (a fringe, 2 others); misses brimmed hats, a hijab, black caps (read as hair)",
+    "headwear_knit": "knitted hats named 1/9 + 1/5",
+    "hair_over_brows": "fringes named 1/3 + 0/1 hair-over-face photos; one good face (a fringe to the brows) warned",
+    "hair_over_ears": "not labelled in the real sets; warned on 3 of 30 good faces with hair over the ears",
+    "jewellery": "not labelled; one good face warned",
+    "shoulders_deg": "not scored (the real sets are not station frames)",
+    "clothing_colour": "not scored",
+    "clothing_distance": "not scored",
+    "uneven_light": "not scored",
+    "sharpness": "blurred refused 5/5 + 3/3; good faces 0/30",
+    "clipped": "not scored",
+    "dark": "not scored",
+}
+OTHER_ON_REAL_PEOPLE = {"multiple_faces": "groups refused 8/10 + 4/4", "no_face": "no good face lost"}
+
 
 def limit_of(check: Check, preset: FormatPreset) -> Limit:
     return getattr(preset.checks, check.key)
@@ -137,16 +171,17 @@ def evaluate(measures: dict[str, float], preset: FormatPreset) -> tuple[list[Rea
 
 def markdown_table(preset: FormatPreset) -> str:
     """The README's table of checks: code, preset key, measure, both bands, text."""
-    rows = ["| code | preset key | measure | bad when | warn | refuse | 中文 | English |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = ["| code | preset key | measure | bad when | warn | refuse | 中文 | English | on real people (tuning + held-out) |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for c in CHECKS:
         band = limit_of(c, preset)
         side = ("abs " if c.absolute else "") + (">" if c.above else "<")
         fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
         rows.append(f"| `{c.code}` | `checks.{c.key}` | `{c.measure_name}` | {side} | {fmt(band.warn)} | "
-                    f"{fmt(band.refuse)} | {c.zh} | {c.en} |")
+                    f"{fmt(band.refuse)} | {c.zh} | {c.en} | {ON_REAL_PEOPLE.get(c.key, '-')} |")
     for code, (zh, en, key) in OTHER_CODES.items():
-        rows.append(f"| `{code}` | `{key}` | plan / backdrop | - | - | - | {zh} | {en} |")
+        rows.append(f"| `{code}` | `{key}` | plan / backdrop | - | - | - | {zh} | {en} | "
+                    f"{OTHER_ON_REAL_PEOPLE.get(code, '-')} |")
     return "\n".join(rows)
 
 
