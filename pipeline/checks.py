@@ -54,7 +54,7 @@ CHECKS: tuple[Check, ...] = (
           measure="forehead_hat"),
     Check("headwear", "headwear_knit", "佩戴帽子（额头上方有针织纹理）", "headwear (knitted texture above the forehead)",
           measure="knit"),
-    Check("hair_over_face", "hair_over_brows", "头发遮挡额头或眉毛", "hair over the forehead or the eyebrows",
+    Check("hair_over_face", "hair_over_brows", "头发（或深色帽子）遮挡额头", "hair (or a dark hat) over the forehead",
           measure="forehead_hair"),
     Check("ears_hidden", "hair_over_ears", "头发遮挡耳朵（未露出双耳）", "hair over the ears (ears not both visible)"),
     Check("jewellery", "jewellery", "佩戴耳环、项链等饰品", "earrings or necklace"),
