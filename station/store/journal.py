@@ -124,13 +124,15 @@ class JournalConnection(sqlite3.Connection):
             return super().executescript(sql_script)
 
 
-def _is_wal(path: Path) -> bool:
-    """Bytes 18-19 of an SQLite header are 2 in WAL mode (the mode is stored in the file)."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(20)[18:20] == b"\x02\x02"
-    except OSError:
-        return False
+def _journal_mode(conn: sqlite3.Connection) -> str:
+    """The journal mode stored in the file, asked through SQLite (a read).
+
+    Never open the journal (or its -wal/-shm) with anything but SQLite: closing ANY descriptor of a file
+    releases every POSIX lock this process holds on it, including the locks of the other connections open in
+    this process (the runtime's, the console's), which then write without them: another process believes it is
+    alone, checkpoints and deletes -wal/-shm under them, and their commits are lost (SQLite's documented
+    "how to corrupt" pitfall, tests/test_store_two_processes.py)."""
+    return str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
 
 
 def _open(path: Path, uri: str | None = None) -> JournalConnection:
@@ -149,7 +151,7 @@ def connect(path: Path) -> sqlite3.Connection:
     so the read-only commands still answer; the connection's `readonly_reason` says so."""
     conn = _open(path)
     try:
-        if not _is_wal(path):
+        if _journal_mode(conn) != "wal":
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")

@@ -150,7 +150,11 @@ def init_workspace(workspace: Path, settings: Settings, *, clock: Clock | None =
                                     folder=folder, mode=f"{mode:04o}"))
     write_new_file(target, render_settings(settings).encode("utf-8"))
     # create the journal owner-only *before* SQLite opens it: its -wal/-shm files copy the journal's mode
-    os.close(os.open(workspace / JOURNAL_FILE, os.O_WRONLY | os.O_CREAT, 0o600))
+    # (O_EXCL: a journal already there is never opened outside SQLite, see journal._journal_mode)
+    try:
+        os.close(os.open(workspace / JOURNAL_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
     (workspace / JOURNAL_FILE).chmod(0o600)
     store = Store(workspace, settings, clock=clock)
     store.event(EventKind.INIT, station_id=settings.station.id, room=settings.station.room,

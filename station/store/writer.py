@@ -164,6 +164,8 @@ class JournalWriter(ReadModel):
                 self._append(K.QUEUE_JOIN, operator=operator, subject_id=subject.id, shoot_no=shoot_no)
             else:
                 moved_from = self._bind(subject.id, operator, reason="scan")
+            fault_point("checkin.before_commit")
+        fault_point("checkin.committed")
         return CheckIn(subject, shoot_no, day, repeated=existing is not None, bound=not queue,
                        moved_from=moved_from)
 
@@ -413,6 +415,7 @@ class JournalWriter(ReadModel):
                          **({"override": override} if override else {}))
             if close_binding and self.bound_subject_id() == take.subject_id:
                 self._append(K.UNBIND, operator=operator, subject_id=take.subject_id, reason="accepted")
+            fault_point("decision.before_commit")
         return self.take(take_id)
 
     def reject(self, take_id: int, *, reason: str, operator: str | None = None) -> Take:
