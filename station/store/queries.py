@@ -1,7 +1,8 @@
 """The read model: every query over a workspace's journal, beside the schema it reads.
 
-Current state is never stored, it is read from the events: who is bound, the queue, each take's owner and
-decision (the `take_state` view), statuses, shooting numbers. Everything that wants to know something about a
+The events are the truth; each take's owner, decision, acceptance and verdict are read from `take_current`, which
+the writer keeps in the same transaction as the events (journal.py), through the `take_state` view. Who is
+bound, the queue, statuses and shooting numbers are read from the events by indexed lookups. Everything that wants to know something about a
 workspace asks a `ReadModel` (the writer and the one-workspace `Store` are read models too, so a writer sees
 its own transaction). No other module holds SQL; the test suite checks that.
 """
@@ -99,6 +100,12 @@ class ReadModel:
         sql += " ORDER BY college, class_name, student_no, code"
         return [Subject.from_row(r) for r in self.conn.execute(sql, args)]
 
+    def subjects_with_ids(self, ids: set[int] | list[int]) -> list[Subject]:
+        """The subjects with these ids, in `subjects()` order: a page about some students reads only theirs."""
+        rows = self.conn.execute("SELECT * FROM subjects WHERE id IN (SELECT value FROM json_each(?))"
+                                 " ORDER BY college, class_name, student_no, code", (json.dumps(sorted(ids)),))
+        return [Subject.from_row(r) for r in rows]
+
     def search_subjects(self, text: str, limit: int = 20) -> list[Subject]:
         """Subjects whose name or student number contains `text`, or whose code or 采集码 is `text` (the
         console's rebind search). ID numbers are never searched by part: a search must not probe them."""
@@ -133,6 +140,16 @@ class ReadModel:
                           K.CHECK_IN, self.station_id, self.today(), subject_id)
         return int(value) if value is not None else None
 
+    def shoot_numbers_today(self) -> dict[int, int]:
+        """subject id -> today's shooting number at this station, for every subject checked in today."""
+        found: dict[int, int] = {}
+        for sid, number in self.conn.execute(
+                "SELECT subject_id, json_extract(data, '$.shoot_no') FROM events WHERE station_id = ? AND day = ?"
+                " AND kind = ? AND subject_id IS NOT NULL ORDER BY id", (self.station_id, self.today(), K.CHECK_IN)):
+            if number is not None:
+                found.setdefault(sid, int(number))
+        return found
+
     def last_shoot_no_today(self) -> int:
         """The highest shooting number given today at this station (0 before the first check-in)."""
         return int(self._one("SELECT MAX(CAST(json_extract(data, '$.shoot_no') AS INTEGER)) FROM events"
@@ -140,9 +157,12 @@ class ReadModel:
                              K.CHECK_IN, self.station_id, self.today()) or 0)
 
     def bound_subject_id(self) -> int | None:
-        row = self.conn.execute("SELECT kind, subject_id FROM events WHERE kind IN (?, ?) AND station_id = ?"
-                                " ORDER BY id DESC LIMIT 1", (K.BIND, K.UNBIND, self.station_id)).fetchone()
-        return row["subject_id"] if row and row["kind"] == K.BIND else None
+        # the latest bind and the latest unbind of this station, each one index lookup; bound if the bind is newer
+        row = self.conn.execute(
+            "SELECT b.subject_id, b.id > COALESCE((SELECT MAX(u.id) FROM events u WHERE u.station_id = ?"
+            " AND u.kind = ?), 0) FROM events b WHERE b.id = (SELECT MAX(id) FROM events WHERE station_id = ?"
+            " AND kind = ?)", (self.station_id, K.UNBIND, self.station_id, K.BIND)).fetchone()
+        return row[0] if row and row[1] else None
 
     def bound_subject(self) -> Subject | None:
         """Who the next shot is for at this station ("no scan, no shot": None means no shot)."""
@@ -242,20 +262,18 @@ class ReadModel:
         return int(value) if value is not None else None
 
     def accepted_takes(self) -> list[AcceptedTake]:
-        """Every accepted, bound take with its (latest) acceptance, in acceptance order."""
+        """Every accepted, bound take with its (latest) acceptance, in acceptance order. One indexed pass over
+        take_current; the verdict's photo and the override are picked out of the JSON by SQLite."""
         rows = self.conn.execute(
-            "SELECT s.take_id, s.seq, s.captured_at, s.station_id, s.subject_id, s.source, s.verdict,"
-            " a.id AS accept_id, a.ts, a.data AS accept_data FROM take_state s JOIN events a ON a.id = (SELECT MAX(e.id) FROM events e"
-            "   WHERE e.take_id = s.take_id AND e.kind = ?)"
-            " WHERE s.decision = ? AND s.subject_id IS NOT NULL ORDER BY a.id", (K.ACCEPT, K.ACCEPT))
-        found = []
-        for row in rows:
-            verdict = json.loads(row["verdict"]) if row["verdict"] else {}
-            found.append(AcceptedTake(row["take_id"], row["seq"], row["subject_id"], row["station_id"],
-                                      row["captured_at"], row["source"], row["accept_id"], row["ts"],
-                                      verdict.get("photo"), verdict.get("photo_sha256"),
-                                      _override(row["accept_data"])))
-        return found
+            "SELECT s.take_id, s.seq, s.captured_at, s.station_id, s.subject_id, s.source,"
+            " json_extract(s.verdict, '$.photo') AS photo, json_extract(s.verdict, '$.photo_sha256') AS photo_sha,"
+            " a.id AS accept_id, a.ts, CASE WHEN json_type(a.data, '$.override') = 'object'"
+            "   THEN json_extract(a.data, '$.override') END AS override"
+            " FROM take_state s JOIN events a ON a.id = s.accept_event"
+            " WHERE s.decision = ? AND s.subject_id IS NOT NULL ORDER BY a.id", (K.ACCEPT,))
+        return [AcceptedTake(row["take_id"], row["seq"], row["subject_id"], row["station_id"], row["captured_at"],
+                             row["source"], row["accept_id"], row["ts"], row["photo"], row["photo_sha"],
+                             _override(row["override"])) for row in rows]
 
     def originals(self) -> dict[str, tuple[int, str]]:
         """Every journalled original: relative file -> (size, sha256)."""
@@ -277,8 +295,8 @@ class ReadModel:
 
     def reject_reasons(self) -> list[tuple[int, str]]:
         """(subject id, reason) of every rejection, in order."""
-        return [(sid, json.loads(data).get("reason", "")) for sid, data in self.conn.execute(
-            "SELECT subject_id, data FROM events WHERE kind = ? ORDER BY id", (K.REJECT,))]
+        return [(sid, reason if reason is not None else "") for sid, reason in self.conn.execute(
+            "SELECT subject_id, json_extract(data, '$.reason') FROM events WHERE kind = ? ORDER BY id", (K.REJECT,))]
 
     def count_events(self, kind: K) -> int:
         return int(self._one("SELECT COUNT(*) FROM events WHERE kind = ?", K(kind)))
@@ -301,7 +319,7 @@ class ReadModel:
         return [table[k] for k in sorted(table)]
 
 
-def _override(accept_data: str | None) -> dict[str, Any] | None:
+def _override(override_json: str | None) -> dict[str, Any] | None:
     """The override an accept event carries (station.session.override decides when one is needed)."""
-    override = json.loads(accept_data).get("override") if accept_data else None
+    override = json.loads(override_json) if override_json else None
     return override if isinstance(override, dict) else None
