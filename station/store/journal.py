@@ -21,6 +21,7 @@ from station.store.kinds import EventKind as K
 
 log = logging.getLogger(__name__)
 
+JOURNAL_FILE = "journal.sqlite3"
 SCHEMA_VERSION = 2      # 2: take_current, kept by the writer (was the take_state view's subqueries)
 
 SCHEMA = f"""
@@ -90,7 +91,9 @@ CREATE TABLE IF NOT EXISTS take_current (
     decision        TEXT,                -- 'void' once voided, else the latest accept / reject, else NULL
     decision_event  INTEGER,             -- the latest accept / reject / void
     accept_event    INTEGER,             -- the latest accept
-    verdict_event   INTEGER              -- the latest verdict
+    verdict_event   INTEGER,             -- the latest verdict
+    photo           TEXT,                -- ... and its finished photo (relative to the workspace) and sha256
+    photo_sha256    TEXT
 );
 CREATE INDEX IF NOT EXISTS take_current_subject ON take_current (subject_id, decision);
 CREATE INDEX IF NOT EXISTS take_current_accepted ON take_current (decision, accept_event);
@@ -104,7 +107,7 @@ CREATE INDEX IF NOT EXISTS events_station ON events (station_id, kind, id);
 TAKE_STATE_VIEW = """
 CREATE VIEW take_state AS
 SELECT t.id AS take_id, t.seq, t.captured_at, t.source, t.station_id, c.subject_id, c.decision,
-       c.decision_event, c.accept_event, v.data AS verdict
+       c.decision_event, c.accept_event, c.photo, c.photo_sha256, v.data AS verdict
 FROM take_current c JOIN takes t ON t.id = c.take_id LEFT JOIN events v ON v.id = c.verdict_event;
 """
 
@@ -119,10 +122,15 @@ SELECT t.id AS take_id,
   (SELECT MAX(e.id) FROM events e WHERE e.take_id = t.id AND e.kind IN ('{K.ACCEPT}', '{K.REJECT}', '{K.VOID}'))
      AS decision_event,
   (SELECT MAX(e.id) FROM events e WHERE e.take_id = t.id AND e.kind = '{K.ACCEPT}') AS accept_event,
-  (SELECT MAX(e.id) FROM events e WHERE e.take_id = t.id AND e.kind = '{K.VERDICT}') AS verdict_event
+  (SELECT MAX(e.id) FROM events e WHERE e.take_id = t.id AND e.kind = '{K.VERDICT}') AS verdict_event,
+  (SELECT json_extract(e.data, '$.photo') FROM events e WHERE e.take_id = t.id AND e.kind = '{K.VERDICT}'
+     ORDER BY e.id DESC LIMIT 1) AS photo,
+  (SELECT json_extract(e.data, '$.photo_sha256') FROM events e WHERE e.take_id = t.id AND e.kind = '{K.VERDICT}'
+     ORDER BY e.id DESC LIMIT 1) AS photo_sha256
 FROM takes t ORDER BY t.id
 """
-TAKE_CURRENT_COLUMNS = ("take_id", "subject_id", "decision", "decision_event", "accept_event", "verdict_event")
+TAKE_CURRENT_COLUMNS = ("take_id", "subject_id", "decision", "decision_event", "accept_event", "verdict_event",
+                        "photo", "photo_sha256")
 
 class JournalConnection(sqlite3.Connection):
     """The journal's connection: every disk failure SQLite reports becomes a one-line DiskError.
@@ -195,6 +203,22 @@ def connect(path: Path) -> sqlite3.Connection:
         log.warning("journal opened read-only on a full disk: the changes still in %s are not shown", wal.name)
     log.info("journal opened read-only: %s", error)
     return readonly
+
+
+def connect_readonly(path: Path) -> JournalConnection:
+    """Open the journal for reading only (SQLite `mode=ro`): no schema written, no journal mode switched, every
+    write refused by SQLite itself. A journal of an older schema gets its derived state in TEMP (temp_state).
+    When even the -shm file cannot be made (a full disk, a read-only medium), it is read as immutable."""
+    conn = _open(path, f"{path.resolve().as_uri()}?mode=ro")
+    try:
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except DiskError as exc:
+        conn.close()
+        conn = _open(path, f"{path.resolve().as_uri()}?immutable=1")
+        conn.readonly_error = exc
+    temp_state(conn)
+    return conn
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
@@ -273,7 +297,8 @@ def append_event(conn: sqlite3.Connection, *, station_id: str, kind: K, when: da
     event_id = int(cur.lastrowid)
     if take_id is not None and kind in _TAKE_UPDATES:
         conn.execute(_TAKE_UPDATES[K(kind)], {"id": event_id, "take": take_id, "subject": subject_id,
-                                              "kind": K(kind).value})
+                                              "kind": K(kind).value, "photo": (data or {}).get("photo"),
+                                              "photo_sha256": (data or {}).get("photo_sha256")})
     return event_id
 
 
@@ -286,5 +311,6 @@ _TAKE_UPDATES: dict[K, str] = {
     K.REJECT: "UPDATE take_current SET decision = CASE WHEN decision = 'void' THEN 'void' ELSE :kind END,"
               " decision_event = :id WHERE take_id = :take",
     K.VOID: "UPDATE take_current SET decision = :kind, decision_event = :id WHERE take_id = :take",
-    K.VERDICT: "UPDATE take_current SET verdict_event = :id WHERE take_id = :take",
+    K.VERDICT: "UPDATE take_current SET verdict_event = :id, photo = :photo, photo_sha256 = :photo_sha256"
+               " WHERE take_id = :take",
 }

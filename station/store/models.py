@@ -5,6 +5,7 @@ both rules live here, once, for the status command, the review list, the report 
 """
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -144,8 +145,13 @@ class Take:
     source: str                   # trigger | button | hotfolder | submitted
     station_id: str
     decision: str | None          # None (pending) | accept | reject | void
-    verdict: dict[str, Any] | None
+    verdict_json: str | None = None   # the verdict as journalled; decoded only when `verdict` is asked for
     files: tuple[OriginalFile, ...] = ()
+
+    @functools.cached_property
+    def verdict(self) -> dict[str, Any] | None:
+        """The pipeline's latest verdict on this take (None before it was judged)."""
+        return json.loads(self.verdict_json) if self.verdict_json else None
 
     @property
     def primary(self) -> OriginalFile:
