@@ -482,7 +482,7 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
 def overrides(store: Store) -> list[dict[str, Any]]:
     """Photos accepted despite their verdict: who decided, why, and what they overrode (for the day's check)."""
     found = []
-    for take in store.accepted_takes():
+    for take in store.accepted_takes(overridden_only=True):
         if take.override is None:
             continue
         subject = store.subject(take.subject_id)

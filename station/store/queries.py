@@ -286,16 +286,19 @@ class TakeQueries(_Topic):
         value = self._one("SELECT take_id FROM originals WHERE sha256 = ? ORDER BY id LIMIT 1", sha256)
         return int(value) if value is not None else None
 
-    def accepted_takes(self) -> list[AcceptedTake]:
-        """Every accepted, bound take with its (latest) acceptance, in acceptance order. One indexed pass over
-        take_current (which keeps each take's finished photo); the override is picked out by SQLite."""
+    def accepted_takes(self, *, overridden_only: bool = False) -> list[AcceptedTake]:
+        """Every accepted, bound take with its (latest) acceptance, in acceptance order (`overridden_only`: those
+        accepted despite their verdict). One indexed pass over take_current (which keeps each take's finished
+        photo); the override is picked out by SQLite."""
         rows = self.conn.execute(
             "SELECT s.take_id, s.seq, s.captured_at, s.station_id, s.subject_id, s.source,"
             " s.photo, s.photo_sha256 AS photo_sha,"
             " a.id AS accept_id, a.ts, CASE WHEN json_type(a.data, '$.override') = 'object'"
             "   THEN json_extract(a.data, '$.override') END AS override"
             " FROM take_state s JOIN events a ON a.id = s.accept_event"
-            " WHERE s.decision = ? AND s.subject_id IS NOT NULL ORDER BY a.id", (K.ACCEPT,))
+            " WHERE s.decision = ? AND s.subject_id IS NOT NULL"
+            + (" AND json_type(a.data, '$.override') = 'object'" if overridden_only else "") + " ORDER BY a.id",
+            (K.ACCEPT,))
         return [AcceptedTake(row["take_id"], row["seq"], row["subject_id"], row["station_id"], row["captured_at"],
                              row["source"], row["accept_id"], row["ts"], row["photo"], row["photo_sha"],
                              _override(row["override"])) for row in rows]
