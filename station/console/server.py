@@ -84,18 +84,14 @@ def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "ke
     from config.formats import load_preset
     from config.settings import load_settings
     from station.session.runtime import StationRuntime
-    from station.store import journal
-    from station.store.clock import SystemClock
     from station.store.queries import ReadModel
-    from station.store.workspace import JOURNAL_FILE
 
     settings = load_settings(workspace)
     runtime = StationRuntime.open(workspace, camera_spec, operator=operator, queue_mode=queue_mode,
                                   trigger=trigger, frames=frames).start()
     try:
         preset = load_preset(settings.format.preset, workspace)
-        read = ReadModel(journal.connect(workspace / JOURNAL_FILE), station_id=settings.station.id,
-                         clock=SystemClock())
+        read = ReadModel.open(workspace, station_id=settings.station.id)      # the console's reads: read-only
 
         def live_source():
             camera = getattr(runtime.controller, "camera", None)
