@@ -76,6 +76,18 @@ class ConsoleState:
         return {"snapshot": self.snapshot(), "header": self.header(), "live": self.live_status(),
                 "export": export}
 
+    def pairing_view(self, who: Any) -> dict[str, Any]:
+        """Pairing as a page shows it: the devices (every paired page), and for the station's own browser the
+        PIN, the address to pair at and whether pairing is locked."""
+        view: dict[str, Any] = {**self.pairing.status(), "devices": self.pairing.devices(),
+                                "you": who.device, "station": who.station}
+        if who.station:
+            view["pin"] = self.pairing.pin
+            view["pair_urls"] = list(self.pair_urls)
+        return view
+
+    pair_urls: tuple[str, ...] = ()       # where another device opens /pair (set by the server at start)
+
     def state_json_text(self) -> str:
         return json.dumps(self.state_json(), ensure_ascii=False, default=str)
 

@@ -45,5 +45,12 @@ def texts() -> dict[str, str]:
         "export_refused": bilingual("Export refused"), "exporting": bilingual("Exporting"),
         "pair_title": bilingual("Pair this device"), "pair_hint": bilingual("Type the PIN shown on the station's screen"),
         "pin": bilingual("PIN"), "pair": bilingual("Pair"), "wrong_pin": bilingual("Wrong PIN"),
+        "pairing_locked": bilingual("Pairing is locked after too many wrong PINs: the operator reopens it at the station"),
+        "pin_blocked": bilingual("Too many wrong PINs from this device: ask the operator"),
+        "station_only": bilingual("Only the station's own browser can do this"),
+        "paired_devices": bilingual("Paired devices"), "revoke": bilingual("Revoke"),
+        "reopen_pairing": bilingual("Reopen pairing"), "new_pin": bilingual("New PIN"),
+        "pair_other": bilingual("Pair another device: open this address and type the PIN"),
+        "this_device": bilingual("this device"), "station_browser": bilingual("station"),
         "done": bilingual("Done"), "error": bilingual("Error"),
     }
