@@ -106,7 +106,7 @@ def create_app(state: ConsoleState) -> Starlette:
     def page(name: str):
         async def handler(request: Request, who: Paired) -> Response:
             html = _templates.get_template(f"{name}.html").render(
-                T=texts(), page=name, pages=PAGES, csrf=who.csrf, state=state.header(),
+                T=texts(), page=name, pages=PAGES, csrf=who.csrf, state=state.header(), station=who.station,
                 texts_json=json.dumps(texts(), ensure_ascii=False),
                 geometry_json=json.dumps(state.geometry(), ensure_ascii=False))
             return HTMLResponse(html, headers={"Cache-Control": "no-store"})
@@ -125,6 +125,12 @@ def create_app(state: ConsoleState) -> Starlette:
 
     async def api_pairing(request: Request, who: Paired) -> Response:
         return JSONResponse(state.pairing_view(who))
+
+    async def pairing_qr(request: Request, who: Paired) -> Response:
+        if not who.station or not state.pair_urls:
+            return Response(status_code=404)
+        return Response(pairing_qr_svg(state.pair_urls[0]), media_type="image/svg+xml",
+                        headers={"Cache-Control": "no-store"})
 
     async def api_pairing_post(request: Request, who: Paired) -> Response:
         body = await _json(request)
@@ -210,6 +216,7 @@ def create_app(state: ConsoleState) -> Starlette:
         Route("/api/state", guarded(api_state), methods=["GET"]),
         Route("/api/pairing", guarded(api_pairing), methods=["GET"]),
         Route("/api/pairing", guarded(api_pairing_post, post=True), methods=["POST"]),
+        Route("/pairing/qr.svg", guarded(pairing_qr), methods=["GET"]),
         Route("/api/events", guarded(api_events), methods=["GET"]),
         Route("/api/action", guarded(api_action, post=True), methods=["POST"]),
         Route("/api/roster", guarded(api_roster), methods=["GET"]),
@@ -225,6 +232,15 @@ def create_app(state: ConsoleState) -> Starlette:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def pairing_qr_svg(url: str) -> bytes:
+    """The pairing address as a QR code (SVG) a tablet's camera opens."""
+    import io
+    import segno
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True)
+    return out.getvalue()
+
+
 def _sse(kind: str, payload: dict[str, Any]) -> str:
     return f"event: {kind}\ndata: {json.dumps(payload, ensure_ascii=False, default=str)}\n\n"
 

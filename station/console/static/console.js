@@ -294,6 +294,41 @@ async function deskCheckIn(code) {
     o.message ? el("div", {class: "muted"}, o.message.text) : null);
 }
 
+// ------------------------------------------------------------------ pairing (desk page; the PIN chip on every station page)
+async function loadPairing() {
+  const r = await fetch("/api/pairing", {credentials: "same-origin", cache: "no-store"});
+  if (r.status !== 200) return;
+  renderPairing(await r.json());
+}
+
+function renderPairing(p) {
+  window.__console.pairing = p;
+  const chip = $("h-pin");
+  if (chip && p.pin) {
+    chip.hidden = false; chip.className = "pin-chip" + (p.locked ? " locked" : "");
+    chip.textContent = p.locked ? T.pairing_locked.split(/[：:]/)[0] : `${T.pin} ${p.pin}`;
+  }
+  if (!$("devices")) return;
+  if ($("pair-pin")) {
+    $("pair-pin").textContent = p.pin || "";
+    $("pair-url").textContent = (p.pair_urls || [])[0] || "";
+    $("pair-locked").hidden = !p.locked; $("pair-reopen").hidden = !p.locked;
+  }
+  const since = (t) => new Date(t * 1000).toLocaleTimeString("zh-CN", {hour: "2-digit", minute: "2-digit"});
+  $("devices").replaceChildren(...(p.devices || []).map((d) => el("li", {"data-device": d.device},
+    el("b", {}, d.station ? T.station_browser : (d.agent || d.client)), " ",
+    el("span", {class: "muted"}, `${d.client} · ${since(d.since)}`), " ",
+    d.device === p.you ? el("span", {class: "muted"}, `(${T.this_device})`) : null,
+    p.station && d.device !== p.you ? el("button", {class: "bad small", "data-revoke": d.device, onclick: async () => {
+      const a = await post("/api/pairing", {op: "revoke", device: d.device}); if (a.ok) renderPairing(a); }}, T.revoke) : null)));
+}
+
+async function pairingOp(op) {
+  const a = await post("/api/pairing", {op});
+  if (a.ok) { renderPairing(a); if (op === "renew" && $("pair-qr")) $("pair-qr").src = "/pairing/qr.svg?" + Date.now(); }
+  else flash(a.error || T.error, "error");
+}
+
 // ------------------------------------------------------------------ review page
 async function loadReview() {
   const data = await (await fetch("/api/review", {credentials: "same-origin"})).json();
@@ -366,6 +401,11 @@ document.addEventListener("DOMContentLoaded", () => {
     $("scan-form").addEventListener("submit", (e) => { e.preventDefault(); const v = $("scan-text").value.trim();
       if (v) { act({type: "scan", code: v}); $("scan-text").value = ""; $("scan-text").blur(); } });
     liveLoop();
+  }
+  if (document.body.dataset.station || PAGE === "desk") { loadPairing(); setInterval(loadPairing, 5000); }
+  if ($("pair-renew")) {
+    $("pair-renew").addEventListener("click", () => pairingOp("renew"));
+    $("pair-reopen").addEventListener("click", () => pairingOp("reopen"));
   }
   if (PAGE === "desk") {
     $("desk-form").addEventListener("submit", (e) => { e.preventDefault(); const v = $("desk-code").value.trim();
