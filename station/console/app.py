@@ -199,6 +199,10 @@ def create_app(state: ConsoleState) -> Starlette:
             return Response(status_code=404)
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
+    async def take_misses(request: Request, who: Paired) -> Response:
+        found = await asyncio.to_thread(state.take_nearest, int(request.path_params["take_id"]))
+        return JSONResponse({"misses": found[1] if found else None})
+
     async def live_frame(request: Request, who: Paired) -> Response:
         after = int(request.query_params.get("after", "0") or 0)
         frame = await asyncio.to_thread(state.live_frame, after)
@@ -206,7 +210,9 @@ def create_app(state: ConsoleState) -> Starlette:
             return JSONResponse(state.live_status(), status_code=503)
         return Response(frame.jpeg, media_type="image/jpeg",
                         headers={"Cache-Control": "no-store", "X-Frame": str(frame.number),
-                                 "X-Ready": "1" if frame.ready else "0", "X-Faces": str(frame.faces)})
+                                 "X-Ready": "1" if frame.ready else "0", "X-Faces": str(frame.faces),
+                                 "X-Histogram": ",".join(map(str, frame.histogram)),
+                                 "X-Settings": json.dumps(state.live.settings if state.live else {})})
 
     routes = [
         Route("/pair", pair_page, methods=["GET"]),
@@ -226,6 +232,7 @@ def create_app(state: ConsoleState) -> Starlette:
         Route("/api/export", guarded(api_export, post=True), methods=["POST"]),
         Route("/take/{take_id:int}/{kind:str}.jpg", guarded(take_image), methods=["GET"]),
         Route("/live/frame", guarded(live_frame), methods=["GET"]),
+        Route("/api/take/{take_id:int}/misses", guarded(take_misses), methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

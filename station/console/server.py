@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 
 from station.console.connections import Gate, protocol_for, raise_descriptor_limit, rate_limit_logs
 from station.console.guard import Guard, allowed_hosts
-from station.console.live import LiveView
+from station.console.live import GeneratedLiveSource, LiveView
 from station.console.security import PAIRING_FILE, Pairing
 from station.console.state import ConsoleState
 
@@ -127,10 +127,17 @@ def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "ke
 
         def live_source():
             camera = getattr(runtime.controller, "camera", None)
+            if live_frames is None and str(getattr(camera, "spec", "")).startswith("virtual"):
+                return GeneratedLiveSource(fps=live_fps)      # libgphoto2's virtual camera has no preview
             return open_live_source(camera, live_frames, fps=live_fps)
+
+        def camera_settings() -> dict[str, str]:
+            body = getattr(getattr(runtime.controller, "camera", None), "_camera", None)   # opened by the worker
+            return body.get_settings() if body is not None else {}
         pairing = Pairing(workspace / PAIRING_FILE, announce=lambda what: announce(_pairing_locked()))
         state = ConsoleState(runtime, workspace=workspace, read_model=read, preset=preset, pairing=pairing,
-                             live=LiveView(live_source, preset, paused=lambda: runtime.snapshot().busy))
+                             live=LiveView(live_source, preset, paused=lambda: runtime.snapshot().busy,
+                                           read_settings=camera_settings))
         server = ConsoleServer(state, "0.0.0.0" if lan else "127.0.0.1", port).start()
     except BaseException:
         runtime.stop()

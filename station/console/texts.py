@@ -5,7 +5,7 @@ catalog (config/locale/zh/LC_MESSAGES/station.po, `make i18n`) is the only place
 """
 from __future__ import annotations
 
-from config.i18n import bilingual
+from config.i18n import bilingual, in_language
 
 
 def texts() -> dict[str, str]:
@@ -52,5 +52,10 @@ def texts() -> dict[str, str]:
         "reopen_pairing": bilingual("Reopen pairing"), "new_pin": bilingual("New PIN"),
         "pair_other": bilingual("Pair another device: open this address and type the PIN"),
         "this_device": bilingual("this device"), "station_browser": bilingual("station"),
+        "iso": "ISO", "shutter": bilingual("Shutter"), "aperture": bilingual("Aperture"),
+        "whitebalance": bilingual("White balance"), "exposurecompensation": bilingual("Exposure compensation"),
+        "histogram": bilingual("Histogram"), "misses": bilingual("Where the face fell"),
+        # one Chinese line, nothing else, where live view would be
+        "live_none": in_language("zh", "No live view: this camera gives no picture before the shot"),
         "done": bilingual("Done"), "error": bilingual("Error"),
     }

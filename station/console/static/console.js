@@ -34,7 +34,8 @@ async function act(body) {
   const o = answer.outcome || {};
   if (!answer.ok || (o.status && o.status !== "done")) {
     const text = (o.message && o.message.text) || answer.error || o.status || T.error;
-    flash(text + (o.hint || answer.hint ? " — " + (o.hint || answer.hint) : ""), "error");
+    const hint = o.hint || answer.hint;
+    flash(hint && !text.includes(hint) && !hint.includes(text) ? `${text} — ${hint}` : text, "error");
   }
   return answer;
 }
@@ -109,9 +110,15 @@ function renderShoot(state) {
   renderQueue(s.queue);
   $("unbound").replaceChildren(...(s.unbound || []).map((u) =>
     el("li", {}, `${T.take} ${u.take_id} · ${u.captured_at} · ${u.source}`)));
+  // live view is the big picture unless a take waits for a decision (then the take replaces it)
+  const onScreen = !!(t && t.decision === null);
+  $("live").hidden = onScreen; $("takeview").hidden = !onScreen;
+  $("ready").hidden = onScreen; $("exposure").hidden = onScreen; $("histogram").hidden = onScreen;
   renderTake(t);
   const msgs = $("messages");
-  msgs.replaceChildren(...(s.messages || []).slice().reverse().map((m) => el("li", {class: m.level}, m.text)));
+  const seen = new Set();
+  msgs.replaceChildren(...(s.messages || []).slice().reverse().filter((m) => {
+    if (!m.text || seen.has(m.text)) return false; seen.add(m.text); return true; }).map((m) => el("li", {class: m.level}, m.text)));
   const has = (name) => document.querySelector(`[data-act="${name}"]`);
   const pending = t && t.decision === null;
   has("shoot").disabled = s.busy || !b || (s.camera && s.camera.has_trigger === false);
@@ -154,22 +161,42 @@ function renderTake(t) {
     const photo = $("photo"), frame = $("frame");
     if (fresh) {
       const arrived = performance.now();
+      $("misses").replaceChildren(); $("photo-caption").textContent = T.finished;
       // the finished photo first; the full frame (decoded from the original on the server) right after it
+      frame.hidden = true;
+      frame.onload = () => { frame.hidden = false; };
+      frame.onerror = () => { frame.hidden = true; };
       const frameNext = () => { frame.src = `/take/${t.take_id}/frame.jpg`; };
       photo.onload = () => {
+        photo.hidden = false;
         window.__console.drawn.push({take: t.take_id, arrived, drawn: performance.now()});
         frameNext();
       };
-      $("photo-box").classList.remove("nophoto"); photo.style.visibility = "visible";
       photo.onerror = () => {
-        photo.style.visibility = "hidden"; $("photo-box").classList.add("nophoto");
+        // no finished photo (refused): the nearest crop, with its bands and how far each measure missed
         window.__console.drawn.push({take: t.take_id, arrived, drawn: performance.now(), missing: true});
         frameNext();
+        showNearest(t.take_id);
       };
+      photo.hidden = true;
       photo.src = `/take/${t.take_id}/photo.jpg`;
     }
     drawGuides(t.status === "pass");
   }
+}
+
+async function showNearest(takeId) {
+  const photo = $("photo");
+  drawGuides(false);
+  photo.onerror = () => { photo.hidden = true; };
+  photo.onload = () => { photo.hidden = false; };
+  photo.src = `/take/${takeId}/nearest.jpg`;
+  $("photo-caption").textContent = T.misses;
+  const r = await fetch(`/api/take/${takeId}/misses`, {credentials: "same-origin"});
+  const misses = r.status === 200 ? ((await r.json()).misses || []) : [];
+  const t = window.__console.state && window.__console.state.snapshot.last_take;
+  if (!t || t.take_id !== takeId) return;
+  $("misses").replaceChildren(...misses.map((m) => el("li", {"data-measure": m.measure}, m.text)));
 }
 
 function drawGuides(on) {
@@ -210,13 +237,18 @@ async function doAction(name) {
 }
 
 const KEYS = {" ": "shoot", "Enter": "shoot", a: "accept", o: "override", r: "reject", x: "void", u: "rebind", s: "skip", n: "next"};
-const SCAN_GAP_MS = 50;   // a barcode scanner types faster than this and ends with Enter: a scan, not keys
+// A barcode scanner types faster than SCAN_GAP_MS between keys and ends with Enter: a scan, not keys. The gap
+// is measured on the key events' own timestamps (when the keys came), not when a busy page got to them, so a
+// slow first frame after load does not cut the first digit off the burst.
+const SCAN_GAP_MS = 60;
 let burst = [], burstTimer = null;
 function onKey(e) {
   if (e.target.closest && e.target.closest("input, textarea, dialog")) return;
   if (e.ctrlKey || e.altKey || e.metaKey) return;
   if (e.repeat) { e.preventDefault(); return; }            // a held key never fires twice
-  const now = performance.now();
+  if (PAGE === "desk") { deskKey(e); return; }
+  if (PAGE !== "shoot") return;
+  const now = e.timeStamp;
   if (e.key === "Enter" && burst.length >= 4) {
     clearTimeout(burstTimer);
     const code = burst.map((k) => k.key).join(""); burst = []; e.preventDefault();
@@ -241,33 +273,67 @@ function runKey(key, at) {
   doAction(name);
 }
 
+function deskKey(e) {
+  // keys that reach the desk page outside its field go into the field, the first one included
+  const field = $("desk-code"); if (!field) return;
+  if (e.key.length === 1) { e.preventDefault(); field.value += e.key; field.focus(); }
+  else if (e.key === "Enter" && field.value.trim()) { e.preventDefault(); $("desk-form").requestSubmit(); }
+}
+document.addEventListener("keydown", onKey);      // at once, not after the page settles: a scan may come first
+
 // ------------------------------------------------------------------ live view
 async function liveLoop() {
   const img = $("live-img"); if (!img) return;
   let after = 0, url = null;
   window.__console.liveStart = performance.now();
   while (true) {
+    if ($("live").hidden) { await new Promise((ok) => setTimeout(ok, 200)); continue; }   // a take is on screen
     try {
       const r = await fetch(`/live/frame?after=${after}`, {credentials: "same-origin", cache: "no-store"});
       if (r.status !== 200) {
+        // no source at all: one Chinese line where the picture would be, no broken image
         const info = await r.json().catch(() => ({}));
-        $("live-msg").textContent = T.live_unavailable + (info.error ? ": " + info.error : "");
+        img.hidden = true; $("live-msg").hidden = false; $("live-msg").title = info.error || "";
         $("ready").className = "light off"; $("ready").textContent = T.not_ready;
         await new Promise((ok) => setTimeout(ok, 3000)); continue;
       }
       after = Number(r.headers.get("X-Frame")) || after + 1;
       const ready = r.headers.get("X-Ready") === "1";
+      const hist = (r.headers.get("X-Histogram") || "").split(",").filter(Boolean).map(Number);
+      let settings = {};
+      try { settings = JSON.parse(r.headers.get("X-Settings") || "{}"); } catch (e) { settings = {}; }
       const blob = await r.blob();
       const next = URL.createObjectURL(blob);
-      await new Promise((ok) => { img.onload = ok; img.onerror = ok; img.src = next; });
+      const good = await new Promise((ok) => { img.onload = () => ok(true); img.onerror = () => ok(false); img.src = next; });
       if (url) URL.revokeObjectURL(url); url = next;
+      if (!good) continue;
       window.__console.liveFrames += 1;
-      $("live-msg").textContent = "";
+      img.hidden = false; $("live-msg").hidden = true;
       $("ready").className = "light " + (ready ? "on" : "off"); $("ready").textContent = ready ? T.ready : T.not_ready;
+      drawHistogram(hist); renderExposure(settings);
     } catch (e) {
       await new Promise((ok) => setTimeout(ok, 1000));
     }
   }
+}
+
+function drawHistogram(bins) {
+  const c = $("histogram"); if (!c || !bins.length) return;
+  const g = c.getContext("2d"), w = c.width, h = c.height, peak = Math.max(...bins, 1), bw = w / bins.length;
+  g.fillStyle = "#111827"; g.fillRect(0, 0, w, h);
+  g.fillStyle = "#e5e7eb";
+  bins.forEach((v, i) => { const bh = Math.round(h * v / peak); g.fillRect(i * bw, h - bh, Math.ceil(bw) - 1, bh); });
+}
+
+let exposureShown = "";
+function renderExposure(settings) {
+  const h = (window.__console.state || {}).header || {};
+  const rows = ["iso", "shutter", "aperture", "whitebalance", "exposurecompensation"]
+    .filter((k) => settings[k] !== undefined).map((k) => [T[k] || k, settings[k]]);
+  const battery = settings.battery || h.battery;
+  if (battery) rows.push([T.battery, battery]);
+  const key = JSON.stringify(rows); if (key === exposureShown) return; exposureShown = key;
+  $("exposure").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
 }
 
 // ------------------------------------------------------------------ desk page
@@ -288,10 +354,11 @@ async function deskCheckIn(code) {
     el("div", {}, T.checked_in),
     el("div", {class: "shootno", id: "desk-shootno"}, who.shoot_no ?? "-"),
     el("div", {class: "big"}, `${who.name || ""} ${who.student_no || who.code || ""}`),
-    el("div", {}, `${who.college || ""} ${who["class"] || ""}`),
+    el("div", {}, [who.college, who["class"]].filter(Boolean).join(" ")),
     el("div", {id: "desk-place"}, who.place ? `${T.place_in_queue}: ${who.place}` : ""),
     who.paid === false ? el("div", {class: "unpaid big", id: "desk-unpaid"}, T.not_paid) : null,
-    o.message ? el("div", {class: "muted"}, o.message.text) : null);
+    o.message && o.message.text && !(who.paid === false && o.message.text.includes(T.not_paid))
+      ? el("div", {class: "muted"}, o.message.text) : null);
 }
 
 // ------------------------------------------------------------------ pairing (desk page; the PIN chip on every station page)
@@ -338,13 +405,18 @@ async function loadReview() {
   else groups.replaceChildren(...data.groups.map((g) => el("div", {class: "group"},
     el("h3", {}, `${g.college} ${g["class"]}`),
     el("div", {class: "students"}, ...g.students.map((s) => el("div", {class: "student", "data-subject": s.subject},
-      s.take ? el("img", {src: `/take/${s.take}/thumb.jpg`, alt: ""}) : el("img", {alt: ""}),
+      s.take ? el("img", {src: `/take/${s.take}/thumb.jpg`, alt: "", onerror: (e) => { e.target.hidden = true; }})
+        : el("div", {class: "nothumb"}),
       el("div", {}, el("b", {}, s.name || s.code), " ", s.student_no || ""),
       el("div", {class: "status " + s.status}, T[s.status] || s.status, s.reason ? ` · ${s.reason}` : ""),
       el("div", {class: "muted"}, `No.${s.shoot_no ?? "-"} · ${T.takes} ${s.takes}`),
-      el("button", {class: "primary", "data-reshoot": s.subject, onclick: async () => {
-        const a = await act({type: "scan", subject: s.subject}); if (a.ok && a.outcome.status === "done") location.href = "/shoot"; }},
-        T.reshoot)))))));
+      el("div", {class: "row"},
+        s.status === "undecided" && s.take ? el("button", {class: "good", "data-accept": s.take, onclick: async () => {
+          const a = await act({type: "accept", take: s.take});
+          if (a.ok && a.outcome.status === "done") { flash(a.outcome.message.text, "ok"); loadReview(); } }}, T.accept) : null,
+        el("button", {class: "primary", "data-reshoot": s.subject, onclick: async () => {
+          const a = await act({type: "scan", subject: s.subject}); if (a.ok && a.outcome.status === "done") location.href = "/shoot"; }},
+          T.reshoot))))))));
   $("r-unbound").replaceChildren(...(data.unbound || []).map((u) => el("li", {}, `${T.take} ${u.take} · ${u.captured_at}`)));
 }
 
@@ -396,7 +468,6 @@ function connect() {
 document.addEventListener("DOMContentLoaded", () => {
   connect();
   if (PAGE === "shoot") {
-    document.addEventListener("keydown", onKey);
     document.querySelectorAll("[data-act]").forEach((b) => b.addEventListener("click", () => doAction(b.dataset.act)));
     $("scan-form").addEventListener("submit", (e) => { e.preventDefault(); const v = $("scan-text").value.trim();
       if (v) { act({type: "scan", code: v}); $("scan-text").value = ""; $("scan-text").blur(); } });
