@@ -20,6 +20,13 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+// A message once: Chinese first with its English, but when the English already carries Chinese (a field that
+// was itself translated, "WARNING: 名单显示未缴费 roster says NOT PAID") the Chinese line alone says it all.
+function msgText(m) {
+  if (!m) return "";
+  return m.zh && /[\u4e00-\u9fff]/.test(m.en || "") ? m.zh : (m.text || m.zh || m.en || "");
+}
+
 async function post(url, body) {
   const r = await fetch(url, {method: "POST", credentials: "same-origin",
     headers: {"Content-Type": "application/json", "X-CSRF-Token": CSRF}, body: JSON.stringify(body)});
@@ -33,7 +40,7 @@ async function act(body) {
   const answer = await post("/api/action", body);
   const o = answer.outcome || {};
   if (!answer.ok || (o.status && o.status !== "done")) {
-    const text = (o.message && o.message.text) || answer.error || o.status || T.error;
+    const text = msgText(o.message) || answer.error || o.status || T.error;
     const hint = o.hint || answer.hint;
     flash(hint && !text.includes(hint) && !hint.includes(text) ? `${text} — ${hint}` : text, "error");
   }
@@ -118,7 +125,8 @@ function renderShoot(state) {
   const msgs = $("messages");
   const seen = new Set();
   msgs.replaceChildren(...(s.messages || []).slice().reverse().filter((m) => {
-    if (!m.text || seen.has(m.text)) return false; seen.add(m.text); return true; }).map((m) => el("li", {class: m.level}, m.text)));
+    const text = msgText(m); if (!text || seen.has(text)) return false; seen.add(text); return true; })
+    .map((m) => el("li", {class: m.level}, msgText(m))));
   const has = (name) => document.querySelector(`[data-act="${name}"]`);
   const pending = t && t.decision === null;
   has("shoot").disabled = s.busy || !b || (s.camera && s.camera.has_trigger === false);
@@ -143,7 +151,7 @@ function renderTake(t) {
   const verdict = $("verdict"), word = $("v-word");
   if (!t) {
     verdict.className = "verdict none"; word.textContent = T.no_take; $("v-take").textContent = "";
-    $("reasons").replaceChildren(); drawGuides(false); return;
+    $("reasons").replaceChildren(); $("misses").replaceChildren(); drawGuides(false); return;
   }
   const warned = (t.warnings || []).length > 0;
   verdict.className = "verdict " + (t.status === "pass" ? (warned ? "warnings" : "pass") : (t.status === "fail" ? "fail" : "none"));
@@ -237,32 +245,33 @@ async function doAction(name) {
 }
 
 const KEYS = {" ": "shoot", "Enter": "shoot", a: "accept", o: "override", r: "reject", x: "void", u: "rebind", s: "skip", n: "next"};
-// A barcode scanner types faster than SCAN_GAP_MS between keys and ends with Enter: a scan, not keys. The gap
-// is measured on the key events' own timestamps (when the keys came), not when a busy page got to them, so a
-// slow first frame after load does not cut the first digit off the burst.
-const SCAN_GAP_MS = 60;
-let burst = [], burstTimer = null;
+// A barcode scanner types a code and Enter: printable keys are collected, and Enter after four or more of
+// them is a scan. A lone command key (a, r, o...) runs once SCAN_GAP_MS pass without another key; any other
+// key waits for the rest of its code (a busy page may see a scanner's keys far apart, and a first digit must
+// never be lost) until STALE_MS of silence drops it.
+const SCAN_GAP_MS = 120, STALE_MS = 2000;
+let burst = [], burstTimer = null, staleTimer = null;
 function onKey(e) {
   if (e.target.closest && e.target.closest("input, textarea, dialog")) return;
   if (e.ctrlKey || e.altKey || e.metaKey) return;
   if (e.repeat) { e.preventDefault(); return; }            // a held key never fires twice
   if (PAGE === "desk") { deskKey(e); return; }
   if (PAGE !== "shoot") return;
-  const now = e.timeStamp;
   if (e.key === "Enter" && burst.length >= 4) {
-    clearTimeout(burstTimer);
+    clearTimeout(burstTimer); clearTimeout(staleTimer);
     const code = burst.map((k) => k.key).join(""); burst = []; e.preventDefault();
     act({type: "scan", code}); return;
   }
   if (e.key.length === 1 && e.key !== " ") {
-    if (burst.length && now - burst[burst.length - 1].at > SCAN_GAP_MS) burst = [];
     burst.push({key: e.key, at: e.timeStamp}); e.preventDefault();
-    clearTimeout(burstTimer);
-    burstTimer = setTimeout(() => { const keys = burst; burst = []; if (keys.length === 1) runKey(keys[0].key, keys[0].at); },
-      SCAN_GAP_MS + 30);
+    clearTimeout(burstTimer); clearTimeout(staleTimer);
+    burstTimer = setTimeout(() => {
+      if (burst.length === 1 && KEYS[burst[0].key]) { const k = burst[0]; burst = []; runKey(k.key, k.at); }
+    }, SCAN_GAP_MS);
+    staleTimer = setTimeout(() => { burst = []; }, STALE_MS);
     return;
   }
-  burst = []; clearTimeout(burstTimer);
+  burst = []; clearTimeout(burstTimer); clearTimeout(staleTimer);
   if (KEYS[e.key]) { e.preventDefault(); runKey(e.key, e.timeStamp); }
 }
 function runKey(key, at) {
@@ -319,10 +328,11 @@ async function liveLoop() {
 
 function drawHistogram(bins) {
   const c = $("histogram"); if (!c || !bins.length) return;
-  const g = c.getContext("2d"), w = c.width, h = c.height, peak = Math.max(...bins, 1), bw = w / bins.length;
+  // square-root heights: a plain backdrop fills one bin, and the face's tones must still show
+  const g = c.getContext("2d"), w = c.width, h = c.height, peak = Math.sqrt(Math.max(...bins, 1)), bw = w / bins.length;
   g.fillStyle = "#111827"; g.fillRect(0, 0, w, h);
   g.fillStyle = "#e5e7eb";
-  bins.forEach((v, i) => { const bh = Math.round(h * v / peak); g.fillRect(i * bw, h - bh, Math.ceil(bw) - 1, bh); });
+  bins.forEach((v, i) => { const bh = Math.round(h * Math.sqrt(v) / peak); g.fillRect(i * bw, h - bh, Math.ceil(bw) - 1, bh); });
 }
 
 let exposureShown = "";
@@ -343,22 +353,22 @@ async function deskCheckIn(code) {
   const o = answer.outcome || {};
   if (!answer.ok || o.status !== "done") {
     box.className = "result bad";
-    box.replaceChildren(el("b", {}, T.unknown_code + " · " + code), el("div", {}, (o.message && o.message.text) || answer.error || ""));
+    box.replaceChildren(el("b", {}, T.unknown_code + " · " + code), el("div", {}, msgText(o.message) || answer.error || ""));
     return;
   }
   const r = await fetch(`/api/subject/${o.subject_id}`, {credentials: "same-origin"});
   const who = (await r.json()).student || {};
   const queue = (window.__console.state && window.__console.state.snapshot.queue) || [];
   box.className = "result ok";
-  box.replaceChildren(
+  box.replaceChildren(...[   // replaceChildren(null) would print "null": leave the absent lines out
     el("div", {}, T.checked_in),
     el("div", {class: "shootno", id: "desk-shootno"}, who.shoot_no ?? "-"),
     el("div", {class: "big"}, `${who.name || ""} ${who.student_no || who.code || ""}`),
     el("div", {}, [who.college, who["class"]].filter(Boolean).join(" ")),
     el("div", {id: "desk-place"}, who.place ? `${T.place_in_queue}: ${who.place}` : ""),
     who.paid === false ? el("div", {class: "unpaid big", id: "desk-unpaid"}, T.not_paid) : null,
-    o.message && o.message.text && !(who.paid === false && o.message.text.includes(T.not_paid))
-      ? el("div", {class: "muted"}, o.message.text) : null);
+    msgText(o.message) && !(who.paid === false && msgText(o.message).includes(T.not_paid))
+      ? el("div", {class: "muted"}, msgText(o.message)) : null].filter(Boolean));
 }
 
 // ------------------------------------------------------------------ pairing (desk page; the PIN chip on every station page)
@@ -412,8 +422,14 @@ async function loadReview() {
       el("div", {class: "muted"}, `No.${s.shoot_no ?? "-"} · ${T.takes} ${s.takes}`),
       el("div", {class: "row"},
         s.status === "undecided" && s.take ? el("button", {class: "good", "data-accept": s.take, onclick: async () => {
-          const a = await act({type: "accept", take: s.take});
-          if (a.ok && a.outcome.status === "done") { flash(a.outcome.message.text, "ok"); loadReview(); } }}, T.accept) : null,
+          // a take that did not pass needs the operator's reason, as on the shoot page
+          let a = await post("/api/action", {type: "accept", take: s.take});
+          if (!(a.ok && a.outcome && a.outcome.status === "done")) {
+            const why = await ask(T.override_reason);
+            if (!why) return;
+            a = await act({type: "accept", take: s.take, override: why});
+          }
+          if (a.ok && a.outcome.status === "done") { flash(msgText(a.outcome.message), "ok"); loadReview(); } }}, T.accept) : null,
         el("button", {class: "primary", "data-reshoot": s.subject, onclick: async () => {
           const a = await act({type: "scan", subject: s.subject}); if (a.ok && a.outcome.status === "done") location.href = "/shoot"; }},
           T.reshoot))))))));
