@@ -165,3 +165,18 @@ def test_a_scanner_burst_right_after_load_on_a_busy_page_arrives_whole(tmp_path:
 
 def snapshot_messages(driver, server) -> list[dict]:
     return server.state.runtime.snapshot().to_dict().get("messages") or []
+
+
+def test_no_live_view_source_says_so_in_one_chinese_line(tmp_path: Path) -> None:
+    ws, _ = station_workspace(tmp_path / "ws")
+    (tmp_path / "hot").mkdir()
+    with running_console(ws, f"hotfolder:{tmp_path / 'hot'}") as server, chromium(tmp_path) as driver:
+        _size(driver, *SIZES[0])
+        pair(driver, server)
+        wait_for(driver, "return !document.getElementById('live-msg').hidden")
+        line = driver.find_element("id", "live-msg").text
+        assert line == "没有实时取景：此相机拍摄前不提供画面" and "\n" not in line
+        assert driver.execute_script("return document.getElementById('live-img').hidden")
+        assert driver.execute_script(BROKEN) == []
+        assert "capture_preview" not in driver.find_element("tag name", "main").text
+        assert "live view" not in driver.find_element("id", "live").text.lower()

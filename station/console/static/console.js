@@ -20,11 +20,17 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
-// A message once: Chinese first with its English, but when the English already carries Chinese (a field that
-// was itself translated, "WARNING: 名单显示未缴费 roster says NOT PAID") the Chinese line alone says it all.
+// A message once: Chinese first with its English. When both lines end in the same bilingual words (a field
+// that was itself translated: "警告：名单显示未缴费 roster says NOT PAID" / "WARNING: 名单显示未缴费 roster says NOT
+// PAID") the Chinese line alone says it all. A shared name or number ("No. 4 刘洋") is not such a field.
 function msgText(m) {
   if (!m) return "";
-  return m.zh && /[\u4e00-\u9fff]/.test(m.en || "") ? m.zh : (m.text || m.zh || m.en || "");
+  const zh = m.zh || "", en = m.en || "";
+  let n = 0;
+  while (n < zh.length && n < en.length && zh[zh.length - 1 - n] === en[en.length - 1 - n]) n++;
+  const shared = zh.slice(zh.length - n);
+  if (zh && n >= 8 && /[\u4e00-\u9fff]/.test(shared) && /[A-Za-z]{4,}/.test(shared)) return zh;
+  return m.text || zh || en;
 }
 
 async function post(url, body) {
