@@ -118,17 +118,6 @@ def test_the_station_browser_gets_a_file_not_a_link_on_its_command_line(tmp_path
         assert not page.exists()                  # used once, then gone
 
 
-def test_the_station_browser_pairs_from_the_owner_only_file(tmp_path: Path) -> None:
-    from tests.console_browser import chromium, need_browser, running_console, wait_for
-    need_browser()
-    ws, _ = station_workspace(tmp_path / "ws")
-    with running_console(ws, f"virtual:{frames_folder(tmp_path / 'f', [None])}") as server:
-        with chromium(tmp_path) as driver:
-            driver.get(server.open_file("/desk").as_uri())
-            assert wait_for(driver, "return window.__console && window.__console.state !== null "
-                                    "&& document.body.dataset.page")  == "desk"
-
-
 def test_hostile_requests_are_refused_before_they_cost_anything(station) -> None:
     ws, start = station
     console = start()

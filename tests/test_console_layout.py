@@ -13,6 +13,10 @@ from tests.console_browser import (chromium, frames_folder, need_browser, pair, 
                                    snapshot, station_workspace, wait_for)
 
 SIZES = [(1366, 768), (1920, 1080)]
+# the page's thread busy for 400 ms as the burst's first key arrives (a loaded machine right after load): the
+# scanner's next keys come long after the first, by their own timestamps too
+BUSY = """window.addEventListener('keydown', function busy() { window.removeEventListener('keydown', busy, true);
+  const t = performance.now(); while (performance.now() - t < 400); }, true)"""
 
 IN_VIEW = """
 const r = arguments[0].getBoundingClientRect();
@@ -56,6 +60,11 @@ def test_live_view_first_then_the_take_then_live_view_again(tmp_path: Path, widt
     with running_console(ws, f"virtual:{frames}") as server, chromium(tmp_path) as driver:
         _size(driver, width, height)
         pair(driver, server)
+        # a scanner burst right after load, the page's thread busy as the keys come: the code arrives whole
+        driver.execute_script(BUSY)
+        _keys(driver, rows[0]["code"] + "\n")
+        wait_for(driver, "return window.__console.state.snapshot.bound !== null")
+        assert snapshot(driver)["bound"]["subject_id"] == 1
         # nobody's take on screen: live view (generated frames, as for the virtual camera) is the biggest picture
         wait_for(driver, "return window.__console.liveFrames >= 2")
         biggest = driver.execute_script("""return [...document.querySelectorAll('img, canvas')]
@@ -73,8 +82,6 @@ def test_live_view_first_then_the_take_then_live_view_again(tmp_path: Path, widt
         screenshot(driver, f"shoot-live-{width}", tmp_path)
 
         # a shot: the take replaces live view until the decision
-        _keys(driver, rows[0]["code"] + "\n")
-        wait_for(driver, "return window.__console.state.snapshot.bound !== null")
         _keys(driver, " ")
         wait_for(driver, "return window.__console.drawn.find(d => d.take === 1)", timeout=60)
         wait_for(driver, "return document.getElementById('live').hidden && !document.getElementById('takeview').hidden")
@@ -89,6 +96,7 @@ def test_live_view_first_then_the_take_then_live_view_again(tmp_path: Path, widt
         wait_for(driver, f"return !document.getElementById('live').hidden && window.__console.liveFrames > {frames_before}")
 
         # a refused take is shown: its nearest crop and by how much each measure missed
+        driver.execute_script("document.querySelector('[data-act=skip]').focus()")   # focus on a button: still a scan
         _keys(driver, rows[1]["code"] + "\n")
         wait_for(driver, f"return (window.__console.state.snapshot.bound || {{}}).subject_id === 2")
         _keys(driver, " ")
@@ -128,43 +136,15 @@ def test_live_view_first_then_the_take_then_live_view_again(tmp_path: Path, widt
 
         # the desk: the check-in at the top, the card without "null"
         driver.get(server.base_url + "/desk")
-        wait_for(driver, "return window.__console.state !== null")
+        driver.execute_script(BUSY)                                     # a burst at once, on a busy page
         _keys(driver, rows[6]["code"] + "\n")
         wait_for(driver, "return document.getElementById('desk-shootno')")
         _all_in_view(driver, "#desk-form button")
         card = driver.find_element("id", "desk-result").text
-        assert "null" not in card and "undefined" not in card
+        assert "null" not in card and "undefined" not in card and "不在名单" not in card
         lines = [line for line in card.splitlines() if line.strip()]
         assert len(lines) == len(set(lines)), card              # no line said twice
         screenshot(driver, f"desk-{width}", tmp_path)
-
-
-BUSY = "setTimeout(() => { const t = performance.now(); while (performance.now() - t < 600); }, 0)"
-
-
-def test_a_scanner_burst_right_after_load_on_a_busy_page_arrives_whole(tmp_path: Path) -> None:
-    ws, rows = station_workspace(tmp_path / "ws")
-    with running_console(ws, f"virtual:{frames_folder(tmp_path / 'frames', [None])}") as server, \
-            chromium(tmp_path) as driver:
-        pair(driver, server)
-        for n, page in ((0, "/shoot"), (1, "/shoot"), (2, "/desk")):
-            driver.get(server.base_url + page)
-            driver.execute_script(BUSY)                        # the page's thread is busy as the keys come
-            _keys(driver, rows[n]["code"] + "\n")
-            if page == "/shoot":
-                wait_for(driver, f"return (window.__console.state || {{snapshot: {{}}}}).snapshot.bound && "
-                                 f"window.__console.state.snapshot.bound.subject_id === {n + 1}")
-                # the next one with focus on a button (as after a click), not on the page
-                driver.execute_script("document.querySelector('[data-act=skip]').focus()")
-            else:
-                wait_for(driver, "return document.getElementById('desk-shootno')")
-                assert "不在名单" not in driver.find_element("id", "desk-result").text
-        messages = " ".join(m["text"] for m in snapshot_messages(driver, server))
-        assert "不在名单" not in messages and "not on the roster" not in messages
-
-
-def snapshot_messages(driver, server) -> list[dict]:
-    return server.state.runtime.snapshot().to_dict().get("messages") or []
 
 
 def test_no_live_view_source_says_so_in_one_chinese_line(tmp_path: Path) -> None:

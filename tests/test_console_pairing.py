@@ -1,6 +1,7 @@
 """Pairing a person can follow, in real Chromium on a real console: the station's own page shows the PIN and a
 QR code of the pairing address (a phone camera reads it), a second browser pairs by typing that PIN, the
-station's desk lists both devices and revokes the second, and the PIN changes only when the operator asks."""
+station's desk lists both devices and revokes the second, and the PIN changes only when the operator asks.
+The station's browser pairs the way `station console` opens it: from the owner-only file, never a link in argv."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.console_browser import (chromium, frames_folder, need_browser, pair, running_console, screenshot,
+from tests.console_browser import (chromium, frames_folder, need_browser, running_console, screenshot,
                                    station_workspace, wait_for)
 
 
@@ -32,7 +33,11 @@ def test_station_page_shows_pin_and_qr_and_the_desk_revokes_a_device(tmp_path: P
     with running_console(ws, f"virtual:{frames_folder(tmp_path / 'f', [None])}") as server, \
             chromium(tmp_path) as station, chromium(tmp_path) as tablet:
         pin = server.state.pairing.pin
-        pair(station, server, "/desk")
+        # the station's browser opens the owner-only file `station console` hands it (no link on a command line)
+        station.get(server.open_file("/desk").as_uri())
+        wait_for(station, "return window.__console && window.__console.state !== null")
+        assert station.execute_script("return document.body.dataset.page") == "desk"
+        assert not (ws / "console-open.html").exists()                # used once, then gone
         assert wait_for(station, "return document.getElementById('pair-pin').textContent") == pin
         assert wait_for(station, "const c = document.getElementById('h-pin'); return c && !c.hidden && c.textContent"
                         ).endswith(pin)
