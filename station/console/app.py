@@ -211,7 +211,7 @@ def create_app(state: ConsoleState) -> Starlette:
         return Response(frame.jpeg, media_type="image/jpeg",
                         headers={"Cache-Control": "no-store", "X-Frame": str(frame.number),
                                  "X-Ready": "1" if frame.ready else "0", "X-Faces": str(frame.faces),
-                                 "X-Histogram": ",".join(map(str, frame.histogram)),
+                                 "X-Histogram": ",".join(map(str, frame.histogram)), "X-Why": frame.why,
                                  "X-Settings": json.dumps(state.live.settings if state.live else {})})
 
     routes = [

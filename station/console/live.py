@@ -41,6 +41,7 @@ class LiveFrame:
     faces: int
     made_at: float               # monotonic
     histogram: tuple[int, ...] = ()   # HIST_BINS brightness shares, 0-1000 each (per mille of the frame)
+    why: str = ""                     # why not ready: NO_FACE, MANY_FACES, OUTSIDE, TILTED ("" when ready)
 
 
 def histogram(image: Image.Image, bins: int = HIST_BINS) -> tuple[int, ...]:
@@ -52,11 +53,18 @@ def histogram(image: Image.Image, bins: int = HIST_BINS) -> tuple[int, ...]:
     return tuple(round(1000 * c / total) for c in grouped)
 
 
-def annotate(data: bytes, preset: FormatPreset, *, width: int = LIVE_WIDTH) -> tuple[bytes, bool, int]:
-    """A live frame at `width` px with the face box, the crop box and its bands drawn; whether it is ready.
+# why the ready light is off (the page shows the words; "" = ready)
+NO_FACE, MANY_FACES, OUTSIDE, TILTED = "no_face", "many_faces", "outside", "tilted"
+
+
+def annotate(data: bytes, preset: FormatPreset, *, width: int = LIVE_WIDTH) -> tuple[bytes, bool, int, str]:
+    """A live frame at `width` px with the face box, the crop box and its bands drawn; whether it is ready, the
+    faces found and why it is not ready.
 
     The same measuring as the verdict's geometry (one mesh pass) and the same crop planner: "ready" means
-    the shot taken now would crop with crown, eyes and face width inside their bands.
+    the shot taken now would crop with crown, eyes and face width inside their bands, and the head is straight
+    (roll within the preset's warning band). Eyes open is left to the verdict: it needs the refined mesh,
+    about twice the cost per frame.
     """
     from pipeline.analyse import analyse
     from pipeline.decode import decode_for_analysis
@@ -69,15 +77,20 @@ def annotate(data: bytes, preset: FormatPreset, *, width: int = LIVE_WIDTH) -> t
         image = image.resize((width, round(image.height * width / image.width)))
     a = analyse(decoded, preset, geometry_only=True)
     box, face, ready = None, None, False
+    why = NO_FACE if a.faces == 0 else MANY_FACES
     if a.faces == 1:
         plan = plan_crop(a, decoded.full_size, preset)
-        box, ready = plan.box, plan.box is not None
+        box = plan.box
+        roll_limit = preset.checks.roll_deg.warn
+        tilted = roll_limit is not None and abs(a.measures.get("roll_deg", 0.0)) > roll_limit
+        why = OUTSIDE if box is None else (TILTED if tilted else "")
+        ready = not why
         cx = (a.eye_left[0] + a.eye_right[0]) / 2
         face = (cx - a.face_width / 2, a.crown_y, cx + a.face_width / 2, a.chin_y)
     draw_frame_guides(image, image.width / decoded.full_size[0], preset, crop_box=box, face_box=face, ready=ready)
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=80)
-    return buf.getvalue(), ready, a.faces
+    return buf.getvalue(), ready, a.faces, why
 
 
 class LiveView:
@@ -150,7 +163,7 @@ class LiveView:
                 self._refresh_settings()
                 try:
                     data = source.next_frame()
-                    jpeg, ready, faces = annotate(data, self.preset, width=self.width)
+                    jpeg, ready, faces, why = annotate(data, self.preset, width=self.width)
                     hist = histogram(Image.open(io.BytesIO(jpeg)).reduce(4))
                 except CameraError as exc:
                     self._fail(exc)
@@ -161,7 +174,7 @@ class LiveView:
                 number += 1
                 with self._cond:
                     self.error = None
-                    self._latest = LiveFrame(number, jpeg, ready, faces, time.monotonic(), hist)
+                    self._latest = LiveFrame(number, jpeg, ready, faces, time.monotonic(), hist, why)
                     self._cond.notify_all()
         finally:
             source.close()

@@ -54,7 +54,9 @@ def texts() -> dict[str, str]:
         "this_device": bilingual("this device"), "station_browser": bilingual("station"),
         "iso": "ISO", "shutter": bilingual("Shutter"), "aperture": bilingual("Aperture"),
         "whitebalance": bilingual("White balance"), "exposurecompensation": bilingual("Exposure compensation"),
-        "histogram": bilingual("Histogram"), "misses": bilingual("Where the face fell"),
+        "histogram": bilingual("Histogram"),
+        "why_no_face": in_language("zh", "no face in the picture"), "why_many_faces": in_language("zh", "more than one face"),
+        "why_outside": in_language("zh", "face outside the bands"), "why_tilted": in_language("zh", "head tilted"), "misses": bilingual("Where the face fell"),
         # one Chinese line, nothing else, where live view would be
         "live_none": in_language("zh", "No live view: this camera gives no picture before the shot"),
         "done": bilingual("Done"), "error": bilingual("Error"),

@@ -324,7 +324,10 @@ async function liveLoop() {
       if (!good) continue;
       window.__console.liveFrames += 1;
       img.hidden = false; $("live-msg").hidden = true;
-      $("ready").className = "light " + (ready ? "on" : "off"); $("ready").textContent = ready ? T.ready : T.not_ready;
+      const why = r.headers.get("X-Why") || "";
+      $("ready").className = "light " + (ready ? "on" : "off");
+      $("ready").replaceChildren(ready ? T.ready : T.not_ready,
+        ...(!ready && T["why_" + why] ? [el("small", {class: "why"}, T["why_" + why])] : []));
       drawHistogram(hist); renderExposure(settings);
     } catch (e) {
       await new Promise((ok) => setTimeout(ok, 1000));
