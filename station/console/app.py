@@ -212,6 +212,7 @@ def create_app(state: ConsoleState) -> Starlette:
                         headers={"Cache-Control": "no-store", "X-Frame": str(frame.number),
                                  "X-Ready": "1" if frame.ready else "0", "X-Faces": str(frame.faces),
                                  "X-Histogram": ",".join(map(str, frame.histogram)), "X-Why": frame.why,
+                                 "X-Age-Ms": f"{(time.monotonic() - frame.made_at) * 1000:.0f}",
                                  "X-Settings": json.dumps(state.live.settings if state.live else {})})
 
     routes = [

@@ -8,7 +8,7 @@ const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content |
 const PAGE = document.body.dataset.page;
 const $ = (id) => document.getElementById(id);
 // measured in the browser for bench/bench_console.py: key press -> verdict photo drawn
-window.__console = {presses: [], drawn: [], sse: [], liveFrames: 0, liveStart: 0, state: null};
+window.__console = {presses: [], drawn: [], sse: [], liveFrames: 0, liveStart: 0, liveLatency: [], state: null};
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -305,6 +305,7 @@ async function liveLoop() {
     if ($("live").hidden) { await new Promise((ok) => setTimeout(ok, 200)); continue; }   // a take is on screen
     try {
       const r = await fetch(`/live/frame?after=${after}`, {credentials: "same-origin", cache: "no-store"});
+      const answered = performance.now();
       if (r.status !== 200) {
         // no source at all: one Chinese line where the picture would be, no broken image
         const info = await r.json().catch(() => ({}));
@@ -323,6 +324,11 @@ async function liveLoop() {
       if (url) URL.revokeObjectURL(url); url = next;
       if (!good) continue;
       window.__console.liveFrames += 1;
+      // frame made on the station -> drawn here: its age when sent, plus the answer's own time to screen
+      // (the time the request waited for the frame to be made is not part of it)
+      const age = Number(r.headers.get("X-Age-Ms")) || 0;
+      window.__console.liveLatency.push(age + (performance.now() - answered));
+      if (window.__console.liveLatency.length > 500) window.__console.liveLatency.shift();
       img.hidden = false; $("live-msg").hidden = true;
       const why = r.headers.get("X-Why") || "";
       $("ready").className = "light " + (ready ? "on" : "off");
