@@ -87,7 +87,9 @@ def main() -> None:
     print(f"{'refused unjudged: pairing locked (423)':44s} {counts[423]:8d}")
     print(f"{'other answers':44s} {total - judged - counts[429] - counts[423]:8d}")
     print(f"{'pairing locked after':44s} {first_lock[0] if first_lock else float('nan'):8.2f} s")
-    print(f"{'guesses judged per minute':44s} {per_minute:8.1f}")
+    print(f"{'guesses judged per minute (over the run)':44s} {per_minute:8.1f}")
+    print(f"{'guesses judged until the operator reopens':44s} {judged:8d}")
+    print(f"{'chance to hit a 6-digit PIN before the lock':44s} {judged / 1e6:8.0e}")
     print(f"{'the right PIN afterwards (locked: 423)':44s} {right:8d}")
     print(f"{'terminal lines printed by the console':44s} {out.count(chr(10)):8d}")
 
