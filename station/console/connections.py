@@ -5,6 +5,7 @@ the paired station times out, while asyncio logs every failed accept(). Here:
 - a connection must deliver complete headers within HEADER_SECONDS (and again between kept-alive requests);
 - at most MAX_CONNECTIONS are open: a newcomer beyond that closes the OLDEST connection still waiting for its
   headers (the flood's), so the station's own fresh request, whose headers come at once, gets through;
+- one address other than this machine's own may hold at most MAX_PER_CLIENT connections;
 - the process's descriptor limit is raised to its hard limit so the cap, not the kernel, decides;
 - RateLimit lets a repeated log line through a few times a minute, then counts what it held back.
 """
@@ -21,6 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 HEADER_SECONDS = 10.0
 MAX_CONNECTIONS = 256
+MAX_PER_CLIENT = 48          # one other machine cannot take every connection (this machine's own are not counted)
 
 
 class Gate:
@@ -33,8 +35,12 @@ class Gate:
         self.waiting: OrderedDict[Any, None] = OrderedDict()
         self.evicted = 0
 
-    def admit(self, conn: Any) -> bool:
-        """Make room for `conn` (closing the oldest one waiting for headers); False if there is none to close."""
+    def admit(self, conn: Any, client: str = "") -> bool:
+        """Make room for `conn` (closing the oldest one waiting for headers); False if there is none to close
+        or its address already holds MAX_PER_CLIENT connections."""
+        if client and not client.startswith("127.") and client != "::1":
+            if sum(1 for c in self.open if getattr(c, "client", None) and c.client[0] == client) >= MAX_PER_CLIENT:
+                return False
         while len(self.open) >= self.max_connections:
             if not self.waiting:
                 return False
@@ -54,7 +60,7 @@ def protocol_for(gate: Gate) -> type[H11Protocol]:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            if not gate.admit(self):
+            if not gate.admit(self, str(self.client[0]) if self.client else ""):
                 self.drop()
                 return
             self._await_headers()

@@ -6,7 +6,8 @@
 - Bodies: refused with 413 before they are read when Content-Length says too much, and cut off at the limit
   when no length is given (chunked): BODY_LIMITS per path, DEFAULT_BODY_LIMIT for every other request. The
   console has no upload route; a route that takes files must add its own stated limit here.
-- A body that stops arriving is given up after BODY_SECONDS (408), so it cannot hold a request open.
+- A body not complete within BODY_SECONDS (however it dribbles in) is given up (408), so it cannot hold a
+  request, and its connection, open.
 """
 from __future__ import annotations
 
@@ -76,9 +77,10 @@ async def _read_body(receive: Receive, limit: int) -> bytes | int:
     sender: the bytes, or the status to answer (413 too large, 408 too slow, 400 gone)."""
     chunks: list[bytes] = []
     seen = 0
+    deadline = asyncio.get_running_loop().time() + BODY_SECONDS     # the whole body, not each piece of it
     while True:
         try:
-            message = await asyncio.wait_for(receive(), BODY_SECONDS)
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
         except asyncio.TimeoutError:
             return 408
         if message["type"] != "http.request":
