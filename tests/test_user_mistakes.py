@@ -73,3 +73,17 @@ def test_export_into_a_path_that_cannot_be_a_folder(ws: Path, where: str) -> Non
     else:
         target, words = Path("/sys/station-export"), ("/sys/station-export",)
     assert_translated_refusal(station(ws, "export", str(target)), *words)
+
+
+def test_console_on_a_port_another_program_holds(ws: Path) -> None:
+    import socket
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    try:
+        port = holder.getsockname()[1]
+        result = station(ws, "console", "--port", str(port), "--no-open", "--camera", "virtual")
+    finally:
+        holder.close()
+    assert_translated_refusal(result, f"127.0.0.1:{port}", "--port")
+    assert "ERROR" not in result.stderr              # no server log line before the one-line error

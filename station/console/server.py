@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from config.errors import DomainError
+from config.i18n import _
 from station.console.connections import Gate, protocol_for, raise_descriptor_limit, rate_limit_logs
 from station.console.guard import Guard, allowed_hosts
 from station.console.live import GeneratedLiveSource, LiveView
@@ -62,10 +64,29 @@ class ConsoleServer:
         os.replace(_write_temp(path, html.encode()), path)
         return path
 
+    def _check_port_free(self) -> None:
+        """A port another program holds is the operator's to fix: say so in one line before uvicorn logs its own."""
+        if self.port == 0:
+            return
+        probe = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((self.host, self.port))
+        except OSError:
+            raise self._cannot_listen() from None
+        finally:
+            probe.close()
+
+    def _cannot_listen(self) -> DomainError:
+        return DomainError(_("the console could not listen on {host}:{port}: the port is in use or not allowed",
+                             host=self.host, port=self.port),
+                           hint=_("choose another port with --port, or stop the program that holds it"))
+
     def start(self) -> "ConsoleServer":
         import uvicorn
         from station.console.app import create_app
         raise_descriptor_limit()
+        self._check_port_free()
         rate_limit_logs("asyncio", "uvicorn.error", "station.console", "station.console.app")
         if not self.hosts:
             self.hosts = allowed_hosts(self.host, lan_names() if self.host == "0.0.0.0" else ())
@@ -79,7 +100,7 @@ class ConsoleServer:
         deadline = time.monotonic() + 20
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise OSError(f"the console could not listen on {self.host}:{self.port}")
+                raise self._cannot_listen()
             time.sleep(0.05)
         if self.port == 0:
             self.port = self.server.servers[0].sockets[0].getsockname()[1]
