@@ -7,6 +7,7 @@ odd header is mapped with `--map HEADER=field` instead of editing the file.
 from __future__ import annotations
 
 import datetime as _dt
+from decimal import Decimal, InvalidOperation
 import re
 import unicodedata
 from typing import Any
@@ -25,7 +26,7 @@ EXTRA = "extra"
 ALIASES: dict[str, tuple[str, ...]] = {
     "student_no": ("学号", "学生学号", "学生编号", "学籍号", "studentno", "studentnumber", "studentid", "stuno",
                    "stuid", "xh"),
-    "name": ("姓名", "学生姓名", "name", "studentname", "fullname", "xm"),
+    "name": ("姓名", "学生姓名", "名字", "学生名字", "考生姓名", "name", "studentname", "fullname", "xm"),
     "sex": ("性别", "sex", "gender", "xb"),
     "id_number": ("身份证号", "身份证号码", "身份证", "证件号码", "证件号", "公民身份号码", "居民身份证号",
                   "居民身份证号码", "idnumber", "idno", "idcard", "idcardno", "idcardnumber", "sfzh"),
@@ -111,6 +112,28 @@ _SCI = re.compile(r"^[+-]?\d+(\.\d+)?[eE]\+?\d+$")
 _EXCEL_DIGITS = 10 ** 15
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def _exact_scientific(text: str) -> str | None:
+    """'2.0210100001E10' -> '20210100001' when every digit of the number is written in the mantissa.
+
+    Java-based academic systems print a student number held as a double this way. Excel's own display
+    ('2.02201E+11') drops digits and pads zeros: refused by the caller, as is anything over 15 digits.
+    """
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if value != value.to_integral_value() or value < 0:
+        return None
+    digits = str(int(value))
+    mantissa = text.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0")
+    if len(mantissa) != len(digits) or len(digits) > 15:
+        return None
+    return digits
+
+
 class CellProblem(ValueError):
     """A cell whose value cannot be trusted; the message is the reason shown for the row."""
 
@@ -152,6 +175,11 @@ def cell_text(value: Any, field: str | None) -> str:
     if text.startswith('="') and text.endswith('"'):
         text = text[2:-1].strip()
     text = text.lstrip("'\t").strip()
+    if field in KEY_FIELDS:
+        text = _SPACES.sub("", text)              # "2017 001", "4303 0219..." typed or pasted with spaces
+        exact = _exact_scientific(text) if _SCI.match(text) else None
+        if exact is not None:                     # 2.0210100001E10 (a system's double printed): every digit there
+            return exact
     if field in KEY_FIELDS and _SCI.match(text):
         raise CellProblem(_("{field} {text!r} was saved in scientific notation and has lost digits;"
                             " format the column as text in Excel and export again", field=_label(field),
