@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from config.i18n import N_, _
+from config.i18n import N_, _, ngettext
 from station.core.errors import RosterError
 from station.core.idnumber import id_number_problem, mask_code, mask_id_number, normalise_id_number
 from station.store.models import STATUSES, Subject, match_keys, roster_unchanged
 from station.identity.roster_columns import (ALIASES, FIELD_LABELS, FIELDS, KEY_FIELDS, CellProblem, cell_text,
                                              field_for, has_invisible, parse_mapping, parse_paid)
-from station.identity.roster_rows import BLANK, row_kind, skip_notes
+from station.identity.roster_rows import BLANK, row_kind, row_list, skip_notes
+from station.identity.workbook_limits import LIMITS
 from station.identity.roster_header import SCAN_ROWS, Header, find_header
 from station.identity.roster_source import Table, read_tables
 from station.store.workspace import Store
@@ -84,6 +85,15 @@ class SheetPart:
     data_rows: int
     skipped_rows: list[tuple[int, str]] = field(default_factory=list)
     cleaned_rows: list[int] = field(default_factory=list)
+    #: (column index, rows) of values in a column that has no header: not imported, and said so
+    unnamed: list[tuple[int, list[int]]] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        return [*skip_notes(self.skipped_rows, self.cleaned_rows),
+                *(ngettext("column {column} has no header: its value on row {rows} is not imported",
+                           "column {column} has no header: its values on rows {rows} are not imported",
+                           len(numbers), column=column_letters(col), rows=row_list(numbers))
+                  for col, numbers in self.unnamed)]
 
     def as_dict(self) -> dict[str, Any]:
         return {"sheet": self.name, "header_rows": [self.header_first, self.header_row], "columns": self.columns,
@@ -115,10 +125,9 @@ class ParsedRoster:
         """The lines that tell the registrar which rows and sheets were not read as students, and why."""
         notes = [_("sheet {sheet!r} skipped: {reason}", sheet=name, reason=why) for name, why in self.skipped_sheets]
         if len(self.sheets) <= 1:
-            return notes + skip_notes(self.skipped_rows, self.cleaned_rows)
+            return notes + (self.sheets[0].notes() if self.sheets else [])
         for part in self.sheets:
-            notes += [_("sheet {sheet!r}: {note}", sheet=part.name, note=n)
-                      for n in skip_notes(part.skipped_rows, part.cleaned_rows)]
+            notes += [_("sheet {sheet!r}: {note}", sheet=part.name, note=n) for n in part.notes()]
         return notes
 
 
@@ -212,6 +221,44 @@ def parse_roster(path: Path, *, sheet: str | None = None, sheets: tuple[str, ...
                         sheets=parts, skipped_sheets=skipped_sheets)
 
 
+def _merged_down(table: Table, header_last: int) -> dict[int, dict[int, Any]]:
+    """Row -> {column: value} for cells under a merge that runs down the data rows (学院 merged over its
+    students): the merged value counts for every row it covers. Merges across one row (a note) are left alone.
+    """
+    if not table.merges:
+        return {}
+    first = {number: cells for number, cells in table.rows if number > header_last}
+    fills: dict[int, dict[int, Any]] = defaultdict(dict)
+    for r1, c1, r2, c2 in table.merges:
+        if r2 <= r1 or r1 <= header_last or r2 - r1 > LIMITS.rows:
+            continue
+        top = first.get(r1, ())
+        value = top[c1] if c1 < len(top) else None
+        if value in (None, ""):
+            continue
+        for r in range(r1 + 1, r2 + 1):
+            fills[r][c1] = value
+    return fills
+
+
+def _filled(raw: tuple[Any, ...], fill: dict[int, Any]) -> tuple[Any, ...]:
+    cells = list(raw) + [None] * (max(fill) + 1 - len(raw)) if max(fill) >= len(raw) else list(raw)
+    for col, value in fill.items():
+        if cells[col] in (None, ""):
+            cells[col] = value
+    return tuple(cells)
+
+
+def column_letters(index: int) -> str:
+    """0 -> 'A', 27 -> 'AB': how Excel names a column."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def _sheet_unusable(table: Table) -> str | None:
     """Why a sheet cannot hold students before looking for a header: a chart, or no cells at all."""
     if table.chart:
@@ -263,10 +310,19 @@ def _parse_sheet(table: Table, header: Header, base: RowRef, where: str
     cleaned: list[int] = []
     blanks: list[int] = []   # named only when a row follows them (Excel keeps formatted empty rows at the end)
     data_rows = 0
+    fills = _merged_down(table, header.last_row)
+    width = len(names)
+    unnamed: dict[int, list[int]] = defaultdict(list)      # column without a header -> rows with a value there
     for number, raw in table.rows:
         if number <= header.last_row:
             continue
+        if number in fills:
+            raw = _filled(raw, fills[number])
         kind = row_kind(raw, fields) if number not in table.broken else None
+        if kind is None and len(raw) > 0:
+            for col, value in enumerate(raw):
+                if value not in (None, "") and (col >= width or names[col] is None):
+                    unnamed[col].append(number)
         if kind == BLANK:
             blanks.append(number)
             continue
@@ -288,7 +344,8 @@ def _parse_sheet(table: Table, header: Header, base: RowRef, where: str
         rows.append(row)
         problems.extend((ref, why) for why in row_problems)
     part = SheetPart(table.detail if table.kind != "csv" else "", header.first_row, header.last_row, columns,
-                     [h for _i, h in extras], data_rows, skipped, cleaned)
+                     [h for _i, h in extras], data_rows, skipped, cleaned,
+                     unnamed=[(col, numbers) for col, numbers in sorted(unnamed.items())])
     return part, rows, problems
 
 
