@@ -58,7 +58,7 @@ def strip_invisible(text: str) -> str:
 
 def has_invisible(value: Any) -> bool:
     """True when a text cell carries characters that `cell_text` silently removes (the import notes them)."""
-    return isinstance(value, str) and _INVISIBLE.search(value) is not None
+    return isinstance(value, str) and not value.isprintable() and _INVISIBLE.search(value) is not None
 
 
 def _refuse_hidden(text: str, field: str | None) -> None:
@@ -113,6 +113,8 @@ _EXCEL_DIGITS = 10 ** 15
 
 
 _SPACES = re.compile(r"\s+")
+#: a key cell the fast path of `cell_text` leaves to the full rules: spaces, or an exponent (2.021E9)
+_NOT_PLAIN_KEY = re.compile(r"[\seE]")
 
 
 def _exact_scientific(text: str) -> str | None:
@@ -147,6 +149,11 @@ def cell_text(value: Any, field: str | None) -> str:
     """
     if value is None:
         return ""
+    if type(value) is str and value.isprintable() and unicodedata.is_normalized("NFKC", value):
+        # the common cell (20,000 rows x 10 columns): no control, invisible or full-width character in it
+        text = value.strip()
+        if not text.startswith(("=", "'")) and (field not in KEY_FIELDS or not _NOT_PLAIN_KEY.search(text)):
+            return text
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

@@ -32,7 +32,7 @@ LIMITS = WorkbookLimits()
 
 def too_big(path: Path | str, what: str, found: str, limit: str) -> RosterError:
     """The one refusal for a workbook over a bound: what is too big, how big, and the bound."""
-    return RosterError(_("{file}: refused before reading: {what} is {found} (a roster has at most {limit})",
+    return RosterError(_("{file}: refused: {what}: {found}, more than a roster ever has ({limit})",
                          file=path, what=what, found=found, limit=limit),
                        hint=_("this is not a registrar's roster (a damaged or hostile file?): ask for the"
                               " export again, or save the sheet as a new .xlsx in Excel or WPS"))

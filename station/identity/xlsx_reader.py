@@ -335,10 +335,10 @@ def _sheet(archive: _Archive, part: str, name: str, strings: list[str], dates: s
             if last is not None:
                 if last[0] > limits.rows:
                     raise too_big(archive.path, _("sheet {sheet!r}", sheet=name),
-                                  _("declared as {ref}", ref=ref), _("{count} rows", count=limits.rows))
+                                  _("declared size {ref}", ref=ref), _("{count} rows", count=limits.rows))
                 if last[1] >= limits.columns:
                     raise too_big(archive.path, _("sheet {sheet!r}", sheet=name),
-                                  _("declared as {ref}", ref=ref), _("{count} columns", count=limits.columns))
+                                  _("declared size {ref}", ref=ref), _("{count} columns", count=limits.columns))
 
     def end(tag: str) -> None:
         local = locals_[tag]
