@@ -141,6 +141,7 @@ class ImportReport:
     imported_rows: int
     not_in_file: int = 0            # roster subjects already in the workspace that this file does not list
     skipped: list[RowRef] = field(default_factory=list)
+    changes: list[IdentityChange] = field(default_factory=list)   # confirmed with allow_changes
 
     def get(self, key: str, default: int | None = None) -> int | None:
         """counts[key]: lets callers that treat the result as the upsert counts dict keep working."""
@@ -157,7 +158,9 @@ class ImportReport:
                 "skipped_rows": [r.number if r.sheet is None else r.as_dict() for r in self.skipped],
                 "not_students": [{"row": r, "kind": k} for r, k in self.parsed.skipped_rows],
                 "cleaned_rows": self.parsed.cleaned_rows, "notes": self.parsed.notes(),
-                "problems": [{**_ref(r).as_dict(), "reason": why} for r, why in self.problems]}
+                "problems": [{**_ref(r).as_dict(), "reason": why} for r, why in self.problems],
+                "identity_changes": [{**c.row.as_dict(), "code": c.subject.code, "takes": list(c.takes),
+                                      "fields": {f: list(v) for f, v in c.fields.items()}} for c in self.changes]}
 
 
 # ------------------------------------------------------------------------------------------------ parsing
@@ -433,6 +436,55 @@ def _duplicates(rows: list[RosterRow]) -> list[tuple[int, str]]:
 
 
 # ------------------------------------------------------------------------------------------------ planning
+#: the fields that say who is in a photo: a re-import changing one of them for a student with takes must be confirmed
+IDENTITY_FIELDS = ("student_no", "name", "college")
+
+
+@dataclass(frozen=True)
+class IdentityChange:
+    """A row that changes who an existing student with takes is (the photos would follow silently)."""
+    row: RowRef
+    subject: Subject
+    fields: dict[str, tuple[str, str]]      # field -> (old, new)
+    takes: tuple[int, ...]                  # the student's takes (seq), not void
+
+    def reason(self) -> str:
+        what = ", ".join(_("{field} {old} -> {new}", field=_(_LABEL[f]), old=old, new=new or "-")
+                         for f, (old, new) in self.fields.items())
+        return _("changes {what} of {code}, who already has takes {takes}: the photos would follow the new"
+                 " identity", what=what, code=self.subject.code, takes=", ".join(str(t) for t in self.takes))
+
+    def as_journal(self) -> dict[str, Any]:
+        return {"subject_id": self.subject.id, "takes": list(self.takes),
+                "fields": {f: list(v) for f, v in self.fields.items()}}
+
+
+def identity_changes(store: Store, rows: list[RosterRow]) -> list[IdentityChange]:
+    """Rows that would change the student number, name or college of a student who already has takes."""
+    with_takes = store.take_counts()
+    if not with_takes:
+        return []
+    index: dict[str, dict[str, Subject]] = {"code": {}, "student_no": {}, "id_number": {}}
+    for e in store.subjects():
+        if e.id not in with_takes:
+            continue
+        index["code"][e.code] = e
+        for key in ("student_no", "id_number"):
+            if getattr(e, key) is not None:
+                index[key][getattr(e, key)] = e
+    changes = []
+    for r in rows:
+        target = _match(index, r.values)
+        if target is None:
+            continue
+        fields = {f: (str(getattr(target, f)), str(r.values.get(f) or "")) for f in IDENTITY_FIELDS
+                  if getattr(target, f) not in (None, "") and getattr(target, f) != r.values.get(f)}
+        if fields:
+            takes = tuple(t.seq for t in store.takes(subject_id=target.id, include_void=False))
+            changes.append(IdentityChange(r.row, target, fields, takes))
+    return changes
+
+
 def plan_rows(store: Store, rows: list[RosterRow]) -> tuple[dict[str, int], list[tuple[int, str]], int]:
     """Compare valid rows with the workspace: (counts, conflicts by row, roster subjects not in the file).
 
@@ -494,7 +546,8 @@ def _match(index: dict[str, dict[str, Subject]], values: dict[str, Any]) -> Subj
 # ------------------------------------------------------------------------------------------------ import
 def import_roster(store: Store, path: Path, *, sheet: str | None = None, sheets: tuple[str, ...] | list[str] = (),
                   mapping: list[str] | tuple[str, ...] = (), skip_invalid: bool = False, dry_run: bool = False,
-                  operator: str | None = None, progress: Progress | None = None) -> ImportReport:
+                  allow_changes: bool = False, operator: str | None = None,
+                  progress: Progress | None = None) -> ImportReport:
     """Validate a roster file and write its subjects in one transaction (all rows or none).
 
     Raises RosterError (with every problem by row) when a row is invalid or conflicts with an existing
@@ -505,6 +558,9 @@ def import_roster(store: Store, path: Path, *, sheet: str | None = None, sheets:
         raise RosterError(_("{file}: no data rows below the header (row {row})", file=parsed.file,
                             row=parsed.header_row))
     counts, conflicts, not_in_file = plan_rows(store, parsed.rows)
+    changes = identity_changes(store, parsed.rows)
+    if not allow_changes:
+        conflicts = conflicts + [(c.row, c.reason()) for c in changes]
     problems = sorted(parsed.problems + conflicts, key=lambda p: p[0])
     bad = {r for r, _why in problems}
     good = [r for r in parsed.rows if r.row not in bad]
@@ -512,16 +568,21 @@ def import_roster(store: Store, path: Path, *, sheet: str | None = None, sheets:
         raise RosterError(_("{file}: {bad} of {count} rows invalid; nothing imported", file=parsed.file,
                             bad=len(bad), count=parsed.data_rows),
                           problems=problems,
-                          hint=_("fix the rows and import again, or use --skip-invalid to import the good rows"))
+                          hint=_("fix the rows and import again, or use --skip-invalid to import the good rows")
+                          + (_("; if the students really changed, confirm with --allow-changes (journalled)")
+                             if changes and not allow_changes else ""))
     if not good:
         raise RosterError(_("{file}: none of the {count} rows is valid; nothing imported", file=parsed.file,
                             count=parsed.data_rows),
                           problems=problems)
     if conflicts and skip_invalid:
         counts, _conflicts, not_in_file = plan_rows(store, good)
-    report = ImportReport(parsed, counts, problems, dry_run, len(good), not_in_file, sorted(bad))
+    changes = [c for c in changes if c.row not in bad]
+    report = ImportReport(parsed, counts, problems, dry_run, len(good), not_in_file, sorted(bad), changes)
     if dry_run:
         return report
+    if changes:
+        store.confirm_roster_changes([c.as_journal() for c in changes], source_file=parsed.file, operator=operator)
     if progress:
         progress(_("writing {count} subjects", count=len(good)))
     try:

@@ -45,18 +45,21 @@ def roster_group() -> None:
 @click.option("--skip-invalid", is_flag=True,
               help=N_("Import the valid rows, list the invalid ones (exit 1 unless --partial-ok)."))
 @partial_ok_option
+@click.option("--allow-changes", is_flag=True,
+              help=N_("Let rows change the student number, name or college of students who already have takes"
+                      " (their photos follow; each change is journalled)."))
 @click.option("--map", "--column", "mapping", multiple=True, metavar="HEADER=FIELD",
               help=N_('Map an unrecognised header to a field, e.g. --map "工号=student_no" (repeatable); '
                    "FIELD=extra keeps a column out of the subject fields."))
 @json_option(N_("Print the import report as JSON."))
 @pass_app
 def import_cmd(app: AppContext, file: Path, sheets: tuple[str, ...], dry_run: bool, skip_invalid: bool,
-               partial_ok: bool, mapping: tuple[str, ...], as_json: bool) -> None:
+               partial_ok: bool, allow_changes: bool, mapping: tuple[str, ...], as_json: bool) -> None:
     from station.identity.roster import import_roster
     with open_store(app) as store, progress_for(as_json or not _is_big(file)) as progress:
         try:
             report = import_roster(store, file, sheets=sheets, mapping=mapping, skip_invalid=skip_invalid,
-                                   dry_run=dry_run, operator=app.operator, progress=progress.note)
+                                   dry_run=dry_run, allow_changes=allow_changes, operator=app.operator, progress=progress.note)
         except RosterError as exc:
             if not exc.problems:
                 raise
@@ -81,6 +84,9 @@ def import_cmd(app: AppContext, file: Path, sheets: tuple[str, ...], dry_run: bo
         click.echo(_("note: {note}", note=note))
     for row, reason in report.problems:
         click.echo(_("warning: {where} skipped: {reason}", where=_where(row), reason=reason), err=True)
+    for change in report.changes:
+        click.echo(_("warning: {where} {reason} (confirmed with --allow-changes, journalled)",
+                     where=_where(change.row), reason=change.reason()), err=True)
     c = report.counts
     summary = _("{count} rows: {added} added, {updated} updated, {unchanged} unchanged", count=report.imported_rows,
                 added=c["added"], updated=c["updated"], unchanged=c["unchanged"])
