@@ -12,6 +12,7 @@ import re
 import unicodedata
 from typing import Any
 
+from camera.devtext import HIDDEN, INVISIBLE
 from config.i18n import N_, _
 from station.core.errors import RosterError
 
@@ -42,10 +43,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
 # ------------------------------------------------------------------------------------------ cell hygiene
 #: invisible characters that copy-and-paste from web pages and chat tools leaves in cells: removed (a
 #: zero-width space in a student number would make it "not in the roster" at the desk)
-_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")          # one list with device text: camera.devtext
 #: characters no registrar types: NUL and other control codes (a damaged file), and the bidi embedding,
 #: override and isolate controls that make text display in another order than it is stored (a spoof)
-_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_REFUSED = re.compile(f"[{HIDDEN}]")
 _BREAKS = re.compile(r"\s*[\r\n\t]+\s*")
 #: fields whose cell must be one line: a line break there is a typing slip or an unterminated CSV quote
 _ONE_LINE = (*KEY_FIELDS, "name")
