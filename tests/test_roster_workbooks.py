@@ -293,3 +293,23 @@ def test_values_in_a_column_without_a_header_are_named_not_dropped_silently(ws: 
     assert result.exit_code == 0, result.output
     assert "column D has no header: its value on row 2 is not imported" in result.output
     assert "column E has no header: its value on row 4 is not imported" in result.output
+
+
+def test_one_block_per_class_with_its_title_and_repeated_header(ws: Path, tmp_path: Path) -> None:
+    header = ["学号", "姓名", "院系", "班级"]
+    rows = [["计科2001班"], header, ["2024001", "张三", "计算机学院", "计科2001"],
+            ["2024002", "李四", "计算机学院", "计科2001"],
+            ["计科2002班"], header, ["2024003", "王五", "计算机学院", "计科2002"]]
+    merges = [ref("A1:D1"), ref("A5:D5")]
+    result = run(ws, "roster", "import", str(write_xlsx(tmp_path / "r.xlsx", {"计算机学院": (rows, merges)})))
+    assert result.exit_code == 0, result.output
+    assert set(students(ws)) == {"2024001", "2024002", "2024003"}
+    assert "row 5: section title rows" in result.output and "row 6: repeated header rows" in result.output
+
+
+def test_dates_and_numbers_in_extra_columns_read_as_excel_shows_them(ws: Path, tmp_path: Path) -> None:
+    import datetime as dt
+    rows = [["学号", "姓名", "学院", "出生日期", "学分"], ["2024001", "张三", "文学院", dt.date(2002, 3, 4), 152.5]]
+    result = run(ws, "roster", "import", str(write_xlsx(tmp_path / "r.xlsx", {"名单": (rows, [])})))
+    assert result.exit_code == 0, result.output
+    assert students(ws)["2024001"].extra == {"出生日期": "2002-03-04", "学分": "152.5"}

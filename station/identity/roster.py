@@ -33,7 +33,7 @@ from station.core.idnumber import id_number_problem, mask_code, mask_id_number, 
 from station.store.models import STATUSES, Subject, match_keys, roster_unchanged
 from station.identity.roster_columns import (ALIASES, FIELD_LABELS, FIELDS, KEY_FIELDS, CellProblem, cell_text,
                                              field_for, has_invisible, parse_mapping, parse_paid)
-from station.identity.roster_rows import BLANK, row_kind, row_list, skip_notes
+from station.identity.roster_rows import BLANK, block_kind, row_kind, row_list, skip_notes
 from station.identity.workbook_limits import LIMITS
 from station.identity.roster_header import SCAN_ROWS, Header, find_header
 from station.identity.roster_source import Table, read_tables
@@ -314,6 +314,10 @@ def _parse_sheet(table: Table, header: Header, base: RowRef, where: str
     blanks: list[int] = []   # named only when a row follows them (Excel keeps formatted empty rows at the end)
     data_rows = 0
     fills = _merged_down(table, header.last_row)
+    across: dict[int, set[int]] = defaultdict(set)          # row -> first columns of merges across it
+    for r1, c1, _r2, c2 in table.merges:
+        if c2 > c1 and r1 > header.last_row:
+            across[r1].add(c1)
     width = len(names)
     unnamed: dict[int, list[int]] = defaultdict(list)      # column without a header -> rows with a value there
     for number, raw in table.rows:
@@ -322,6 +326,8 @@ def _parse_sheet(table: Table, header: Header, base: RowRef, where: str
         if number in fills:
             raw = _filled(raw, fills[number])
         kind = row_kind(raw, fields) if number not in table.broken else None
+        if kind is None and number not in table.broken:
+            kind = block_kind(raw, names, fields, across.get(number, set()))
         if kind is None and len(raw) > 0:
             for col, value in enumerate(raw):
                 if value not in (None, "") and (col >= width or names[col] is None):

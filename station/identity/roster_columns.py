@@ -30,13 +30,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "学生姓名", "名字", "学生名字", "考生姓名", "name", "studentname", "fullname", "xm"),
     "sex": ("性别", "sex", "gender", "xb"),
     "id_number": ("身份证号", "身份证号码", "身份证", "证件号码", "证件号", "公民身份号码", "居民身份证号",
+                  "身份证件号", "身份证件号码",
                   "居民身份证号码", "idnumber", "idno", "idcard", "idcardno", "idcardnumber", "sfzh"),
-    "college": ("学院", "院系", "系部", "院部", "所在学院", "所属学院", "学院名称", "院系名称", "教学院",
+    "college": ("学院", "院系", "系部", "院部", "所在学院", "所属学院", "学院名称", "院系名称", "教学院", "所在院系",
+                "所属院系", "二级学院", "系别", "院系部", "培养单位", "学院(系)", "院(系)",
                 "college", "department", "dept", "school", "faculty"),
     "major": ("专业", "专业名称", "所学专业", "major", "speciality", "specialty", "program", "programme"),
-    "class_name": ("班级", "班级名称", "行政班", "行政班级", "class", "classname", "bj"),
+    "class_name": ("班级", "班级名称", "行政班", "行政班级", "所在班级", "班号", "class", "classname", "bj"),
     "level": ("层次", "学历层次", "培养层次", "学历", "level", "degreelevel", "educationlevel"),
-    "paid": ("缴费", "是否缴费", "已缴费", "缴费情况", "缴费状态", "paid", "feepaid", "haspaid"),
+    "paid": ("缴费", "是否缴费", "已缴费", "缴费情况", "缴费状态", "是否已缴费", "是否交费", "交费情况", "paid", "feepaid", "haspaid"),
     "collect_code": ("采集码", "图像采集码", "采集编号", "collectcode", "collectioncode", "capturecode"),
 }
 
@@ -115,7 +117,8 @@ _EXCEL_DIGITS = 10 ** 15
 
 _SPACES = re.compile(r"\s+")
 #: a key cell the fast path of `cell_text` leaves to the full rules: spaces, or an exponent (2.021E9)
-_NOT_PLAIN_KEY = re.compile(r"[\seE]")
+_NOT_PLAIN_KEY = re.compile(r"[\seE.]")
+_POINT_ZERO = re.compile(r"^(\d+)\.0+$")     # 2017001.0: a number written out as text by a program
 
 
 def _exact_scientific(text: str) -> str | None:
@@ -185,6 +188,7 @@ def cell_text(value: Any, field: str | None) -> str:
     text = text.lstrip("'\t").strip()
     if field in KEY_FIELDS:
         text = _SPACES.sub("", text)              # "2017 001", "4303 0219..." typed or pasted with spaces
+        text = _POINT_ZERO.sub(r"\1", text)
         exact = _exact_scientific(text) if _SCI.match(text) else None
         if exact is not None:                     # 2.0210100001E10 (a system's double printed): every digit there
             return exact

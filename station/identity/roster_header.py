@@ -14,7 +14,7 @@ from typing import Any
 
 from station.identity.roster_columns import KEY_FIELDS, field_for
 
-SCAN_ROWS = 12         # rows searched for the header's last row (titles, notes and grouped headers above it)
+SCAN_ROWS = 20         # rows searched for the header's last row (titles, notes and grouped headers above it)
 BAND = 3               # header rows at most
 
 
