@@ -75,8 +75,11 @@ def import_cmd(app: AppContext, file: Path, sheets: tuple[str, ...], dry_run: bo
     else:
         source = (_("sheet {sheet!r}", sheet=parsed.detail) if parsed.kind != "csv"
                   else _("{encoding} text", encoding=parsed.detail))
+        first = parsed.sheets[0] if parsed.sheets else None
+        rows = (f"{first.header_first}-{first.header_row}" if first and first.header_first != first.header_row
+                else str(parsed.header_row))
         click.echo(_("{file}: {count} rows ({source}, header on row {row})", file=parsed.file,
-                     count=parsed.data_rows, source=source, row=parsed.header_row))
+                     count=parsed.data_rows, source=source, row=rows))
         click.echo(_("columns: {columns}", columns=", ".join(f"{h}->{f}" for f, h in parsed.columns.items()))
                    + (_("; kept as extra: {columns}", columns=", ".join(parsed.extra_columns))
                       if parsed.extra_columns else ""))
