@@ -59,3 +59,10 @@ def test_a_workbook_bomb_is_refused_in_chinese_within_bounded_memory(ws: Path, t
         assert "提示：" in result.stderr and "Traceback" not in result.stderr and "MemoryError" not in result.stderr
     with Store.open(ws) as store:
         assert store.subjects() == []
+
+
+def test_a_csv_with_a_value_past_the_last_column_a_roster_has_is_refused(ws: Path, tmp_path: Path) -> None:
+    path = tmp_path / "名单.csv"
+    path.write_text("学号,姓名,学院\n2024001,张三,文学院" + "," * 20_000 + "x\n", encoding="utf-8")
+    result = station(ws, "roster", "import", str(path), "--dry-run")
+    assert result.returncode == 1 and "已拒绝" in result.stderr and "256 列" in result.stderr, result.stderr

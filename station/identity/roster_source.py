@@ -107,6 +107,13 @@ def _read_csv(path: Path) -> Table:
     line = 1
     try:
         for number, cells in enumerate(reader, start=1):
+            if number > LIMITS.rows:
+                raise too_big(path, _("the file"), _("{count} rows", count=f"> {LIMITS.rows}"),
+                              _("{count} rows", count=LIMITS.rows))
+            if len(cells) > LIMITS.columns and any(c.strip() for c in cells[LIMITS.columns:]):
+                raise too_big(path, _("the file"), _("a value in column {column} (row {row})",
+                                                     column=len(cells), row=number),
+                              _("{count} columns", count=LIMITS.columns))
             rows.append((number, tuple(cells)))
             swallowed = _swallowed_lines(cells, delimiter)
             if swallowed:
