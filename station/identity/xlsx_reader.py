@@ -272,8 +272,8 @@ def _sheet(archive: _Archive, part: str, name: str, strings: list[str], dates: s
     sheet = SheetCells(name)
     rows = sheet.rows
     current: dict[int, Any] = {}
-    state: dict[str, Any] = {"row": 0, "col": -1, "type": "n", "style": 0, "value": None, "collect": False,
-                             "inline": False, "chars": 0, "row_open": False}
+    state: dict[str, Any] = {"row": 0, "col": -1, "type": "n", "style": 0, "collect": False, "inline": False,
+                             "chars": 0, "pending": False}
     pieces: list[str] = []
     locals_: dict[str, str] = {}
     columns = _COLUMNS
@@ -297,11 +297,25 @@ def _sheet(archive: _Archive, part: str, name: str, strings: list[str], dates: s
             rows.append((number, tuple(current.get(i) for i in range(width))))
             current.clear()
 
+    def finish_cell() -> None:
+        """The pending cell's value into the row (called when the next cell or row starts, and at the end:
+        no end-element callback per cell and per value keeps a 20,000-row sheet quick)."""
+        if state["pending"]:
+            state["pending"] = False
+            state["collect"] = False
+            value = _cell_value(state["type"], "".join(pieces), state["style"])
+            if value is not None:
+                col = state["col"]
+                if col >= limits.columns:
+                    refuse_column(col, state["row"])
+                current[col] = value
+
     def start(tag: str, attrs: dict[str, str]) -> None:
         local = locals_.get(tag)
         if local is None:
             local = locals_[tag] = _local(tag)
         if local == "c":
+            finish_cell()
             ref = attrs.get("r")
             col = columns.get(ref.rstrip(_DIGITS)) if ref else None
             if col is None:
@@ -313,48 +327,39 @@ def _sheet(archive: _Archive, part: str, name: str, strings: list[str], dates: s
             state["style"] = (int(style) if style.isdigit() else 0) if style else 0
             pieces.clear()
             state["chars"] = 0
-        elif local in ("v", "t") and (local == "v" or state["inline"]):
+            state["inline"] = False
+            state["pending"] = True
+        elif local == "v" or (local == "t" and state["inline"]):
             state["collect"] = True
         elif local == "is":
             state["inline"] = True
+            state["collect"] = False
         elif local == "row":
+            finish_cell()
+            flush_row()
             r = attrs.get("r", "")
             state["row"] = int(r) if r.isdigit() else state["row"] + 1
             state["col"] = -1
             if state["row"] > limits.rows:
                 refuse_rows(state["row"])
-        elif local == "mergeCell":
-            ref = attrs.get("ref", "")
-            first, _sep, last = ref.partition(":")
-            a, b = parse_ref(first), parse_ref(last or first)
-            if a and b and len(sheet.merges) < limits.rows:
-                sheet.merges.append((min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])))
-        elif local == "dimension":
-            ref = attrs.get("ref", "")
-            last = parse_ref(ref.partition(":")[2] or ref)
-            if last is not None:
-                if last[0] > limits.rows:
-                    raise too_big(archive.path, _("sheet {sheet!r}", sheet=name),
-                                  _("declared size {ref}", ref=ref), _("{count} rows", count=limits.rows))
-                if last[1] >= limits.columns:
-                    raise too_big(archive.path, _("sheet {sheet!r}", sheet=name),
-                                  _("declared size {ref}", ref=ref), _("{count} columns", count=limits.columns))
-
-    def end(tag: str) -> None:
-        local = locals_[tag]
-        if local in ("v", "t"):
-            state["collect"] = False
-        elif local == "is":
-            state["inline"] = False
-        elif local == "c":
-            value = _cell_value(state["type"], "".join(pieces), state["style"])
-            if value is not None:
-                col = state["col"]
-                if col >= limits.columns:
-                    refuse_column(col, state["row"])
-                current[col] = value
-        elif local == "row":
-            flush_row()
+        else:
+            state["collect"] = False       # a formula, a rich-text run's properties, anything after the data
+            if local == "mergeCell":
+                ref = attrs.get("ref", "")
+                first, _sep, last = ref.partition(":")
+                a, b = parse_ref(first), parse_ref(last or first)
+                if a and b and len(sheet.merges) < limits.rows:
+                    sheet.merges.append((min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])))
+            elif local == "dimension":
+                ref = attrs.get("ref", "")
+                last = parse_ref(ref.partition(":")[2] or ref)
+                if last is not None:
+                    if last[0] > limits.rows:
+                        raise too_big(archive.path, _("sheet {sheet!r}", sheet=name),
+                                      _("declared size {ref}", ref=ref), _("{count} rows", count=limits.rows))
+                    if last[1] >= limits.columns:
+                        raise too_big(archive.path, _("sheet {sheet!r}", sheet=name),
+                                      _("declared size {ref}", ref=ref), _("{count} columns", count=limits.columns))
 
     def text(data: str) -> None:
         if state["collect"]:
@@ -387,7 +392,8 @@ def _sheet(archive: _Archive, part: str, name: str, strings: list[str], dates: s
             return _excel_date(float(value), date1904)
         return value
 
-    archive.parse(part, start, end, text)
+    archive.parse(part, start, None, text)
+    finish_cell()
     flush_row()
     return sheet
 
