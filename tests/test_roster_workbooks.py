@@ -313,3 +313,12 @@ def test_dates_and_numbers_in_extra_columns_read_as_excel_shows_them(ws: Path, t
     result = run(ws, "roster", "import", str(write_xlsx(tmp_path / "r.xlsx", {"名单": (rows, [])})))
     assert result.exit_code == 0, result.output
     assert students(ws)["2024001"].extra == {"出生日期": "2002-03-04", "学分": "152.5"}
+
+
+def test_a_workbook_where_no_sheet_has_a_header_names_each_sheet(ws: Path, tmp_path: Path) -> None:
+    sheets: dict[str, Sheet] = {"说明": ([["填表说明"]], []), "数据": ([["工号", "名字"], ["T1", "张三"]], [])}
+    result = run(ws, "roster", "import", str(write_xlsx(tmp_path / "r.xlsx", sheets)))
+    assert result.exit_code == 1
+    assert "no sheet has a header row" in result.output
+    assert "sheet '说明': no header row" in result.output and "sheet '数据': no header row" in result.output
+    assert "(first row: 工号, 名字)" in result.output and "--map" in result.output

@@ -198,7 +198,7 @@ def parse_roster(path: Path, *, sheet: str | None = None, sheets: tuple[str, ...
         problems += sheet_problems
     if not parts:
         raise RosterError(_("{file}: no sheet has a header row with a 学号, 身份证号 or 采集码 column", file=path),
-                          problems=[(RowRef(i, 1, n), why) for i, (n, why) in enumerate(skipped_sheets)],
+                          problems=[(RowRef(i, 0, n), why) for i, (n, why) in enumerate(skipped_sheets)],
                           hint=_('name the columns with --map, e.g. --map "工号=student_no"'))
     problems.extend(_duplicates(rows))  # over every row of every sheet: both rows of a pair are reported
     bad = {r for r, _why in problems}

@@ -27,9 +27,23 @@ def block_kind(raw: tuple[Any, ...], names: list[str | None], fields: list[str |
                merged_across: set[int]) -> str | None:
     """HEADER for the header repeated inside the data (one block per class), SECTION for a row with one text
     that is no student (a class title, merged across the sheet or outside the identity and name columns)."""
-    filled = [(i, c) for i, c in enumerate(raw) if c not in (None, "") and str(c).strip()]
-    if not filled:
-        return None
+    same = 0
+    for index, name in zip(range(len(raw)), names):
+        if name is not None and fields[index] and isinstance(raw[index], str) and raw[index].strip() == name:
+            same += 1
+            if same == 2:
+                return HEADER
+    filled = -1
+    for index, cell in enumerate(raw):
+        if cell is not None and (not isinstance(cell, str) or cell.strip()):
+            if filled >= 0:
+                return None                  # two values or more: a student row (good or bad), not a title
+            filled = index
+    if filled >= 0:
+        field = fields[filled] if filled < len(fields) else None
+        if filled in merged_across or (field not in KEY_FIELDS and field != "name"):
+            return SECTION
+    return None
     same = sum(1 for i, c in filled if i < len(names) and names[i] is not None and fields[i]
                and str(c).strip() == names[i])
     if same >= 2 and same * 2 >= len(filled):

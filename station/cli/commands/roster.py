@@ -140,6 +140,8 @@ def _where(row: object) -> str:
     """'row 5', or 'sheet '计算机学院' row 5' when the file's rows come from several sheets."""
     sheet = getattr(row, "sheet", None)
     number = getattr(row, "number", row)
+    if sheet is not None and number == 0:          # the whole sheet (no header in it)
+        return _("sheet {sheet!r}", sheet=sheet)
     return (_("sheet {sheet!r} row {row}", sheet=sheet, row=number) if sheet is not None
             else _("row {row}", row=number))
 
