@@ -322,3 +322,34 @@ def test_a_workbook_where_no_sheet_has_a_header_names_each_sheet(ws: Path, tmp_p
     assert "no sheet has a header row" in result.output
     assert "sheet '说明': no header row" in result.output and "sheet '数据': no header row" in result.output
     assert "(first row: 工号, 名字)" in result.output and "--map" in result.output
+
+
+def test_rich_text_names_and_a_prefixed_sheet_xml_as_dotnet_systems_write_it(ws: Path, tmp_path: Path) -> None:
+    """A rich-text cell (two runs, one bold) and a sheet whose XML uses the `x:` prefix (OpenXML SDK)."""
+    import zipfile
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "名单"
+    sheet.append(["学号", "姓名", "学院"])
+    sheet.append(["2024001", CellRichText(TextBlock(InlineFont(b=True), "欧阳"), "娜娜"), "文学院"])
+    sheet.append(["2024002", "李四", "文学院"])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    prefixed = tmp_path / "prefixed.xlsx"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(prefixed, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                text = re.sub(r"<(/?)(?!\?)(\w+)([ />])", r"<\1x:\2\3", text)
+                text = text.replace('xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+                                    'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')
+                data = text.encode()
+            zout.writestr(item, data)
+    for path in (plain, prefixed):
+        result = run(ws, "roster", "import", str(path), "--dry-run", "--json")
+        assert json.loads(result.output)["added"] == 2, result.output
+    assert run(ws, "roster", "import", str(prefixed)).exit_code == 0
+    assert students(ws)["2024001"].name == "欧阳娜娜"
