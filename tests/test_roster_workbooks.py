@@ -353,3 +353,18 @@ def test_rich_text_names_and_a_prefixed_sheet_xml_as_dotnet_systems_write_it(ws:
         assert json.loads(result.output)["added"] == 2, result.output
     assert run(ws, "roster", "import", str(prefixed)).exit_code == 0
     assert students(ws)["2024001"].name == "欧阳娜娜"
+
+
+def test_a_summary_sheet_repeating_the_college_sheets_is_named_and_skipped(ws: Path, tmp_path: Path) -> None:
+    header = ["学号", "姓名", "学院"]
+    wen = [["2024001", "张三", "文学院"], ["2024002", "李四", "文学院"]]
+    li = [["2024003", "王五", "理学院"]]
+    sheets: dict[str, Sheet] = {"总表": ([header, *wen, *li], []), "文学院": ([header, *wen], []),
+                                "理学院": ([header, *li], [])}
+    path = write_xlsx(tmp_path / "r.xlsx", sheets)
+    result = run(ws, "roster", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "sheet '总表' skipped: it repeats students of the other sheets" in result.output
+    assert set(students(ws)) == {"2024001", "2024002", "2024003"}
+    alone = run(ws, "roster", "import", str(path), "--sheet", "总表")
+    assert alone.exit_code == 0 and "3 unchanged" in alone.output

@@ -200,6 +200,13 @@ def parse_roster(path: Path, *, sheet: str | None = None, sheets: tuple[str, ...
         raise RosterError(_("{file}: no sheet has a header row with a 学号, 身份证号 or 采集码 column", file=path),
                           problems=[(RowRef(i, 0, n), why) for i, (n, why) in enumerate(skipped_sheets)],
                           hint=_('name the columns with --map, e.g. --map "工号=student_no"'))
+    if len(parts) > 1 and not wanted:
+        for name in _repeating_sheets(parts, rows):
+            skipped_sheets.append((name, _("it repeats students of the other sheets (a summary sheet?); read it"
+                                           " alone with --sheet")))
+            parts = [p for p in parts if p.name != name]
+            rows = [r for r in rows if r.row.sheet != name]
+            problems = [(r, why) for r, why in problems if r.sheet != name]
     problems.extend(_duplicates(rows))  # over every row of every sheet: both rows of a pair are reported
     bad = {r for r, _why in problems}
     rows = [r for r in rows if r.row not in bad]
@@ -260,6 +267,25 @@ def column_letters(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+def _repeating_sheets(parts: list[SheetPart], rows: list[RosterRow]) -> list[str]:
+    """Sheets whose every student is also on another sheet: a 汇总/总表 sheet beside one sheet per college, or
+    a copy of a sheet. The widest such sheet goes first, then the rest are looked at again."""
+    codes: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        if r.row.sheet is not None and r.values.get("code"):
+            codes[r.row.sheet].add(r.values["code"])
+    left = [p.name for p in parts if codes.get(p.name)]
+    gone: list[str] = []
+    while len(left) > 1:
+        repeating = [n for n in left if codes[n] <= set().union(*(codes[o] for o in left if o != n))]
+        if not repeating:
+            break
+        widest = max(repeating, key=lambda n: (len(codes[n]), -left.index(n)))
+        gone.append(widest)
+        left.remove(widest)
+    return gone
 
 
 def _sheet_unusable(table: Table) -> str | None:
