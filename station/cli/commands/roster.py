@@ -27,16 +27,19 @@ def roster_group() -> None:
              "身份证号/ID number, 学院/院系/college, 专业/major, 班级/class, 层次/level, 缴费/paid, 采集码;\n"
              "other columns are kept as extra data. Rules:\n"
              "- a row needs a student number, an ID number or a 采集码 (its code is the first present);\n"
-             "- if the file has a name column, every row needs a name;\n"
+             "- the header needs a name column (姓名/名字..., or --map \"学员=name\"); every row a name;\n"
              "- ID numbers must have a valid GB 11643 check digit; student numbers, ID numbers and\n"
              "  采集码 must be unique in the file and must not belong to another existing student;\n"
              "- paid accepts 是/否, 已缴/未缴, 1/0, yes/no, true/false, Y/N (empty: unknown).\n"
-             "The header may sit below a title row. Totals (合计/小计/共N人), notes (注：/说明/备注,\n"
-             "制表人/审核人 lines) and blank rows are skipped and named, not counted as invalid.\n"
+             "Every sheet of a workbook is read (--sheet picks some); a sheet without a header is named\n"
+             "and skipped. A header is 1-3 rows below a title, cells merged across or down. Totals\n"
+             "(合计/小计/共N人), notes (注：/说明/备注, 制表人/审核人 lines), repeated headers and\n"
+             "blank rows are skipped and named, not counted as invalid.\n"
              "Zero-width spaces and direction marks are removed from cells; control and\n"
              "bidi-override characters refuse the row. Any invalid row: every bad row is listed by its\n"
              "spreadsheet row number and nothing is imported (exit 1). Re-importing an updated roster\n"
              "updates each student matched by student number (else ID number) and keeps their photos;\n"
+             "a change of student number, name or college of a student with takes needs --allow-changes;\n"
              "students missing from the new file are kept."))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--sheet", "sheets", multiple=True, metavar="NAME",
