@@ -167,8 +167,11 @@ def _read_xls(path: Path, sheets: Sequence[str]) -> list[Table]:
     import xlrd  # imported here: only .xls imports pay for it
     try:
         book = xlrd.open_workbook(str(path), on_demand=True, formatting_info=True, ragged_rows=True)
-    except Exception as exc:  # xlrd.XLRDError, CompDocError, struct errors: not a usable workbook
-        raise _unusable(path, _XLS_LABEL, exc) from exc
+    except Exception:  # some writers' formatting records trip xlrd: the values alone are still worth reading
+        try:
+            book = xlrd.open_workbook(str(path), on_demand=True, ragged_rows=True)
+        except Exception as exc:  # xlrd.XLRDError, CompDocError, struct errors: not a usable workbook
+            raise _unusable(path, _XLS_LABEL, exc) from exc
     tables: list[Table] = []
     try:
         for chosen in _choose_sheets(path, book.sheet_names(), sheets):
