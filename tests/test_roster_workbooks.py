@@ -368,3 +368,26 @@ def test_a_summary_sheet_repeating_the_college_sheets_is_named_and_skipped(ws: P
     assert set(students(ws)) == {"2024001", "2024002", "2024003"}
     alone = run(ws, "roster", "import", str(path), "--sheet", "总表")
     assert alone.exit_code == 0 and "3 unchanged" in alone.output
+
+
+def test_an_indented_workbook_xml_reads_the_same(ws: Path, tmp_path: Path) -> None:
+    """Some generators indent their XML: whitespace between elements is not part of any cell."""
+    import zipfile
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["学号", "姓名", "学院"])
+    sheet.append(["2024001", CellRichText(TextBlock(InlineFont(b=True), "欧阳"), "娜娜"), "文学院"])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    indented = tmp_path / "indented.xlsx"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(indented, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/") and item.filename.endswith(".xml"):
+                data = re.sub(rb"><(?!/t>)", b">\n    <", data)     # a line break and indentation between tags
+            zout.writestr(item, data)
+    result = run(ws, "roster", "import", str(indented))
+    assert result.exit_code == 0, result.output
+    assert students(ws)["2024001"].name == "欧阳娜娜" and students(ws)["2024001"].college == "文学院"

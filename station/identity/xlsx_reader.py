@@ -175,34 +175,37 @@ def _shared_strings(archive: _Archive, part: str | None) -> list[str]:
     if size > limits.shared_bytes:
         raise too_big(archive.path, _("the shared strings unpacked"), megabytes(size), megabytes(limits.shared_bytes))
     strings: list[str] = []
-    state = {"in_t": False, "skip": 0, "chars": 0}
+    state = {"in_t": False, "skip": False, "chars": 0, "open": False}
     pieces: list[str] = []
 
-    def start(name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
-        if local == "si":
-            pieces.clear()
-            state["chars"] = 0
-        elif local == "t":
-            state["in_t"] = True
-        elif local in ("rPh", "phoneticPr"):
-            state["skip"] += 1
-        elif local == "sst":
-            declared = attrs.get("uniqueCount") or attrs.get("count") or "0"
-            if declared.isdigit() and int(declared) > limits.shared_count:
-                raise too_big(archive.path, _("the number of shared strings"), declared, str(limits.shared_count))
-
-    def end(name: str) -> None:
-        local = _local(name)
-        if local == "t":
-            state["in_t"] = False
-        elif local in ("rPh", "phoneticPr"):
-            state["skip"] -= 1
-        elif local == "si":
+    def finish() -> None:
+        """The pending string into the list (when the next one starts, and at the end: no end callbacks)."""
+        if state["open"]:
             strings.append("".join(pieces))
             if len(strings) > limits.shared_count:
                 raise too_big(archive.path, _("the number of shared strings"), f"> {limits.shared_count}",
                               str(limits.shared_count))
+        pieces.clear()
+        state["chars"] = 0
+        state["skip"] = False
+        state["in_t"] = False
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = _local(name)
+        if local == "t":
+            state["in_t"] = True
+        elif local == "si":
+            finish()
+            state["open"] = True
+        elif local in ("rPh", "phoneticPr"):       # phonetic guides come after the text runs
+            state["skip"] = True
+            state["in_t"] = False
+        elif local == "sst":
+            declared = attrs.get("uniqueCount") or attrs.get("count") or "0"
+            if declared.isdigit() and int(declared) > limits.shared_count:
+                raise too_big(archive.path, _("the number of shared strings"), declared, str(limits.shared_count))
+        else:
+            state["in_t"] = False
 
     def text(data: str) -> None:
         if state["in_t"] and not state["skip"]:
@@ -211,7 +214,10 @@ def _shared_strings(archive: _Archive, part: str | None) -> list[str]:
                 raise too_big(archive.path, _("one shared string"), _("{count} characters", count=state["chars"]),
                               _("{count} characters", count=limits.cell_chars))
             pieces.append(data)
+    def end(_name: str) -> None:     # only </t> can follow text: no name lookup (the callback also flushes expat's
+        state["in_t"] = False        # text buffer, so indentation after </t> never joins the string)
     archive.parse(part, start, end, text)
+    finish()
     return strings
 
 
@@ -298,8 +304,7 @@ def _sheet(archive: _Archive, part: str, name: str, strings: list[str], dates: s
             current.clear()
 
     def finish_cell() -> None:
-        """The pending cell's value into the row (called when the next cell or row starts, and at the end:
-        no end-element callback per cell and per value keeps a 20,000-row sheet quick)."""
+        """The pending cell's value into the row (called when the next cell or row starts, and at the end)."""
         if state["pending"]:
             state["pending"] = False
             state["collect"] = False
@@ -392,7 +397,9 @@ def _sheet(archive: _Archive, part: str, name: str, strings: list[str], dates: s
             return _excel_date(float(value), date1904)
         return value
 
-    archive.parse(part, start, None, text)
+    def end(_tag: str) -> None:      # only </v> or </t> can follow a value's text: no name lookup (the callback
+        state["collect"] = False     # also flushes expat's buffer, so indentation never joins a value)
+    archive.parse(part, start, end, text)
     finish_cell()
     flush_row()
     return sheet
