@@ -391,3 +391,19 @@ def test_an_indented_workbook_xml_reads_the_same(ws: Path, tmp_path: Path) -> No
     result = run(ws, "roster", "import", str(indented))
     assert result.exit_code == 0, result.output
     assert students(ws)["2024001"].name == "欧阳娜娜" and students(ws)["2024001"].college == "文学院"
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "xls"])
+def test_columns_merged_down_beside_a_group_merged_across(ws: Path, tmp_path: Path, kind: str) -> None:
+    """The commonest grouped header: every single column merged down over both rows, groups across."""
+    rows = [["序号", "学号", "姓名", "证件信息", None, "是否缴费"],
+            [None, None, None, "证件类型", "证件号码", None],
+            [1, 2024001, "张三", "居民身份证", make_id(1), "是"],
+            [2, 2024002, "李四", "居民身份证", make_id(2), "否"]]
+    merges = [ref("A1:A2"), ref("B1:B2"), ref("C1:C2"), ref("D1:E1"), ref("F1:F2")]
+    result = run(ws, "roster", "import", str(WRITERS[kind](tmp_path / f"r.{kind}", {"名单": (rows, merges)})),
+                 "--dry-run", "--json")
+    report = json.loads(result.output)
+    assert report["sheets"][0]["header_rows"] == [1, 2]
+    assert report["columns"] == {"student_no": "学号", "name": "姓名", "id_number": "证件号码", "paid": "是否缴费"}
+    assert report["extra_columns"] == ["序号", "证件类型"] and report["added"] == 2
