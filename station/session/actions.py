@@ -160,7 +160,7 @@ class Session:
         use_queue = self.queue_mode if queue is None else queue
         own = found.subject.college
         # A roster subject keeps the roster's college; the current college is for roster-less subjects.
-        result = self.store.check_in(found.subject, scanned=raw, via=found.key, college=own or college,
+        result = self.store.check_in(found.subject, scanned=found.scanned, via=found.key, college=own or college,
                                      queue=use_queue, operator=self.operator)
         warnings = []
         if own and college and found.subject.in_roster and own != college:

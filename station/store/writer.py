@@ -143,6 +143,16 @@ class JournalWriter:
             self._append(K.ROSTER_IMPORT, operator=operator, file=source_file, **counts)
         return counts
 
+    def confirm_roster_changes(self, changes: Sequence[dict[str, Any]], *, source_file: str,
+                               operator: str | None = None) -> None:
+        """Journal an operator's `roster import --allow-changes`: one event per student with takes whose student
+        number, name or college the import changes (`subject_id`, `fields`: {field: [old, new]}, `takes`: seqs),
+        written before the import's own transaction so no such change is ever unrecorded."""
+        with self.transaction():
+            for change in changes:
+                self._append(K.ROSTER_CHANGE, operator=operator, subject_id=change["subject_id"], file=source_file,
+                             fields=change["fields"], takes=change["takes"])
+
     def _existing(self, row: dict[str, Any]) -> Subject | None:
         """The subject a roster row updates (see `match_keys`)."""
         for key, value in match_keys(row):
