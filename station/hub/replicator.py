@@ -1,0 +1,468 @@
+"""The replicator: this station's journal to the hub, the other stations' journals from it.
+
+Outgoing: every journal event, in id order, to `school.ev.<station>` with `Nats-Msg-Id = <station>:<id>`
+(JetStream drops a second copy inside the stream's duplicate window), the roster's subjects to
+`school.subj.<station>`, the station's settings to `school.meta.<station>`, and every finished photo to the
+object store under its sha256 before the verdict that names it. The cursor of acknowledged events is written
+durably only after the acks, so a crash re-sends (deduplicated) and never skips.
+
+Incoming: an ordered consumer over the whole stream applies the other stations' messages to one read-only
+replica per station (station/store/replica.py), which the multi-workspace merge reads like a copied workspace.
+
+The station never waits for the hub: the replicator runs on its own thread and event loop, reads the journal
+through its own read-only connection, and with the hub away it only counts what is waiting.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from nats.errors import Error as NatsError
+from nats.js.api import ConsumerConfig, DeliverPolicy, ObjectStoreConfig, StorageType, StreamConfig
+from nats.js.errors import KeyWrongLastSequenceError, NotFoundError, ObjectNotFoundError
+
+from config.i18n import _
+from config.settings import SETTINGS_FILE
+from station.core.errors import DomainError
+from station.hub import link as links
+from station.hub.connect import HubUnreachable, connect
+from station.hub.server import PHOTOS, STATIONS, STREAM, SUBJECTS
+from station.hub.token import TokenError
+from station.store import replica
+from station.store.durable import make_private_dirs, write_new_file
+from station.store.workspace import JOURNAL_FILE
+
+log = logging.getLogger(__name__)
+
+BATCH = 64
+SUBJECT_CHUNK = 400
+DUPLICATE_WINDOW_S = 7 * 86400.0
+
+
+async def ensure_school(js: Any) -> tuple[Any, Any]:
+    """The school's stream, photo store and station claims (created by whoever comes first; idempotent)."""
+    try:
+        await js.stream_info(STREAM)
+    except NotFoundError:
+        await js.add_stream(StreamConfig(name=STREAM, subjects=[SUBJECTS], storage=StorageType.FILE,
+                                         duplicate_window=DUPLICATE_WINDOW_S, max_msg_size=1 << 20))
+    try:
+        store = await js.object_store(PHOTOS)
+    except (NotFoundError, NatsError):
+        store = await js.create_object_store(PHOTOS, config=ObjectStoreConfig(bucket=PHOTOS,
+                                                                               storage=StorageType.FILE))
+    try:
+        kv = await js.key_value(STATIONS)
+    except (NotFoundError, NatsError):
+        kv = await js.create_key_value(bucket=STATIONS, history=1)
+    return store, kv
+
+
+class Replicas:
+    """One read-only replica per remote station under `root` (station.toml, journal.sqlite3, renders/)."""
+
+    def __init__(self, root: Path, *, skip: str | None = None, photos: Any = None) -> None:
+        self.root = root
+        self.skip = skip
+        self.photos = photos            # an object store to fetch finished photos from (the hub's export)
+        self.cache = None               # optional folder of photos by sha256 (hub side)
+        self._open: dict[str, replica.ReplicaJournal] = {}
+        self.last: dict[str, dict[str, Any]] = {}
+
+    def folder(self, station: str) -> Path:
+        return self.root / station
+
+    def journal(self, station: str) -> replica.ReplicaJournal:
+        if station not in self._open:
+            folder = self.folder(station)
+            make_private_dirs(folder / "renders")
+            self._open[station] = replica.ReplicaJournal(folder / JOURNAL_FILE)
+        return self._open[station]
+
+    def stream_seq(self) -> int:
+        """Where to resume consuming: the lowest stream position any replica has applied (re-applying is a
+        no-op), 0 for none."""
+        seqs = []
+        if self.root.is_dir():
+            for folder in sorted(p for p in self.root.iterdir() if (p / JOURNAL_FILE).is_file()):
+                seqs.append(self.journal(folder.name).stream_seq())
+        marker = self.root / "consumed.json"
+        if marker.is_file():
+            seqs.append(int(json.loads(marker.read_text())["seq"]))
+        return min(seqs) if seqs else 0
+
+    def close(self) -> None:
+        for journal in self._open.values():
+            journal.close()
+        self._open.clear()
+
+    async def apply(self, batch: list[tuple[str, bytes, int]]) -> int:
+        """Apply (subject, payload, stream seq) messages: per station in one transaction each."""
+        per: dict[str, list[tuple[str, dict[str, Any], int]]] = {}
+        top = 0
+        for subject, payload, seq in batch:
+            top = max(top, seq)
+            _school, kind, station = subject.split(".", 2)
+            if station == self.skip:
+                continue
+            per.setdefault(station, []).append((kind, json.loads(payload), seq))
+        added = 0
+        for station, items in per.items():
+            bodies = []
+            for kind, body, _seq in items:
+                if kind == "meta":
+                    self._write_settings(station, body.get("settings", ""))
+                elif kind == "subj":
+                    bodies.append({"subjects": body["subjects"]})
+                else:
+                    bodies.append(body)
+                    self.last[station] = body["event"]
+            journal = self.journal(station)
+            added += journal.apply(bodies, stream_seq=max(s for _k, _b, s in items))
+            if self.photos is not None:
+                for body in bodies:
+                    await self._fetch_photo(station, body)
+        if top:
+            links.write_atomic(self.root / "consumed.json", json.dumps({"seq": top}).encode())
+        return added
+
+    def _write_settings(self, station: str, text: str) -> None:
+        path = self.folder(station) / SETTINGS_FILE
+        make_private_dirs(path.parent)
+        if text and (not path.is_file() or path.read_text("utf-8") != text):
+            links.write_atomic(path, text.encode())
+
+    async def _fetch_photo(self, station: str, body: dict[str, Any]) -> None:
+        event = body.get("event") or {}
+        if event.get("kind") != "verdict":
+            return
+        data = json.loads(event.get("data") or "{}")
+        rel, sha = data.get("photo"), data.get("photo_sha256")
+        if not rel or not sha:
+            return
+        target = self.folder(station) / rel
+        if target.is_file():
+            return
+        try:
+            result = await self.photos.get(sha)
+        except ObjectNotFoundError:
+            log.warning("photo %s of %s is not on the hub", sha[:12], station)
+            return
+        if hashlib.sha256(result.data).hexdigest() == sha:
+            make_private_dirs(target.parent)
+            try:
+                write_new_file(target, result.data)
+            except FileExistsError:
+                pass
+
+
+class Replicator:
+    """Replicates one joined workspace until stopped; the state it sees goes to `state/hub-status.json`."""
+
+    def __init__(self, workspace: Path, *, poll_s: float = 0.1, consume: bool = True,
+                 on_state: Callable[[str, str], None] | None = None) -> None:
+        self.workspace = workspace
+        self.link = links.load_link(workspace)
+        if self.link is None:
+            raise links.NotJoined(_("this workspace has not joined a hub"), hint="station hub join URL --token TOKEN")
+        self.poll_s = poll_s
+        self.consume = consume
+        self.on_state = on_state
+        self.state = "starting"
+        self.problem = ""
+        self.cursor = links.read_cursor(workspace)
+        self._reader = replica.open_reader(workspace / JOURNAL_FILE)
+        self.replicas = Replicas(self.link.replicas, skip=self.link.station_id)
+
+    # ------------------------------------------------------------------ what is waiting
+    def waiting(self) -> int:
+        return max(0, replica.latest_event_id(self._reader) - int(self.cursor.get("acked", 0)))
+
+    def _set_state(self, state: str, problem: str = "") -> None:
+        changed = (state, problem) != (self.state, self.problem)
+        self.state, self.problem = state, problem
+        try:
+            links.write_status(self.workspace, state, waiting=self.waiting(), problem=problem,
+                               others={k: {"id": v["id"], "ts": v["ts"]} for k, v in self.replicas.last.items()})
+        except OSError as exc:
+            log.warning("hub status not written: %s", exc)
+        if changed and self.on_state is not None:
+            self.on_state(state, problem)
+
+    # ------------------------------------------------------------------ the loop
+    async def run(self, stop: asyncio.Event) -> None:
+        """Connect, replicate, and on any failure wait and try again, until `stop` is set."""
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                await self._session(stop)
+                backoff = 0.5
+            except TokenError as exc:
+                self._set_state("refused", str(exc))
+                backoff = 30.0
+            except (HubUnreachable, NatsError, OSError, asyncio.TimeoutError) as exc:
+                self._set_state("unreachable", str(exc) or type(exc).__name__)
+                backoff = min(backoff * 2, 5.0)
+            except DomainError as exc:
+                self._set_state("refused", str(exc))
+                backoff = 30.0
+            try:
+                await asyncio.wait_for(stop.wait(), backoff)
+            except asyncio.TimeoutError:
+                pass
+        self.replicas.close()
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        nc = await connect(self.link.url, self.link.token)
+        try:
+            js = nc.jetstream(timeout=5.0)
+            photos, kv = await ensure_school(js)
+            await self._claim(kv)
+            await self._publish_meta(js)
+            consumer = await self._start_consumer(js) if self.consume else None
+            self._set_state("connected")
+            while not stop.is_set():
+                if nc.is_closed or not nc.is_connected:
+                    raise HubUnreachable(_("the connection to the hub was lost"))
+                sent = await self._publish_subjects(js) + await self._publish_events(js, photos)
+                self._set_state("connected")
+                if not sent:
+                    try:
+                        await asyncio.wait_for(stop.wait(), self.poll_s)
+                    except asyncio.TimeoutError:
+                        pass
+            if consumer is not None:
+                await consumer.unsubscribe()
+        finally:
+            try:
+                await nc.close()
+            except Exception:    # noqa: BLE001 - closing a dead connection may fail any way it likes
+                pass
+
+    async def _claim(self, kv: Any) -> None:
+        """One workspace per station id at the hub: a second workspace with the same id is refused (its events
+        would carry the same message ids and be dropped as duplicates)."""
+        me = str(self.cursor.get("workspace_id", ""))
+        try:
+            await kv.create(self.link.station_id, me.encode())
+            return
+        except KeyWrongLastSequenceError:
+            entry = await kv.get(self.link.station_id)
+        if entry.value and entry.value.decode() != me:
+            raise DomainError(_("station id {station} is already used at the hub by another workspace",
+                                station=self.link.station_id),
+                              hint=_("give this station its own id in station.toml ([station] id) and join again"))
+
+    async def _publish_meta(self, js: Any) -> None:
+        text = (self.workspace / SETTINGS_FILE).read_text("utf-8")
+        body = json.dumps({"settings": text, "workspace_id": self.cursor.get("workspace_id", "")}).encode()
+        digest = hashlib.sha256(body).hexdigest()[:16]
+        await js.publish(f"school.meta.{self.link.station_id}", body,
+                         headers={"Nats-Msg-Id": f"{self.link.station_id}:meta:{digest}"})
+
+    async def _publish_subjects(self, js: Any) -> int:
+        cursor = tuple(self.cursor.get("subjects", ["", 0]))
+        rows = replica.subjects_after(self._reader, (str(cursor[0]), int(cursor[1])), SUBJECT_CHUNK)
+        if not rows:
+            return 0
+        last = rows[-1]
+        await js.publish(f"school.subj.{self.link.station_id}",
+                         json.dumps({"subjects": rows}, ensure_ascii=False).encode(),
+                         headers={"Nats-Msg-Id": f"{self.link.station_id}:subj:{last['updated_at']}:{last['id']}"})
+        self.cursor["subjects"] = [last["updated_at"], last["id"]]
+        links.write_cursor(self.workspace, self.cursor)
+        return len(rows)
+
+    async def _publish_events(self, js: Any, photos: Any) -> int:
+        after = int(self.cursor.get("acked", 0))
+        bodies = replica.outbox(self._reader, after, BATCH)
+        if not bodies:
+            return 0
+        for body in bodies:
+            await self._upload_photo(photos, body["event"])
+        station = self.link.station_id
+        acks = await asyncio.gather(*[
+            js.publish(f"school.ev.{station}", json.dumps(body, ensure_ascii=False).encode(),
+                       headers={"Nats-Msg-Id": f"{station}:{body['event']['id']}"})
+            for body in bodies], return_exceptions=True)
+        done = after
+        failure: BaseException | None = None
+        for body, ack in zip(bodies, acks):
+            if isinstance(ack, BaseException):
+                failure = ack
+                break
+            done = body["event"]["id"]
+        if done > after:
+            self.cursor["acked"] = done
+            links.write_cursor(self.workspace, self.cursor)
+        if failure is not None:
+            raise failure if isinstance(failure, (NatsError, OSError, asyncio.TimeoutError)) else \
+                HubUnreachable(str(failure))
+        return done - after
+
+    async def _upload_photo(self, photos: Any, event: dict[str, Any]) -> None:
+        if event["kind"] != "verdict":
+            return
+        data = json.loads(event["data"] or "{}")
+        rel, sha = data.get("photo"), data.get("photo_sha256")
+        if not rel or not sha:
+            return
+        try:
+            await photos.get_info(sha)
+            return          # already there (a re-send, or the same photo twice)
+        except ObjectNotFoundError:
+            pass
+        path = self.workspace / rel
+        if path.is_file():
+            await photos.put(sha, path.read_bytes())
+
+    async def _start_consumer(self, js: Any) -> Any:
+        queue: asyncio.Queue[tuple[str, bytes, int]] = asyncio.Queue()
+
+        async def on_message(msg: Any) -> None:
+            await queue.put((msg.subject, msg.data, msg.metadata.sequence.stream))
+
+        start = self.replicas.stream_seq() + 1
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start)
+        sub = await js.subscribe(SUBJECTS, cb=on_message, ordered_consumer=True, config=config, stream=STREAM)
+
+        async def drain() -> None:
+            while True:
+                batch = [await queue.get()]
+                while not queue.empty() and len(batch) < 500:
+                    batch.append(queue.get_nowait())
+                try:
+                    await self.replicas.apply(batch)
+                except Exception:      # noqa: BLE001 - a bad message must not stop the station's own upload
+                    log.exception("replica update failed")
+
+        task = asyncio.get_running_loop().create_task(drain())
+
+        class _Consumer:
+            async def unsubscribe(self) -> None:
+                task.cancel()
+                try:
+                    await sub.unsubscribe()
+                except Exception:      # noqa: BLE001
+                    pass
+        return _Consumer()
+
+
+class ReplicatorThread:
+    """The replicator on its own thread and event loop, for `shoot` and `console` (never blocks them)."""
+
+    def __init__(self, workspace: Path, **options: Any) -> None:
+        self.replicator = Replicator(workspace, **options)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="hub-replicator", daemon=True)
+
+    def _main(self) -> None:
+        async def body() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            await self.replicator.run(self._stop)
+        asyncio.run(body())
+
+    def start(self) -> "ReplicatorThread":
+        self._thread.start()
+        self._ready.wait(5)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+
+
+def start_in_background(workspace: Path) -> ReplicatorThread | None:
+    """The replicator for a joined workspace, started; None (and nothing started) when it joined no hub."""
+    try:
+        if links.load_link(workspace) is None:
+            return None
+        return ReplicatorThread(workspace).start()
+    except DomainError as exc:
+        log.warning("hub replication not started: %s", exc)
+        return None
+
+
+def describe(workspace: Path, *, probe: bool = True, timeout: float = 1.5) -> dict[str, Any]:
+    """`hub: connected, 0 behind` as data: the running replicator's view, else a short probe of the hub."""
+    link = links.load_link(workspace)
+    if link is None:
+        return {"joined": False}
+    reader = replica.open_reader(workspace / JOURNAL_FILE)
+    try:
+        waiting = max(0, replica.latest_event_id(reader) - links.acked(workspace))
+    finally:
+        reader.close()
+    info: dict[str, Any] = {"joined": True, "url": link.url, "station": link.station_id, "waiting": waiting,
+                            "running": False, "state": "unknown", "problem": ""}
+    status = links.read_status(workspace)
+    if status is not None:
+        info.update(running=True, state=status["state"], problem=status.get("problem", ""),
+                    others=status.get("others", {}))
+    elif probe:
+        async def _probe() -> None:
+            nc = await connect(link.url, link.token, timeout=timeout)
+            await nc.close()
+        try:
+            asyncio.run(_probe())
+            info["state"] = "connected"
+        except TokenError as exc:
+            info.update(state="refused", problem=str(exc))
+        except (HubUnreachable, NatsError, OSError, asyncio.TimeoutError) as exc:
+            info.update(state="unreachable", problem=str(exc))
+    info["others"] = info.get("others") or _replica_summary(link.replicas)
+    return info
+
+
+def _replica_summary(root: Path) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if root.is_dir():
+        for folder in sorted(p for p in root.iterdir() if (p / JOURNAL_FILE).is_file()):
+            reader = replica.open_reader(folder / JOURNAL_FILE)
+            try:
+                last = replica.last_event(reader)
+            finally:
+                reader.close()
+            if last:
+                found[folder.name] = {"id": last["id"], "ts": last["ts"]}
+    return found
+
+
+def status_line(info: dict[str, Any]) -> str:
+    """One line for `station status` and the screens."""
+    if not info.get("joined"):
+        return _("hub: not joined")
+    waiting = info.get("waiting", 0)
+    state = info.get("state")
+    if state == "connected":
+        return _("hub: connected, {n} behind", n=waiting)
+    if state == "refused":
+        return _("hub: refused ({problem}), {n} waiting", problem=info.get("problem", ""), n=waiting)
+    return _("hub: unreachable, {n} waiting", n=waiting)
+
+
+def run_forever(workspace: Path, *, stop_after: Callable[[], bool] | None = None,
+                on_state: Callable[[str, str], None] | None = None) -> None:
+    """`station hub sync`: replicate in the foreground until Ctrl+C (or SIGTERM)."""
+    import signal
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        replicator = Replicator(workspace, on_state=on_state)
+        await replicator.run(stop)
+    asyncio.run(main())
+    time.sleep(0)
