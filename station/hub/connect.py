@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import socket
 import ssl
 from typing import Any
@@ -20,6 +21,10 @@ from nats.errors import Error as NatsError
 from config.i18n import _
 from station.core.errors import DomainError
 from station.hub.token import Token, TokenError
+
+
+# asyncio's TLS transport logs this for every TLS connection the server closes; it means nothing to a user
+logging.getLogger("asyncio").addFilter(lambda record: "eof_received" not in record.getMessage())
 
 
 class HubUnreachable(DomainError):

@@ -72,7 +72,17 @@ def build_workspaces(hub: HubSetup, target: Path) -> list[Path]:
     """One replica workspace per station under `target`, rebuilt from the hub's stream and photos."""
     replicas = Replicas(target)
     try:
-        asyncio.run(_pull_all(hub, replicas))
+        try:
+            asyncio.run(_pull_all(hub, replicas))
+        except HubUnreachable:      # the hub is not running: read its folder with a server of our own
+            from station.hub.server import Supervisor
+            supervisor = Supervisor(hub)
+            supervisor.start_process()
+            try:
+                wait_ready(hub)
+                asyncio.run(_pull_all(hub, replicas))
+            finally:
+                supervisor.stop()
     finally:
         replicas.close()
     return sorted(p for p in target.iterdir() if (p / JOURNAL_FILE).is_file() and (p / "station.toml").is_file())

@@ -54,7 +54,10 @@ def latest_event_id(conn: sqlite3.Connection) -> int:
 
 
 def last_event(conn: sqlite3.Connection) -> dict[str, Any] | None:
-    return _row(conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT 1").fetchone())
+    try:
+        return _row(conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT 1").fetchone())
+    except sqlite3.OperationalError:      # a replica being created this instant has no tables yet
+        return None
 
 
 def open_reader(path: Path) -> sqlite3.Connection:

@@ -87,7 +87,7 @@ def sync_cmd(app: AppContext) -> None:
 
 
 @hub_group.command("status", help=N_("Is the hub reached, and how many events wait to go."))
-@json_option
+@json_option()
 @pass_app
 def status_cmd(app: AppContext, as_json: bool) -> None:
     from station.hub.replicator import describe, status_line
@@ -100,6 +100,46 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
         click.echo("  " + info["problem"])
     for station, last in sorted(info.get("others", {}).items()):
         click.echo(_("  {station}: last event {id} at {ts}", station=station, id=last["id"], ts=last["ts"]))
+
+
+def _through_the_day(ctx: click.Context, data: Path, command: list[str], extra: list[str]) -> None:
+    """Run a station command (report, export) over the hub's day: one replica workspace per station, rebuilt
+    from the stream and the object store, given as --from workspaces (the same merge, the same files)."""
+    from config.i18n import current_language
+    from station.hub.server import load
+    from station.hub.view import DayCopy
+    hub = load(data)
+    with DayCopy(hub) as workspaces:
+        if not workspaces:
+            raise click.ClickException(_("the hub has no station's events yet"))
+        args = ["--lang", current_language(), "-w", str(workspaces[0]), *command]
+        for ws in workspaces[1:]:
+            args += ["--from", str(ws)]
+        root = ctx.find_root().command
+        code = root.main([*args, *extra], standalone_mode=False)
+    ctx.exit(code or 0)
+
+
+PASS_ON = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+@hub_group.command("report", context_settings=PASS_ON,
+                   help=N_("The day's report over every station that replicated to the hub (the options of "
+                           "`station report`, e.g. --format json)."))
+@DATA
+@click.pass_context
+def report_cmd(ctx: click.Context, data: Path) -> None:
+    _through_the_day(ctx, data, ["report"], list(ctx.args))
+
+
+@hub_group.command("export", context_settings=PASS_ON,
+                   help=N_("Export the day from the hub into OUTDIR: the same folders and files as `station export "
+                           "--from` over copies of every station (the options of `station export`, e.g. --zip)."))
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@DATA
+@click.pass_context
+def export_cmd(ctx: click.Context, outdir: Path, data: Path) -> None:
+    _through_the_day(ctx, data, ["export", str(outdir.resolve())], list(ctx.args))
 
 
 COMMANDS = [hub_group]
