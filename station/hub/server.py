@@ -250,7 +250,7 @@ class Supervisor:
             if time.monotonic() - started > 60:
                 backoff = 0.5
             self.on_event(_("the hub server stopped (exit {code}); restarting in {s} s", code=code,
-                            s=f"{backoff:g}"))
+                            s=round(backoff, 1)))
             if self._stop.wait(backoff):
                 return
             backoff = min(backoff * 2, 10.0)

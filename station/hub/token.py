@@ -58,4 +58,4 @@ def decode(text: str) -> Token:
                      school=str(data.get("school", "SCHOOL")))
     except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         raise TokenError(_("this is not a hub token (copy the whole line the hub printed)"),
-                         hint=_("station hub join URL --token sh1.…")) from exc
+                         hint="station hub join URL --token sh1.…") from exc
