@@ -192,3 +192,22 @@ def test_a_second_workspace_with_the_same_station_id_is_refused(day: dict, tmp_p
         rep.stop()
     assert "already used at the hub by another workspace" in info["problem"]
     assert hs.stream_ids(day["hub"], "A1")[-1] > 1   # A1's own events are untouched
+
+
+def test_a_student_accepted_in_another_room_is_named_at_the_scan(day: dict) -> None:
+    a = day["ws"]["A1"]
+    accepted_at_b = day["rows"][6]["code"]          # B1's first student: accepted there
+    never_shot = day["rows"][11]["code"]            # absent everywhere
+    rep = replicator.ReplicatorThread(a).start()
+    try:
+        hs.wait_for(lambda: hs.synced(a))
+        hs.wait_for(lambda: (a / "hub/replicas/B1/journal.sqlite3").is_file())
+        result = run_cli(a, "checkin", accepted_at_b)
+        assert "already accepted at B1" in result.output
+        result = run_cli(a, "checkin", never_shot)
+        assert "accepted at" not in result.output and "cannot tell" not in result.output
+    finally:
+        rep.stop()
+    # no replicator any more: the replicas may be old
+    result = run_cli(a, "checkin", never_shot)
+    assert "cannot tell whether this student was accepted in another room" in result.output

@@ -24,10 +24,7 @@ from station.store.durable import PRIVATE_FILE, fsync_dir, make_private_dirs
 
 TOKEN_FILE = "state/hub-token"
 CURSOR_FILE = "state/hub.json"
-STATUS_FILE = "state/hub-status.json"
-REPLICAS = "hub/replicas"
-#: a status file older than this was left by a replicator that no longer runs
-STATUS_FRESH_S = 5.0
+from station.store.replica import REPLICAS, STATUS_FILE, read_status  # noqa: E402,F401 - one definition
 
 
 class NotJoined(DomainError):
@@ -131,13 +128,3 @@ def write_status(workspace: Path, state: str, *, waiting: int, problem: str = ""
     data = {"state": state, "waiting": waiting, "problem": problem, "at": time.time(), "pid": os.getpid(),
             "others": others or {}}
     write_atomic(workspace / STATUS_FILE, json.dumps(data, ensure_ascii=False).encode())
-
-
-def read_status(workspace: Path) -> dict[str, Any] | None:
-    """What a running replicator last wrote, or None when none runs (no file, or an old one)."""
-    path = workspace / STATUS_FILE
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if time.time() - float(data.get("at", 0)) <= STATUS_FRESH_S else None

@@ -179,6 +179,7 @@ class Replicator:
         self.cursor = links.read_cursor(workspace)
         self._reader = replica.open_reader(workspace / JOURNAL_FILE)
         self.replicas = Replicas(self.link.replicas, skip=self.link.station_id)
+        self._written: tuple[int, float] = (-1, 0.0)
 
     # ------------------------------------------------------------------ what is waiting
     def waiting(self) -> int:
@@ -187,8 +188,13 @@ class Replicator:
     def _set_state(self, state: str, problem: str = "") -> None:
         changed = (state, problem) != (self.state, self.problem)
         self.state, self.problem = state, problem
+        waiting = self.waiting()
+        now = time.monotonic()
+        if not changed and waiting == self._written[0] and now - self._written[1] < 1.0:
+            return      # the same news: the file is rewritten once a second (it says the replicator lives)
+        self._written = (waiting, now)
         try:
-            links.write_status(self.workspace, state, waiting=self.waiting(), problem=problem,
+            links.write_status(self.workspace, state, waiting=waiting, problem=problem,
                                others={k: {"id": v["id"], "ts": v["ts"]} for k, v in self.replicas.last.items()})
         except OSError as exc:
             log.warning("hub status not written: %s", exc)
@@ -216,6 +222,7 @@ class Replicator:
                 await asyncio.wait_for(stop.wait(), backoff)
             except asyncio.TimeoutError:
                 pass
+        self._set_state("stopped")      # nobody keeps the replicas fresh any more: the scan says it cannot tell
         self.replicas.close()
 
     async def _session(self, stop: asyncio.Event) -> None:
@@ -407,7 +414,7 @@ def describe(workspace: Path, *, probe: bool = True, timeout: float = 1.5) -> di
     info: dict[str, Any] = {"joined": True, "url": link.url, "station": link.station_id, "waiting": waiting,
                             "running": False, "state": "unknown", "problem": ""}
     status = links.read_status(workspace)
-    if status is not None:
+    if status is not None and status.get("state") != "stopped":
         info.update(running=True, state=status["state"], problem=status.get("problem", ""),
                     others=status.get("others", {}))
     elif probe:

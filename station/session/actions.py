@@ -170,6 +170,10 @@ class Session:
             warnings.append(self._moved_warning(result.moved_from))
         if found.subject.paid is False:
             warnings.append(bilingual("roster says NOT PAID"))
+        from station.session.elsewhere import accepted_elsewhere    # several rooms (issue 23)
+        elsewhere = accepted_elsewhere(self.store.workspace, found.subject, joined=bool(self.store.settings.hub.url))
+        if elsewhere:
+            warnings.append(elsewhere)
         log.info("scan: %s no. %s %s", describe_subject(found.subject), result.shoot_no,
                  "queued" if not result.bound else "bound")
         return ScanOutcome(found.subject, result.shoot_no, result.bound, result.repeated, found.key,

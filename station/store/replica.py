@@ -68,6 +68,47 @@ def open_reader(path: Path) -> sqlite3.Connection:
     return conn
 
 
+#: what the running replicator last saw (written by station/hub; read here so the session can tell "cannot tell")
+STATUS_FILE = "state/hub-status.json"
+REPLICAS = "hub/replicas"
+STATUS_FRESH_S = 5.0
+
+
+def read_status(workspace: Path) -> dict[str, Any] | None:
+    """What a running replicator last wrote, or None when none runs (no file, or an old one)."""
+    import time
+    try:
+        data = json.loads((workspace / STATUS_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if time.time() - float(data.get("at", 0)) <= STATUS_FRESH_S else None
+
+
+def accepted_at(workspace: Path, keys: Iterable[str]) -> list[str]:
+    """The other stations (replicas) where a student with any of these keys (student number, ID number,
+    code) has an accepted take: the merge's identity rule, asked before a shot."""
+    wanted = sorted({k.strip() for k in keys if k and k.strip()})
+    root = workspace / REPLICAS
+    if not wanted or not root.is_dir():
+        return []
+    found = []
+    marks = ", ".join("?" * len(wanted))
+    for folder in sorted(p for p in root.iterdir() if (p / "journal.sqlite3").is_file()):
+        conn = open_reader(folder / "journal.sqlite3")
+        try:
+            row = conn.execute(
+                f"SELECT 1 FROM take_state t JOIN subjects s ON s.id = t.subject_id WHERE t.decision = 'accept'"
+                f" AND (s.student_no IN ({marks}) OR s.id_number IN ({marks}) OR s.code IN ({marks})) LIMIT 1",
+                [*wanted, *wanted, *wanted]).fetchone()
+        except sqlite3.OperationalError:      # a replica being created this instant
+            row = None
+        finally:
+            conn.close()
+        if row is not None:
+            found.append(folder.name)
+    return found
+
+
 class ReplicaJournal:
     """One remote station's journal, rebuilt from its messages (same schema and ids as the original)."""
 
