@@ -27,6 +27,7 @@ from nats.errors import Error as NatsError
 from nats.js.api import ConsumerConfig, DeliverPolicy, ObjectStoreConfig, StorageType, StreamConfig
 from nats.js.errors import KeyWrongLastSequenceError, NotFoundError, ObjectNotFoundError
 
+from config.faults import fault_point
 from config.i18n import _
 from config.settings import SETTINGS_FILE
 from station.core.errors import DomainError
@@ -305,6 +306,7 @@ class Replicator:
                 failure = ack
                 break
             done = body["event"]["id"]
+        fault_point("hub.published")     # the hub has them; a kill here re-sends them (dropped as duplicates)
         if done > after:
             self.cursor["acked"] = done
             links.write_cursor(self.workspace, self.cursor)
