@@ -121,3 +121,33 @@ def test_a_station_killed_between_publish_and_recording_the_ack_resends_without_
         _all_once(hub, ws, "C1")
     finally:
         sup.stop()
+
+
+@long_fault
+def test_the_hubs_disk_full_stations_keep_shooting_and_the_hub_says_why(tmp_path: Path) -> None:
+    import small_disk
+    disk_iter = small_disk.mounted_disk(tmp_path / "disk", "24m")
+    disk = next(disk_iter)
+    said: list[str] = []
+    try:
+        hub, sup = hs.start_hub(disk / "hub")
+        sup.on_event = said.append
+        ws = _station(tmp_path / "e1", "E1", 10)
+        hs.join(ws, hub)
+        rep = replicator.ReplicatorThread(ws).start()
+        try:
+            hs.wait_for(lambda: hs.synced(ws))
+            small_disk.fill(disk, leave=0)
+            _more(ws, 20, 0)                            # the station shoots on: nothing waits for the hub
+            hs.wait_for(lambda: any("its disk is full" in text for text in said))
+            info = hs.wait_for(lambda: (lambda i: i if i["state"] == "unreachable" else None)(
+                replicator.describe(ws, probe=False)))
+            assert "does not accept events" in info["problem"] and info["waiting"] > 0
+            small_disk.free(disk)                       # room again: the hub restarts its server by itself
+            hs.wait_for(lambda: hs.synced(ws), timeout=60)
+            _all_once(hub, ws, "E1")
+        finally:
+            rep.stop()
+            sup.stop()
+    finally:
+        next(disk_iter, None)

@@ -234,19 +234,25 @@ class Replicator:
             await self._claim(kv)
             await self._publish_meta(js)
             consumer = await self._start_consumer(js) if self.consume else None
-            self._set_state("connected")
-            while not stop.is_set():
-                if nc.is_closed or not nc.is_connected:
-                    raise HubUnreachable(_("the connection to the hub was lost"))
-                sent = await self._publish_subjects(js) + await self._publish_events(js, photos)
-                self._set_state("connected")
-                if not sent:
+            try:
+                while not stop.is_set():
+                    if nc.is_closed or not nc.is_connected:
+                        raise HubUnreachable(_("the connection to the hub was lost"))
                     try:
-                        await asyncio.wait_for(stop.wait(), self.poll_s)
-                    except asyncio.TimeoutError:
-                        pass
-            if consumer is not None:
-                await consumer.unsubscribe()
+                        sent = await self._publish_subjects(js) + await self._publish_events(js, photos)
+                    except (NatsError, asyncio.TimeoutError) as exc:
+                        # the hub answers but does not store (its disk is full, its stream failed): say so
+                        raise HubUnreachable(_("the hub does not accept events ({problem}); its screen says why",
+                                               problem=str(exc) or type(exc).__name__)) from exc
+                    self._set_state("connected")
+                    if not sent:
+                        try:
+                            await asyncio.wait_for(stop.wait(), self.poll_s)
+                        except asyncio.TimeoutError:
+                            pass
+            finally:
+                if consumer is not None:
+                    await consumer.unsubscribe()
         finally:
             try:
                 await nc.close()
@@ -356,6 +362,10 @@ class Replicator:
         class _Consumer:
             async def unsubscribe(self) -> None:
                 task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):     # noqa: BLE001 - it was told to stop
+                    pass
                 try:
                     await sub.unsubscribe()
                 except Exception:      # noqa: BLE001

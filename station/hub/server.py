@@ -46,6 +46,11 @@ PHOTOS = "PHOTOS"
 STATIONS = "STATIONS"
 
 
+#: what nats-server logs when its disk is full, and the room it needs before it is started again
+DISK_FULL_SIGNS = (b"no space left on device", b"insufficient resources", b"Critical write error")
+DISK_ROOM_BYTES = 8 << 20
+
+
 class HubError(DomainError):
     """The hub cannot start or cannot be reached."""
 
@@ -219,6 +224,8 @@ class Supervisor:
         self.restarts = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.disk_full = False
+        self._log_pos = self.log_file.stat().st_size if self.log_file.is_file() else 0
 
     def start_process(self) -> subprocess.Popen[bytes]:
         out = open(self.log_file, "ab")
@@ -243,7 +250,7 @@ class Supervisor:
             assert proc is not None
             started = time.monotonic()
             while proc.poll() is None and not self._stop.wait(0.2):
-                pass
+                self._check_disk(proc)
             if self._stop.is_set():
                 return
             code = proc.returncode
@@ -259,6 +266,25 @@ class Supervisor:
                 self.start_process()
             except OSError as exc:
                 self.on_event(_("the hub server cannot start: {problem}", problem=exc))
+
+    def _check_disk(self, proc: subprocess.Popen[bytes]) -> None:
+        """The server's log says its disk is full: say why the hub stopped accepting events; once there is
+        room again, restart the server (JetStream keeps a stream that failed a write stopped until then)."""
+        try:
+            with open(self.log_file, "rb") as fh:
+                fh.seek(self._log_pos)
+                fresh = fh.read()
+                self._log_pos = fh.tell()
+        except OSError:
+            fresh = b""
+        if any(sign in fresh for sign in DISK_FULL_SIGNS) and not self.disk_full:
+            self.disk_full = True
+            self.on_event(_("the hub stopped accepting events: its disk is full ({folder}); free some space and "
+                            "it starts again by itself (stations keep shooting and catch up)", folder=self.hub.data))
+        if self.disk_full and shutil.disk_usage(self.hub.data).free >= DISK_ROOM_BYTES:
+            self.disk_full = False
+            self.on_event(_("the hub's disk has room again: restarting its server"))
+            proc.terminate()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop watching and end the server (SIGTERM, then SIGKILL after `timeout`)."""
