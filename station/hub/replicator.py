@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -41,7 +42,7 @@ from station.store.workspace import JOURNAL_FILE
 
 log = logging.getLogger(__name__)
 
-BATCH = 64
+BATCH = 256
 SUBJECT_CHUNK = 400
 DUPLICATE_WINDOW_S = 7 * 86400.0
 
@@ -72,7 +73,7 @@ class Replicas:
         self.root = root
         self.skip = skip
         self.photos = photos            # an object store to fetch finished photos from (the hub's export)
-        self.cache = None               # optional folder of photos by sha256 (hub side)
+        self.cache: Path | None = None  # optional folder of photos by sha256 (hub side)
         self._open: dict[str, replica.ReplicaJournal] = {}
         self.last: dict[str, dict[str, Any]] = {}
 
@@ -149,6 +150,16 @@ class Replicas:
             return
         target = self.folder(station) / rel
         if target.is_file():
+            return
+        cached = self.cache / sha if self.cache is not None else None
+        if cached is not None and cached.is_file():
+            make_private_dirs(target.parent)
+            try:
+                os.link(cached, target)         # the hub's photo cache: one copy of the bytes on its disk
+            except FileExistsError:
+                pass
+            except OSError:                     # another disk
+                write_new_file(target, cached.read_bytes())
             return
         try:
             result = await self.photos.get(sha)
@@ -298,8 +309,7 @@ class Replicator:
         bodies = replica.outbox(self._reader, after, BATCH)
         if not bodies:
             return 0
-        for body in bodies:
-            await self._upload_photo(photos, body["event"])
+        await asyncio.gather(*[self._upload_photo(photos, body["event"]) for body in bodies])
         station = self.link.station_id
         acks = await asyncio.gather(*[
             js.publish(f"school.ev.{station}", json.dumps(body, ensure_ascii=False).encode(),
