@@ -34,7 +34,7 @@ def test_hub_start_prints_the_join_line_keeps_its_secrets_private_and_ends_with_
     data = tmp_path / "hub"
     port = hs.free_port()
     proc = subprocess.Popen([sys.executable, "-m", "station.cli.main", "--lang", "en", "hub", "start", "--data",
-                             str(data), "--listen", f"127.0.0.1:{port}"], stdout=subprocess.PIPE,
+                             str(data), "--listen", f"127.0.0.1:{port}", "--page-port", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         lines = []
@@ -211,3 +211,20 @@ def test_a_student_accepted_in_another_room_is_named_at_the_scan(day: dict) -> N
     # no replicator any more: the replicas may be old
     result = run_cli(a, "checkin", never_shot)
     assert "cannot tell whether this student was accepted in another room" in result.output
+
+
+def test_the_hubs_day_page_shows_every_station_and_college(day: dict) -> None:
+    import urllib.request
+    from station.hub.page import serve_page
+    page = serve_page(day["hub"], hs.free_port())
+    try:
+        url = f"http://127.0.0.1:{page.port}"
+        figures = hs.wait_for(lambda: (lambda f: f if len(f["stations"]) == 2 else None)(
+            json.loads(urllib.request.urlopen(url + "/api/day").read())))
+        assert [s["station"] for s in figures["stations"]] == ["A1", "B1"]
+        assert sum(c["accepted"] for c in figures["colleges"]) == 6
+        assert sum(c["roster"] for c in figures["colleges"]) == 12       # one roster, counted once across rooms
+        text = urllib.request.urlopen(url + "/").read().decode()
+        assert "A1" in text and "B1" in text and "计算机学院" in text
+    finally:
+        page.stop()

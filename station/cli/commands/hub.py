@@ -28,8 +28,8 @@ def hub_group() -> None:
               help=N_("Where stations reach the hub (default 127.0.0.1:4222; 0.0.0.0:4222 for the school LAN)."))
 @click.option("--no-tls", is_flag=True, help=N_("Plain connections (tests only)."))
 @click.option("--new-token", is_flag=True, help=N_("Make a new credential: every earlier join line stops working."))
-@click.option("--page-port", type=int, default=None,
-              help=N_("Also serve the hub's day page on this port (127.0.0.1)."))
+@click.option("--page-port", type=int, default=8770, show_default=True,
+              help=N_("Also serve the hub's day page on this port (127.0.0.1); 0: no page."))
 def start_cmd(data: Path, listen: str | None, no_tls: bool, new_token: bool, page_port: int | None) -> None:
     from station.hub import server
     from station.hub.view import wait_ready
@@ -42,10 +42,10 @@ def start_cmd(data: Path, listen: str | None, no_tls: bool, new_token: bool, pag
         signal.signal(sig, _stop)
     supervisor = server.Supervisor(hub, on_event=lambda text: click.echo(text, err=True))
     supervisor.start()
+    page = None
     try:
         wait_ready(hub)
-        page = None
-        if page_port is not None:
+        if page_port:
             from station.hub.page import serve_page
             page = serve_page(hub, page_port)
             click.echo(_("hub day page: http://127.0.0.1:{port}/", port=page_port))
@@ -57,7 +57,7 @@ def start_cmd(data: Path, listen: str | None, no_tls: bool, new_token: bool, pag
             pass
     finally:
         supervisor.stop()
-        if page_port is not None and page is not None:
+        if page is not None:
             page.stop()
         click.echo(_("hub stopped"), err=True)
 
