@@ -107,7 +107,7 @@ def test_a_station_killed_between_publish_and_recording_the_ack_resends_without_
     try:
         ws = _station(tmp_path / "c1", "C1", 40)
         hs.join(ws, hub)
-        env = {**os.environ, "STATION_FAULT": "hub.published#2"}
+        env = {**os.environ, "STATION_FAULT": "hub.published"}
         done = subprocess.run([sys.executable, "-m", "station.cli.main", "-w", str(ws), "hub", "sync"], env=env,
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == -signal.SIGKILL
