@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--live", type=float, default=30.0, help="seconds of the live phase")
     parser.add_argument("--students", type=int, default=5000)
     parser.add_argument("--backlog", type=int, default=10000, help="events waiting for the catch-up")
+    parser.add_argument("--no-export", action="store_true", help="stop after the catch-up (phases 1, 2, 4)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-hub-"))
     hub, sup = hs.start_hub(root / "hub")
@@ -171,6 +172,11 @@ def main() -> None:
         print(f"2. catch-up: {waiting} waiting events ({done} students, {done} photos) on the hub in {took:.1f} s "
               f"(goal <= 10 s): {waiting / took:.0f} events/s")
         del start_id
+        if args.no_export:
+            for t in threads.values():
+                t.stop()
+            print(f"4. hub server memory: {rss(sup.pid)}")
+            return
 
         # ---------------------------------------------------------------- 3. the rest of the day, then the export
         t0 = time.monotonic()
