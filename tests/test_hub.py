@@ -228,3 +228,12 @@ def test_the_hubs_day_page_shows_every_station_and_college(day: dict) -> None:
         assert "A1" in text and "B1" in text and "计算机学院" in text
     finally:
         page.stop()
+
+
+def test_the_reshoot_list_leaves_out_students_accepted_in_another_room(day: dict) -> None:
+    a = day["ws"]["A1"]
+    hs.wait_for(lambda: (a / "hub/replicas/B1/journal.sqlite3").is_file())
+    listed = {r["student_no"] for r in json.loads(run_cli(a, "review", "--absent", "--json").output)["students"]}
+    accepted_at_b = {day["rows"][i]["student_no"] for i in (6, 7, 9)}       # B1's accepted students
+    assert listed and not (listed & accepted_at_b)
+    assert day["rows"][8]["student_no"] in listed     # rejected at B1, never accepted: still to shoot

@@ -448,10 +448,12 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
     bound = store.bound_subject()
     reasons = dict(store.reject_reasons())          # the latest rejection of each subject wins
     takes_count = store.take_counts()
+    from station.session.elsewhere import accepted_elsewhere_keys, is_among    # several rooms (issue 23)
+    elsewhere = accepted_elsewhere_keys(store.workspace, joined=bool(store.settings.hub.url))
     rows = []
     for subject in store.subjects():
         status = statuses.get(subject.id, "unshot")
-        if status == "accepted":
+        if status == "accepted" or (elsewhere and is_among(subject, elsewhere)):
             continue
         if status == "shot":
             kind = "undecided"

@@ -24,3 +24,12 @@ def accepted_elsewhere(workspace: Path, subject: Subject, *, joined: bool) -> st
     if status is None or status.get("state") != "connected":
         return _("hub unreachable: cannot tell whether this student was accepted in another room")
     return None
+
+
+def accepted_elsewhere_keys(workspace: Path, *, joined: bool) -> set[str]:
+    """Keys of the students accepted in another room, for the re-shoot lists (empty when not joined)."""
+    return replica.accepted_keys(workspace) if joined else set()
+
+
+def is_among(subject: Subject, keys: set[str]) -> bool:
+    return any(k and k.strip() in keys for k in (subject.student_no, subject.id_number, subject.code))

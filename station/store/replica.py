@@ -109,6 +109,25 @@ def accepted_at(workspace: Path, keys: Iterable[str]) -> list[str]:
     return found
 
 
+def accepted_keys(workspace: Path) -> set[str]:
+    """Student numbers, ID numbers and codes of every student accepted at another station (its replica)."""
+    root = workspace / REPLICAS
+    found: set[str] = set()
+    if not root.is_dir():
+        return found
+    for folder in sorted(p for p in root.iterdir() if (p / "journal.sqlite3").is_file()):
+        conn = open_reader(folder / "journal.sqlite3")
+        try:
+            for row in conn.execute("SELECT s.student_no, s.id_number, s.code FROM take_state t JOIN subjects s"
+                                    " ON s.id = t.subject_id WHERE t.decision = 'accept'"):
+                found.update(k.strip() for k in row if k and k.strip())
+        except sqlite3.OperationalError:      # a replica being created this instant
+            pass
+        finally:
+            conn.close()
+    return found
+
+
 class ReplicaJournal:
     """One remote station's journal, rebuilt from its messages (same schema and ids as the original)."""
 
