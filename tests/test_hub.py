@@ -93,6 +93,23 @@ def day(tmp_path_factory: pytest.TempPathFactory):
     sup.stop()
 
 
+@pytest.fixture(scope="module")
+def synced(day: dict) -> dict:
+    """The day with both stations joined and replicated (each test may run alone)."""
+    for ws in day["ws"].values():
+        hs.join(ws, day["hub"])               # joining again is harmless
+    threads = [replicator.ReplicatorThread(ws).start() for ws in day["ws"].values()]
+    try:
+        for ws in day["ws"].values():
+            hs.wait_for(lambda ws=ws: hs.synced(ws))
+        hs.wait_for(lambda: all((ws / "hub/replicas" / other / "station.toml").is_file()
+                                for sid, ws in day["ws"].items() for other in day["ws"] if other != sid))
+    finally:
+        for t in threads:
+            t.stop()
+    return day
+
+
 def test_stations_join_replicate_and_say_so(day: dict) -> None:
     hub = day["hub"]
     line = hub.join_line()
@@ -124,7 +141,8 @@ def test_stations_join_replicate_and_say_so(day: dict) -> None:
         conn.close()
 
 
-def test_a_station_reads_the_other_room_like_a_copied_workspace(day: dict) -> None:
+def test_a_station_reads_the_other_room_like_a_copied_workspace(synced: dict) -> None:
+    day = synced
     a, b = day["ws"]["A1"], day["ws"]["B1"]
     hs.wait_for(lambda: (a / "hub/replicas/B1/station.toml").is_file())
     from_replica = json.loads(run_cli(a, "report", "--format", "json", "--from", str(a / "hub/replicas/B1")).output)
@@ -133,7 +151,8 @@ def test_a_station_reads_the_other_room_like_a_copied_workspace(day: dict) -> No
     assert from_replica["totals"]["accepted"] == 6     # 3 of each station's 6 students
 
 
-def test_the_hubs_export_is_byte_identical_to_one_from_copied_workspaces(day: dict, tmp_path: Path) -> None:
+def test_the_hubs_export_is_byte_identical_to_one_from_copied_workspaces(synced: dict, tmp_path: Path) -> None:
+    day = synced
     copies = []
     for sid, ws in day["ws"].items():
         shutil.copytree(ws, tmp_path / "copies" / sid, ignore=shutil.ignore_patterns("hub", "state"))
@@ -194,7 +213,8 @@ def test_a_second_workspace_with_the_same_station_id_is_refused(day: dict, tmp_p
     assert hs.stream_ids(day["hub"], "A1")[-1] > 1   # A1's own events are untouched
 
 
-def test_a_student_accepted_in_another_room_is_named_at_the_scan(day: dict) -> None:
+def test_a_student_accepted_in_another_room_is_named_at_the_scan(synced: dict) -> None:
+    day = synced
     a = day["ws"]["A1"]
     accepted_at_b = day["rows"][6]["code"]          # B1's first student: accepted there
     never_shot = day["rows"][11]["code"]            # absent everywhere
@@ -213,7 +233,8 @@ def test_a_student_accepted_in_another_room_is_named_at_the_scan(day: dict) -> N
     assert "cannot tell whether this student was accepted in another room" in result.output
 
 
-def test_the_hubs_day_page_shows_every_station_and_college(day: dict) -> None:
+def test_the_hubs_day_page_shows_every_station_and_college(synced: dict) -> None:
+    day = synced
     import urllib.request
     from station.hub.page import serve_page
     page = serve_page(day["hub"], hs.free_port())
@@ -230,10 +251,32 @@ def test_the_hubs_day_page_shows_every_station_and_college(day: dict) -> None:
         page.stop()
 
 
-def test_the_reshoot_list_leaves_out_students_accepted_in_another_room(day: dict) -> None:
+def test_the_reshoot_list_leaves_out_students_accepted_in_another_room(synced: dict) -> None:
+    day = synced
     a = day["ws"]["A1"]
     hs.wait_for(lambda: (a / "hub/replicas/B1/journal.sqlite3").is_file())
     listed = {r["student_no"] for r in json.loads(run_cli(a, "review", "--absent", "--json").output)["students"]}
     accepted_at_b = {day["rows"][i]["student_no"] for i in (6, 7, 9)}       # B1's accepted students
     assert listed and not (listed & accepted_at_b)
     assert day["rows"][8]["student_no"] in listed     # rejected at B1, never accepted: still to shoot
+
+
+def test_the_hubs_day_page_in_chromium(synced: dict, tmp_path: Path) -> None:
+    day = synced
+    from console_browser import chromium, need_browser, wait_for
+    from station.hub.page import serve_page
+    need_browser()
+    page = serve_page(day["hub"], hs.free_port())
+    try:
+        with chromium(tmp_path) as driver:
+            import urllib.request
+            hs.wait_for(lambda: len(json.loads(urllib.request.urlopen(
+                f"http://127.0.0.1:{page.port}/api/day").read())["stations"]) == 2)
+            driver.get(f"http://127.0.0.1:{page.port}/")
+            rows = wait_for(driver, "return document.querySelectorAll('#stations tr').length")
+            assert rows == 3                                            # the header and A1, B1
+            assert driver.execute_script("return document.querySelector('h1').textContent") == "The school's day"
+            cells = driver.execute_script("return [...document.querySelectorAll('#stations td')].map(c => c.textContent)")
+            assert cells[0] == "A1" and "B1" in cells
+    finally:
+        page.stop()
