@@ -93,6 +93,21 @@ class Sync:
         self.proc.wait(30)
 
 
+def stream_last(hub) -> int:  # type: ignore[no-untyped-def]
+    async def main() -> int:
+        nc = await connect(hub.url(), hub.token())
+        try:
+            return (await nc.jetstream().stream_info("SCHOOL")).state.last_seq
+        finally:
+            await nc.close()
+    return asyncio.run(main())
+
+
+def consumed(ws: Path) -> int:
+    marker = ws / "hub" / "replicas" / "consumed.json"
+    return int(json.loads(marker.read_text())["seq"]) if marker.is_file() else 0
+
+
 def rss(pid: int) -> str:
     status = Path(f"/proc/{pid}/status").read_text()
     fields = {line.split(":")[0]: line.split(":")[1].strip() for line in status.splitlines() if ":" in line}
@@ -125,7 +140,13 @@ def main() -> None:
         # ---------------------------------------------------------------- 1. live at 10x
         threads = {sid: Sync(ws[sid]) for sid in STATIONS}
         for sid in STATIONS:
-            hs.wait_for(lambda sid=sid: hs.synced(ws[sid]), timeout=120)
+            hs.wait_for(lambda sid=sid: hs.synced(ws[sid]), timeout=300)
+        last = stream_last(hub)           # every station has read the others' rosters before the day starts
+        t0 = time.monotonic()
+        for sid in STATIONS:
+            hs.wait_for(lambda sid=sid: consumed(ws[sid]) >= last, timeout=600, step=0.5)
+        print(f"   start of day: {last} messages (5 rosters) replicated to every station in "
+              f"{time.monotonic() - t0:.0f} s more")
         observer = Observer(hub)
         observer.thread.start()
         time.sleep(1.0)

@@ -88,15 +88,15 @@ class Replicas:
         return self._open[station]
 
     def stream_seq(self) -> int:
-        """Where to resume consuming: the lowest stream position any replica has applied (re-applying is a
-        no-op), 0 for none."""
+        """Where to resume consuming: the last batch applied to every replica (else the lowest position any
+        replica has applied: re-applying is a no-op), 0 for none."""
+        marker = self.root / "consumed.json"
+        if marker.is_file():        # written after every replica of the batch committed
+            return int(json.loads(marker.read_text())["seq"])
         seqs = []
         if self.root.is_dir():
             for folder in sorted(p for p in self.root.iterdir() if (p / JOURNAL_FILE).is_file()):
                 seqs.append(self.journal(folder.name).stream_seq())
-        marker = self.root / "consumed.json"
-        if marker.is_file():
-            seqs.append(int(json.loads(marker.read_text())["seq"]))
         return min(seqs) if seqs else 0
 
     def close(self) -> None:

@@ -106,12 +106,13 @@ def _through_the_day(ctx: click.Context, data: Path, command: list[str], extra: 
     """Run a station command (report, export) over the hub's day: one replica workspace per station, rebuilt
     from the stream and the object store, given as --from workspaces (the same merge, the same files)."""
     from config.i18n import current_language
-    from station.hub.server import load
+    from station.hub.server import HubError, load
     from station.hub.view import DayCopy
     hub = load(data)
     with DayCopy(hub) as workspaces:
         if not workspaces:
-            raise click.ClickException(_("the hub has no station's events yet"))
+            raise HubError(_("the hub has no station's events yet"),
+                           hint=_("stations join with the line `station hub start` printed, then sync"))
         args = ["--lang", current_language(), "-w", str(workspaces[0]), *command]
         for ws in workspaces[1:]:
             args += ["--from", str(ws)]
