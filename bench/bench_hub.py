@@ -136,9 +136,10 @@ def main() -> None:
             store.close()
             ws[sid] = root / sid
             hs.join(ws[sid], hub)
+    threads: dict[str, Sync] = {}
     try:
         # ---------------------------------------------------------------- 1. live at 10x
-        threads = {sid: Sync(ws[sid]) for sid in STATIONS}
+        threads.update({sid: Sync(ws[sid]) for sid in STATIONS})
         for sid in STATIONS:
             hs.wait_for(lambda sid=sid: hs.synced(ws[sid]), timeout=300)
         last = stream_last(hub)           # every station has read the others' rosters before the day starts
@@ -208,8 +209,6 @@ def main() -> None:
               f"(goal <= 10 s): {waiting / took:.0f} events/s")
         del start_id
         if args.no_export:
-            for t in threads.values():
-                t.stop()
             print(f"4. hub server memory: {rss(sup.pid)}")
             return
 
@@ -227,8 +226,6 @@ def main() -> None:
             hs.wait_for(lambda sid=sid: hs.synced(ws[sid]), timeout=600, step=0.1)
         synced = time.monotonic() - t0
         print(f"   the rest of the day written in {written:.0f} s; on the hub {synced:.1f} s after the last write")
-        for t in threads.values():
-            t.stop()
         from click.testing import CliRunner
         from station.cli.main import cli
         from station.hub.view import build_workspaces
@@ -254,6 +251,9 @@ def main() -> None:
         lags = observer.lags
         print(f"   summary: lag p50 {statistics.median(lags):.3f} s, p95 {_stats.pct(lags, 0.95):.3f} s")
     finally:
+        for t in threads.values():
+            if t.proc.poll() is None:
+                t.stop()
         sup.stop()
 
 

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 256
 SUBJECT_CHUNK = 400
+SUBJECTS_EVERY_S = 2.0
 DUPLICATE_WINDOW_S = 7 * 86400.0
 
 
@@ -192,6 +193,7 @@ class Replicator:
         self._reader = replica.open_reader(workspace / JOURNAL_FILE)
         self.replicas = Replicas(self.link.replicas, skip=self.link.station_id)
         self._written: tuple[int, float] = (-1, 0.0)
+        self._subjects_due = 0.0
 
     # ------------------------------------------------------------------ what is waiting
     def waiting(self) -> int:
@@ -292,9 +294,13 @@ class Replicator:
                          headers={"Nats-Msg-Id": f"{self.link.station_id}:meta:{digest}"})
 
     async def _publish_subjects(self, js: Any) -> int:
+        now = time.monotonic()
+        if now < self._subjects_due:
+            return 0        # the roster changes seldom: asked every SUBJECTS_EVERY_S, not on every poll
         cursor = tuple(self.cursor.get("subjects", ["", 0]))
         rows = replica.subjects_after(self._reader, (str(cursor[0]), int(cursor[1])), SUBJECT_CHUNK)
         if not rows:
+            self._subjects_due = now + SUBJECTS_EVERY_S
             return 0
         last = rows[-1]
         await js.publish(f"school.subj.{self.link.station_id}",
