@@ -17,7 +17,7 @@ from typing import Any
 
 from config.i18n import _
 from station.hub.connect import connect
-from station.hub.replicator import Replicas
+from station.hub.replicas import Replicas
 from station.hub.server import STREAM, SUBJECTS, HubSetup
 from station.store.models import NO_COLLEGE
 from station.store.workspace import JOURNAL_FILE

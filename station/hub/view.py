@@ -17,7 +17,8 @@ from nats.js.errors import NotFoundError
 
 from config.i18n import _
 from station.hub.connect import HubUnreachable, connect
-from station.hub.replicator import Replicas, ensure_school
+from station.hub.replicas import Replicas
+from station.hub.replicator import ensure_school
 from station.hub.server import PHOTOS, STREAM, SUBJECTS, HubError, HubSetup
 from station.store.durable import make_private_dirs
 from station.store.workspace import JOURNAL_FILE
