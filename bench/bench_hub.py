@@ -8,6 +8,7 @@
 3. the rest of the 5,000-student day written offline at the 5 stations (each photo unique bytes), replicated,
    then `station hub export` of every accepted photo (5,000) from the stream and the object store. Goal <= 60 s.
 4. the hub server's resident memory (VmRSS / VmHWM).
+5. a station's press -> verdict with its replicator running and stopped, alternating blocks in one run.
 
 Run: .venv/bin/python bench/bench_hub.py [--live 30] [--students 5000]
 """
@@ -35,6 +36,7 @@ import workspace_factory as wf  # noqa: E402
 from station.hub import link  # noqa: E402
 from station.hub.connect import connect  # noqa: E402
 from station.store.workspace import Store  # noqa: E402
+from config.errors import DomainError  # noqa: E402
 
 STATIONS = ("A1", "B1", "C1", "D1", "E1")
 DAY_S = 8 * 3600
@@ -114,12 +116,60 @@ def rss(pid: int) -> str:
     return f"VmRSS {fields.get('VmRSS')}, peak VmHWM {fields.get('VmHWM')}"
 
 
+def press_to_verdict(root: Path, hub, shots: int) -> None:  # type: ignore[no-untyped-def]
+    """5. The station's press -> verdict (Session.shoot on the virtual camera, real pipeline and journal) in
+    blocks of 5 shots with the replicator running (sync on) and stopped (sync off), alternating, in one run."""
+    import os
+    os.environ.setdefault("VCAMERADIR", str(root / "vcam"))
+    Path(os.environ["VCAMERADIR"]).mkdir(parents=True, exist_ok=True)
+    from camera import open_camera
+    from station.hub.replicator import ReplicatorThread
+    from station.session.actions import Session
+    from station.session.camera_source import VIRTUAL_SIZE
+    from pipeline.synthetic import portrait
+    frames = [portrait(1000 + i, width=VIRTUAL_SIZE[0], height=VIRTUAL_SIZE[1]).jpeg for i in range(2 * shots + 1)]
+    store = wf.new_workspace(root / "P1", "P1")
+    store.upsert_subjects(wf.roster_rows(2 * shots + 1, first_student_no=2030000001), source_file="roster.csv")
+    codes = [s.code for s in store.subjects()]
+    hs.join(root / "P1", hub)
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    with open_camera("virtual", frames=frames, state_dir=root / "P1" / "state") as camera:
+        session = Session(store, camera=camera, operator="bench")
+        session.scan(codes[0])
+        session.shoot()                                   # warm-up: model load, first camera object
+        session.accept()
+        sync = None
+        for i, code in enumerate(codes[1:2 * shots + 1]):
+            mode = "on" if (i // 5) % 2 else "off"
+            if mode == "on" and sync is None:
+                sync = ReplicatorThread(root / "P1").start()
+            elif mode == "off" and sync is not None:
+                sync.stop()
+                sync = None
+            session.scan(code)
+            t = time.perf_counter()
+            session.shoot()
+            times[mode].append(time.perf_counter() - t)
+            try:
+                session.accept()
+            except DomainError:           # a generated portrait that did not pass: the student leaves
+                session.skip(reason="bench")
+        if sync is not None:
+            sync.stop()
+    store.close()
+    _stats.show("5. press -> verdict, sync off", times["off"], 44)
+    _stats.show("   press -> verdict, sync on (same run)", times["on"], 44)
+    print(f"   ratio of medians on/off: {statistics.median(times['on']) / statistics.median(times['off']):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--live", type=float, default=30.0, help="seconds of the live phase")
     parser.add_argument("--students", type=int, default=5000)
     parser.add_argument("--backlog", type=int, default=10000, help="events waiting for the catch-up")
     parser.add_argument("--no-export", action="store_true", help="stop after the catch-up (phases 1, 2, 4)")
+    parser.add_argument("--press", type=int, default=20, help="shots each way for press -> verdict (0: skip)")
+    parser.add_argument("--press-only", action="store_true", help="only phase 5")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-hub-"))
     hub, sup = hs.start_hub(root / "hub")
@@ -137,6 +187,12 @@ def main() -> None:
             ws[sid] = root / sid
             hs.join(ws[sid], hub)
     threads: dict[str, Sync] = {}
+    if args.press_only:
+        try:
+            press_to_verdict(root, hub, args.press)
+        finally:
+            sup.stop()
+        return
     try:
         # ---------------------------------------------------------------- 1. live at 10x
         threads.update({sid: Sync(ws[sid]) for sid in STATIONS})
@@ -210,6 +266,8 @@ def main() -> None:
         del start_id
         if args.no_export:
             print(f"4. hub server memory: {rss(sup.pid)}")
+            if args.press:
+                press_to_verdict(root, hub, args.press)
             return
 
         # ---------------------------------------------------------------- 3. the rest of the day, then the export
@@ -248,6 +306,8 @@ def main() -> None:
               f" of which the day rebuilt from the hub {rebuilt:.1f} s (photo cache warm in the export run);"
               f" the same export from the 5 workspaces themselves {baseline:.1f} s; files identical: {same}")
         print(f"4. hub server memory: {rss(sup.pid)}")
+        if args.press:
+            press_to_verdict(root, hub, args.press)
         lags = observer.lags
         print(f"   summary: lag p50 {statistics.median(lags):.3f} s, p95 {_stats.pct(lags, 0.95):.3f} s")
     finally:
