@@ -34,6 +34,7 @@ test: install
 # The long fuzz run over pictures and rosters (`make test` runs the same tests with a few dozen examples).
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_fuzz.py
+	HUB_FAULTS=1 $(BIN)/python -m pytest -q tests/test_hub_faults.py
 
 bench: install
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -80,6 +80,12 @@ class SafetySection:
 
 
 @dataclass(frozen=True)
+class HubSection:
+    url: str = ""                   # the school's hub (station hub join); empty: this station is on its own
+    token_file: str = ""            # the join token (0600), relative to the workspace
+
+
+@dataclass(frozen=True)
 class Settings:
     station: StationSection = field(default_factory=StationSection)
     camera: CameraSection = field(default_factory=CameraSection)
@@ -90,6 +96,7 @@ class Settings:
     session: SessionSection = field(default_factory=SessionSection)
     export: ExportSection = field(default_factory=ExportSection)
     safety: SafetySection = field(default_factory=SafetySection)
+    hub: HubSection = field(default_factory=HubSection)
 
 
 _STATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")

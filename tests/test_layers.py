@@ -22,6 +22,7 @@ RANK = {
     "station.faces": 5,           # is this the right person: the face book's questions (beside identity)
     "station.session": 6,
     "station.outputs": 6,
+    "station.hub": 6.5,           # several rooms: replication through the hub (reads store/outputs; front ends use it)
     "station.tui": 7,
     "station.console": 7,
     "station.demo": 8,
@@ -32,7 +33,7 @@ DEVICE_SDKS = ("gphoto2", "watchdog", "serial", "evdev")
 #: the journal's writer, read model and schema, and the face book (its own owner-only database, kept apart
 #: from the journal so `purge-faces` can delete it whole): the only modules that may hold SQL
 SQL_MODULES = {"station/store/queries.py", "station/store/writer.py", "station/store/journal.py",
-               "station/store/faces.py"}
+               "station/store/faces.py", "station/store/replica.py"}
 SQL_TEXT = re.compile(r"^\s*(SELECT\s+\S|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|VIEW)|"
                       r"DROP\s+(TABLE|INDEX|VIEW)|ALTER\s+TABLE|BEGIN\b|PRAGMA\s)")
 SQL_CALLS = {"execute", "executemany", "executescript"}

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "station.cli.commands.report",
     "station.cli.commands.console",
     "station.cli.commands.faces",
+    "station.cli.commands.hub",
 )
 
 

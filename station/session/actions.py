@@ -170,6 +170,10 @@ class Session:
             warnings.append(self._moved_warning(result.moved_from))
         if found.subject.paid is False:
             warnings.append(bilingual("roster says NOT PAID"))
+        from station.session.elsewhere import accepted_elsewhere    # several rooms (issue 23)
+        elsewhere = accepted_elsewhere(self.store.workspace, found.subject, joined=bool(self.store.settings.hub.url))
+        if elsewhere:
+            warnings.append(elsewhere)
         log.info("scan: %s no. %s %s", describe_subject(found.subject), result.shoot_no,
                  "queued" if not result.bound else "bound")
         return ScanOutcome(found.subject, result.shoot_no, result.bound, result.repeated, found.key,
@@ -447,10 +451,12 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
     numbers = store.shoot_numbers_today()
     # only the students the list can show are read (not the whole roster), unless the absent are asked for too
     shown = {sid for sid, status in statuses.items() if status != "accepted"} | ((checked | skipped) - statuses.keys())
+    from station.session.elsewhere import accepted_elsewhere_keys, is_among    # several rooms (issue 23)
+    elsewhere = accepted_elsewhere_keys(store.workspace, joined=bool(store.settings.hub.url))
     rows = []
     for subject in store.subjects() if include_absent else store.subjects_with_ids(shown):
         status = statuses.get(subject.id, "unshot")
-        if status == "accepted":
+        if status == "accepted" or (elsewhere and is_among(subject, elsewhere)):
             continue
         if status == "shot":
             kind = "undecided"

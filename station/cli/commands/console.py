@@ -38,9 +38,13 @@ def console_cmd(app: AppContext, port: int, lan: bool, camera_spec: str | None, 
                           trigger="keys" if trigger == "key" else trigger, lan=lan, port=port,
                           live_frames=live_frames, operator=operator,
                           queue_mode=True if queue_mode else None, announce=click.echo)
+    from station.hub.replicator import start_in_background
+    hub = start_in_background(app.workspace)          # a joined station replicates while it serves (own thread)
     try:
         serve(server, lan=lan, no_open=no_open, addresses=lan_addresses() if lan else [], opener=open_browser)
     finally:
+        if hub is not None:
+            hub.stop()
         server.stop()
 
 

@@ -265,9 +265,15 @@ def shoot_cmd(app: AppContext, camera_spec: str | None, trigger: str, queue_mode
     from station.tui.app import run_shoot
     if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):
         raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger")
-    with open_store(app) as store:
-        code = run_shoot(store, camera_spec=camera_spec or store.settings.camera.spec, trigger=trigger,
-                         queue_mode=queue_mode or store.settings.session.queue_mode, operator=operator)
+    from station.hub.replicator import start_in_background
+    hub = start_in_background(app.workspace)          # a joined station replicates while it shoots (own thread)
+    try:
+        with open_store(app) as store:
+            code = run_shoot(store, camera_spec=camera_spec or store.settings.camera.spec, trigger=trigger,
+                             queue_mode=queue_mode or store.settings.session.queue_mode, operator=operator)
+    finally:
+        if hub is not None:
+            hub.stop()
     if code:
         exit_failed()
 

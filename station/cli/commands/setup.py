@@ -107,6 +107,8 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
         bound = store.bound_subject()
         unbound = store.unbound_takes()
         space = free_space(store.workspace, store.settings)
+        from station.hub.replicator import describe, status_line
+        hub = describe(store.workspace) if store.settings.hub.url else None
         if as_json:
             echo_json({"station": store.station_id, "colleges": rows,
                        "free_space": [{"folder": f.folder, "free_mb": round(f.free_mb, 1),
@@ -118,7 +120,7 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
                        "orphans": list(recon.orphans), "missing": list(recon.missing),
                        "damaged": list(recon.damaged), "temp_files": list(recon.temp_files),
                        "quarantined": list(recon.quarantined),
-                       "recovered_takes": [t.id for t in unbound if t.source == "recovered"]})
+                       "recovered_takes": [t.id for t in unbound if t.source == "recovered"], "hub": hub})
             return
         labels = (_("roster"), _("checked in"), _("shot"), _("accepted"), _("rejected"))
         widths = [max(8, display_width(label)) for label in labels]
@@ -132,6 +134,8 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
         click.echo(_("bound now: {who}", who=shown_code(bound.code) if bound else _("nobody")))
         for f in space:
             click.echo(_("free space: {free} MB on {folder}", free=f"{f.free_mb:.0f}", folder=f.folder))
+        if hub is not None:
+            click.echo(status_line(hub))
         if store.readonly_reason:
             click.echo(_("warning: journal opened read-only: {reason}", reason=store.readonly_reason), err=True)
         warning = store.space_warning()
