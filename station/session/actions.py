@@ -452,7 +452,7 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
     # only the students the list can show are read (not the whole roster), unless the absent are asked for too
     shown = {sid for sid, status in statuses.items() if status != "accepted"} | ((checked | skipped) - statuses.keys())
     from station.session.elsewhere import accepted_elsewhere_keys, is_among    # several rooms (issue 23)
-    elsewhere = accepted_elsewhere_keys(store.workspace, joined=bool(store.settings.hub.url))
+    elsewhere = accepted_elsewhere_keys(store.workspace)
     rows = []
     for subject in store.subjects() if include_absent else store.subjects_with_ids(shown):
         status = statuses.get(subject.id, "unshot")

@@ -26,9 +26,10 @@ def accepted_elsewhere(workspace: Path, subject: Subject, *, joined: bool) -> st
     return None
 
 
-def accepted_elsewhere_keys(workspace: Path, *, joined: bool) -> set[str]:
-    """Keys of the students accepted in another room, for the re-shoot lists (empty when not joined)."""
-    return replica.accepted_keys(workspace) if joined else set()
+def accepted_elsewhere_keys(workspace: Path) -> set[str]:
+    """Keys of the students accepted in another room, for the re-shoot lists (empty without replicas: a
+    station that never joined a hub has none)."""
+    return replica.accepted_keys(workspace)
 
 
 def is_among(subject: Subject, keys: set[str]) -> bool:

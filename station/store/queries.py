@@ -370,6 +370,8 @@ class ReadModel:
         self.conn = conn
         self.station_id = station_id
         self.clock = clock
+        #: the workspace folder the journal lies in (its files, its replicas); None for a bare connection
+        self.workspace: Path | None = None
         self.people = SubjectQueries(self)
         self.desk = DeskQueries(self)
         self.shots = TakeQueries(self)
@@ -391,7 +393,9 @@ class ReadModel:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, station_id=station_id, clock=clock or SystemClock())
+        model = cls(conn, station_id=station_id, clock=clock or SystemClock())
+        model.workspace = journal_path.parent
+        return model
 
     def close(self) -> None:
         self.conn.close()
