@@ -57,6 +57,20 @@ def screen_app(session, camera):
     return ShootApp(session, Shown(), trigger="key", queue_mode=False, console=console)
 
 
+def accept(session, outcome) -> bool:
+    """Accept the take as an operator would: a refused take (or one whose warnings need it) with an override
+    reason, as the shoot screen's `o` does. True when an override was needed."""
+    from station.session.override import croppable, needs_override
+    if not croppable(outcome.verdict):
+        session.reject(reason="bench: cannot be cropped")
+        return True
+    if needs_override(outcome.verdict):
+        session.accept(override="bench: operator accepts")
+        return True
+    session.accept()
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", type=int, default=40)
@@ -81,14 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     on_screen: list[float] = []
     parts: dict[str, list[float]] = {"capture": [], "store": [], "pipeline": []}
     cycle: list[float] = []
-    passed = 0
+    passed = overridden = 0
+    accepting: list[float] = []
     gap = store.settings.triggers.scan_gap_ms / 1000.0
     with open_camera("virtual", frames=frames, state_dir=tmp / "ws" / "state") as camera:
         session = Session(store, camera=camera, operator="bench")
         app = screen_app(session, camera)
         session.scan(codes[0])
-        session.shoot()                                   # warm-up: model load, first camera object
-        session.accept()
+        accept(session, session.shoot())                  # warm-up: model load, first camera object
         for i, code in enumerate(codes[1:2 * n + 1]):     # 1. press -> verdict (n each way)
             session.scan(code)
             if i % 2:                                     # the shoot loop's whole path, screen included
@@ -104,19 +118,21 @@ def main(argv: list[str] | None = None) -> int:
             passed += bool(outcome.ok)
             for key in parts:
                 parts[key].append(outcome.timings.get(key, 0.0))
-            session.accept()
+            t = time.perf_counter()
+            overridden += accept(session, outcome)
+            accepting.append(time.perf_counter() - t)
         start = time.perf_counter()
         for code in codes[2 * n + 1:3 * n + 1]:           # 2. sustained scan + shoot + accept
             t = time.perf_counter()
             session.scan(code)
-            session.shoot()
-            session.accept()
+            accept(session, session.shoot())
             cycle.append(time.perf_counter() - t)
         wall = time.perf_counter() - start
     show("pedal press -> verdict available (Session)", press_to_verdict)
     show(f"key press -> verdict drawn (+{gap * 1000:.0f} ms key gap)", on_screen)
     for key, values in parts.items():
         show(f"  of which {key}", values)
+    show(f"accept ({overridden} of them with an override)", accepting)
     show("scan + shoot + accept (one student)", cycle)
     print(f"sustained: {len(cycle) / wall * 3600:,.0f} students/hour the station itself could handle "
           f"({len(cycle)} students in {wall:.1f} s)")

@@ -210,6 +210,24 @@ def test_a_real_dng_decodes_and_goes_through_the_pipeline(tmp_path: Path) -> Non
     assert result.measures.get("faces") == 1.0     # the demosaiced picture still shows one face
 
 
+def test_a_dng_without_a_preview_is_analysed_small_and_still_makes_a_valid_photo(tmp_path: Path) -> None:
+    """No embedded preview: the half-size demosaic is brought to the analysis size (not analysed at
+    3000x2000), and the crop is cut from a half-size demosaic when it keeps its 640 rows there."""
+    pytest.importorskip("pidng")
+    frame = portrait(3, width=3000, height=2000)
+    rgb = np.asarray(Image.open(io.BytesIO(frame.jpeg)).convert("RGB"))
+    data = _bayer_dng(tmp_path, rgb)
+    decoded = decode_for_analysis(data)
+    assert max(decoded.rgb.shape[:2]) <= 1500 and decoded.full_size == (3000, 2000)
+    assert abs(decoded.scale - 3000 / decoded.rgb.shape[1]) < 1e-6
+    result = pipeline.process(data, PRESET, render_refused=True)
+    assert result.photo is not None, [r.en for r in result.reasons]
+    assert pipeline.validate(result.photo, PRESET).ok
+    from pipeline.analyse import analyse      # the half-size cut lands where the plan said, as a JPEG's would
+    out = analyse(decode_for_analysis(result.photo, max_side=640), PRESET)
+    assert abs(out.eye_mid[1] - result.measures["eye_y"]) <= 6 and abs(out.crown_y - result.measures["crown_y"]) <= 6
+
+
 def test_crop_and_check_commands(tmp_path: Path, testdata: Path) -> None:
     good = tmp_path / "student.jpg"
     good.write_bytes(portrait(8).jpeg)

@@ -355,11 +355,19 @@ class Session:
 
     def _photo_for_override(self, take: Take) -> Take:
         """A refused take has no finished photo (the pipeline renders passing frames only): make it now, from
-        the same original and preset, so the override's photo can be exported. Journalled as a new verdict."""
+        the same original and preset, so the override's photo can be exported. Journalled as a new verdict.
+        The verdict's own crop box is rendered (no second analysis); the verdict and its warnings stay."""
         if (take.verdict or {}).get("photo") or not take.files or take.primary.kind != "jpeg":
             return take
         import pipeline
         data = (self.workspace / take.primary.file).read_bytes()
+        box = (take.verdict or {}).get("crop_box")
+        if box and len(box) == 4:
+            photo, made = pipeline.render_box(data, tuple(int(v) for v in box), self.preset())
+            verdict = dict(take.verdict or {})
+            verdict["measures"] = {**dict(verdict.get("measures") or {}),
+                                   **{k: round(v, 3) for k, v in made.items()}}
+            return self.store.record_verdict(take.id, verdict, photo, operator=self.operator)
         result = pipeline.process(data, self.preset(), render=True, render_refused=True)
         if result.photo is None:
             return take
