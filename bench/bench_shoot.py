@@ -1,7 +1,9 @@
 """Shoot-loop benchmark on libgphoto2's virtual camera with the real pipeline and journal.
 
 1. Pedal press -> verdict available: the time `Session.shoot()` takes (trigger, download, durable store,
-   pipeline analyse+render+validate, verdict journalled, preview written). Goal: median and p95 under 1 s.
+   pipeline analyse+render, verdict journalled, preview written), and key press -> verdict drawn on the
+   terminal screen (the shoot loop's whole path). Goal: press-to-verdict on screen <= 250 ms median.
+   A refused take is accepted with an override reason, as the operator's `o` key does (issue 26).
 2. Sustained students per hour the station itself could handle: scan + shoot + accept per student in a loop
    (no human time), i.e. the ceiling the software puts on a station.
 
@@ -57,14 +59,14 @@ def screen_app(session, camera):
     return ShootApp(session, Shown(), trigger="key", queue_mode=False, console=console)
 
 
-def accept(session, outcome) -> bool:
+def accept(session, verdict) -> bool:
     """Accept the take as an operator would: a refused take (or one whose warnings need it) with an override
     reason, as the shoot screen's `o` does. True when an override was needed."""
     from station.session.override import croppable, needs_override
-    if not croppable(outcome.verdict):
+    if not croppable(verdict):
         session.reject(reason="bench: cannot be cropped")
         return True
-    if needs_override(outcome.verdict):
+    if needs_override(verdict):
         session.accept(override="bench: operator accepts")
         return True
     session.accept()
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         session = Session(store, camera=camera, operator="bench")
         app = screen_app(session, camera)
         session.scan(codes[0])
-        accept(session, session.shoot())                  # warm-up: model load, first camera object
+        accept(session, session.shoot().verdict)          # warm-up: model load, first camera object
         for i, code in enumerate(codes[1:2 * n + 1]):     # 1. press -> verdict (n each way)
             session.scan(code)
             if i % 2:                                     # the shoot loop's whole path, screen included
@@ -110,22 +112,23 @@ def main(argv: list[str] | None = None) -> int:
                 app.handle(KeyEvent("key", "space", time.monotonic()))
                 app.redraw()
                 on_screen.append(time.perf_counter() - t + gap)
-                outcome = app.view.last
+                verdict = session.last_take().verdict or {}
             else:
                 t = time.perf_counter()
                 outcome = session.shoot()
                 press_to_verdict.append(time.perf_counter() - t)
-            passed += bool(outcome.ok)
-            for key in parts:
-                parts[key].append(outcome.timings.get(key, 0.0))
+                verdict = outcome.verdict or {}
+                for key in parts:
+                    parts[key].append(outcome.timings.get(key, 0.0))
+            passed += bool(verdict.get("ok"))
             t = time.perf_counter()
-            overridden += accept(session, outcome)
+            overridden += accept(session, verdict)
             accepting.append(time.perf_counter() - t)
         start = time.perf_counter()
         for code in codes[2 * n + 1:3 * n + 1]:           # 2. sustained scan + shoot + accept
             t = time.perf_counter()
             session.scan(code)
-            accept(session, session.shoot())
+            accept(session, session.shoot().verdict)
             cycle.append(time.perf_counter() - t)
         wall = time.perf_counter() - start
     show("pedal press -> verdict available (Session)", press_to_verdict)
@@ -137,9 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sustained: {len(cycle) / wall * 3600:,.0f} students/hour the station itself could handle "
           f"({len(cycle)} students in {wall:.1f} s)")
     print(f"verdicts: {passed}/{2 * n} generated portraits passed")
-    worst = press_to_verdict + on_screen
-    goal = statistics.median(worst) < 1.0 and pct(on_screen, 0.95) < 1.0 and pct(press_to_verdict, 0.95) < 1.0
-    print("goal (median and p95 under 1 s):", "MET" if goal else "NOT MET")
+    goal = statistics.median(on_screen) <= 0.25
+    print(f"goal (press -> verdict on the terminal screen, median <= 250 ms): {'MET' if goal else 'NOT MET'} "
+          f"(median {statistics.median(on_screen) * 1000:.0f} ms, p95 {pct(on_screen, 0.95) * 1000:.0f} ms)")
     store.close()
     return 0
 

@@ -7,7 +7,7 @@ frame is a `Result` with ok=False and its reasons; only bytes that are not an im
 from __future__ import annotations
 
 from config.formats import FormatPreset
-from pipeline.result import Reason, Result, RuleResult, Validation
+from pipeline.result import Landmarks, Reason, Result, RuleResult, Validation
 
 __all__ = ["process", "render_box", "validate", "preview", "Reason", "Result", "RuleResult", "Validation"]
 
@@ -45,7 +45,8 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
         measures.update(made)
     refused = {r.code for r in reasons}
     warned = _unique([w for w in warnings if w.code not in refused])
-    return Result(ok, reasons, measures, plan.box, photo, warned, a.face_box, plan.box is not None)
+    face = Landmarks(decoded.rgb, a.mesh, decoded.scale) if a.mesh is not None else None
+    return Result(ok, reasons, measures, plan.box, photo, warned, a.face_box, plan.box is not None, face)
 
 
 def render_box(data: bytes, box: tuple[int, int, int, int], preset: FormatPreset) -> tuple[bytes, dict[str, float]]:

@@ -15,6 +15,7 @@ import numpy as np
 from config.formats import FormatPreset
 from pipeline import appearance, clothing, face_pose, faces
 from pipeline import face_measures as fm
+from pipeline.colour import lab_distance
 from pipeline.decode import Decoded
 
 # face-mesh indices (MediaPipe 468-point topology): the rest are in face_measures
@@ -48,6 +49,7 @@ class Analysis:
     crown_at_edge: bool = False
     chin_y: float = 0.0
     measures: dict[str, float] = field(default_factory=dict)
+    mesh: np.ndarray | None = field(default=None, repr=False, compare=False)   # 468 x 3, analysis pixels
 
     @property
     def eye_mid(self) -> tuple[float, float]:
@@ -81,7 +83,7 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     det = real[0]
     pts, presence = faces.mesh(rgb, det, refine=not geometry_only)
     k = decoded.scale
-    full_rgb, ox = rgb, 0
+    full_rgb, ox, mesh = rgb, 0, pts
     if not geometry_only:      # measure on the region that matters, in its own pixels (x shifted by ox)
         rgb, ox = _region(rgb, pts)
         pts = pts - np.array([ox, 0.0, 0.0])
@@ -147,7 +149,7 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
         faces=1, score=det.score, eye_left=(float(left[0] + ox) * k, float(left[1]) * k),
         eye_right=(float(right[0] + ox) * k, float(right[1]) * k), face_width=face_w * k,
         face_box=(float(xs.min()) * k, float(ys.min()) * k, float(xs.max()) * k, float(ys.max()) * k),
-        crown_y=crown * k, crown_at_edge=at_edge, chin_y=chin_y * k, measures=measures)
+        crown_y=crown * k, crown_at_edge=at_edge, chin_y=chin_y * k, measures=measures, mesh=mesh)
 
 
 def _region(rgb: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, int]:
@@ -274,13 +276,18 @@ def _backdrop(rgb: np.ndarray, cx: float, eye_y: float, face_w: float) -> tuple[
     """Backdrop colour (median Lab) and its spread, from the area beside and above the head of the whole
     picture (`rgb`, `cx` in its pixels). At most ~40,000 pixels are sampled, and only those are converted."""
     h, w = rgb.shape[:2]
-    cols = np.ones(w, bool)
-    cols[max(0, int(cx - 0.9 * face_w)):min(w, int(cx + 0.9 * face_w))] = False
-    rows = slice(0, max(2, int(eye_y)))
-    sample = rgb[rows][:, cols].reshape(-1, 3)
-    if len(sample) < 50:                       # head fills the width: use the top rows
+    a, b = max(0, int(cx - 0.9 * face_w)), min(w, int(cx + 0.9 * face_w))    # the head's columns, left out
+    left, per_row = min(a, w), min(a, w) + max(0, w - max(a, b))
+    rows = min(h, max(2, int(eye_y)))
+    n = rows * per_row
+    if n >= 50:                 # every step-th pixel of rows x kept columns in reading order, picked in place
+        i = np.arange(0, n, max(1, n // 40000))
+        r, c = np.divmod(i, per_row)
+        sample = rgb[r, np.where(c < left, c, c - left + max(a, b))]
+    else:                       # head fills the width: use the top rows
         sample = rgb[: max(2, h // 30)].reshape(-1, 3)
-    sample = _lab(np.ascontiguousarray(sample[:: max(1, len(sample) // 40000)])[None])[0]
+        sample = sample[:: max(1, len(sample) // 40000)]
+    sample = _lab(np.ascontiguousarray(sample)[None])[0]
     median = np.median(sample, axis=0)
     spread = float(np.sqrt(np.mean(np.var(sample, axis=0))))
     return median, spread
@@ -292,12 +299,14 @@ def _crown(lab: np.ndarray, bg: np.ndarray, threshold: float, cx: float, eye_y: 
     h, w = lab.shape[:2]
     x0, x1 = max(0, int(cx - 0.45 * face_w)), min(w, int(cx + 0.45 * face_w))
     top = lab[: max(1, int(eye_y)), x0:x1]
-    fg = np.linalg.norm(top - bg, axis=2) > threshold
+    fg = lab_distance(top, bg) > threshold
     share = fg.mean(axis=1)
     hits = share >= 0.2
     run = 3
-    for y in range(len(hits) - run):
-        if hits[y:y + run].all():
+    if len(hits) > run:          # first y with hits[y], hits[y+1], hits[y+2] (y < len - run, as the loop had it)
+        starts = np.nonzero(hits[:-run] & hits[1:1 - run] & hits[2:len(hits) - 1])[0]
+        if starts.size:
+            y = int(starts[0])
             return float(y), y == 0
     return float(max(0, int(eye_y) - 1)), False
 

@@ -250,3 +250,23 @@ def test_crop_and_check_commands(tmp_path: Path, testdata: Path) -> None:
     assert checked.exit_code == 0 and json.loads(checked.stdout)[0]["ok"] is True
     failed = runner.invoke(cli, ["check", str(bad)])
     assert failed.exit_code == 1 and "FAIL" in failed.output and "pixels" in failed.output
+
+
+def test_an_override_renders_the_verdicts_own_crop_box_into_the_same_photo() -> None:
+    """Accepting a refused take with an override makes its photo from the verdict's crop box (no second
+    analysis): the bytes are the ones a full re-run would have made."""
+    frame = portrait(9, flaw="eyes_closed").jpeg
+    result = pipeline.process(frame, PRESET, render_refused=True)
+    assert not result.ok and result.photo is not None and result.crop_box is not None
+    photo, made = pipeline.render_box(frame, result.crop_box, PRESET)
+    assert photo == result.photo and made["jpeg_quality"] == result.measures["jpeg_quality"]
+    assert pipeline.validate(photo, PRESET).ok
+
+
+def test_the_fast_colour_distance_is_numpys_to_the_bit() -> None:
+    from pipeline.colour import lab_distance
+    rng = np.random.default_rng(3)
+    lab = (rng.random((120, 90, 3)) * [100, 200, 200] - [0, 100, 100]).astype(np.float32)
+    for ref in (np.array([52.5, -3.25, -21.0], np.float32), np.array([40.1, 7.7, -0.3]), np.median(lab[:9, :9].reshape(-1, 3), 0)):
+        assert np.array_equal(lab_distance(lab, ref), np.linalg.norm(lab - ref, axis=2))
+        assert np.array_equal(lab_distance(lab.reshape(-1, 3), ref), np.linalg.norm(lab.reshape(-1, 3) - ref, axis=1))
