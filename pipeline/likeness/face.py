@@ -90,6 +90,8 @@ def _models() -> dict[str, Any]:
     if not _MODELS:
         with _LOCK:
             if not _MODELS:
+                from pipeline.runtime import size_pools
+                size_pools()             # the ResNet's BLAS products: one thread (pipeline.runtime)
                 import dlib
                 with open(_model_path("dlib_face_recognition_resnet_model_v1.dat"), "rb") as fh:
                     net = resnet.parse(fh.read())
