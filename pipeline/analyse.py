@@ -98,8 +98,9 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
 
     back = preset.background
     if geometry_only:        # crown and backdrop only look above the eyes
-        lab = _lab(np.ascontiguousarray(rgb[: max(2, int(eye_y) + 1)]))
-        bg_lab, _ = _backdrop(rgb, cx, eye_y, face_w)
+        above = np.ascontiguousarray(rgb[: max(2, int(eye_y) + 1)])
+        lab = _lab(above)
+        bg_lab, _ = _backdrop(above, cx, eye_y, face_w)
         crown, at_edge = _crown(lab, bg_lab, back.segment_threshold, cx, eye_y, face_w)
         return Analysis(faces=1, score=det.score, eye_left=(float(left[0]) * k, float(left[1]) * k),
                         eye_right=(float(right[0]) * k, float(right[1]) * k), face_width=face_w * k,
