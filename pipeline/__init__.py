@@ -6,8 +6,14 @@ frame is a `Result` with ok=False and its reasons; only bytes that are not an im
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from config.formats import FormatPreset
+
 from pipeline.result import Landmarks, Reason, Result, RuleResult, Validation
+
+if TYPE_CHECKING:
+    from pipeline.decode import Decoded
 
 __all__ = ["process", "render_box", "validate", "preview", "Reason", "Result", "RuleResult", "Validation"]
 
@@ -41,7 +47,7 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     ok = not reasons
     photo = None
     if (ok or render_refused) and render and plan.box is not None:
-        photo, made = render_box(data, plan.box, preset)
+        photo, made = render_box(data, plan.box, preset, decoded)
         measures.update(made)
     refused = {r.code for r in reasons}
     warned = _unique([w for w in warnings if w.code not in refused])
@@ -49,13 +55,14 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     return Result(ok, reasons, measures, plan.box, photo, warned, a.face_box, plan.box is not None, face)
 
 
-def render_box(data: bytes, box: tuple[int, int, int, int], preset: FormatPreset) -> tuple[bytes, dict[str, float]]:
+def render_box(data: bytes, box: tuple[int, int, int, int], preset: FormatPreset, decoded: Decoded | None = None
+               ) -> tuple[bytes, dict[str, float]]:
     """The finished photo from a crop box a verdict already planned (upright frame pixels), and the measures
     rendering adds (jpeg_quality, file_kb). No second analysis: an override accept of a refused take costs
     a region decode and an encode, not a whole verdict."""
     from pipeline.decode import decode_region, icc_profile
     from pipeline.render import render as render_photo
-    region = decode_region(data, box, preset.file.height)
+    region = decode_region(data, box, preset.file.height, decoded=decoded)
     photo, quality = render_photo(region, preset, icc_profile(data))
     return photo, {"jpeg_quality": float(quality), "file_kb": len(photo) / 1024}
 

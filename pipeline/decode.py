@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -40,6 +40,9 @@ class Decoded:
     scale: float               # full-frame pixels per analysis pixel
     full_size: tuple[int, int]  # upright full frame (width, height)
     kind: str                  # jpeg | png | tiff | raw | ...
+    #: a RAW without an embedded preview: its half-size demosaic (upright), kept so the crop is cut from it
+    #: instead of demosaicing the file a second time (None for everything else)
+    demosaic: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def sniff(data: bytes) -> str:
@@ -173,11 +176,14 @@ def decode_for_analysis(data: bytes, max_side: int = ANALYSIS_SIDE, *,
             full = _raw_upright_size(raw)
             check_size(*full, limits)
             preview = _raw_preview(raw)
+        demosaic = None
         if isinstance(preview, bytes):
             rgb = decode_for_analysis(preview, max_side).rgb
         else:
-            rgb = _shrink_to(np.ascontiguousarray(preview[..., :3]), max_side)
-        return Decoded(rgb, max(full) / max(rgb.shape[:2]), full, "raw")
+            demosaic = np.ascontiguousarray(preview[..., :3])
+            rgb = _shrink_to(demosaic, max_side)
+        return Decoded(rgb, max(full) / max(rgb.shape[:2]), full, "raw",
+                       demosaic if demosaic is not None and demosaic.shape[:2] != rgb.shape[:2] else None)
     if sniff(data) == "jpeg":
         facts = jpeg_facts(data, limits)
         orientation = _orientation(_open(data))
@@ -202,8 +208,15 @@ def decode_for_analysis(data: bytes, max_side: int = ANALYSIS_SIDE, *,
 
 
 def decode_region(data: bytes, box: tuple[int, int, int, int], min_height: int, *,
-                  limits: DecodeLimits = DEFAULT_LIMITS) -> Image.Image:
-    """The upright full frame's `box`, decoded at the coarsest DCT scale that keeps >= `min_height` rows."""
+                  limits: DecodeLimits = DEFAULT_LIMITS, decoded: Decoded | None = None) -> Image.Image:
+    """The upright full frame's `box`, decoded at the coarsest DCT scale that keeps >= `min_height` rows.
+    `decoded`: the verdict's own decode of the same bytes; a RAW's half-size demosaic in it is cut directly
+    when the crop keeps its rows there."""
+    if decoded is not None and decoded.demosaic is not None and (box[3] - box[1]) / 2 >= min_height:
+        arr = decoded.demosaic
+        sx, sy = arr.shape[1] / decoded.full_size[0], arr.shape[0] / decoded.full_size[1]
+        return Image.fromarray(arr).crop((round(box[0] * sx), round(box[1] * sy), round(box[2] * sx),
+                                          round(box[3] * sy)))
     raw = _open_raw(data)
     if raw is not None:
         import rawpy
