@@ -43,6 +43,9 @@ class Decoded:
     #: a RAW without an embedded preview: its half-size demosaic (upright), kept so the crop is cut from it
     #: instead of demosaicing the file a second time (None for everything else)
     demosaic: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: `rgb` is the file's own pixels at a DCT scale (or full size), not resampled: a crop that keeps its rows
+    #: there is cut from it, as `decode_region` would decode it, instead of decoding the file again
+    exact: bool = False
 
 
 def sniff(data: bytes) -> str:
@@ -197,23 +200,31 @@ def decode_for_analysis(data: bytes, max_side: int = ANALYSIS_SIDE, *,
         orientation = _orientation(image)
         w, h = image.size
         image = _to_rgb(image)
-    if max(image.size) > max_side * 1.5:
+    exact = max(image.size) <= max_side * 1.5
+    if not exact:
         ratio = max_side / max(image.size)
         image = image.resize((max(1, round(image.width * ratio)), max(1, round(image.height * ratio))),
                              Image.Resampling.BILINEAR)
     image = _upright(image, orientation)
     full = (h, w) if orientation in _ROTATED else (w, h)
     rgb = np.asarray(image)
-    return Decoded(rgb, full[0] / rgb.shape[1], full, kind)
+    return Decoded(rgb, full[0] / rgb.shape[1], full, kind, exact=exact)
 
 
 def decode_region(data: bytes, box: tuple[int, int, int, int], min_height: int, *,
                   limits: DecodeLimits = DEFAULT_LIMITS, decoded: Decoded | None = None) -> Image.Image:
     """The upright full frame's `box`, decoded at the coarsest DCT scale that keeps >= `min_height` rows.
     `decoded`: the verdict's own decode of the same bytes; a RAW's half-size demosaic in it is cut directly
-    when the crop keeps its rows there."""
+    when the crop keeps its rows there, and so is its JPEG decode when that is the scale this would decode at
+    (the same pixels: a 6000x4000 frame's crop at 1/4 scale), so a photo costs no second decode."""
+    source = None
     if decoded is not None and decoded.demosaic is not None and (box[3] - box[1]) / 2 >= min_height:
-        arr = decoded.demosaic
+        source = decoded.demosaic
+    elif decoded is not None and decoded.exact and \
+            min_height <= (box[3] - box[1]) * decoded.rgb.shape[0] / decoded.full_size[1] < 2 * min_height:
+        source = decoded.rgb          # the verdict's own decode is the scale a second decode would pick: reuse it
+    if source is not None:
+        arr = source
         sx, sy = arr.shape[1] / decoded.full_size[0], arr.shape[0] / decoded.full_size[1]
         return Image.fromarray(arr).crop((round(box[0] * sx), round(box[1] * sy), round(box[2] * sx),
                                           round(box[3] * sy)))
@@ -239,7 +250,10 @@ def decode_region(data: bytes, box: tuple[int, int, int, int], min_height: int, 
         facts = jpeg_facts(data, limits)
         orientation = _orientation(_open(data))
         w, h = facts.width, facts.height
-        image = _strict_jpeg_image(data, facts, (int(w / factor) + 1, int(h / factor) + 1) if factor > 1.2 else None)
+        # any of libjpeg's M/8 scales (3/8, 5/8 too: the crop is resampled anyway), the smallest that keeps the
+        # crop's rows: less to decode and to resample than the next power of two
+        image = Image.fromarray(strict_jpeg(data, int(w / factor) + 1, int(h / factor) + 1)) if factor > 1.2 \
+            else _strict_jpeg_image(data, facts)
     else:
         image = _pillow_image(data, limits)
         orientation = _orientation(image)
