@@ -1,7 +1,9 @@
 """Shoot-loop benchmark on libgphoto2's virtual camera with the real pipeline and journal.
 
 1. Pedal press -> verdict available: the time `Session.shoot()` takes (trigger, download, durable store,
-   pipeline analyse+render+validate, verdict journalled, preview written). Goal: median and p95 under 1 s.
+   pipeline analyse+render, verdict journalled, preview written), and key press -> verdict drawn on the
+   terminal screen (the shoot loop's whole path). Goal: press-to-verdict on screen <= 250 ms median.
+   A refused take is accepted with an override reason, as the operator's `o` key does (issue 26).
 2. Sustained students per hour the station itself could handle: scan + shoot + accept per student in a loop
    (no human time), i.e. the ceiling the software puts on a station.
 
@@ -57,6 +59,20 @@ def screen_app(session, camera):
     return ShootApp(session, Shown(), trigger="key", queue_mode=False, console=console)
 
 
+def accept(session, verdict) -> bool:
+    """Accept the take as an operator would: a refused take (or one whose warnings need it) with an override
+    reason, as the shoot screen's `o` does. True when an override was needed."""
+    from station.session.override import croppable, needs_override
+    if not croppable(verdict):
+        session.reject(reason="bench: cannot be cropped")
+        return True
+    if needs_override(verdict):
+        session.accept(override="bench: operator accepts")
+        return True
+    session.accept()
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", type=int, default=40)
@@ -81,14 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     on_screen: list[float] = []
     parts: dict[str, list[float]] = {"capture": [], "store": [], "pipeline": []}
     cycle: list[float] = []
-    passed = 0
+    passed = overridden = 0
+    accepting: list[float] = []
     gap = store.settings.triggers.scan_gap_ms / 1000.0
     with open_camera("virtual", frames=frames, state_dir=tmp / "ws" / "state") as camera:
         session = Session(store, camera=camera, operator="bench")
         app = screen_app(session, camera)
         session.scan(codes[0])
-        session.shoot()                                   # warm-up: model load, first camera object
-        session.accept()
+        accept(session, session.shoot().verdict)          # warm-up: model load, first camera object
         for i, code in enumerate(codes[1:2 * n + 1]):     # 1. press -> verdict (n each way)
             session.scan(code)
             if i % 2:                                     # the shoot loop's whole path, screen included
@@ -96,34 +112,37 @@ def main(argv: list[str] | None = None) -> int:
                 app.handle(KeyEvent("key", "space", time.monotonic()))
                 app.redraw()
                 on_screen.append(time.perf_counter() - t + gap)
-                outcome = app.view.last
+                verdict = session.last_take().verdict or {}
             else:
                 t = time.perf_counter()
                 outcome = session.shoot()
                 press_to_verdict.append(time.perf_counter() - t)
-            passed += bool(outcome.ok)
-            for key in parts:
-                parts[key].append(outcome.timings.get(key, 0.0))
-            session.accept()
+                verdict = outcome.verdict or {}
+                for key in parts:
+                    parts[key].append(outcome.timings.get(key, 0.0))
+            passed += bool(verdict.get("ok"))
+            t = time.perf_counter()
+            overridden += accept(session, verdict)
+            accepting.append(time.perf_counter() - t)
         start = time.perf_counter()
         for code in codes[2 * n + 1:3 * n + 1]:           # 2. sustained scan + shoot + accept
             t = time.perf_counter()
             session.scan(code)
-            session.shoot()
-            session.accept()
+            accept(session, session.shoot().verdict)
             cycle.append(time.perf_counter() - t)
         wall = time.perf_counter() - start
     show("pedal press -> verdict available (Session)", press_to_verdict)
     show(f"key press -> verdict drawn (+{gap * 1000:.0f} ms key gap)", on_screen)
     for key, values in parts.items():
         show(f"  of which {key}", values)
+    show(f"accept ({overridden} of them with an override)", accepting)
     show("scan + shoot + accept (one student)", cycle)
     print(f"sustained: {len(cycle) / wall * 3600:,.0f} students/hour the station itself could handle "
           f"({len(cycle)} students in {wall:.1f} s)")
     print(f"verdicts: {passed}/{2 * n} generated portraits passed")
-    worst = press_to_verdict + on_screen
-    goal = statistics.median(worst) < 1.0 and pct(on_screen, 0.95) < 1.0 and pct(press_to_verdict, 0.95) < 1.0
-    print("goal (median and p95 under 1 s):", "MET" if goal else "NOT MET")
+    goal = statistics.median(on_screen) <= 0.25
+    print(f"goal (press -> verdict on the terminal screen, median <= 250 ms): {'MET' if goal else 'NOT MET'} "
+          f"(median {statistics.median(on_screen) * 1000:.0f} ms, p95 {pct(on_screen, 0.95) * 1000:.0f} ms)")
     store.close()
     return 0
 

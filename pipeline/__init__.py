@@ -6,10 +6,16 @@ frame is a `Result` with ok=False and its reasons; only bytes that are not an im
 """
 from __future__ import annotations
 
-from config.formats import FormatPreset
-from pipeline.result import Reason, Result, RuleResult, Validation
+from typing import TYPE_CHECKING
 
-__all__ = ["process", "validate", "preview", "Reason", "Result", "RuleResult", "Validation"]
+from config.formats import FormatPreset
+
+from pipeline.result import Landmarks, Reason, Result, RuleResult, Validation
+
+if TYPE_CHECKING:
+    from pipeline.decode import Decoded
+
+__all__ = ["process", "render_box", "validate", "preview", "Reason", "Result", "RuleResult", "Validation"]
 
 
 def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str = "",
@@ -18,9 +24,8 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     makes it for a refused frame too when a crop meets the bands (the operator accepts it with an override)."""
     from pipeline import reasons as why
     from pipeline.analyse import analyse
-    from pipeline.decode import decode_for_analysis, decode_region, icc_profile
+    from pipeline.decode import decode_for_analysis
     from pipeline.plan import plan_crop
-    from pipeline.render import render as render_photo
     from pipeline.verdict import quality_reasons
 
     decoded = decode_for_analysis(data)
@@ -42,13 +47,24 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     ok = not reasons
     photo = None
     if (ok or render_refused) and render and plan.box is not None:
-        region = decode_region(data, plan.box, preset.file.height)
-        photo, quality = render_photo(region, preset, icc_profile(data))
-        measures["jpeg_quality"] = float(quality)
-        measures["file_kb"] = len(photo) / 1024
+        photo, made = render_box(data, plan.box, preset, decoded)
+        measures.update(made)
     refused = {r.code for r in reasons}
     warned = _unique([w for w in warnings if w.code not in refused])
-    return Result(ok, reasons, measures, plan.box, photo, warned, a.face_box, plan.box is not None)
+    face = Landmarks(decoded.rgb, a.mesh, decoded.scale) if a.mesh is not None else None
+    return Result(ok, reasons, measures, plan.box, photo, warned, a.face_box, plan.box is not None, face)
+
+
+def render_box(data: bytes, box: tuple[int, int, int, int], preset: FormatPreset, decoded: Decoded | None = None
+               ) -> tuple[bytes, dict[str, float]]:
+    """The finished photo from a crop box a verdict already planned (upright frame pixels), and the measures
+    rendering adds (jpeg_quality, file_kb). No second analysis: an override accept of a refused take costs
+    a region decode and an encode, not a whole verdict."""
+    from pipeline.decode import decode_region, icc_profile
+    from pipeline.render import render as render_photo
+    region = decode_region(data, box, preset.file.height, decoded=decoded)
+    photo, quality = render_photo(region, preset, icc_profile(data))
+    return photo, {"jpeg_quality": float(quality), "file_kb": len(photo) / 1024}
 
 
 def _unique(found: list[Reason]) -> tuple[Reason, ...]:

@@ -13,6 +13,8 @@ import math
 import cv2
 import numpy as np
 
+from pipeline.colour import lab_distance
+
 # hue ranges in degrees (HSV hue of sRGB), chroma above CHROMA_MIN and lightness above DARK_L (navy and
 # black tops are dark, not "blue"): the colour words of the school notices
 FAMILIES: dict[str, tuple[tuple[float, float], ...]] = {
@@ -44,8 +46,8 @@ def top_pixels(rgb: np.ndarray, lab: np.ndarray, backdrop: np.ndarray, skin: np.
         return None
     lab_px = np.concatenate([lab[b].reshape(-1, 3) for b in boxes])
     rgb_px = np.concatenate([rgb[b].reshape(-1, 3) for b in boxes])
-    keep = (np.linalg.norm(lab_px - backdrop, axis=1) > threshold) & (np.linalg.norm(lab_px - skin, axis=1) > 14) \
-        & (np.linalg.norm(lab_px - hair, axis=1) > 10)
+    keep = (lab_distance(lab_px, backdrop) > threshold) & (lab_distance(lab_px, skin) > 14) \
+        & (lab_distance(lab_px, hair) > 10)
     if keep.sum() < max(30, 0.08 * len(lab_px)):
         return None
     return rgb_px[keep], lab_px[keep]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -40,6 +40,12 @@ class Decoded:
     scale: float               # full-frame pixels per analysis pixel
     full_size: tuple[int, int]  # upright full frame (width, height)
     kind: str                  # jpeg | png | tiff | raw | ...
+    #: a RAW without an embedded preview: its half-size demosaic (upright), kept so the crop is cut from it
+    #: instead of demosaicing the file a second time (None for everything else)
+    demosaic: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: `rgb` is the file's own pixels at a DCT scale (or full size), not resampled: a crop that keeps its rows
+    #: there is cut from it, as `decode_region` would decode it, instead of decoding the file again
+    exact: bool = False
 
 
 def sniff(data: bytes) -> str:
@@ -149,6 +155,17 @@ def _raw_preview(raw) -> bytes | np.ndarray:  # type: ignore[no-untyped-def]
         raise DecodeError(f"camera RAW file cannot be read ({exc})") from exc
 
 
+def _shrink_to(rgb: np.ndarray, max_side: int) -> np.ndarray:
+    """A demosaic or bitmap thumbnail brought to ~max_side (area average), as a JPEG's DCT scaling would:
+    the analysis is tuned at that size, and a 3000x2000 half-size demosaic costs it four times the work."""
+    if max(rgb.shape[:2]) <= max_side * 1.5:
+        return rgb
+    import cv2
+    ratio = max_side / max(rgb.shape[:2])
+    size = (max(1, round(rgb.shape[1] * ratio)), max(1, round(rgb.shape[0] * ratio)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
 def decode_for_analysis(data: bytes, max_side: int = ANALYSIS_SIDE, *,
                         limits: DecodeLimits = DEFAULT_LIMITS) -> Decoded:
     """Upright RGB at about `max_side` px on the long side, and the full frame's upright size.
@@ -162,11 +179,14 @@ def decode_for_analysis(data: bytes, max_side: int = ANALYSIS_SIDE, *,
             full = _raw_upright_size(raw)
             check_size(*full, limits)
             preview = _raw_preview(raw)
+        demosaic = None
         if isinstance(preview, bytes):
             rgb = decode_for_analysis(preview, max_side).rgb
         else:
-            rgb = np.ascontiguousarray(preview[..., :3])
-        return Decoded(rgb, max(full) / max(rgb.shape[:2]), full, "raw")
+            demosaic = np.ascontiguousarray(preview[..., :3])
+            rgb = _shrink_to(demosaic, max_side)
+        return Decoded(rgb, max(full) / max(rgb.shape[:2]), full, "raw",
+                       demosaic if demosaic is not None and demosaic.shape[:2] != rgb.shape[:2] else None)
     if sniff(data) == "jpeg":
         facts = jpeg_facts(data, limits)
         orientation = _orientation(_open(data))
@@ -180,36 +200,60 @@ def decode_for_analysis(data: bytes, max_side: int = ANALYSIS_SIDE, *,
         orientation = _orientation(image)
         w, h = image.size
         image = _to_rgb(image)
-    if max(image.size) > max_side * 1.5:
+    exact = max(image.size) <= max_side * 1.5
+    if not exact:
         ratio = max_side / max(image.size)
         image = image.resize((max(1, round(image.width * ratio)), max(1, round(image.height * ratio))),
                              Image.Resampling.BILINEAR)
     image = _upright(image, orientation)
     full = (h, w) if orientation in _ROTATED else (w, h)
     rgb = np.asarray(image)
-    return Decoded(rgb, full[0] / rgb.shape[1], full, kind)
+    return Decoded(rgb, full[0] / rgb.shape[1], full, kind, exact=exact)
 
 
 def decode_region(data: bytes, box: tuple[int, int, int, int], min_height: int, *,
-                  limits: DecodeLimits = DEFAULT_LIMITS) -> Image.Image:
-    """The upright full frame's `box`, decoded at the coarsest DCT scale that keeps >= `min_height` rows."""
+                  limits: DecodeLimits = DEFAULT_LIMITS, decoded: Decoded | None = None) -> Image.Image:
+    """The upright full frame's `box`, decoded at the coarsest DCT scale that keeps >= `min_height` rows.
+    `decoded`: the verdict's own decode of the same bytes; a RAW's half-size demosaic in it is cut directly
+    when the crop keeps its rows there, and so is its JPEG decode when that is the scale this would decode at
+    (the same pixels: a 6000x4000 frame's crop at 1/4 scale), so a photo costs no second decode."""
+    source = None
+    if decoded is not None and decoded.demosaic is not None and (box[3] - box[1]) / 2 >= min_height:
+        source = decoded.demosaic
+    elif decoded is not None and decoded.exact and \
+            min_height <= (box[3] - box[1]) * decoded.rgb.shape[0] / decoded.full_size[1] < 2 * min_height:
+        source = decoded.rgb          # the verdict's own decode is the scale a second decode would pick: reuse it
+    if source is not None:
+        arr = source
+        sx, sy = arr.shape[1] / decoded.full_size[0], arr.shape[0] / decoded.full_size[1]
+        return Image.fromarray(arr).crop((round(box[0] * sx), round(box[1] * sy), round(box[2] * sx),
+                                          round(box[3] * sy)))
     raw = _open_raw(data)
     if raw is not None:
         import rawpy
         try:
             with raw:
-                check_size(*_raw_upright_size(raw), limits)
-                rgb = raw.postprocess(use_camera_wb=True, output_bps=8)
+                full_w, full_h = _raw_upright_size(raw)
+                check_size(full_w, full_h, limits)
+                # half size (each 2x2 Bayer cell one pixel: no interpolation, a quarter of the memory) when
+                # the crop keeps its rows there
+                half = (box[3] - box[1]) / 2 >= min_height
+                rgb = raw.postprocess(use_camera_wb=True, output_bps=8, half_size=half)
         except rawpy.LibRawError as exc:
             raise DecodeError(f"camera RAW file cannot be demosaiced ({exc})") from exc
-        return Image.fromarray(rgb).crop(box)
+        sx, sy = rgb.shape[1] / full_w, rgb.shape[0] / full_h
+        return Image.fromarray(rgb).crop((round(box[0] * sx), round(box[1] * sy), round(box[2] * sx),
+                                          round(box[3] * sy)))
     crop_h = box[3] - box[1]
     factor = crop_h / max(min_height, 1)
     if sniff(data) == "jpeg":
         facts = jpeg_facts(data, limits)
         orientation = _orientation(_open(data))
         w, h = facts.width, facts.height
-        image = _strict_jpeg_image(data, facts, (int(w / factor) + 1, int(h / factor) + 1) if factor > 1.2 else None)
+        # any of libjpeg's M/8 scales (3/8, 5/8 too: the crop is resampled anyway), the smallest that keeps the
+        # crop's rows: less to decode and to resample than the next power of two
+        image = Image.fromarray(strict_jpeg(data, int(w / factor) + 1, int(h / factor) + 1)) if factor > 1.2 \
+            else _strict_jpeg_image(data, facts)
     else:
         image = _pillow_image(data, limits)
         orientation = _orientation(image)

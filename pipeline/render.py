@@ -40,23 +40,38 @@ def encode(image: Image.Image, quality: int, dpi: int) -> bytes:
     return buf.getvalue()
 
 
+#: the quality the last photo of each file format landed at: frames of one station are alike, so the next
+#: search starts there and usually needs two encodes instead of six or seven (same answer: the highest
+#: quality under the size window, file size growing with quality)
+_LAST_QUALITY: dict[tuple[int, int, int, int], int] = {}
+
+
 def render(region: Image.Image, preset: FormatPreset, icc: bytes | None = None) -> tuple[bytes, int]:
     """The finished photo bytes and the JPEG quality used."""
     f = preset.file
     image = to_srgb(region, icc).resize((f.width, f.height), Image.Resampling.LANCZOS, reducing_gap=3.0)
     lo, hi = f.min_quality, 95
     max_bytes, min_bytes = f.max_kb * 1024, f.min_kb * 1024
-    best = encode(image, lo, f.dpi)
-    best_q = lo
-    if len(best) > max_bytes:
-        return best, lo           # even the minimum quality is over the window: validate warns
-    while lo <= hi:               # highest quality that stays under the upper bound
-        mid = (lo + hi) // 2
-        data = encode(image, mid, f.dpi)
-        if len(data) <= max_bytes:
-            best, best_q, lo = data, mid, mid + 1
-        else:
-            hi = mid - 1
+    key = (f.width, f.height, f.max_kb, lo)
+    q = min(hi, max(lo, _LAST_QUALITY.get(key, lo)))
+    data = encode(image, q, f.dpi)
+    if len(data) <= max_bytes:           # fits: walk up while the next quality fits too
+        best, best_q = data, q
+        while best_q < hi:
+            data = encode(image, best_q + 1, f.dpi)
+            if len(data) > max_bytes:
+                break
+            best, best_q = data, best_q + 1
+    else:                                # too big: walk down to the first that fits
+        best, best_q = data, q
+        while best_q > lo:
+            best_q -= 1
+            best = encode(image, best_q, f.dpi)
+            if len(best) <= max_bytes:
+                break
+        if len(best) > max_bytes:
+            return best, lo           # even the minimum quality is over the window: validate warns
+    _LAST_QUALITY[key] = best_q
     if len(best) < min_bytes and best_q < 100:
         data = encode(image, 100, f.dpi)
         if len(data) <= max_bytes:

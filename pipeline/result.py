@@ -27,6 +27,16 @@ class Reason:
         return out
 
 
+@dataclass(frozen=True, eq=False)
+class Landmarks:
+    """The verdict's analysis picture and the face mesh found in it (468 x 3, its pixels), with the full-frame
+    pixels per picture pixel: what the likeness embedding needs, so it neither decodes nor detects again.
+    Personal data in memory only: never serialised (not in `Result.to_dict`)."""
+    rgb: Any = field(repr=False)
+    mesh: Any = field(repr=False)
+    scale: float = 1.0
+
+
 @dataclass(frozen=True)
 class Result:
     ok: bool
@@ -37,6 +47,7 @@ class Result:
     warnings: tuple[Reason, ...] = ()
     face_box: tuple[float, float, float, float] | None = None   # upright frame pixels (for the preview)
     croppable: bool = False       # a crop meeting every band with the margin exists (an override cannot fix it)
+    landmarks: Landmarks | None = field(default=None, repr=False, compare=False)   # one face: for the likeness
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "reasons": [r.to_dict() for r in self.reasons],

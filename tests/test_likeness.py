@@ -79,6 +79,24 @@ def test_a_take_matches_its_own_portrait_as_the_same_face(testdata: Path, photos
         assert hits and hits[0].key == frame_source(frame), (name, hits[:3])
 
 
+def test_the_verdicts_own_landmarks_give_the_takes_embedding(testdata: Path, photos: dict[str, Embedding]) -> None:
+    """The station embeds a take from the verdict's analysis picture and face mesh (no second decode or
+    detector): the same face as from the file, matched to its own portrait, boxed in full-frame pixels."""
+    import pipeline
+    from pipeline.likeness import embed_mesh
+    frame = testdata / "frames" / "df_img24_pichai_glasses_blue6000_iod600.jpg"
+    data = frame.read_bytes()
+    result = pipeline.process(data, load_preset("chsi-2017"), render=False)
+    face = result.landmarks
+    assert face is not None and face.mesh.shape == (468, 3)
+    take = embed_mesh(face.rgb, face.mesh, face.scale)
+    assert take and distance(take, embed(data)) < 0.1
+    assert 2000 < (take.box[0] + take.box[2]) / 2 < 4000
+    hits = match(take, FaceIndex((k, e) for k, e in photos.items()), LIKENESS.same_face_distance)
+    assert hits and hits[0].key == frame_source(frame)
+    assert "landmarks" not in result.to_dict()                  # never serialised with the verdict
+
+
 def test_a_small_grayscale_enrolment_photo_embeds_and_matches_another_photo(testdata: Path) -> None:
     sheldon = embed((testdata / "faces/G15_fa_sheldon1.png").read_bytes())     # true grayscale, 150x150
     assert sheldon, sheldon

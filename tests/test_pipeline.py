@@ -210,6 +210,24 @@ def test_a_real_dng_decodes_and_goes_through_the_pipeline(tmp_path: Path) -> Non
     assert result.measures.get("faces") == 1.0     # the demosaiced picture still shows one face
 
 
+def test_a_dng_without_a_preview_is_analysed_small_and_still_makes_a_valid_photo(tmp_path: Path) -> None:
+    """No embedded preview: the half-size demosaic is brought to the analysis size (not analysed at
+    3000x2000), and the crop is cut from a half-size demosaic when it keeps its 640 rows there."""
+    pytest.importorskip("pidng")
+    frame = portrait(3, width=3000, height=2000)
+    rgb = np.asarray(Image.open(io.BytesIO(frame.jpeg)).convert("RGB"))
+    data = _bayer_dng(tmp_path, rgb)
+    decoded = decode_for_analysis(data)
+    assert max(decoded.rgb.shape[:2]) <= 1500 and decoded.full_size == (3000, 2000)
+    assert abs(decoded.scale - 3000 / decoded.rgb.shape[1]) < 1e-6
+    result = pipeline.process(data, PRESET, render_refused=True)
+    assert result.photo is not None, [r.en for r in result.reasons]
+    assert pipeline.validate(result.photo, PRESET).ok
+    from pipeline.analyse import analyse      # the half-size cut lands where the plan said, as a JPEG's would
+    out = analyse(decode_for_analysis(result.photo, max_side=640), PRESET)
+    assert abs(out.eye_mid[1] - result.measures["eye_y"]) <= 6 and abs(out.crown_y - result.measures["crown_y"]) <= 6
+
+
 def test_crop_and_check_commands(tmp_path: Path, testdata: Path) -> None:
     good = tmp_path / "student.jpg"
     good.write_bytes(portrait(8).jpeg)
@@ -232,3 +250,23 @@ def test_crop_and_check_commands(tmp_path: Path, testdata: Path) -> None:
     assert checked.exit_code == 0 and json.loads(checked.stdout)[0]["ok"] is True
     failed = runner.invoke(cli, ["check", str(bad)])
     assert failed.exit_code == 1 and "FAIL" in failed.output and "pixels" in failed.output
+
+
+def test_an_override_renders_the_verdicts_own_crop_box_into_the_same_photo() -> None:
+    """Accepting a refused take with an override makes its photo from the verdict's crop box (no second
+    analysis): the bytes are the ones a full re-run would have made."""
+    frame = portrait(9, flaw="eyes_closed").jpeg
+    result = pipeline.process(frame, PRESET, render_refused=True)
+    assert not result.ok and result.photo is not None and result.crop_box is not None
+    photo, made = pipeline.render_box(frame, result.crop_box, PRESET)
+    assert photo == result.photo and made["jpeg_quality"] == result.measures["jpeg_quality"]
+    assert pipeline.validate(photo, PRESET).ok
+
+
+def test_the_fast_colour_distance_is_numpys_to_the_bit() -> None:
+    from pipeline.colour import lab_distance
+    rng = np.random.default_rng(3)
+    lab = (rng.random((120, 90, 3)) * [100, 200, 200] - [0, 100, 100]).astype(np.float32)
+    for ref in (np.array([52.5, -3.25, -21.0], np.float32), np.array([40.1, 7.7, -0.3]), np.median(lab[:9, :9].reshape(-1, 3), 0)):
+        assert np.array_equal(lab_distance(lab, ref), np.linalg.norm(lab - ref, axis=2))
+        assert np.array_equal(lab_distance(lab.reshape(-1, 3), ref), np.linalg.norm(lab.reshape(-1, 3) - ref, axis=1))

@@ -9,9 +9,9 @@ log them. Importing this package is cheap; dlib and the models load on the first
 """
 from __future__ import annotations
 
-from pipeline.likeness.face import NoFace, embed, warm_up
+from pipeline.likeness.face import NoFace, embed, embed_mesh, warm_up
 from pipeline.likeness.index import FaceIndex, Match, match
 from pipeline.likeness.vector import MODEL_ID, Embedding, LikenessError, distance
 
-__all__ = ["embed", "warm_up", "NoFace", "Embedding", "distance", "FaceIndex", "Match", "match",
+__all__ = ["embed", "embed_mesh", "warm_up", "NoFace", "Embedding", "distance", "FaceIndex", "Match", "match",
            "LikenessError", "MODEL_ID"]

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 
 from config.formats import Likeness
 from config.i18n import N_, in_language
-from pipeline.likeness import Embedding, FaceIndex, distance, embed, match
+from pipeline.likeness import Embedding, FaceIndex, distance, embed, embed_mesh, match
 from station.store.faces import FaceBook, acceptance
 from station.store.models import Subject, Take
 from station.store.queries import ReadModel
@@ -196,9 +196,13 @@ def _enrolment(own: Source, subject: Subject, probe: Embedding, likeness: Likene
 
 
 # ---------------------------------------------------------------------------------------------- the hook
-def picture_embedding(photo: bytes | None, original: bytes) -> tuple[Embedding | None, str]:
-    """The take's face: from the finished 480x640 photo when there is one (cheap to decode, and the picture
-    the registry will compare), else from the frame."""
+def picture_embedding(photo: bytes | None, original: bytes, landmarks: Any = None) -> tuple[Embedding | None, str]:
+    """The take's face: from the verdict's own analysis picture and face mesh when the pipeline lends them (no
+    second decode or detector), else from the finished 480x640 photo when there is one, else from the frame."""
+    if landmarks is not None and landmarks.mesh is not None:
+        found = embed_mesh(landmarks.rgb, landmarks.mesh, landmarks.scale)
+        if found:
+            return found, "original"
     for data, kind in ((photo, "photo"), (original, "original")):
         if data:
             found = embed(data)
@@ -208,13 +212,13 @@ def picture_embedding(photo: bytes | None, original: bytes) -> tuple[Embedding |
 
 
 def add_face_warnings(session: Any, take: Take, subject: Subject | None, verdict: dict[str, Any],
-                      photo: bytes | None, original: bytes) -> None:
+                      photo: bytes | None, original: bytes, landmarks: Any = None) -> None:
     """Session.evaluate's hook: embed the take, keep its face in the book, append the face warnings to
     `verdict["warnings"]`. A failure here never costs the verdict (logged by take id only)."""
     if not session.face_checks:
         return
     try:
-        embedding, kind = picture_embedding(photo, original)
+        embedding, kind = picture_embedding(photo, original, landmarks)
         if embedding is None:
             return
         store = session.store

@@ -119,6 +119,7 @@ class Session:
         self.write_preview = write_preview
         self._processor = processor
         self._preset: Any = None
+        self._result: Any = None        # the last pipeline Result: the preview and the face check read it
         self.face_workspaces: tuple[Path, ...] = ()     # other stations' workspaces the face check also reads
 
     @property
@@ -301,25 +302,33 @@ class Session:
         return self._preset
 
     def _process(self, data: bytes) -> tuple[dict[str, Any], bytes | None, bytes | None]:
-        """Pipeline verdict dict, finished photo bytes, preview bytes."""
+        """Pipeline verdict dict, finished photo bytes, preview bytes (None: drawn after the verdict is
+        journalled, from the result kept in `_result`, which also lends the face check its landmarks)."""
         if self._processor is not None:
             return self._processor(data)
         import pipeline
-        preset = self.preset()
-        result = pipeline.process(data, preset, render=True)
-        preview = None
-        if self.write_preview:
-            try:
-                preview = pipeline.preview(data, result, preset)
-            except Exception as exc:  # a preview is a convenience: never lose a verdict over it
-                log.warning("preview failed: %s", exc)
-        return result.to_dict(), getattr(result, "photo", None), preview
+        result = pipeline.process(data, self.preset(), render=True)
+        self._result = result
+        return result.to_dict(), getattr(result, "photo", None), None
+
+    def _preview(self, data: bytes) -> bytes | None:
+        """The operator's preview of the last processed frame (not part of the verdict: drawn after it)."""
+        result, self._result = self._result, None
+        if result is None or not self.write_preview:
+            return None
+        import pipeline
+        try:
+            return pipeline.preview(data, result, self.preset())
+        except Exception as exc:  # a preview is a convenience: never lose a verdict over it
+            log.warning("preview failed: %s", exc)
+            return None
 
     def evaluate(self, take: Take, subject: Subject | None = None) -> ShotOutcome:
         """Run the pipeline on a stored take and journal the verdict. A pipeline failure is a failed verdict."""
         t0 = time.perf_counter()
         data = (self.workspace / take.primary.file).read_bytes()
         preview_bytes = None
+        self._result = None
         if take.primary.kind != "jpeg":
             verdict: dict[str, Any] = {"ok": False, "reasons": [{"code": "raw_only", "zh": "仅有RAW文件，未分析",
                                                                  "en": "RAW only: not analysed"}]}
@@ -329,7 +338,8 @@ class Session:
                 verdict, photo, preview_bytes = self._process(data)
                 verdict = _jsonable(verdict)
                 from station.faces.chair import add_face_warnings   # is this the right person? (issue 13)
-                add_face_warnings(self, take, subject, verdict, photo, data)
+                add_face_warnings(self, take, subject, verdict, photo, data,
+                                  getattr(self._result, "landmarks", None))
             except DecodeError as exc:      # a damaged frame: refused by its verdict, the original is kept
                 log.info("take %s: damaged picture: %s", take.id, exc)
                 verdict = {"ok": False, "reasons": [{"code": "damaged_image", "zh": f"照片已损坏：{exc}",
@@ -342,6 +352,7 @@ class Session:
                 photo = None
         t1 = time.perf_counter()
         take = self.store.record_verdict(take.id, verdict, photo, operator=self.operator)
+        preview_bytes = preview_bytes or self._preview(data)
         preview_path = self._write_preview(preview_bytes or _plain_preview(data)) if self.write_preview else None
         return ShotOutcome(take, subject, take.verdict, preview_path,
                            {"pipeline": t1 - t0, "verdict": time.perf_counter() - t0})
@@ -359,11 +370,19 @@ class Session:
 
     def _photo_for_override(self, take: Take) -> Take:
         """A refused take has no finished photo (the pipeline renders passing frames only): make it now, from
-        the same original and preset, so the override's photo can be exported. Journalled as a new verdict."""
+        the same original and preset, so the override's photo can be exported. Journalled as a new verdict.
+        The verdict's own crop box is rendered (no second analysis); the verdict and its warnings stay."""
         if (take.verdict or {}).get("photo") or not take.files or take.primary.kind != "jpeg":
             return take
         import pipeline
         data = (self.workspace / take.primary.file).read_bytes()
+        box = (take.verdict or {}).get("crop_box")
+        if box and len(box) == 4:
+            photo, made = pipeline.render_box(data, tuple(int(v) for v in box), self.preset())
+            verdict = dict(take.verdict or {})
+            verdict["measures"] = {**dict(verdict.get("measures") or {}),
+                                   **{k: round(v, 3) for k, v in made.items()}}
+            return self.store.record_verdict(take.id, verdict, photo, operator=self.operator)
         result = pipeline.process(data, self.preset(), render=True, render_refused=True)
         if result.photo is None:
             return take

