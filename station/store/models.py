@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from pipeline.result import Verdict
 from station.core.idnumber import mask_code, mask_id_number, mask_name
 
 SUBJECT_FIELDS = ("student_no", "name", "sex", "id_number", "college", "major", "class_name", "level",
@@ -143,7 +144,7 @@ class Take:
     source: str                   # trigger | button | hotfolder | submitted
     station_id: str
     decision: str | None          # None (pending) | accept | reject | void
-    verdict: dict[str, Any] | None
+    verdict: Verdict | None       # the latest verdict (pipeline.result.Verdict; JSON only in the journal)
     files: tuple[OriginalFile, ...] = ()
 
     @property

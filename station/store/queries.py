@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.i18n import _
+from pipeline.result import Verdict
 
 from station.core.errors import SessionError, StoreError
 from station.store.clock import Clock
@@ -21,6 +22,11 @@ from station.store.models import NO_COLLEGE, OriginalFile, Subject, Take, status
 
 LOOKUP_KEYS = ("code", "student_no", "id_number", "collect_code")
 _NOT_VOID = "(decision IS NULL OR decision != 'void')"
+
+
+def load_verdict(text: str | None) -> Verdict | None:
+    """A take's verdict as the journal holds it (JSON of any age) made a `Verdict`: the read model's one load."""
+    return Verdict.from_json(json.loads(text)) if text else None
 
 
 @dataclass(frozen=True)
@@ -191,7 +197,7 @@ class ReadModel:
                                                  (row["take_id"],)))
         return Take(id=row["take_id"], seq=row["seq"], subject_id=row["subject_id"],
                     captured_at=row["captured_at"], source=row["source"], station_id=row["station_id"],
-                    decision=row["decision"], verdict=json.loads(row["verdict"]) if row["verdict"] else None,
+                    decision=row["decision"], verdict=load_verdict(row["verdict"]),
                     files=files)
 
     def takes(self, *, subject_id: int | None = None, unbound: bool = False,
