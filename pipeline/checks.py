@@ -104,6 +104,7 @@ STATION_CHECKS: dict[str, StationCheck] = {c.code: c for c in (
     StationCheck("raw_only", (N_("RAW only: not analysed"),)),
     StationCheck("damaged_image", (N_("damaged picture: {problem}"),)),
     StationCheck("pipeline_error", (N_("could not analyse: {problem}"),)),
+    StationCheck("unreadable", (N_("cannot read the file: {problem}"),)),   # `station crop` on a file it cannot read
     StationCheck("same_face_other", (N_("this face was accepted as {name} {code} (No. {no}) at {time}"),
                                      N_("this face was accepted as {name} {code} (No. {no}) at {time} at station "
                                         "{station}")), "warn", True, "likeness"),

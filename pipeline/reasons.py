@@ -81,3 +81,7 @@ def damaged_image(problem: object) -> Reason:
 
 def pipeline_error(problem: object) -> Reason:
     return station_reason("pipeline_error", problem=str(problem))
+
+
+def unreadable(problem: object) -> Reason:
+    return station_reason("unreadable", problem=str(problem))
