@@ -123,8 +123,8 @@ class Verdict:
                                "crop_box": list(self.crop_box) if self.crop_box else None,
                                "croppable": self.croppable, "photo": self.photo, "photo_sha256": self.photo_sha256}
         out = {k: v for k, v in out.items() if k in self.known and not (k.startswith("photo") and v is None)}
-        out.update(_plain(self.extra))
-        return out
+        out.update(self.extra)
+        return _plain(out)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Verdict":
