@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.formats import FormatPreset, Limit
+from config.i18n import N_
 from pipeline.result import Reason
 
 
@@ -85,6 +86,38 @@ OTHER_CODES: dict[str, tuple[str, str, str]] = {
 }
 
 FACE_CODES = frozenset(c.code for c in CHECKS if c.group == "face")
+
+
+@dataclass(frozen=True)
+class StationCheck:
+    """A reason the station gives, not a measure against a band: its text is a catalog message (English msgid,
+    Chinese in station.po), made into a `Reason` by `pipeline.reasons.station_reason`."""
+    code: str
+    messages: tuple[str, ...]      # msgids; the first is the default
+    level: str = "refuse"
+    override: bool = False         # a warning that needs a written reason to accept despite it
+    group: str = "station"         # station (no picture judged) | likeness (the face check at the chair)
+
+
+# reasons the station gives around the pipeline (no picture judged) and the face check's warnings
+STATION_CHECKS: dict[str, StationCheck] = {c.code: c for c in (
+    StationCheck("raw_only", (N_("RAW only: not analysed"),)),
+    StationCheck("damaged_image", (N_("damaged picture: {problem}"),)),
+    StationCheck("pipeline_error", (N_("could not analyse: {problem}"),)),
+    StationCheck("unreadable", (N_("cannot read the file: {problem}"),)),   # `station crop` on a file it cannot read
+    StationCheck("same_face_other", (N_("this face was accepted as {name} {code} (No. {no}) at {time}"),
+                                     N_("this face was accepted as {name} {code} (No. {no}) at {time} at station "
+                                        "{station}")), "warn", True, "likeness"),
+    StationCheck("different_face_same_student",
+                 (N_("this face differs from {name}'s earlier take {take} (distance {score})"),), "warn", True,
+                 "likeness"),
+    StationCheck("enrolment_mismatch",
+                 (N_("this face differs from {name}'s enrolment photo (distance {score}, warned above {limit})"),),
+                 "warn", True, "likeness"),
+    StationCheck("enrolment_of_other",
+                 (N_("this face matches the enrolment photo of {name} {code} (distance {score})"),), "warn", True,
+                 "likeness"),
+)}
 
 # What each check does on real people: bench/eval_verdict.py on the 140 labelled real photos (testdata/faces +
 # faces2), "a + b" = tuning part + held-out part (bench/verdict_holdout.tsv), 30 good faces in all. Re-measure

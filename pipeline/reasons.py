@@ -1,6 +1,8 @@
 """Refusal reasons in the words a photographer and a student understand, in Chinese and English."""
 from __future__ import annotations
 
+from typing import Any
+
 from pipeline.result import Reason
 
 
@@ -51,3 +53,35 @@ def too_small() -> Reason:
 
 def proportions() -> Reason:
     return Reason("proportions", "头部比例无法同时满足规范", "head proportions cannot meet every band at once")
+
+
+def station_reason(code: str, message: str = "", /, **fields: Any) -> Reason:
+    """A reason of the registry's `STATION_CHECKS` (level and override flag from there), its zh/en text from
+    the catalog message (`message`: one of the check's msgids, default its first) filled with `fields`.
+    `measure`, `value` and `band` among `fields` go to the reason, not the text."""
+    from config.i18n import in_language
+    from pipeline.checks import STATION_CHECKS
+    check = STATION_CHECKS[code]
+    message = message or check.messages[0]
+    if message not in check.messages:
+        raise ValueError(f"{message!r} is not a message of check {code}")
+    measure, value, band = fields.pop("measure", ""), fields.pop("value", None), fields.pop("band", None)
+    return Reason(code, in_language("zh", message, **fields), in_language("en", message, **fields),
+                  level=check.level, measure=measure, value=value, band=band, override=check.override,
+                  message=message)
+
+
+def raw_only() -> Reason:
+    return station_reason("raw_only")
+
+
+def damaged_image(problem: object) -> Reason:
+    return station_reason("damaged_image", problem=str(problem))
+
+
+def pipeline_error(problem: object) -> Reason:
+    return station_reason("pipeline_error", problem=str(problem))
+
+
+def unreadable(problem: object) -> Reason:
+    return station_reason("unreadable", problem=str(problem))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.synthetic import portrait
+from pipeline.result import Reason, Verdict
 from station.session.actions import Session, review
 from station.session.camera_source import CameraHandle
 from station.session.controller import StationController
@@ -218,9 +219,9 @@ def test_a_take_that_cannot_be_cropped_is_never_accepted(controller) -> None:  #
 
 def test_a_warning_flagged_override_needs_one_too() -> None:
     """Face continuity appends warnings with "override": true; a passing verdict then needs the override."""
-    verdict = {"ok": True, "reasons": [], "warnings": [{"code": "headwear", "level": "warn"}], "croppable": True}
+    verdict = Verdict(True, warnings=(Reason("headwear", "", "", level="warn"),), croppable=True)
     assert not needs_override(verdict)
-    verdict["warnings"].append({"code": "different_face_same_student", "level": "warn", "override": True})
+    verdict = verdict.with_warnings([Reason("different_face_same_student", "", "", level="warn", override=True)])
     assert needs_override(verdict)
 
 

@@ -227,7 +227,7 @@ def test_changed_photo_is_invalid(runner: CliRunner, tmp_path: Path, photos) -> 
     rows = wf.roster_rows(1)
     store = wf.new_workspace(tmp_path / "ws", "S1")
     wf.populate(store, rows, outcome=lambda i, r: "accept", photo=photos(0))
-    rel = store.takes()[0].verdict["photo"]
+    rel = store.takes()[0].verdict.photo
     store.close()
     path = tmp_path / "ws" / rel
     path.chmod(0o600)

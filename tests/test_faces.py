@@ -57,7 +57,7 @@ def accept(session: Session, take_id: int) -> None:
 
 
 def face_warnings(outcome: ShotOutcome) -> dict[str, dict]:
-    return {w["code"]: w for w in (outcome.verdict or {}).get("warnings") or [] if "face_distance" == w.get("measure")}
+    return {w.code: w.to_json() for w in outcome.warnings if w.measure == "face_distance"}
 
 
 def test_same_face_under_another_code_is_warned_naming_who_it_was_accepted_as(session: Session, testdata: Path,
@@ -77,7 +77,7 @@ def test_same_face_under_another_code_is_warned_naming_who_it_was_accepted_as(se
     assert f"{name} 2019000001 (No. 1) at " in w["en"] and "此人脸已在" in w["zh"] and name in w["zh"]
     # the journal keeps the warning with the verdict (what `accept` and the controller read)
     stored = session.store.take(again.take.id).verdict
-    assert [x["code"] for x in stored["warnings"] if x.get("measure") == "face_distance"] == ["same_face_other"]
+    assert [x.code for x in stored.warnings if x.measure == "face_distance"] == ["same_face_other"]
     # names are for the operator's screen only: no log line carries the name
     assert name not in caplog.text
 
@@ -122,7 +122,7 @@ def test_face_data_is_owner_only_kept_apart_from_the_journal_and_purged(session:
     assert face_counts(ws) == {"takes": 1, "enrolment": 0}
     # the journal holds the verdict and its warnings, never the embedding itself
     raw = (ws / "journal.sqlite3").read_bytes()
-    assert b"CSFE" not in raw and "dlib-resnet" not in json.dumps(session.store.take(shot.take.id).verdict)
+    assert b"CSFE" not in raw and "dlib-resnet" not in json.dumps(session.store.take(shot.take.id).verdict.to_json())
 
     runner = CliRunner()
     refused = runner.invoke(cli, ["-w", str(ws), "purge-faces"], input="n\n")
@@ -273,5 +273,5 @@ def test_a_rebind_to_the_right_student_clears_the_face_warnings(session: Session
     assert {"enrolment_mismatch", "enrolment_of_other"} <= set(warned)
     assert warned["enrolment_of_other"]["face"]["subject_code"] == "2019000002"
     moved, _ = session.rebind(wrong.take.id, warned["enrolment_of_other"]["face"]["subject_code"])
-    assert not [w for w in moved.verdict.get("warnings") or [] if w.get("measure") == "face_distance"]
-    assert moved.verdict.get("photo") == wrong.verdict.get("photo")             # the same finished photo
+    assert not [w for w in moved.verdict.warnings if w.measure == "face_distance"]
+    assert moved.verdict.photo == wrong.verdict.photo             # the same finished photo

@@ -68,8 +68,8 @@ def test_good_photo_is_matched_processed_and_recorded_as_submitted(ws: Path, tmp
         assert store.subject_status(subject.id) == "shot"
         assert take.primary.sha256 == hashlib.sha256(data).hexdigest()
         assert (ws / take.primary.file).read_bytes() == data
-        assert take.verdict is not None and outcome["verdict_ok"] == take.verdict["ok"]
-        photo = ws / take.verdict["photo"]
+        assert take.verdict is not None and outcome["verdict_ok"] == take.verdict.ok
+        photo = ws / take.verdict.photo
         with Image.open(photo) as im:
             assert im.size == (480, 640)
         accepted = store.accept(take.id)                        # reviewed and accepted like a station shot
@@ -193,5 +193,5 @@ def test_a_submission_failing_the_pipeline_is_recorded_for_review_with_its_reaso
     assert outcome["verdict_reasons"]
     with Store.open(ws) as store:
         take = store.take(outcome["take_id"])
-        assert take.source == "submitted" and take.verdict is not None and not take.verdict["ok"]
-        assert "photo" not in take.verdict                       # nothing finished to export until re-sent
+        assert take.source == "submitted" and take.verdict is not None and not take.verdict.ok
+        assert take.verdict.photo is None                         # nothing finished to export until re-sent

@@ -34,7 +34,7 @@ def finished_photo(ws: Path, student_no: str) -> Path:
     with Store.open(ws) as store:
         subject = store.find_subject("student_no", student_no)
         take = next(t for t in store.takes(subject_id=subject.id) if t.decision == "accept")
-        return ws / take.verdict["photo"]
+        return ws / take.verdict.photo
 
 
 def cell_pixels(sheet: Image.Image, layout_name: str) -> list[np.ndarray]:

@@ -40,7 +40,7 @@ def test_a_damaged_frame_is_refused_by_its_verdict_and_kept(tmp_path: Path) -> N
     assert result["ok"] is False and [r["code"] for r in result["reasons"]] == ["damaged_image"]
     assert hashlib.sha256((ws / result["file"]).read_bytes()).hexdigest() == result["sha256"]
     with Store.open(ws) as store:
-        assert store.take(result["take"]).verdict.get("photo") is None     # no finished photo to export
+        assert store.take(result["take"]).verdict.photo is None     # no finished photo to export
 
 
 def test_a_workspace_folder_others_can_read_is_tightened_at_init(tmp_path: Path) -> None:

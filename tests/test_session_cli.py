@@ -69,7 +69,7 @@ def test_capture_json_stores_the_original_bound_to_the_scanned_student(ws: Path)
     assert (ws / "preview" / "latest.jpg").is_file()
     with Store.open(ws) as store:
         take = store.take(shot["take"])
-        assert take.verdict is not None and take.verdict.get("ok") == shot["ok"]
+        assert take.verdict is not None and take.verdict.ok == shot["ok"]
         assert store.subject(take.subject_id).code == "2019000001"
 
 
@@ -254,7 +254,7 @@ def test_a_pipeline_failure_keeps_the_take_and_never_leaves_a_stale_preview(ws: 
     with Store.open(ws) as store:
         frame = Frame(b"not a jpeg at all", "DSC_9.JPG", datetime.now(timezone.utc), "m", "s", "jpeg", "button")
         outcome = Session(store, processor=broken).ingest([frame])[0]
-        assert outcome.ok is False and outcome.reasons[0]["code"] == "pipeline_error"
+        assert outcome.ok is False and outcome.reasons[0].code == "pipeline_error"
         assert store.take(outcome.take.id).subject_id == store.find_subject("code", "2019000002").id
     latest = ws / "preview" / "latest.jpg"
     assert not latest.exists() or latest.read_bytes() != first_preview

@@ -123,5 +123,5 @@ def test_a_render_left_by_a_crash_does_not_block_the_next_verdict(ws: Path) -> N
         take = store.record_capture([CapturedFile(b"x")], subject_id=subject.id, source="trigger")
         write_new_file(ws / "renders" / "S1-000001-v1.jpg", b"render of a killed verdict")
         judged = store.record_verdict(take.id, {"ok": True}, b"finished")
-        assert (ws / judged.verdict["photo"]).read_bytes() == b"finished"
+        assert (ws / judged.verdict.photo).read_bytes() == b"finished"
         assert (ws / "renders" / "S1-000001-v1.jpg").read_bytes() == b"render of a killed verdict"

@@ -245,8 +245,8 @@ class ConsoleState:
             take = self._query(lambda r: r.take(take_id))
         except Exception:  # noqa: BLE001 - no such take: 404
             return None
-        verdict = take.verdict or {}
-        photo = verdict.get("photo")
+        verdict = take.verdict
+        photo = verdict.photo if verdict is not None else None
         if kind == "photo":
             path = self.workspace / photo if photo else None
             return path.read_bytes() if path and path.is_file() else None
@@ -255,10 +255,10 @@ class ConsoleState:
         original = (self.workspace / take.primary.file)
         if not original.is_file() or take.primary.kind != "jpeg":
             return None
-        crop = verdict.get("crop_box")
+        crop = verdict.crop_box if verdict is not None else None
         try:
             return frame_view(original.read_bytes(), self.preset, tuple(crop) if crop else None,
-                              max_side=1200 if kind == "frame" else 320, ok=bool(verdict.get("ok")))
+                              max_side=1200 if kind == "frame" else 320, ok=bool(verdict is not None and verdict.ok))
         except Exception as exc:  # noqa: BLE001 - not decodable: no picture, the verdict says why
             log.warning("console: no frame view for take %s: %s", take_id, exc)
             return None

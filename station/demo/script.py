@@ -16,10 +16,11 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generator
+from typing import Callable, Generator
 
 from config.i18n import _
 from config.settings import Settings
+from pipeline.result import Verdict
 from station.demo.roster import DemoStudent, demo_students, roster_csv
 from station.session.snapshot import Outcome, Snapshot, TakeState
 from station.session.triggers import Accept, Event, Rebind, Reject, Scan, Shoot, Skip
@@ -102,7 +103,7 @@ class Seen:
     journalled (the face check's warning names whose face it is: the script rebinds to that student)."""
     outcome: Outcome
     snapshot: Snapshot
-    verdict: dict[str, Any] | None = None
+    verdict: Verdict | None = None
 
 
 #: the scripted session: yields typed events, is sent back what each did
@@ -235,13 +236,13 @@ def _visit(frames: ScriptedFrames, plan: DemoPlan, index: int, say: Callable[[st
     say(f"No.{bound.shoot_no if bound else 0:>3} {student.name} {student.student_no} {student.class_name}{warn}")
     if index == plan.swap:
         shot = yield from _shoot(frames, Shot(seed=_seed(index + 1)), say)   # the next student sat down
-        caught = next((w for w in (shot.verdict or {}).get("warnings") or []
-                       if w.get("code") == "enrolment_of_other"), None)
+        caught = next((w for w in (shot.verdict.warnings if shot.verdict else ())
+                       if w.code == "enrolment_of_other"), None)
         if caught is None:
             say("      ! " + _("the face check did not notice the wrong person: take left undecided"))
         else:
-            code = caught["face"]["subject_code"]
-            say(f"      ! {caught['zh']} / {caught['en']}")
+            code = (caught.face or {})["subject_code"]
+            say(f"      ! {caught.zh} / {caught.en}")
             take = shot.outcome.take_id
             moved = _expect((yield Rebind(take, code=code, reason="face check: wrong person in the chair")),
                             "rebind")

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from config.formats import Likeness
-from config.i18n import N_, in_language
+from pipeline.checks import STATION_CHECKS
 from pipeline.likeness import Embedding, FaceIndex, distance, embed, embed_mesh, match
+from pipeline.reasons import station_reason
+from pipeline.result import Reason, Verdict
 from station.store.faces import FaceBook, acceptance
 from station.store.models import Subject, Take
 from station.store.queries import ReadModel
@@ -33,11 +35,11 @@ ENROLMENT_MISMATCH = "enrolment_mismatch"
 ENROLMENT_OF_OTHER = "enrolment_of_other"
 FACE_CODES = (SAME_FACE_OTHER, DIFFERENT_FACE_SAME_STUDENT, ENROLMENT_MISMATCH, ENROLMENT_OF_OTHER)
 
-MSG_SAME_FACE = N_("this face was accepted as {name} {code} (No. {no}) at {time}")
-MSG_SAME_FACE_STATION = N_("this face was accepted as {name} {code} (No. {no}) at {time} at station {station}")
-MSG_DIFFERENT_FACE = N_("this face differs from {name}'s earlier take {take} (distance {score})")
-MSG_ENROLMENT = N_("this face differs from {name}'s enrolment photo (distance {score}, warned above {limit})")
-MSG_ENROLMENT_OTHER = N_("this face matches the enrolment photo of {name} {code} (distance {score})")
+# the messages are the checks registry's (pipeline.checks.STATION_CHECKS), their Chinese in the catalog
+MSG_SAME_FACE, MSG_SAME_FACE_STATION = STATION_CHECKS[SAME_FACE_OTHER].messages
+(MSG_DIFFERENT_FACE,) = STATION_CHECKS[DIFFERENT_FACE_SAME_STUDENT].messages
+(MSG_ENROLMENT,) = STATION_CHECKS[ENROLMENT_MISMATCH].messages
+(MSG_ENROLMENT_OTHER,) = STATION_CHECKS[ENROLMENT_OF_OTHER].messages
 
 #: at most this many "same face" warnings per take (the nearest ones)
 MAX_SAME_FACE = 2
@@ -49,11 +51,10 @@ def identity_keys(subject: Subject) -> set[str]:
 
 
 def face_warning(kind: str, message: str, /, *, value: float, band: dict[str, float], **fields: Any
-                 ) -> dict[str, Any]:
-    """A verdict warning in the pipeline's shape, flagged as needing the operator's override to accept."""
-    return {"code": kind, "zh": in_language("zh", message, **fields), "en": in_language("en", message, **fields),
-            "level": "warn", "override": True, "measure": "face_distance", "value": round(float(value), 3),
-            "band": band}
+                 ) -> Reason:
+    """A verdict warning of the registry, flagged there as needing the operator's override to accept."""
+    return station_reason(kind, message, measure="face_distance", value=round(float(value), 3), band=band,
+                          **fields)
 
 
 # ---------------------------------------------------------------------------------------------- indexes
@@ -103,11 +104,11 @@ class Source:
 
 
 def check_take(own: Source, take: Take, subject: Subject | None, embedding: Embedding, likeness: Likeness,
-               others: Sequence[Source] = ()) -> list[dict[str, Any]]:
+               others: Sequence[Source] = ()) -> list[Reason]:
     """The face warnings for one take (already recorded in `own.book`); none for an unbound take."""
     if subject is None:
         return []
-    found: list[dict[str, Any]] = []
+    found: list[Reason] = []
     found += _same_face_other(take, subject, embedding, likeness, [own, *others])
     found += _different_face(own, take, subject, embedding, likeness)
     found += _enrolment(own, subject, embedding, likeness)
@@ -115,7 +116,7 @@ def check_take(own: Source, take: Take, subject: Subject | None, embedding: Embe
 
 
 def _same_face_other(take: Take, subject: Subject, probe: Embedding, likeness: Likeness,
-                     sources: Iterable[Source]) -> list[dict[str, Any]]:
+                     sources: Iterable[Source]) -> list[Reason]:
     mine = identity_keys(subject)
     hits: list[tuple[float, Source, Take, Subject]] = []
     for src in sources:
@@ -144,16 +145,16 @@ def _same_face_other(take: Take, subject: Subject, probe: Embedding, likeness: L
         when, no = acceptance(src.model, other_take.id) or ("", None)
         fields = {"name": other.name or "-", "code": other.code, "no": "-" if no is None else no,
                   "time": when[11:16] or "?", "station": src.station_id}
-        out.append(face_warning(SAME_FACE_OTHER, MSG_SAME_FACE if src.own else MSG_SAME_FACE_STATION,
-                                value=dist, band={"same_face_distance": likeness.same_face_distance},
-                                **fields) | {"face": {"station_id": src.station_id, "take": other_take.id}})
+        out.append(replace(face_warning(SAME_FACE_OTHER, MSG_SAME_FACE if src.own else MSG_SAME_FACE_STATION,
+                                        value=dist, band={"same_face_distance": likeness.same_face_distance},
+                                        **fields), face={"station_id": src.station_id, "take": other_take.id}))
         if len(out) >= MAX_SAME_FACE:
             break
     return out
 
 
 def _different_face(own: Source, take: Take, subject: Subject, probe: Embedding, likeness: Likeness
-                    ) -> list[dict[str, Any]]:
+                    ) -> list[Reason]:
     """Compared with the student's accepted takes if there are any, else with every earlier non-void take."""
     earlier = [t for t in own.model.takes(subject_id=subject.id, include_void=False) if t.id != take.id]
     accepted = [t for t in earlier if t.decision == "accept"]
@@ -168,7 +169,7 @@ def _different_face(own: Source, take: Take, subject: Subject, probe: Embedding,
                          take=nearest_take, score=f"{nearest:.2f}")]
 
 
-def _enrolment(own: Source, subject: Subject, probe: Embedding, likeness: Likeness) -> list[dict[str, Any]]:
+def _enrolment(own: Source, subject: Subject, probe: Embedding, likeness: Likeness) -> list[Reason]:
     out = []
     ref = own.book.enrolment(subject.id)
     if ref is not None:
@@ -187,10 +188,10 @@ def _enrolment(own: Source, subject: Subject, probe: Embedding, likeness: Likene
         other = own.model.subject(m.key)
         if identity_keys(other) & mine:
             continue
-        out.append(face_warning(ENROLMENT_OF_OTHER, MSG_ENROLMENT_OTHER, value=m.distance,
-                                band={"same_face_distance": likeness.same_face_distance},
-                                name=other.name or "-", code=other.code, score=f"{m.distance:.2f}")
-                   | {"face": {"subject_code": other.code}})
+        out.append(replace(face_warning(ENROLMENT_OF_OTHER, MSG_ENROLMENT_OTHER, value=m.distance,
+                                        band={"same_face_distance": likeness.same_face_distance},
+                                        name=other.name or "-", code=other.code, score=f"{m.distance:.2f}"),
+                           face={"subject_code": other.code}))
         break
     return out
 
@@ -211,16 +212,17 @@ def picture_embedding(photo: bytes | None, original: bytes, landmarks: Any = Non
     return None, ""
 
 
-def add_face_warnings(session: Any, take: Take, subject: Subject | None, verdict: dict[str, Any],
-                      photo: bytes | None, original: bytes, landmarks: Any = None) -> None:
-    """Session.evaluate's hook: embed the take, keep its face in the book, append the face warnings to
-    `verdict["warnings"]`. A failure here never costs the verdict (logged by take id only)."""
+def add_face_warnings(session: Any, take: Take, subject: Subject | None, verdict: Verdict,
+                      photo: bytes | None, original: bytes, landmarks: Any = None) -> Verdict:
+    """Session.evaluate's hook: embed the take, keep its face in the book, and return the verdict with the
+    face warnings added (a new one; the same when there are none). A failure here never costs the verdict
+    (logged by take id only)."""
     if not session.face_checks:
-        return
+        return verdict
     try:
         embedding, kind = picture_embedding(photo, original, landmarks)
         if embedding is None:
-            return
+            return verdict
         store = session.store
         with FaceBook.open(store.workspace) as book:
             book.add_take(take.id, subject.id if subject else None, subject.code if subject else None, embedding,
@@ -231,9 +233,8 @@ def add_face_warnings(session: Any, take: Take, subject: Subject | None, verdict
     except Exception as exc:  # noqa: BLE001 - the verdict stands without the face check
         log.warning("face check skipped on take %s: %s", take.id, type(exc).__name__,
                     exc_info=log.isEnabledFor(logging.DEBUG))
-        return
-    if found:
-        verdict["warnings"] = list(verdict.get("warnings") or []) + found
+        return verdict
+    return verdict.with_warnings(found) if found else verdict
 
 
 def refresh_face_warnings(session: Any, take: Take) -> Take:
@@ -257,10 +258,10 @@ def refresh_face_warnings(session: Any, take: Take) -> Take:
     except Exception as exc:  # noqa: BLE001 - the rebind stands; the old warnings stay
         log.warning("face check after rebind skipped on take %s: %s", take.id, type(exc).__name__)
         return take
-    kept = [w for w in verdict.get("warnings") or [] if w.get("code") not in FACE_CODES]
-    if kept + found == list(verdict.get("warnings") or []):
+    again = verdict.with_warnings(found, drop=frozenset(FACE_CODES))
+    if [w.to_json() for w in again.warnings] == [w.to_json() for w in verdict.warnings]:
         return take
-    return store.record_verdict(take.id, {**verdict, "warnings": kept + found}, None, operator=session.operator)
+    return store.record_verdict(take.id, again, None, operator=session.operator)
 
 
 class _other_sources:

@@ -8,6 +8,7 @@ frame the camera delivers on its own with nobody bound is stored as unbound, nev
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -17,7 +18,9 @@ from typing import Any, Callable, Iterable, Sequence
 
 from camera.frame import Frame, jpeg_first, pair_frames
 from camera.protocol import Camera
+from pipeline import reasons as why
 from pipeline.errors import DecodeError
+from pipeline.result import Reason, Verdict
 from config.i18n import N_, _, bilingual
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
@@ -47,21 +50,25 @@ class ShotOutcome:
     """A stored take and its verdict (verdict None only if the pipeline could not run at all)."""
     take: Take
     subject: Subject | None
-    verdict: dict[str, Any] | None
+    verdict: Verdict | None
     preview: Path | None
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool | None:
-        return None if self.verdict is None else bool(self.verdict.get("ok"))
+        return None if self.verdict is None else bool(self.verdict.ok)
 
     @property
-    def reasons(self) -> list[dict[str, Any]]:
-        return list((self.verdict or {}).get("reasons") or [])
+    def reasons(self) -> list[Reason]:
+        return list(self.verdict.reasons) if self.verdict is not None else []
+
+    @property
+    def warnings(self) -> list[Reason]:
+        return list(self.verdict.warnings) if self.verdict is not None else []
 
     @property
     def measures(self) -> dict[str, Any]:
-        return dict((self.verdict or {}).get("measures") or {})
+        return dict(self.verdict.measures) if self.verdict is not None else {}
 
     def to_dict(self, workspace: Path | None = None) -> dict[str, Any]:
         primary = self.take.primary
@@ -69,9 +76,9 @@ class ShotOutcome:
                 "shoot_no": None, "source": self.take.source, "file": primary.file,
                 "path": str(workspace / primary.file) if workspace else None, "sha256": primary.sha256,
                 "size": primary.size, "files": [f.file for f in self.take.files], "ok": self.ok,
-                "reasons": self.reasons, "warnings": list((self.verdict or {}).get("warnings") or []),
+                "reasons": [r.to_json() for r in self.reasons], "warnings": [w.to_json() for w in self.warnings],
                 "measures": self.measures,
-                "photo": (self.verdict or {}).get("photo"),
+                "photo": self.verdict.photo if self.verdict is not None else None,
                 "preview": str(self.preview) if self.preview else None,
                 "timings": {k: round(v, 4) for k, v in self.timings.items()}}
 
@@ -301,15 +308,18 @@ class Session:
             self._preset = load_preset(self.store.settings.format.preset, self.workspace)
         return self._preset
 
-    def _process(self, data: bytes) -> tuple[dict[str, Any], bytes | None, bytes | None]:
-        """Pipeline verdict dict, finished photo bytes, preview bytes (None: drawn after the verdict is
-        journalled, from the result kept in `_result`, which also lends the face check its landmarks)."""
+    def _process(self, data: bytes) -> tuple[Verdict, bytes | None, bytes | None]:
+        """Pipeline verdict, finished photo bytes, preview bytes (None: drawn after the verdict is journalled,
+        from the result kept in `_result`, which also lends the face check its landmarks; a processor may
+        answer with the JSON)."""
         if self._processor is not None:
-            return self._processor(data)
+            verdict, photo, preview = self._processor(data)
+            return (verdict if isinstance(verdict, Verdict) else Verdict.from_json(_jsonable(verdict)), photo,
+                    preview)
         import pipeline
         result = pipeline.process(data, self.preset(), render=True)
         self._result = result
-        return result.to_dict(), getattr(result, "photo", None), None
+        return Verdict.of(result), getattr(result, "photo", None), None
 
     def _preview(self, data: bytes) -> bytes | None:
         """The operator's preview of the last processed frame (not part of the verdict: drawn after it)."""
@@ -330,25 +340,21 @@ class Session:
         preview_bytes = None
         self._result = None
         if take.primary.kind != "jpeg":
-            verdict: dict[str, Any] = {"ok": False, "reasons": [{"code": "raw_only", "zh": "仅有RAW文件，未分析",
-                                                                 "en": "RAW only: not analysed"}]}
+            verdict = Verdict.refused(why.raw_only())
             photo = None
         else:
             try:
                 verdict, photo, preview_bytes = self._process(data)
-                verdict = _jsonable(verdict)
                 from station.faces.chair import add_face_warnings   # is this the right person? (issue 13)
-                add_face_warnings(self, take, subject, verdict, photo, data,
-                                  getattr(self._result, "landmarks", None))
+                verdict = add_face_warnings(self, take, subject, verdict, photo, data,
+                                            getattr(self._result, "landmarks", None))
             except DecodeError as exc:      # a damaged frame: refused by its verdict, the original is kept
                 log.info("take %s: damaged picture: %s", take.id, exc)
-                verdict = {"ok": False, "reasons": [{"code": "damaged_image", "zh": f"照片已损坏：{exc}",
-                                                     "en": f"damaged picture: {exc}"}]}
+                verdict = Verdict.refused(why.damaged_image(exc))
                 photo = None
             except Exception as exc:  # noqa: BLE001 - the take is stored; the verdict says what went wrong
                 log.exception("pipeline failed on take %s", take.id)
-                verdict = {"ok": False, "reasons": [{"code": "pipeline_error", "zh": "无法分析该照片",
-                                                     "en": f"could not analyse: {exc}"}]}
+                verdict = Verdict.refused(why.pipeline_error(exc))
                 photo = None
         t1 = time.perf_counter()
         take = self.store.record_verdict(take.id, verdict, photo, operator=self.operator)
@@ -372,21 +378,20 @@ class Session:
         """A refused take has no finished photo (the pipeline renders passing frames only): make it now, from
         the same original and preset, so the override's photo can be exported. Journalled as a new verdict.
         The verdict's own crop box is rendered (no second analysis); the verdict and its warnings stay."""
-        if (take.verdict or {}).get("photo") or not take.files or take.primary.kind != "jpeg":
+        if (take.verdict is not None and take.verdict.photo) or not take.files or take.primary.kind != "jpeg":
             return take
         import pipeline
         data = (self.workspace / take.primary.file).read_bytes()
-        box = (take.verdict or {}).get("crop_box")
+        box = take.verdict.crop_box if take.verdict is not None else None
         if box and len(box) == 4:
             photo, made = pipeline.render_box(data, tuple(int(v) for v in box), self.preset())
-            verdict = dict(take.verdict or {})
-            verdict["measures"] = {**dict(verdict.get("measures") or {}),
-                                   **{k: round(v, 3) for k, v in made.items()}}
-            return self.store.record_verdict(take.id, verdict, photo, operator=self.operator)
+            measures = {**take.verdict.measures, **{k: round(v, 3) for k, v in made.items()}}
+            return self.store.record_verdict(take.id, dataclasses.replace(take.verdict, measures=measures), photo,
+                                             operator=self.operator)
         result = pipeline.process(data, self.preset(), render=True, render_refused=True)
         if result.photo is None:
             return take
-        return self.store.record_verdict(take.id, _jsonable(result.to_dict()), result.photo, operator=self.operator)
+        return self.store.record_verdict(take.id, Verdict.of(result), result.photo, operator=self.operator)
 
     # ----------------------------------------------------------------- decisions
     def default_take(self, what: str) -> Take:
@@ -421,7 +426,7 @@ class Session:
         if reason:
             take = self._photo_for_override(take)
             record = {"reason": reason, "operator": self.operator or self.store.settings.station.operator,
-                      "overrode": [{k: e.get(k) for k in ("code", "level", "zh", "en") if k in e}
+                      "overrode": [{"code": e.code, "level": e.level, "zh": e.zh, "en": e.en}
                                    for e in overridden_entries(take.verdict)]}
         return self.store.accept(take.id, operator=self.operator, override=record)
 

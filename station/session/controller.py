@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from config.errors import DomainError
 from config.i18n import N_, _
+from pipeline.result import Reason, Verdict
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
 from station.session.actions import Session, ShotOutcome
@@ -40,12 +41,12 @@ DEFAULT_REBIND = "wrong person (rebound at station)"
 DEFAULT_SKIP = "skipped at the station"
 
 
-def default_reject_reason(verdict: dict[str, Any] | None) -> str:
+def default_reject_reason(verdict: Verdict | None) -> str:
     """What a rejection with no reason given records: the verdict's first reason, else a generic one."""
-    reasons = (verdict or {}).get("reasons") or []
+    reasons = verdict.reasons if verdict is not None else ()
     if reasons:
         first = reasons[0]
-        return str(first.get("zh") or first.get("en") or first.get("code"))
+        return str(first.zh or first.en or first.code)
     return DEFAULT_REJECT
 
 
@@ -372,16 +373,16 @@ class StationController:
         verdict = take.verdict
         subject = self.store.subject(take.subject_id) if take.subject_id else None
         workspace = self.store.workspace
-        refusing = (verdict or {}).get("ok") is False
+        refusing = verdict is not None and verdict.ok is False
         shown = self.last_shot if self.last_shot is not None and self.last_shot.take.id == take.id else None
-        photo = (verdict or {}).get("photo")
+        photo = verdict.photo if verdict is not None else None
         return TakeState(
             take_id=take.id, seq=take.seq, subject_code=mask_code(subject.code) if subject else None,
             decision=take.decision, source=take.source,
-            status="none" if verdict is None or "ok" not in verdict else ("pass" if verdict["ok"] else "fail"),
-            reasons=tuple(_reason(r, refusing=refusing) for r in (verdict or {}).get("reasons") or []),
-            warnings=tuple(_reason(w, refusing=False) for w in (verdict or {}).get("warnings") or []),
-            measures=dict((verdict or {}).get("measures") or {}),
+            status="none" if verdict is None or verdict.ok is None else ("pass" if verdict.ok else "fail"),
+            reasons=tuple(_reason(r, refusing=refusing) for r in (verdict.reasons if verdict else ())),
+            warnings=tuple(_reason(w, refusing=False) for w in (verdict.warnings if verdict else ())),
+            measures=dict(verdict.measures if verdict else {}),
             needs_override=needs_override(verdict), croppable=croppable(verdict),
             original_path=str(workspace / take.primary.file) if take.files else None,
             photo_path=str(workspace / photo) if photo else None,
@@ -389,14 +390,10 @@ class StationController:
             timings={k: round(v, 4) for k, v in (shown.timings if shown else {}).items()})
 
 
-def _reason(entry: dict[str, Any], *, refusing: bool) -> ReasonState:
+def _reason(entry: Reason, *, refusing: bool) -> ReasonState:
     from station.session.override import entry_needs_override
-    value = entry.get("value")
-    return ReasonState(level=str(entry.get("level") or ("refuse" if refusing else "warn")),
-                       code=str(entry.get("code") or ""), zh=str(entry.get("zh") or ""), en=str(entry.get("en") or ""),
-                       measure=str(entry.get("measure") or ""),
-                       value=float(value) if isinstance(value, (int, float)) else None,
-                       override=entry_needs_override(entry, refusing=refusing))
+    return ReasonState(level=entry.level, code=entry.code, zh=entry.zh, en=entry.en, measure=entry.measure,
+                       value=entry.value, override=entry_needs_override(entry, refusing=refusing))
 
 
 __all__ = ["StationController", "default_reject_reason", "overridden_entries"]

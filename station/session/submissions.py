@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.result import Verdict
 from station.core.errors import SessionError
 from station.core.progress import Progress, SilentProgress
 from station.store.models import CapturedFile, Subject
@@ -224,10 +225,10 @@ def _import_one(store: Store, path: Path, rel: str, matcher: Matcher, preset: An
         warnings.append("this student already has an accepted photo; review which one to keep")
     take = store.record_capture([CapturedFile(data, "jpeg", camera_file=path.name)], subject_id=subject.id,
                                 source="submitted", operator=operator)
-    store.record_verdict(take.id, result.to_dict(), result.photo, operator=operator)
+    store.record_verdict(take.id, Verdict.of(result), result.photo, operator=operator)
     log.info("submitted photo recorded as take %s (subject %s, verdict %s)", take.id, subject.code,
              "pass" if result.ok else "fail")
-    verdict = result.to_dict()
     return Outcome(rel, "imported", code=subject.code, take_id=take.id, verdict_ok=bool(result.ok),
                    verdict_reasons=tuple(r.code for r in result.reasons), warnings=tuple(warnings),
-                   verdict_refusals=tuple(verdict["reasons"]), verdict_warnings=tuple(verdict["warnings"]))
+                   verdict_refusals=tuple(r.to_json() for r in result.reasons),
+                   verdict_warnings=tuple(w.to_json() for w in result.warnings))

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from pipeline.result import Verdict
 from station.core.idnumber import mask_code, mask_id_number, mask_name
 
 SUBJECT_FIELDS = ("student_no", "name", "sex", "id_number", "college", "major", "class_name", "level",
@@ -40,6 +41,11 @@ def best_status(statuses: Iterable[str]) -> str:
     """One person seen by several workspaces has the best status any of them gives."""
     return max(statuses, key=STATUS_RANK.__getitem__, default="unshot")
 
+
+
+def load_verdict(text: str | None) -> Verdict | None:
+    """A take's verdict as the journal holds it (JSON of any age) made a `Verdict`: the store's one load."""
+    return Verdict.from_json(json.loads(text)) if text else None
 
 @dataclass(frozen=True)
 class Subject:
@@ -149,9 +155,9 @@ class Take:
     files: tuple[OriginalFile, ...] = ()
 
     @functools.cached_property
-    def verdict(self) -> dict[str, Any] | None:
+    def verdict(self) -> Verdict | None:
         """The pipeline's latest verdict on this take (None before it was judged)."""
-        return json.loads(self.verdict_json) if self.verdict_json else None
+        return load_verdict(self.verdict_json)
 
     @property
     def primary(self) -> OriginalFile:

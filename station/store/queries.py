@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from config.i18n import _
+from pipeline.result import Verdict
 
 from station.core.errors import SessionError, StoreError
 from station.store import journal
 from station.store.clock import Clock, SystemClock
 from station.store.kinds import EventKind as K
-from station.store.models import NO_COLLEGE, OriginalFile, Subject, Take, status_from
+from station.store.models import NO_COLLEGE, OriginalFile, Subject, Take, load_verdict, status_from
 
 LOOKUP_KEYS = ("code", "student_no", "id_number", "collect_code")
 _NOT_VOID = "(decision IS NULL OR decision != 'void')"

@@ -14,12 +14,13 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from config.errors import DomainError
 from config.faults import fault_point
 from config.i18n import N_, _
 from config.settings import Settings
+from pipeline.result import Verdict
 from station.core.errors import DiskError, SessionError, StoreError
 from station.core.idnumber import mask_code
 from station.core.naming import name_fragment
@@ -311,12 +312,15 @@ class JournalWriter:
         log.info("take %s stored (seq %s, subject %s)", take_id, seq, "unbound" if subject_id is None else who)
         return take_id
 
-    def record_verdict(self, take_id: int, verdict: dict[str, Any], photo: bytes | None = None,
+    def record_verdict(self, take_id: int, verdict: Verdict | Mapping[str, Any], photo: bytes | None = None,
                        operator: str | None = None) -> Take:
-        """Journal the pipeline's verdict; the finished photo (if any) is stored durably beside it."""
+        """Journal the pipeline's verdict (made JSON here, `Verdict.to_json`; a dict is read as the journal's
+        JSON first); the finished photo (if any) is stored durably beside it."""
+        if not isinstance(verdict, Verdict):
+            verdict = Verdict.from_json(verdict)
         with self.transaction():
             take = self.take(take_id)
-            data = dict(verdict)
+            data = verdict.to_json()
             if photo is not None:
                 stem = f"{RENDERS}/{self.station_id}-{take.seq:06d}-v{self.verdict_count(take_id) + 1}"
                 try:

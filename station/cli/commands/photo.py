@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from config.i18n import N_, _, in_language
+from config.i18n import N_, _
 
 from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option,
                                  pad, partial_ok_option, pass_app)
@@ -56,7 +56,9 @@ def _free_name(folder: Path, stem: str, ext: str) -> Path:
 def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_name: str, as_json: bool,
              partial_ok: bool) -> None:
     import pipeline
+    from pipeline import reasons as why
     from pipeline.errors import DecodeError
+    from pipeline.result import Reason, Verdict
     from station.store.durable import make_private_dirs, write_new_file
     preset = _preset(app, preset_name)
     make_private_dirs(out_dir)
@@ -65,16 +67,22 @@ def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_na
     for index, path in enumerate(inputs, 1):
         entry: dict = {"input": str(path), "output": None, "ok": False, "reasons": [], "warnings": [],
                        "crop_box": None}
+        reasons: tuple[Reason, ...] = ()
+        warnings: tuple[Reason, ...] = ()
         try:
             result = pipeline.process(path.read_bytes(), preset, render=True, name=path.name)
         except (DecodeError, OSError) as exc:
-            entry["reasons"] = [{"code": "unreadable", "zh": in_language("zh", "cannot read the file"), "en": str(exc)}]
+            reasons = (why.unreadable(exc),)
+            entry["reasons"] = [r.to_json() for r in reasons]
         else:
-            d = result.to_dict()
-            entry.update(ok=result.ok, reasons=d["reasons"], warnings=d["warnings"], crop_box=d["crop_box"])
+            reasons, warnings = result.reasons, result.warnings
+            verdict = Verdict.of(result).to_json()
+            entry.update(ok=result.ok, reasons=verdict.pop("reasons"), warnings=verdict.pop("warnings"),
+                         crop_box=verdict.pop("crop_box"))
+            measures = verdict.pop("measures")
             for key in ("crown_y", "eye_y", "face_width", "roll_deg"):
-                entry[key] = d["measures"].get(key)
-            entry["measures"] = d["measures"]
+                entry[key] = measures.get(key)
+            entry["measures"] = measures
             if result.ok and result.photo is not None:
                 target = _free_name(out_dir, path.stem, preset.file.extension)
                 write_new_file(target, result.photo)
@@ -82,13 +90,13 @@ def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_na
         results.append(entry)
         if not as_json:
             status = pad(_("OK") if entry["ok"] else _("FAIL"), 4)
-            why = "; ".join(f"{r['zh']} / {r['en']}" for r in entry["reasons"])
-            click.echo(f"{status} {path.name}" + (f" -> {entry['output']}" if entry["output"] else f": {why}"))
-            for reason in entry["reasons"]:
-                if reason.get("measure"):
-                    click.echo(f"  - {finding_text(reason)}")
-            for warning in entry["warnings"]:
-                click.echo(f"  ! {finding_text(warning)}")
+            said = "; ".join(f"{r.zh} / {r.en}" for r in reasons)
+            click.echo(f"{status} {path.name}" + (f" -> {entry['output']}" if entry["output"] else f": {said}"))
+            for reason in reasons:
+                if reason.measure:
+                    click.echo(f"  - {finding_text(reason.to_json())}")
+            for warning in warnings:
+                click.echo(f"  ! {finding_text(warning.to_json())}")
             if show_progress:
                 click.echo(f"[{index}/{len(inputs)}]", err=True)
     if as_json:

@@ -40,9 +40,9 @@ def _print_outcome(outcome, workspace: Path) -> None:
     click.echo(_("take {take} (seq {seq}) for {who}: {verdict}", take=take.id, seq=take.seq, who=who,
                  verdict=verdict))
     for r in outcome.reasons:
-        click.echo(f"  - {r.get('zh', '')}  {r.get('en', '')}  [{r.get('code', '')}]")
-    for w in (outcome.verdict or {}).get("warnings") or []:
-        click.echo(f"  ! {w.get('zh', '')}  {w.get('en', '')}  [{w.get('code', '')}]")
+        click.echo(f"  - {r.zh}  {r.en}  [{r.code}]")
+    for w in outcome.warnings:
+        click.echo(f"  ! {w.zh}  {w.en}  [{w.code}]")
     click.echo("  " + _("original: {file}  sha256 {sha}…", file=take.primary.file, sha=take.primary.sha256[:16]))
     if outcome.preview:
         click.echo("  " + _("preview: {path}", path=outcome.preview))
