@@ -97,7 +97,7 @@ class LiveDay:
     def figures(self) -> dict[str, Any]:
         """Per college (merged across stations) and per station, as plain data for the page and its API."""
         from station.outputs.merge import gather, open_sources
-        from station.store.workspace import Store
+        from station.store.queries import ReadModel
         root = self.hub.data / LIVE
         folders = sorted(p for p in root.iterdir() if (p / JOURNAL_FILE).is_file()
                          and (p / "station.toml").is_file()) if root.is_dir() else []
@@ -111,9 +111,9 @@ class LiveDay:
                 row["accepted"] += person.status == "accepted"
         stations = []
         for folder in folders:
-            with Store.open(folder) as store:
-                accepted = store.accepted_takes()
-                last_id = store.latest_event_id()
+            with ReadModel.open(folder) as journal:
+                accepted = journal.accepted_takes()
+                last_id = journal.latest_event_id()
             stamps = sorted(datetime.fromisoformat(a.accepted_at) for a in accepted)
             hours = (stamps[-1] - stamps[0]).total_seconds() / 3600 if len(stamps) > 1 else 0.0
             last = self.replicas.last.get(folder.name)

@@ -17,6 +17,7 @@ from typing import Any
 from nats.js.errors import ObjectNotFoundError
 
 from config.settings import SETTINGS_FILE
+from pipeline.result import Verdict
 from station.hub import link as links
 from station.store import replica
 from station.store.durable import make_private_dirs, write_new_file
@@ -103,8 +104,8 @@ class Replicas:
         event = body.get("event") or {}
         if event.get("kind") != "verdict":
             return
-        data = json.loads(event.get("data") or "{}")
-        rel, sha = data.get("photo"), data.get("photo_sha256")
+        verdict = Verdict.from_json(json.loads(event.get("data") or "{}"))
+        rel, sha = verdict.photo, verdict.photo_sha256
         if not rel or not sha:
             return
         target = self.folder(station) / rel

@@ -31,6 +31,7 @@ from nats.js.errors import BadRequestError, KeyWrongLastSequenceError, NotFoundE
 from config.faults import fault_point
 from config.i18n import _
 from config.settings import SETTINGS_FILE
+from pipeline.result import Verdict
 from station.core.errors import DomainError
 from station.hub import link as links
 from station.hub.connect import HubUnreachable, connect
@@ -265,8 +266,8 @@ class Replicator:
     async def _upload_photo(self, photos: Any, event: dict[str, Any]) -> None:
         if event["kind"] != "verdict":
             return
-        data = json.loads(event["data"] or "{}")
-        rel, sha = data.get("photo"), data.get("photo_sha256")
+        verdict = Verdict.from_json(json.loads(event["data"] or "{}"))
+        rel, sha = verdict.photo, verdict.photo_sha256
         if not rel or not sha:
             return
         try:
