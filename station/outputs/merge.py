@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from config.formats import FormatPreset, load_preset
 from config.i18n import _
 from station.core.errors import ExportError
-from station.store.models import NO_COLLEGE, Subject, best_status
+from station.store.models import NO_COLLEGE, WALK_IN, Subject, best_status
 from station.store.queries import CheckInRecord
 from station.store.workspace import Store
 
@@ -37,6 +37,26 @@ class Source:
 
 
 @dataclass(frozen=True)
+class TakeFact:
+    """One take as the sign-off sheet needs it: who sat for it (bound when it was shot, under which 拍摄号)
+    and who owns it now (after rebinds), with its decision. The photo belongs to the owner; the number is the
+    one it was shot under."""
+    take_id: int
+    seq: int
+    station_id: str
+    day: str
+    owner_id: int | None            # the subject the take belongs to now
+    shot_for_id: int | None         # the subject bound when it was shot (None: nobody bound)
+    shoot_no: int | None            # the 拍摄号 it was shot under (None: nobody bound, or a sent-in photo)
+    decision: str | None            # None | accept | reject | void
+    source: str = "trigger"
+
+    @property
+    def rebound(self) -> bool:
+        return self.shot_for_id is not None and self.owner_id != self.shot_for_id
+
+
+@dataclass(frozen=True)
 class Record:
     """A subject as one workspace knows it, with the college and status it has there."""
     source: Source
@@ -45,6 +65,13 @@ class Record:
     status: str                     # unshot | shot | accepted | rejected
     checked_in: bool
     check_ins: tuple[CheckInRecord, ...] = ()            # in journal order
+    owned: tuple[TakeFact, ...] = ()                     # takes that belong to this subject now (void too)
+    shot_under: tuple[TakeFact, ...] = ()                # takes shot while this subject was bound (void too)
+
+    @property
+    def walk_in(self) -> bool:
+        """Checked in at the station without being on the roster (现场补录)."""
+        return self.subject.source == WALK_IN
 
 
 @dataclass(frozen=True)
@@ -64,7 +91,11 @@ class Candidate:
 
     @property
     def shoot_no(self) -> int | None:
-        """The shooting number of the check-in that led to this acceptance (else the latest one)."""
+        """The 拍摄号 this photo was shot under (the sign-off sheet's number); for a frame shot with nobody
+        bound, the owner's check-in that led to the acceptance (else the latest one)."""
+        fact = next((t for t in self.record.owned if t.take_id == self.take_id), None)
+        if fact is not None and fact.shoot_no is not None:
+            return fact.shoot_no
         before = [c.shoot_no for c in self.record.check_ins if c.event_id < self.accept_event]
         pool = before or [c.shoot_no for c in self.record.check_ins]
         return pool[-1] if pool else None
@@ -111,6 +142,11 @@ class Person:
     @property
     def in_roster(self) -> bool:
         return any(r.subject.in_roster for r in self.records)
+
+    @property
+    def walk_in(self) -> bool:
+        """Not on any roster and checked in as a walk-in (现场补录) somewhere."""
+        return not self.in_roster and any(r.walk_in for r in self.records)
 
 
 @dataclass(frozen=True)
@@ -173,10 +209,29 @@ def choose(person: Person, *, prefer_newest: bool) -> tuple[Candidate | None, Co
 
 
 # ---------------------------------------------------------------------------------------------- internals
+def _take_facts(store: Store, check_ins: list[CheckInRecord]) -> list[TakeFact]:
+    """Every take with the number it was shot under and its owner now."""
+    numbers = {(c.station_id, c.day, c.subject_id): c.shoot_no for c in check_ins}
+    origins = store.take_origins()
+    facts = []
+    for take in store.takes():
+        shot_for, day = origins.get(take.id, (None, take.captured_at[:10]))
+        number = numbers.get((take.station_id, day, shot_for)) if shot_for is not None else None
+        facts.append(TakeFact(take.id, take.seq, take.station_id, day, take.subject_id, shot_for, number,
+                              take.decision, take.source))
+    return facts
+
+
 def _records(store: Store, source: Source) -> dict[int, Record]:
     check_ins: dict[int, list[CheckInRecord]] = {}
-    for rec in store.check_ins():
+    every = store.check_ins()
+    for rec in every:
         check_ins.setdefault(rec.subject_id, []).append(rec)
+    owned: dict[int | None, list[TakeFact]] = {}
+    shot_under: dict[int | None, list[TakeFact]] = {}
+    for fact in _take_facts(store, every):
+        owned.setdefault(fact.owner_id, []).append(fact)
+        shot_under.setdefault(fact.shot_for_id, []).append(fact)
     statuses = store.statuses()
     records: dict[int, Record] = {}
     for subject in store.subjects():
@@ -187,7 +242,8 @@ def _records(store: Store, source: Source) -> dict[int, Record]:
         else:   # roster-less: the college recorded at check-in (schedule / operator setting) is the truth
             college = scanned_college or subject.college
         records[subject.id] = Record(source, subject, college or NO_COLLEGE, statuses.get(subject.id, "unshot"),
-                                     bool(ins), tuple(ins))
+                                     bool(ins), tuple(ins), tuple(owned.get(subject.id, ())),
+                                     tuple(shot_under.get(subject.id, ())))
     return records
 
 

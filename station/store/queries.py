@@ -257,6 +257,12 @@ class ReadModel:
                                       _override(row["accept_data"])))
         return found
 
+    def take_origins(self) -> dict[int, tuple[int | None, str]]:
+        """take id -> (the subject bound when it was shot, the day it was shot): the take's 拍摄号 is that
+        subject's number at the take's station on that day, whoever owns the take after a rebind."""
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT take_id, subject_id, day FROM events WHERE kind = ? AND take_id IS NOT NULL", (K.CAPTURE,))}
+
     def originals(self) -> dict[str, tuple[int, str]]:
         """Every journalled original: relative file -> (size, sha256)."""
         return {r["file"]: (r["size"], r["sha256"]) for r in self.conn.execute("SELECT * FROM originals")}
