@@ -160,11 +160,12 @@ def _who(row: StudentRow) -> str:
 
 def signoff_lines(people: Sequence[Person], rows: dict[tuple[int, int], StudentRow]) -> list[SignoffRow]:
     """The sign-off sheet from the takes: per 拍摄号, a line for each person whose photos were shot under it
-    (the owner after rebinds), and the scanned student's own line when none of those photos is theirs. A
+    (the owner after rebinds), and the scanned student's own line (scanned, not photographed, when none of those
+    photos is theirs). A
     frame shot with nobody bound and rebound to someone gets a line without a number."""
-    found: list[tuple[tuple[str, str, int, int], SignoffRow]] = []
+    found: list[tuple[tuple[str, str, int, tuple[int, int]], SignoffRow]] = []
 
-    def line(row: StudentRow, station: str, day: str, no: int | None, takes: list[Any], order: int,
+    def line(row: StudentRow, station: str, day: str, no: int | None, takes: list[Any], order: tuple[int, int],
              **extra: Any) -> None:
         live = [t for t in takes if t.decision != "void"]
         status = status_from(t.decision for t in live) if live else "scanned"
@@ -185,19 +186,18 @@ def signoff_lines(people: Sequence[Person], rows: dict[tuple[int, int], StudentR
                 mine = [t for t in under if t.owner_id == rec.subject.id]
                 others = [rows[(rec.source.index, o)] for o in owners if o is not None and o != rec.subject.id
                           and (rec.source.index, o) in rows]
-                if any(t.decision != "void" for t in mine) or not others:
-                    line(me, c.station_id, c.day, c.shoot_no, mine, c.event_id,
-                         rebound_to=tuple(_who(o) for o in others))
+                line(me, c.station_id, c.day, c.shoot_no, mine, (c.event_id, 0),
+                     rebound_to=tuple(_who(o) for o in others))
                 for owner_id, takes in owners.items():
                     if owner_id is None or owner_id == rec.subject.id or (rec.source.index, owner_id) not in rows:
                         continue
                     line(rows[(rec.source.index, owner_id)], c.station_id, c.day, c.shoot_no, takes,
-                         c.event_id, rebound_from=_who(me))
+                         (c.event_id, 1), rebound_from=_who(me))
             unnumbered = [t for t in rec.owned if t.shoot_no is None and t.shot_for_id is None
                           and t.source != "submitted" and t.decision != "void"]
             if unnumbered:
                 first = unnumbered[0]
-                line(me, first.station_id, first.day, None, unnumbered, first.seq)
+                line(me, first.station_id, first.day, None, unnumbered, (first.seq, 0))
     return [row for _key, row in sorted(found, key=lambda pair: pair[0])]
 
 
