@@ -354,7 +354,8 @@ def _derived_files(items: list[_Item], counts: dict[str, dict[str, Any]], templa
         rows[it.college].append(ManifestRow(
             shoot_no=it.cand.shoot_no, code=s.code, student_no=s.student_no or "", name=s.name or "",
             class_name=s.class_name or "", file=it.file, sha256=it.sha256 or "", captured_at=it.cand.captured_at,
-            station_id=it.cand.station_id, id_number=s.id_number or "", override=it.cand.override or ""))
+            station_id=it.cand.station_id, id_number=s.id_number or "", override=it.cand.override or "",
+            walk_in=it.person.walk_in))
     files: dict[str, tuple[bytes, str | None]] = {}
     for college, entry in counts.items():
         files[f"{entry['folder']}/{MANIFEST_NAME}"] = (manifest_csv(rows[college], with_id_number=with_id),

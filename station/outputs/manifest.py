@@ -21,6 +21,8 @@ RESERVED_NAMES = frozenset({MANIFEST_NAME})
 _MANIFEST_HEADER = ["拍摄号", "采集码", "学号", "姓名", "班级", "文件名", "SHA256", "拍摄时间", "工位"]
 _ID_HEADER = "身份证号"
 _OVERRIDE_HEADER = "放行理由 override"
+_WALK_IN_HEADER = "现场补录"
+WALK_IN_MARK = "现场补录（不在名单中）"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class ManifestRow:
     station_id: str
     id_number: str = ""
     override: str = ""             # accepted despite its verdict: the operator's reason
+    walk_in: bool = False          # checked in without being on the roster: the registrar checks them
 
 
 def _csv_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
@@ -49,10 +52,12 @@ def _csv_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
 
 def manifest_csv(rows: Sequence[ManifestRow], *, with_id_number: bool) -> bytes:
     """The per-college manifest; ID numbers only when the file names already carry them; the override column
-    only when a photo of this college was accepted despite its verdict (the registrar checks those)."""
+    only when a photo of this college was accepted despite its verdict, the walk-in column only when a student
+    of this college was checked in without being on the roster (the registrar checks those)."""
     with_override = any(r.override for r in rows)
+    with_walk_in = any(r.walk_in for r in rows)
     header = list(_MANIFEST_HEADER) + ([_ID_HEADER] if with_id_number else []) + \
-        ([_OVERRIDE_HEADER] if with_override else [])
+        ([_OVERRIDE_HEADER] if with_override else []) + ([_WALK_IN_HEADER] if with_walk_in else [])
     table: list[list[Any]] = [header]
     for r in sorted(rows, key=lambda r: r.file):
         line = [r.shoot_no, r.code, r.student_no, r.name, r.class_name, r.file, r.sha256, r.captured_at,
@@ -61,6 +66,8 @@ def manifest_csv(rows: Sequence[ManifestRow], *, with_id_number: bool) -> bytes:
             line.append(r.id_number)
         if with_override:
             line.append(r.override)
+        if with_walk_in:
+            line.append(WALK_IN_MARK if r.walk_in else "")
         table.append(line)
     return _csv_bytes(table)
 

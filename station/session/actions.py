@@ -19,7 +19,7 @@ from camera.frame import Frame, jpeg_first, pair_frames
 from camera.protocol import Camera
 from pipeline.errors import DecodeError
 from config.i18n import N_, _, bilingual
-from station.core.errors import SessionError
+from station.core.errors import IdentityError, SessionError
 from station.core.idnumber import mask_code
 from station.store.models import NO_COLLEGE, CapturedFile, Subject, Take, describe_subject
 from station.store.workspace import Store
@@ -174,6 +174,32 @@ class Session:
                  "queued" if not result.bound else "bound")
         return ScanOutcome(found.subject, result.shoot_no, result.bound, result.repeated, found.key,
                            own or college, result.moved_from, tuple(warnings))
+
+    def walk_in(self, raw: str, *, name: str, college: str, class_name: str | None = None,
+                queue: bool | None = None) -> ScanOutcome:
+        """Check in a student missing from the roster (现场补录: late registration, a transfer): CODE is their
+        ID number (check digit checked) or student number; name and college are given by the desk. A code the
+        roster knows is refused; the same walk-in checked in again keeps their subject and number."""
+        from station.identity.identify import walk_in_code
+        name, college, class_name = name.strip(), college.strip(), (class_name or "").strip() or None
+        if not name or not college:
+            raise IdentityError(_("a walk-in needs a name and a college"),
+                                hint=_("station checkin CODE --walk-in --name NAME --college COLLEGE"))
+        found = walk_in_code(self.store, raw)
+        subject = found.existing or self.store.walk_in_subject(
+            name=name, college=college, class_name=class_name, student_no=found.student_no,
+            id_number=found.id_number)
+        use_queue = self.queue_mode if queue is None else queue
+        result = self.store.check_in(subject, scanned=raw, via="walk-in", college=subject.college or college,
+                                     queue=use_queue, operator=self.operator)
+        warnings = [_("walk-in (not on the roster): the registrar checks this student")]
+        if found.existing is not None and (found.existing.name or "") != name:
+            warnings.append(_("this walk-in was checked in before as {name}", name=found.existing.name or "-"))
+        if result.moved_from is not None:
+            warnings.append(self._moved_warning(result.moved_from))
+        log.info("walk-in: %s no. %s", describe_subject(subject), result.shoot_no)
+        return ScanOutcome(subject, result.shoot_no, result.bound, result.repeated, "walk-in",
+                           subject.college or college, result.moved_from, tuple(warnings))
 
     def _moved_warning(self, previous: Subject) -> str:
         """What is true of the student the binding was taken from (issue 11): an undecided take waits for a

@@ -29,7 +29,7 @@ from station.store import recovery
 from station.store.diskerrors import disk_errors
 from station.store.durable import move_aside, sha256_file, write_new_file
 from station.store.kinds import EventKind as K
-from station.store.models import (SUBJECT_FIELDS, CapturedFile, CheckIn, OriginalFile, Recovery, Subject, Take,
+from station.store.models import (SUBJECT_FIELDS, WALK_IN, CapturedFile, CheckIn, OriginalFile, Recovery, Subject, Take,
                                   match_keys, roster_unchanged, stored_values)
 from station.store.queries import ReadModel
 from station.store.recovery import ORIGINALS, QUARANTINE, RENDERS
@@ -136,6 +136,27 @@ class JournalWriter(ReadModel):
                 "INSERT INTO subjects (code, id_number, college, collect_code, source, in_roster, created_at,"
                 " updated_at) VALUES (?, ?, ?, ?, 'scan', 0, ?, ?)",
                 (code, id_number, college, None if id_number else code, stamp, stamp))
+            subject_id = int(cur.lastrowid)
+        return self.subject(subject_id)
+
+    def walk_in_subject(self, *, name: str, college: str, class_name: str | None = None,
+                        student_no: str | None = None, id_number: str | None = None) -> Subject:
+        """A student missing from the roster, checked in at the station (现场补录): kept off the roster
+        (in_roster 0, source walk-in) so every output can show them to the registrar. The code is the student
+        number when known, else an opaque per-station code: a file is never named by a full ID number."""
+        stamp = self._stamp()
+        with self.transaction() as conn:
+            code = student_no
+            if not code:
+                count = self._one("SELECT COUNT(*) FROM subjects WHERE source = ?", WALK_IN)
+                code = f"WALKIN-{self.station_id}-{int(count) + 1:04d}"
+                while self.find_subject("code", code) is not None:
+                    count += 1
+                    code = f"WALKIN-{self.station_id}-{int(count) + 1:04d}"
+            cur = conn.execute(
+                "INSERT INTO subjects (code, student_no, name, id_number, college, class_name, source, in_roster,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                (code, student_no, name, id_number, college, class_name, WALK_IN, stamp, stamp))
             subject_id = int(cur.lastrowid)
         return self.subject(subject_id)
 
