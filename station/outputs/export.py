@@ -42,6 +42,7 @@ class ExportOptions:
     naming: str | None = None           # None: the first workspace's settings.export.naming
     zip: bool = False
     prefer_newest: bool = False
+    prefer_station: str | None = None   # settle a conflict by trusting this station's take
     skip_invalid: bool = False
     allow_same_face: tuple[str, ...] = ()   # students whose same-face pair may be exported (journalled)
 
@@ -182,7 +183,8 @@ def _plan(people: list[Person], template: NameTemplate, options: ExportOptions, 
     counts: dict[str, dict[str, Any]] = {}
     items: list[_Item] = []
     for person in people:
-        winner, conflict = choose(person, prefer_newest=options.prefer_newest)
+        winner, conflict = choose(person, prefer_newest=options.prefer_newest,
+                                  prefer_station=options.prefer_station)
         record = person.display(winner)
         college = record.college
         if wanted is not None and college not in wanted:

@@ -188,8 +188,10 @@ def gather(sources: list[Source]) -> list[Person]:
     return people.people()
 
 
-def choose(person: Person, *, prefer_newest: bool) -> tuple[Candidate | None, Conflict | None]:
-    """The take to export for one person, and the conflict if stations disagree."""
+def choose(person: Person, *, prefer_newest: bool, prefer_station: str | None = None
+           ) -> tuple[Candidate | None, Conflict | None]:
+    """The take to export for one person, and the conflict if stations disagree: settled by the newest
+    acceptance (`prefer_newest`) or by trusting one station (`prefer_station`: its take, when it has one)."""
     newest_per_ws: dict[int, Candidate] = {}
     for cand in person.candidates:
         idx = cand.record.source.index
@@ -203,6 +205,10 @@ def choose(person: Person, *, prefer_newest: bool) -> tuple[Candidate | None, Co
         return None, None
     if len(picks) == 1:
         return picks[0], None
+    if prefer_station is not None:
+        trusted = [c for c in picks if c.station_id == prefer_station]
+        if trusted:
+            return trusted[-1], Conflict(person, tuple(picks), resolved_to=trusted[-1])
     if prefer_newest:
         return picks[-1], Conflict(person, tuple(picks), resolved_to=picks[-1])
     return None, Conflict(person, tuple(picks))

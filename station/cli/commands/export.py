@@ -35,8 +35,9 @@ from station.cli.support import (FROM_HELP, AppContext, echo_json, exit_failed, 
               help=N_("File name template, e.g. '{class}/{student_no}_{name}.jpg'. Fields: {student_no} "
                    "{id_number} {name} {class} {college} {code} {shoot_no} {major}. Default: the workspace's "
                    "export.naming ({student_no}.jpg; the scanned code when there is no student number)."))
-@click.option("--prefer", type=click.Choice(["newest"]), default=None,
-              help=N_("Settle a student accepted at two stations by taking the newest acceptance."))
+@click.option("--prefer", default=None, metavar="newest|station:NAME", callback=lambda _c, _p, v: _prefer(v),
+              help=N_("Settle a student accepted at two stations: 'newest' takes the newest acceptance, "
+                      "'station:NAME' trusts station NAME's take (the others' when NAME has none stay conflicts)."))
 @click.option("--skip-invalid", is_flag=True, help=N_("Leave out photos that fail validation (listed) instead "
                                                    "of refusing the export (exit 1 unless --partial-ok)."))
 @click.option("--allow-same-face", "allow_same_face", multiple=True, metavar="STUDENT",
@@ -50,6 +51,7 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
                allow_same_face: tuple[str, ...], partial_ok: bool, as_json: bool) -> None:
     from station.outputs.export import ExportOptions, run_export
     options = ExportOptions(colleges=colleges, naming=naming, zip=make_zip, prefer_newest=prefer == "newest",
+                            prefer_station=prefer[len("station:"):] if prefer and prefer != "newest" else None,
                             skip_invalid=skip_invalid, allow_same_face=allow_same_face)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     workspaces = source_workspaces(app, sources)
@@ -64,6 +66,18 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
     finish_partial(len(result.invalid), partial_ok)
 
 
+def _prefer(value: str | None) -> str | None:
+    """'newest', or 'station:NAME' (also 'station=NAME' and 'station NAME'), as 'station:NAME'."""
+    if value is None or value.strip() == "newest":
+        return value and "newest"
+    text = value.strip()
+    for sep in (":", "=", " "):
+        head, found, name = text.partition(sep)
+        if found and head.strip() == "station" and name.strip():
+            return "station:" + name.strip()
+    raise click.BadParameter(_("use 'newest' or 'station:NAME' (got {value!r})", value=value))
+
+
 def _print(result: Any) -> None:
     from station.faces.audit import describe_pair
     for line in result.problems():
@@ -74,7 +88,7 @@ def _print(result: Any) -> None:
     for c in result.conflicts:
         if c.get("resolved_to"):
             t = c["resolved_to"]
-            click.echo(_("conflict {code}: took {station} take {take} (newest)", code=c["code"],
+            click.echo(_("conflict {code}: took {station} take {take}", code=c["code"],
                          station=t["station_id"], take=t["take_id"]), err=True)
     if result.face_unaudited:
         click.echo(_("note: {n} photos have no face data (purged, or shot before face checks): not checked for "
