@@ -28,6 +28,7 @@ from station.core.progress import Progress, SilentProgress
 from station.outputs.outdir import ExportLock, OutputDir
 from station.store.kinds import EventKind
 from station.store.workspace import Store
+from station.outputs.validated import ValidationCache, fingerprint
 from station.outputs.zipout import write_zip
 from station.faces.audit import check_export, describe_pair
 
@@ -151,7 +152,7 @@ def _run_export(outdir: Path, workspaces: list[Path], options: ExportOptions, pr
     out = OutputDir(outdir, lock)
     out.leftovers()                 # a killed run's temp files go, even when this run is refused
     files = _derived_files(items, counts, template, result)
-    _check_targets(out, items, files, counts, options, result)
+    same = _check_targets(out, items, files, counts, options, result)
     result.colleges = [counts[c] for c in sorted(counts)]
     blocked = (any(not c.get("resolved_to") for c in result.conflicts) or result.collisions
                or result.naming_problems or result.foreign or (result.invalid and not options.skip_invalid)
@@ -161,7 +162,7 @@ def _run_export(outdir: Path, workspaces: list[Path], options: ExportOptions, pr
         return result
 
     result.exported = len(items)
-    _write(out, items, files, counts, options, progress, result)
+    _write(out, items, files, counts, options, progress, result, same)
     _journal(sources, items, result)
     return result
 
@@ -263,18 +264,33 @@ def _validate(items: list[_Item], sources: list[Source], progress: Progress, res
             presets.append(src.preset)
             match = len(presets) - 1
         preset_of[src.index] = match
+    fingerprints = [fingerprint(p) for p in presets]
+    caches = {src.index: ValidationCache(src.workspace) for src in sources}
     pending: dict[tuple[str, int], Path] = {}       # paths, not bytes: a day's photos need not sit in memory
     keys: dict[int, tuple[str, int]] = {}
+    verdicts: dict[tuple[str, int], list[dict[str, str]]] = {}
     for it in items:
         found = _read_photo(it)
         if isinstance(found, list):
             it.failures = found
             continue
-        key = (found, preset_of[it.cand.record.source.index])
+        index = it.cand.record.source.index
+        key = (found, preset_of[index])
         keys[id(it)] = key
-        pending.setdefault(key, it.cand.record.source.workspace / it.cand.photo)
+        kept = caches[index].get(fingerprints[key[1]], found)
+        if kept is not None:
+            verdicts[key] = kept            # validated before, and the bytes are the same
+        elif key not in verdicts:
+            pending.setdefault(key, it.cand.record.source.workspace / it.cand.photo)
     progress.start("validating", len(pending))
-    verdicts = _validate_all(pending, presets, progress)
+    fresh = _validate_all(pending, presets, progress)
+    verdicts.update(fresh)
+    for it in items:
+        if id(it) in keys and keys[id(it)] in fresh and not any(f["rule"] == "photo" for f in fresh[keys[id(it)]]):
+            sha, preset_index = keys[id(it)]     # a photo that could not be read is not a result to keep
+            caches[it.cand.record.source.index].put(fingerprints[preset_index], sha, fresh[keys[id(it)]])
+    for cache in caches.values():
+        cache.save()
     for it in items:
         if id(it) in keys:
             it.failures = verdicts[keys[id(it)]]
@@ -338,11 +354,43 @@ def _validate_all(pending: dict[tuple[str, int], Path], presets: list[FormatPres
             progress.advance()
         return out
     # spawn, not fork: the parent may hold OpenCV's threads, which a forked child must not inherit
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for key, failures in zip(keys, pool.map(validate_one, jobs, chunksize=16)):
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=worker_init, initargs=(os.getpid(),))
+    try:
+        for key, failures in zip(keys, pool.map(validate_one, jobs, chunksize=4)):
             out[key] = failures
             progress.advance()
+    except BaseException:
+        # interrupted (Ctrl+C, SIGTERM): the queued work is dropped, the workers finish the chunk in hand and
+        # stop; were this process killed meanwhile, the kernel ends them too (worker_init)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return out
+
+
+def worker_init(parent: int) -> None:
+    """A validation worker dies with the export that started it, whatever ends it (kill -9 included): the
+    kernel signals it when its parent goes (Linux PR_SET_PDEATHSIG), and a watcher thread checks anyway."""
+    import os
+    import signal
+    import threading
+    import time
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl+C is the parent's to handle; it ends the workers
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)       # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:                       # the parent went before the request took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 # ---------------------------------------------------------------------------------------------- outputs
@@ -388,8 +436,10 @@ def _without_paths(conflict: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_targets(out: OutputDir, items: list[_Item], files: dict[str, tuple[bytes, str | None]],
-                   counts: dict[str, dict[str, Any]], options: ExportOptions, result: ExportResult) -> None:
-    """Refuse (by name) anything in the way that an earlier export of ours did not write."""
+                   counts: dict[str, dict[str, Any]], options: ExportOptions, result: ExportResult) -> set[str]:
+    """Refuse (by name) anything in the way that an earlier export of ours did not write; return the files
+    that already hold their bytes (a re-export leaves them alone)."""
+    same: set[str] = set()
     targets: list[tuple[str, str | None]] = [(it.rel, it.sha256) for it in items]
     targets += [(rel, hashlib.sha256(data).hexdigest()) for rel, (data, _c) in files.items()]
     if options.zip:
@@ -398,25 +448,29 @@ def _check_targets(out: OutputDir, items: list[_Item], files: dict[str, tuple[by
         verdict = out.check(rel, digest)
         if verdict.startswith("foreign"):
             result.foreign.append({"file": rel, "reason": verdict.split(": ", 1)[1]})
+        elif verdict == "same":
+            same.add(rel)
+    return same
 
 
 def _write(out: OutputDir, items: list[_Item], files: dict[str, tuple[bytes, str | None]],
            counts: dict[str, dict[str, Any]], options: ExportOptions, progress: Progress,
-           result: ExportResult) -> None:
+           result: ExportResult, same: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     progress.start("exporting", len(items))
     planned = {it.rel: (str(it.sha256), it.college) for it in items}
     planned.update({rel: (hashlib.sha256(data).hexdigest(), college) for rel, (data, college) in files.items()})
     out.promise(planned)            # before the first rename: a re-run after a kill knows these are ours
     fault_point("export.promised")
     for it in items:
-        source = it.cand.record.source.workspace / str(it.cand.photo)
-        data = source.read_bytes()
-        if hashlib.sha256(data).hexdigest() != it.sha256:
-            raise ExportError(_("{file} changed during the export; run it again", file=it.cand.photo))
-        if out.write_bytes(it.rel, data, college=it.college, sha256=it.sha256):
-            result.written += 1
-        else:
+        if it.rel in same:          # checked under the lock a moment ago: already these bytes
+            out.keep(it.rel, str(it.sha256), college=it.college)
             result.unchanged += 1
+        else:
+            source = it.cand.record.source.workspace / str(it.cand.photo)
+            if out.copy_file(it.rel, source, college=it.college, sha256=str(it.sha256)):
+                result.written += 1
+            else:
+                result.unchanged += 1
         progress.advance()
     for rel, (data, college) in files.items():
         if college is not None:

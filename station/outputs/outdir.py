@@ -14,6 +14,7 @@ and a second export is refused as busy. Nothing is written through a symbolic li
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -34,6 +35,34 @@ log = logging.getLogger(__name__)
 
 STATE_NAME = ".station-export.json"
 _PART = re.compile(r"^\.~.+\.[0-9a-f]{8}\.part$")
+
+
+class _Changed(Exception):
+    """The bytes copied are not the bytes planned (the source changed during the export)."""
+
+
+def copy_fd(src: int, dst: int, size: int) -> None:
+    """Copy `size` bytes from the start of `src` to `dst` in the kernel: copy_file_range (one call for a
+    photo, or a reflink on filesystems that share blocks), else sendfile, else read/write."""
+    done = 0
+    for call in (getattr(os, "copy_file_range", None), getattr(os, "sendfile", None)):
+        if call is None:
+            continue
+        try:
+            while done < size:
+                n = call(src, dst, size - done, done, None) if call is not os.sendfile else \
+                    os.sendfile(dst, src, done, size - done)
+                if n == 0:
+                    break
+                done += n
+            if done >= size:
+                return
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+                raise
+    os.lseek(src, done, os.SEEK_SET)
+    while block := os.read(src, 1 << 20):
+        os.write(dst, block)
 
 
 class ExportLock:
@@ -192,8 +221,9 @@ class OutputDir:
         return self.write_with(rel, lambda fh: fh.write(data), college=college, sha256=digest)
 
     def write_with(self, rel: str, fill: Callable[[BinaryIO], Any], *, college: str | None,
-                   sha256: str | None = None) -> bool:
-        """Write through `fill(file)` into a temp file, then rename over `rel` unless the bytes are unchanged."""
+                   sha256: str | None = None, expect: str | None = None) -> bool:
+        """Write through `fill(file)` into a temp file, then rename over `rel` unless the bytes are unchanged.
+        With `expect`, temp bytes of another sha256 are refused (_Changed) and never renamed into place."""
         target = self.root / rel
         if sha256 is not None and target.is_file() and not target.is_symlink() and sha256_file(target) == sha256:
             self.new[rel] = {"sha256": sha256, "college": college}
@@ -208,6 +238,8 @@ class OutputDir:
                     fh.flush()
                     os.fsync(fh.fileno())
                 digest = sha256_file(tmp)
+                if expect is not None and digest != expect:
+                    raise _Changed(rel)
                 if target.is_file() and not target.is_symlink() and sha256_file(target) == digest:
                     os.unlink(tmp)
                     self.new[rel] = {"sha256": digest, "college": college}
@@ -224,6 +256,22 @@ class OutputDir:
         self._dirty_dirs.add(target.parent)
         self.new[rel] = {"sha256": digest, "college": college}
         return True
+
+    def keep(self, rel: str, sha256: str, *, college: str | None) -> None:
+        """`rel` already holds these bytes (checked under the lock): ours now, nothing written."""
+        self.new[rel] = {"sha256": sha256, "college": college}
+
+    def copy_file(self, rel: str, source: Path, *, college: str | None, sha256: str) -> bool:
+        """Give `rel` the bytes of `source` (which must hash to `sha256`), copied in the kernel
+        (copy_file_range, else sendfile) through a temp file and a rename; False when nothing changed."""
+        def fill(fh: BinaryIO) -> None:
+            with open(source, "rb") as src:
+                copy_fd(src.fileno(), fh.fileno(), os.fstat(src.fileno()).st_size)
+        try:
+            written = self.write_with(rel, fill, college=college, sha256=sha256, expect=sha256)
+        except _Changed:
+            raise ExportError(_("{file} changed during the export; run it again", file=source.name)) from None
+        return written
 
     def remove_stale(self, colleges: set[str]) -> list[str]:
         """Delete our files of these colleges that this export no longer produces (e.g. a rebound take)."""

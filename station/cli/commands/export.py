@@ -1,13 +1,16 @@
 """`station export`: per-college folders of the accepted photos, manifests, summary, optional zips."""
 from __future__ import annotations
 
+import signal
+import threading
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import click
 
-from config.errors import error_line
+from config.errors import error_line, hint_line
 from config.i18n import N_, _
 from station.cli.support import (FROM_HELP, AppContext, echo_json, exit_failed, finish_partial, json_option,
                                  partial_ok_option, pass_app, progress_for, source_workspaces)
@@ -55,8 +58,14 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
                             skip_invalid=skip_invalid, allow_same_face=allow_same_face)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     workspaces = source_workspaces(app, sources)
-    with progress_for(as_json) as progress:
-        result = run_export(outdir, workspaces, options, progress)
+    try:
+        with _stops_as_interrupt(), progress_for(as_json) as progress:
+            result = run_export(outdir, workspaces, options, progress)
+    except KeyboardInterrupt:
+        click.echo(error_line(_("export interrupted: the files already written are complete and nothing "
+                                "half-written is left")), err=True)
+        click.echo(hint_line(_("run the same command again to finish the export")), err=True)
+        click.get_current_context().exit(130)
     if as_json:
         echo_json({**result.to_dict(), "started_at": started})
     else:
@@ -64,6 +73,21 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
     if not result.ok:
         exit_failed()
     finish_partial(len(result.invalid), partial_ok)
+
+
+@contextmanager
+def _stops_as_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal, a service stop) end the export as Ctrl+C does: the validation
+    workers end with it and the user is told how to finish."""
+    if threading.current_thread() is not threading.main_thread():
+        yield                   # signals are the main thread's (an export run from a server's worker)
+        return
+    before = {sig: signal.signal(sig, signal.default_int_handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def _prefer(value: str | None) -> str | None:

@@ -1,0 +1,81 @@
+"""Validation results kept with the photos: a photo is validated against a format once.
+
+The export re-checks every finished photo against its format (a face re-detection: the slow part of an
+export). The result depends only on the photo's bytes, the format and the validating code, so it is kept in
+the workspace that holds the photo (`state/validated.json`: "<format fingerprint>:<sha256>" -> failures) and
+trusted while the bytes' sha256 is the same. A re-export of an unchanged day then validates nothing. The file
+is a cache: unreadable or unwritable (a read-only USB copy of a workspace), it is ignored and photos are
+validated as before.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from config.formats import FormatPreset
+from station.store.durable import replace_file
+
+log = logging.getLogger(__name__)
+
+CACHE_NAME = "state/validated.json"
+Failures = list[dict[str, str]]
+
+
+@lru_cache(maxsize=None)
+def _code_version() -> str:
+    """The validating code's version: a new release validates again."""
+    try:
+        from importlib.metadata import version
+        return version("capture-station")
+    except Exception:  # noqa: BLE001 - not installed as a package (a source checkout): one version
+        return "source"
+
+
+def fingerprint(preset: FormatPreset) -> str:
+    """Short digest of the format (every band and size) and the code that validates against it."""
+    return hashlib.sha256(f"{_code_version()}|{preset!r}".encode("utf-8")).hexdigest()[:16]
+
+
+class ValidationCache:
+    """One workspace's kept validation results."""
+
+    def __init__(self, workspace: Path) -> None:
+        self.path = workspace / CACHE_NAME
+        self.entries: dict[str, Failures] = self._load()
+        self.dirty = False
+
+    def _load(self) -> dict[str, Failures]:
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+            entries = data["entries"]
+            return {str(k): list(v) for k, v in entries.items()} if isinstance(entries, dict) else {}
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("validation cache %s ignored: %s", self.path, exc)
+            return {}
+
+    def get(self, preset_fp: str, sha256: str) -> Failures | None:
+        return self.entries.get(f"{preset_fp}:{sha256}")
+
+    def put(self, preset_fp: str, sha256: str, failures: Failures) -> None:
+        key = f"{preset_fp}:{sha256}"
+        if self.entries.get(key) != failures:
+            self.entries[key] = failures
+            self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        body: dict[str, Any] = {"version": 1, "note": "export validation results by photo sha256 (a cache)",
+                                "entries": {k: self.entries[k] for k in sorted(self.entries)}}
+        try:
+            replace_file(self.path, (json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n")
+                         .encode("utf-8"))
+            self.dirty = False
+        except OSError as exc:       # a read-only or full source disk: validated again next time
+            log.warning("validation results not kept in %s: %s", self.path, exc)
