@@ -127,7 +127,8 @@ def test_export_folders_and_manifests_name_the_person_in_each_photo(day: dict) -
                                                   no(6): "5", no(7): "7"}
     assert seen[no(5)][2] == "teacher checked the eyes"
     missing = list(csv.reader(io.StringIO((day["out"] / "missing.csv").read_text("utf-8-sig"))))
-    assert sorted(r[2] for r in missing[1:]) == [no(2), no(8)]
+    assert sorted((r[2], r[5], r[6]) for r in missing[1:]) == [(no(2), "未拍摄", "已签到未拍摄"),
+                                                                (no(8), "未拍摄", "已签到未拍摄")]
 
 
 def test_report_in_every_format_names_the_same_people(day: dict) -> None:

@@ -29,7 +29,7 @@ from station.outputs.outdir import ExportLock, OutputDir
 from station.store.kinds import EventKind
 from station.store.workspace import Store
 from station.outputs.validated import ValidationCache, fingerprint
-from station.outputs.zipout import write_zip
+from station.outputs.zipout import write_zip, zip_time
 from station.faces.audit import check_export, describe_pair
 
 log = logging.getLogger(__name__)
@@ -477,12 +477,12 @@ def _write(out: OutputDir, items: list[_Item], files: dict[str, tuple[bytes, str
             out.write_bytes(rel, data, college=college)
     touched = set(counts)
     if options.zip:
-        by_college: dict[str, list[tuple[str, Path | bytes]]] = defaultdict(list)
+        by_college: dict[str, list[Any]] = defaultdict(list)
         for it in items:
-            by_college[it.college].append((it.rel, out.root / it.rel))
+            by_college[it.college].append((it.rel, out.root / it.rel, zip_time(it.cand.captured_at)))
         for rel, (data, college) in files.items():
             if college is not None:
-                by_college[college].append((rel, data))
+                by_college[college].append((rel, data, None))
         progress.start("zipping", len(by_college))
         for college in sorted(by_college):
             name = f"{counts[college]['folder']}.zip"
