@@ -154,3 +154,18 @@ def test_export_writes_the_summary_as_xlsx_too_in_chinese_and_reruns_identically
     again = export(runner, tmp_path / "s1", out)
     assert again.exit_code == 0, again.output
     assert (out / "summary.xlsx").read_bytes() == before
+
+
+def test_every_sheet_is_titled_with_its_own_name(book) -> None:
+    assert [ws["A1"].value for ws in book.worksheets] == book.sheetnames
+
+
+def test_the_chinese_html_report_has_no_english_heading(session: Path, tmp_path: Path, lang) -> None:
+    import re
+    from click.testing import CliRunner
+    from station.cli.main import cli
+    lang("zh")
+    result = CliRunner().invoke(cli, ["-w", str(session), "report", "--format", "html"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    headings = re.findall(r"<(?:h1|h2|th|title)[^>]*>([^<]*)<", result.output)
+    assert headings and [h for h in headings if re.search(r"[A-Za-z]{2,}", h)] == []

@@ -36,7 +36,7 @@ def render_xlsx(report: Report) -> bytes:
     where = _("Workspaces: {names}", names=", ".join(report.workspaces))
     numeric = GROUP_HEADERS[2:]
     per_college = _college_counts(report)
-    book.table(_(SHEETS["colleges"]), _(TITLES["groups"]),
+    book.table(_(SHEETS["colleges"]), _(SHEETS["colleges"]),
                _columns((GROUP_HEADERS[0], *GROUP_HEADERS[2:]), numeric), per_college, subtitle=where,
                total_row=_total_row(report, with_class=False))
     book.table(_(SHEETS["classes"]), _(TITLES["groups"]), _columns(GROUP_HEADERS, numeric),

@@ -76,11 +76,15 @@ class Book:
     def table(self, name: str, title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
               subtitle: str = "", boxed: bool = False, row_height: float | None = None,
               landscape: bool = False, total_row: Sequence[Any] | None = None) -> None:
-        """A sheet: title (row 1), subtitle (row 2), header (row 3), then rows; header rows repeat on print.
+        """A sheet: title (row 1: the sheet's name), subtitle (row 2: a longer title, if any, then `subtitle`),
+        header (row 3), then rows; header rows repeat on print.
 
         `boxed` draws every cell's border (a sheet people sign on paper); `row_height` in points leaves room
         for a signature. Text is always written as text: a name such as "=HYPERLINK(...)" stays a name.
         """
+        if title != name:   # the title row is the sheet's own name (the tab and the page say one thing)
+            subtitle = f"{title} — {subtitle}" if subtitle else title
+            title = name
         ws = self.wb.create_sheet(_sheet_name(name))
         for index, column in enumerate(columns, start=1):
             ws.column_dimensions[get_column_letter(index)].width = column.width
