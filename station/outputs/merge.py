@@ -218,13 +218,12 @@ def choose(person: Person, *, prefer_newest: bool, prefer_station: str | None = 
 def _take_facts(store: Store, check_ins: list[CheckInRecord]) -> list[TakeFact]:
     """Every take with the number it was shot under and its owner now."""
     numbers = {(c.station_id, c.day, c.subject_id): c.shoot_no for c in check_ins}
-    origins = store.take_origins()
     facts = []
-    for take in store.takes():
-        shot_for, day = origins.get(take.id, (None, take.captured_at[:10]))
-        number = numbers.get((take.station_id, day, shot_for)) if shot_for is not None else None
-        facts.append(TakeFact(take.id, take.seq, take.station_id, day, take.subject_id, shot_for, number,
-                              take.decision, take.source))
+    for t in store.take_facts():
+        shot_for = t["shot_for"]
+        number = numbers.get((t["station_id"], t["day"], shot_for)) if shot_for is not None else None
+        facts.append(TakeFact(t["take_id"], t["seq"], t["station_id"], t["day"], t["owner"], shot_for, number,
+                              t["decision"], t["source"]))
     return facts
 
 

@@ -257,11 +257,27 @@ class ReadModel:
                                       _override(row["accept_data"])))
         return found
 
-    def take_origins(self) -> dict[int, tuple[int | None, str]]:
-        """take id -> (the subject bound when it was shot, the day it was shot): the take's 拍摄号 is that
-        subject's number at the take's station on that day, whoever owns the take after a rebind."""
-        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
-            "SELECT take_id, subject_id, day FROM events WHERE kind = ? AND take_id IS NOT NULL", (K.CAPTURE,))}
+    def take_facts(self) -> list[dict[str, Any]]:
+        """Every take with who sat for it and who owns it now, folded from its events in one pass (the sign-off
+        sheet's question): take_id, seq, station_id, source, day (shot), shot_for (the subject bound when it was
+        shot), owner (after rebinds), decision (void wins, else the latest accept or reject)."""
+        facts: dict[int, dict[str, Any]] = {}
+        for r in self.conn.execute("SELECT id, seq, station_id, source, captured_at FROM takes ORDER BY seq"):
+            facts[r[0]] = {"take_id": r[0], "seq": r[1], "station_id": r[2], "source": r[3], "day": r[4][:10],
+                           "shot_for": None, "owner": None, "decision": None}
+        for kind, take_id, subject_id, day in self.conn.execute(
+                "SELECT kind, take_id, subject_id, day FROM events WHERE kind IN (?, ?, ?, ?, ?)"
+                " AND take_id IS NOT NULL ORDER BY id", (K.CAPTURE, K.REBIND, K.ACCEPT, K.REJECT, K.VOID)):
+            fact = facts.get(take_id)
+            if fact is None:
+                continue
+            if kind == K.CAPTURE:
+                fact.update(shot_for=subject_id, owner=subject_id, day=day)
+            elif kind == K.REBIND:
+                fact["owner"] = subject_id
+            elif fact["decision"] != "void":
+                fact["decision"] = str(kind)
+        return list(facts.values())
 
     def originals(self) -> dict[str, tuple[int, str]]:
         """Every journalled original: relative file -> (size, sha256)."""
