@@ -57,7 +57,7 @@ def test_walk_in_is_checked_in_with_a_number_and_a_warning(day: dict) -> None:
     assert first["walk_in"] and first["shoot_no"] == 1 and first["bound"]
     assert first["subject"]["name"] == "赵补录" and first["subject"]["college"] == "计算机学院"
     assert first["subject"]["id_number"] != CARD and CARD not in json.dumps(first)      # masked
-    assert any("walk-in" in w for w in first["warnings"])
+    assert any("walk-in" in w or "现场补录" in w for w in first["warnings"])
     assert second["subject"]["student_no"] == "2021999001" and second["shoot_no"] == 2
 
 
@@ -96,3 +96,25 @@ def test_report_and_signoff_show_walk_ins(day: dict) -> None:
     text = ok(day["ws"], "report")
     assert text.count("walk-in (not on the roster)") >= 4             # accepted list and sign-off sheet
     assert CARD not in text and CARD not in ok(day["ws"], "report", "--format", "csv")
+
+
+def test_the_console_and_the_controller_check_a_walk_in_in(tmp_path: Path) -> None:
+    from station.console.actions import ActionError, event_for
+    from station.session import triggers as t
+    from station.session.runtime import StationRuntime
+    body = {"type": "walk_in", "code": " 2021999007 ", "name": "孙补录", "college": "法学院", "class": "法学1班"}
+    event = event_for(body, at=2.0)
+    assert event == t.WalkIn("2021999007", "孙补录", "法学院", "法学1班", at=2.0)
+    assert event_for({**body, "desk": True}, at=1).queue is True
+    with pytest.raises(ActionError):
+        event_for({**body, "college": " "}, at=1)
+    ws = tmp_path / "ws"
+    new_workspace(ws).close()
+    with StationRuntime.open(ws, "virtual", operator="wang", poll_seconds=0.05) as rt:
+        outcome = rt.submit(event).result(30)
+        assert outcome.ok, outcome
+        assert any("walk-in" in w or "现场补录" in w for w in outcome.warnings)
+    from station.store.workspace import Store
+    with Store.open(ws) as store:
+        bound = store.bound_subject()
+        assert bound is not None and (bound.name, bound.source, bound.in_roster) == ("孙补录", "walk-in", False)
