@@ -66,7 +66,7 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
               help=N_("Check in every ID card swiped on the reader at PORT (e.g. /dev/serial/by-id/..., or auto) "
                    "until Ctrl+C, instead of one CODE."))
 @click.option("--walk-in", "walk_in", is_flag=True,
-              help=N_("A student missing from the roster (现场补录): CODE is their ID number or student number; "
+              help=N_("A student missing from the roster (a walk-in): CODE is their ID number or student number; "
                    "needs --name and --college. Kept as a walk-in in every output."))
 @click.option("--name", "walk_in_name", default=None, metavar="NAME", help=N_("With --walk-in: the student's name."))
 @click.option("--class", "walk_in_class", default=None, metavar="CLASS",
