@@ -125,3 +125,28 @@ def test_a_re_export_of_an_unchanged_day_validates_and_writes_nothing(tmp_path: 
     data = json.loads(again.stdout)
     assert again.exit_code == 0 and data["written"] == 0 and data["unchanged"] == 4
     assert changed.exit_code == 1 and json.loads(changed.stdout)["invalid"]
+
+
+def test_a_photo_validated_when_it_was_rendered_is_not_validated_again(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    store = wf.new_workspace(ws)
+    store.upsert_subjects(wf.roster_rows(2), source_file="roster.csv")
+    store.close()
+    for code in ("2019000001", "2019000002"):
+        assert wf.run_cli(ws, "checkin", code).exit_code == 0
+        assert wf.run_cli(ws, "capture", "--camera", "virtual").exit_code == 0
+        assert wf.run_cli(ws, "accept").exit_code == 0
+    from station.store.workspace import Store
+    with Store.open(ws) as store:
+        kept = [t.validation for t in store.accepted_takes()]
+    assert len(kept) == 2 and all(k and k["failures"] == [] and len(k["sha256"]) == 64 for k in kept)
+    from station.outputs import export
+    calls: list[object] = []
+    real = export.validate_one
+    export.validate_one = lambda job: calls.append(job) or real(job)     # type: ignore[assignment]
+    try:
+        result = wf.run_cli(ws, "export", str(tmp_path / "out"), "--json")
+    finally:
+        export.validate_one = real                                       # type: ignore[assignment]
+    assert result.exit_code == 0 and json.loads(result.stdout)["written"] == 2
+    assert calls == []

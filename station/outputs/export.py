@@ -28,7 +28,8 @@ from station.core.progress import Progress, SilentProgress
 from station.outputs.outdir import ExportLock, OutputDir
 from station.store.kinds import EventKind
 from station.store.workspace import Store
-from station.outputs.validated import ValidationCache, fingerprint
+from station.core.validation import fingerprint, trusted
+from station.outputs.validated import ValidationCache
 from station.outputs.zipout import write_zip, zip_time
 from station.faces.audit import check_export, describe_pair
 
@@ -277,7 +278,9 @@ def _validate(items: list[_Item], sources: list[Source], progress: Progress, res
         index = it.cand.record.source.index
         key = (found, preset_of[index])
         keys[id(it)] = key
-        kept = caches[index].get(fingerprints[key[1]], found)
+        kept = trusted(it.cand.validation, found, fingerprints[key[1]])     # validated when it was rendered
+        if kept is None:
+            kept = caches[index].get(fingerprints[key[1]], found)        # or by an earlier export
         if kept is not None:
             verdicts[key] = kept            # validated before, and the bytes are the same
         elif key not in verdicts:
@@ -322,6 +325,7 @@ def validate_one(job: tuple[Path, str, FormatPreset]) -> list[dict[str, str]]:
     The photo is read here, in the worker, and must still have the sha256 the export planned with."""
     from pipeline import validate
     from pipeline.errors import PipelineError
+    from station.core.validation import failures_of
     path, digest, preset = job
     try:
         data = path.read_bytes()
@@ -333,10 +337,7 @@ def validate_one(job: tuple[Path, str, FormatPreset]) -> list[dict[str, str]]:
         verdict = validate(data, preset)
     except PipelineError as exc:
         return [{"rule": "decode", "detail": str(exc)}]
-    failures = [{"rule": r.rule, "detail": r.detail} for r in verdict.rules if r.status == "fail"]
-    if not verdict.ok and not failures:
-        failures = [{"rule": "validate", "detail": "not ok"}]
-    return failures
+    return failures_of(verdict)
 
 
 def _validate_all(pending: dict[tuple[str, int], Path], presets: list[FormatPreset], progress: Progress

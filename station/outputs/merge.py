@@ -88,6 +88,7 @@ class Candidate:
     photo_sha256: str | None
     source: str = "trigger"         # how the take came in (trigger | button | hotfolder | submitted)
     override: str | None = None     # accepted despite its verdict, for this reason
+    validation: dict[str, Any] | None = None   # the photo's validation kept in its verdict, if any
 
     @property
     def shoot_no(self) -> int | None:
@@ -261,7 +262,7 @@ def _candidates(store: Store, records: dict[int, Record]) -> list[Candidate]:
             continue
         found.append(Candidate(record, take.take_id, take.seq, take.station_id, take.captured_at,
                                take.accepted_at, take.accept_event, take.photo, take.photo_sha256,
-                               take.source, take.override_reason))
+                               take.source, take.override_reason, take.validation))
     return found
 
 

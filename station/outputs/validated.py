@@ -9,35 +9,17 @@ validated as before.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from config.formats import FormatPreset
+from station.core.validation import Failures, fingerprint  # noqa: F401 - the export's one fingerprint
 from station.store.durable import replace_file
 
 log = logging.getLogger(__name__)
 
 CACHE_NAME = "state/validated.json"
-Failures = list[dict[str, str]]
-
-
-@lru_cache(maxsize=None)
-def _code_version() -> str:
-    """The validating code's version: a new release validates again."""
-    try:
-        from importlib.metadata import version
-        return version("capture-station")
-    except Exception:  # noqa: BLE001 - not installed as a package (a source checkout): one version
-        return "source"
-
-
-def fingerprint(preset: FormatPreset) -> str:
-    """Short digest of the format (every band and size) and the code that validates against it."""
-    return hashlib.sha256(f"{_code_version()}|{preset!r}".encode("utf-8")).hexdigest()[:16]
 
 
 class ValidationCache:

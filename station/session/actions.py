@@ -329,13 +329,22 @@ class Session:
         import pipeline
         preset = self.preset()
         result = pipeline.process(data, preset, render=True)
+        verdict = result.to_dict()
+        photo = getattr(result, "photo", None)
+        if photo is not None:
+            # validated once, here, and kept with the photo: the export trusts it while the bytes are the same
+            from station.core.validation import kept_result
+            try:
+                verdict["validation"] = kept_result(photo, preset)
+            except Exception as exc:  # noqa: BLE001 - the export validates it then; never lose a verdict
+                log.warning("validation of the finished photo failed: %s", exc)
         preview = None
         if self.write_preview:
             try:
                 preview = pipeline.preview(data, result, preset)
             except Exception as exc:  # a preview is a convenience: never lose a verdict over it
                 log.warning("preview failed: %s", exc)
-        return result.to_dict(), getattr(result, "photo", None), preview
+        return verdict, photo, preview
 
     def evaluate(self, take: Take, subject: Subject | None = None) -> ShotOutcome:
         """Run the pipeline on a stored take and journal the verdict. A pipeline failure is a failed verdict."""

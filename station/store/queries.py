@@ -48,6 +48,7 @@ class AcceptedTake:
     photo: str | None             # finished photo, relative to the workspace (None: the pipeline made none)
     photo_sha256: str | None
     override: dict[str, Any] | None = None   # accepted despite its verdict: {reason, operator, overrode}
+    validation: dict[str, Any] | None = None  # the photo's validation kept in its verdict (station.core.validation)
 
     @property
     def override_reason(self) -> str | None:
@@ -254,7 +255,7 @@ class ReadModel:
             found.append(AcceptedTake(row["take_id"], row["seq"], row["subject_id"], row["station_id"],
                                       row["captured_at"], row["source"], row["accept_id"], row["ts"],
                                       verdict.get("photo"), verdict.get("photo_sha256"),
-                                      _override(row["accept_data"])))
+                                      _override(row["accept_data"]), verdict.get("validation")))
         return found
 
     def take_facts(self) -> list[dict[str, Any]]:
