@@ -118,3 +118,13 @@ def test_the_console_and_the_controller_check_a_walk_in_in(tmp_path: Path) -> No
     with Store.open(ws) as store:
         bound = store.bound_subject()
         assert bound is not None and (bound.name, bound.source, bound.in_roster) == ("孙补录", "walk-in", False)
+
+
+def test_a_walk_in_scanned_later_at_a_station_without_roster_is_the_same_person(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    new_workspace(ws).close()
+    first = json.loads(ok(ws, "checkin", CARD, "--walk-in", "--name", "赵补录", "--college", "计算机学院", "--json"))
+    ok(ws, "skip")
+    again = json.loads(ok(ws, "checkin", CARD, "--json"))
+    assert again["subject"]["code"] == first["subject"]["code"] and again["shoot_no"] == first["shoot_no"]
+    assert again["subject"]["source"] == "walk-in"

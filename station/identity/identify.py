@@ -77,6 +77,9 @@ def identify(store: Store, raw: str, *, college: str | None = None) -> Identifie
                             hint=_("check the student's card, or key the student number by hand"))
     if id_problem:
         raise IdentityError(_("refused: {problem} ({code}); nothing bound", problem=id_problem, code=_shown(text)))
+    walk_in = (store.find_subject("id_number", id_number) if id_number else store.find_subject("student_no", text))
+    if walk_in is not None and walk_in.source == WALK_IN:     # checked in before as a walk-in: the same person
+        return Identified(walk_in, raw, "id_number" if id_number else "student_no")
     subject = store.scanned_subject(id_number or text, college=college or None, id_number=id_number)
     return Identified(subject, raw, "scan")
 
