@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from station.outputs.manifest import (MANIFEST_NAME, MISSING_CSV, RESERVED_NAMES
 from station.core.naming import NameTemplate, collision_key, sanitize_component, subject_values
 from station.core.progress import Progress, SilentProgress
 from station.outputs.outdir import ExportLock, OutputDir
+from station.store.durable import sha256_file
 from station.store.kinds import EventKind
 from station.store.workspace import Store
 from station.core.validation import fingerprint, trusted
@@ -271,7 +273,7 @@ def _validate(items: list[_Item], sources: list[Source], progress: Progress, res
     keys: dict[int, tuple[str, int]] = {}
     verdicts: dict[tuple[str, int], list[dict[str, str]]] = {}
     for it in items:
-        found = _read_photo(it)
+        found = _read_photo(it, caches[it.cand.record.source.index])
         if isinstance(found, list):
             it.failures = found
             continue
@@ -302,17 +304,22 @@ def _validate(items: list[_Item], sources: list[Source], progress: Progress, res
                                    "take_id": it.cand.take_id, "failures": it.failures})
 
 
-def _read_photo(it: _Item) -> str | list[dict[str, str]]:
-    """The sha256 of an item's finished photo, or the failures that stop it before validation."""
+def _read_photo(it: _Item, cache: ValidationCache | None = None) -> str | list[dict[str, str]]:
+    """The sha256 of an item's finished photo, or the failures that stop it before validation. A render
+    the cache saw hashed with this very size, mtime and inode is not read again (renders are written once)."""
     source = it.cand.record.source
     if not it.cand.photo:
         return [{"rule": "photo", "detail": "the accepted take has no finished photo"}]
     path = source.workspace / it.cand.photo
     try:
-        data = path.read_bytes()
+        stat = os.stat(path)
+        digest = cache.known_sha256(it.cand.photo, stat) if cache is not None else None
+        if digest is None:
+            digest = sha256_file(path)
+            if cache is not None:
+                cache.note_file(it.cand.photo, stat, digest)
     except OSError as exc:
         return [{"rule": "photo", "detail": f"cannot read {it.cand.photo}: {exc.strerror or exc}"}]
-    digest = hashlib.sha256(data).hexdigest()
     it.sha256 = digest
     if it.cand.photo_sha256 and digest != it.cand.photo_sha256:
         return [{"rule": "photo", "detail": "the file changed since its verdict (sha256 differs)"}]

@@ -167,12 +167,33 @@ class OutputDir:
             return "foreign: not a regular file"
         if not target.exists():
             return "new"
+        if sha256 is not None and self._unchanged_since_written(rel, target, sha256):
+            return "same"
         current = sha256_file(target)
         if sha256 is not None and current == sha256:
             return "same"
         if self._ours(rel, current):
             return "ours"
         return "foreign: a different file already has this name"
+
+    def _unchanged_since_written(self, rel: str, target: Path, sha256: str) -> bool:
+        """Our file from last time, untouched since (same size, mtime and inode as recorded when we wrote or
+        checked it): it still has the bytes we recorded, so a re-export need not read it."""
+        entry = self.old.get(rel) or {}
+        if entry.get("sha256") != sha256 or "stat" not in entry:
+            return False
+        st = target.stat()
+        return list(entry["stat"]) == [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    def _record(self, rel: str, sha256: str, college: str | None) -> None:
+        """`rel` holds these bytes now: ours, with its stat so the next run can trust it unread."""
+        entry: dict[str, Any] = {"sha256": sha256, "college": college}
+        try:
+            st = (self.root / rel).stat()
+            entry["stat"] = [st.st_size, st.st_mtime_ns, st.st_ino]
+        except OSError:
+            pass
+        self.new[rel] = entry
 
     # ------------------------------------------------------------------ promises (restart after a kill)
     def promise(self, planned: dict[str, tuple[str, str | None]]) -> None:
@@ -226,7 +247,7 @@ class OutputDir:
         With `expect`, temp bytes of another sha256 are refused (_Changed) and never renamed into place."""
         target = self.root / rel
         if sha256 is not None and target.is_file() and not target.is_symlink() and sha256_file(target) == sha256:
-            self.new[rel] = {"sha256": sha256, "college": college}
+            self._record(rel, sha256, college)
             return False
         with disk_errors(target.parent):
             self._prepare_dir(target.parent)
@@ -242,7 +263,7 @@ class OutputDir:
                     raise _Changed(rel)
                 if target.is_file() and not target.is_symlink() and sha256_file(target) == digest:
                     os.unlink(tmp)
-                    self.new[rel] = {"sha256": digest, "college": college}
+                    self._record(rel, digest, college)
                     return False
                 if rel != STATE_NAME:
                     self.promise({rel: (digest, college)})
@@ -254,12 +275,12 @@ class OutputDir:
                     tmp.unlink()
                 raise
         self._dirty_dirs.add(target.parent)
-        self.new[rel] = {"sha256": digest, "college": college}
+        self._record(rel, digest, college)
         return True
 
     def keep(self, rel: str, sha256: str, *, college: str | None) -> None:
         """`rel` already holds these bytes (checked under the lock): ours now, nothing written."""
-        self.new[rel] = {"sha256": sha256, "college": college}
+        self._record(rel, sha256, college)
 
     def copy_file(self, rel: str, source: Path, *, college: str | None, sha256: str) -> bool:
         """Give `rel` the bytes of `source` (which must hash to `sha256`), copied in the kernel

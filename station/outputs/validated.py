@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ class ValidationCache:
 
     def __init__(self, workspace: Path) -> None:
         self.path = workspace / CACHE_NAME
+        #: render (relative) -> [size, mtime_ns, inode, sha256]: a render is written once under its own name,
+        #: so the same size, time and inode mean the same bytes (no re-read on a re-export)
+        self.files: dict[str, list[Any]] = {}
         self.entries: dict[str, Failures] = self._load()
         self.dirty = False
 
@@ -34,12 +38,24 @@ class ValidationCache:
         try:
             data = json.loads(self.path.read_text("utf-8"))
             entries = data["entries"]
+            files = data.get("files") or {}
+            self.files = {str(k): list(v) for k, v in files.items()} if isinstance(files, dict) else {}
             return {str(k): list(v) for k, v in entries.items()} if isinstance(entries, dict) else {}
         except FileNotFoundError:
             return {}
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("validation cache %s ignored: %s", self.path, exc)
             return {}
+
+    def known_sha256(self, rel: str, stat: os.stat_result) -> str | None:
+        seen = self.files.get(rel)
+        if seen and len(seen) == 4 and seen[:3] == [stat.st_size, stat.st_mtime_ns, stat.st_ino]:
+            return str(seen[3])
+        return None
+
+    def note_file(self, rel: str, stat: os.stat_result, sha256: str) -> None:
+        self.files[rel] = [stat.st_size, stat.st_mtime_ns, stat.st_ino, sha256]
+        self.dirty = True
 
     def get(self, preset_fp: str, sha256: str) -> Failures | None:
         return self.entries.get(f"{preset_fp}:{sha256}")
@@ -54,7 +70,8 @@ class ValidationCache:
         if not self.dirty:
             return
         body: dict[str, Any] = {"version": 1, "note": "export validation results by photo sha256 (a cache)",
-                                "entries": {k: self.entries[k] for k in sorted(self.entries)}}
+                                "entries": {k: self.entries[k] for k in sorted(self.entries)},
+                                "files": {k: self.files[k] for k in sorted(self.files)}}
         try:
             replace_file(self.path, (json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n")
                          .encode("utf-8"))
