@@ -193,6 +193,8 @@ def choose(person: Person, *, prefer_newest: bool, prefer_station: str | None = 
            ) -> tuple[Candidate | None, Conflict | None]:
     """The take to export for one person, and the conflict if stations disagree: settled by the newest
     acceptance (`prefer_newest`) or by trusting one station (`prefer_station`: its take, when it has one)."""
+    if len(person.candidates) <= 1:         # most people: one acceptance, nothing to choose
+        return (person.candidates[0] if person.candidates else None), None
     newest_per_ws: dict[int, Candidate] = {}
     for cand in person.candidates:
         idx = cand.record.source.index

@@ -68,7 +68,8 @@ class Subject:
                    sex=row["sex"], id_number=row["id_number"], college=row["college"], major=row["major"],
                    class_name=row["class_name"], level=row["level"],
                    paid=None if row["paid"] is None else bool(row["paid"]), collect_code=row["collect_code"],
-                   source=row["source"], in_roster=bool(row["in_roster"]), extra=json.loads(row["extra"]))
+                   source=row["source"], in_roster=bool(row["in_roster"]),
+                   extra=json.loads(row["extra"]) if row["extra"] not in ("{}", "") else {})
 
     @property
     def masked_id(self) -> str:
