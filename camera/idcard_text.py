@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from camera.devtext import clean_device_text
 from camera.masking import mask_id_number, mask_name
 from camera.sam import ReaderError
 
@@ -113,7 +114,8 @@ def _fields(text: bytes, layout: tuple[tuple[str, int], ...]) -> dict[str, str]:
     out: dict[str, str] = {}
     offset = 0
     for name, size in layout:
-        out[name] = _decode(text[offset:offset + size], name).strip(" \x00\u3000")
+        # a card is text a stranger wrote: no escape, control or bidi character reaches a screen or a log
+        out[name] = clean_device_text(_decode(text[offset:offset + size], name)).strip(" \x00\u3000")
         offset += size
     return out
 

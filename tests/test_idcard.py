@@ -6,6 +6,7 @@ generous timeouts; nothing asserts how long anything took.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pickle
@@ -386,3 +387,75 @@ def test_probe_finds_the_reader_and_not_a_silent_tty(sim: ReaderSim) -> None:
     finally:
         os.close(silent_master)
         os.close(silent_slave)
+
+
+# ------------------------------------------------------------------------------- hostile text from devices
+HOSTILE_NAME = "\x1b]0;pwned\x07张\u202e三"          # a terminal title sequence and a right-to-left override
+
+
+def test_card_text_reaches_the_station_without_escape_control_or_bidi_characters(running) -> None:
+    sim, events, _reader = running
+    sim.present(SimCard(name=HOSTILE_NAME, id_number="430302199903150119",
+                        address="湖南\x1b[2J省\x00湘潭\u2066市"))
+    card = events.wait_reads(1)[0].card
+    assert card.name == "张三" and card.address == "湖南省湘潭市"
+
+
+def test_the_desk_loop_prints_no_escape_sequence_from_a_card(tmp_path: Path) -> None:
+    """The real `station checkin --reader` on the simulator: the terminal never receives the card's ESC or U+202E."""
+    import subprocess
+    import sys
+    import time
+    from station.core.idnumber import check_character
+    from station.store.workspace import Store
+    from workspace_factory import new_workspace
+    first17 = "43030219990315011"
+    id_number = first17 + check_character(first17)
+    with new_workspace(tmp_path / "ws") as store:
+        store.upsert_subjects([{"code": "2017001", "student_no": "2017001", "name": "张三", "id_number": id_number,
+                                "college": "化学化工学院"}], source_file="roster.xlsx")
+    sim = ReaderSim()
+    log = tmp_path / "desk.out"
+    try:
+        with log.open("wb") as out:
+            desk = subprocess.Popen([sys.executable, "-m", "station.cli.main", "-w", str(tmp_path / "ws"), "checkin",
+                                     "--reader", sim.path], stdout=out, stderr=subprocess.STDOUT,
+                                    env={**os.environ, "STATION_LANG": "zh", "PYTHONUNBUFFERED": "1"})
+            try:
+                deadline = time.monotonic() + 30
+                while "读卡器已就绪" not in log.read_text("utf-8", "replace") and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                sim.present(SimCard(name=HOSTILE_NAME, id_number=id_number))
+                while "拍摄号 1" not in log.read_text("utf-8", "replace") and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            finally:
+                desk.terminate()
+                desk.wait(10)
+    finally:
+        sim.close()
+    printed = log.read_text("utf-8")
+    assert "拍摄号 1" in printed and "张三" in printed
+    assert "\x1b" not in printed and "\u202e" not in printed and "pwned" not in printed
+    with Store.open(tmp_path / "ws") as store:
+        assert [r.shoot_no for r in store.check_ins()] == [1]
+
+
+def test_a_scanner_burst_is_cleaned_before_the_screen_the_journal_and_the_log(tmp_path: Path, caplog) -> None:
+    from station.session.actions import Session
+    from station.store.workspace import Store
+    from workspace_factory import new_workspace, run_cli
+    with new_workspace(tmp_path / "ws") as store:
+        store.upsert_subjects([{"code": "2017001", "student_no": "2017001", "name": "张三"}], source_file="r.csv")
+    burst = "\x1b]0;pwned\x072017\u202e001\x1b[31m\r"
+    result = run_cli(tmp_path / "ws", "checkin", burst)
+    assert result.exit_code == 0, result.output
+    assert "2017001" in result.output and "\x1b" not in result.output and "\u202e" not in result.output
+    unknown = run_cli(tmp_path / "ws", "checkin", "\x1b]0;pwned\x07K999\u202e")
+    assert unknown.exit_code == 1 and "\x1b" not in unknown.output and "\u202e" not in unknown.output
+    caplog.set_level(logging.DEBUG)
+    with Store.open(tmp_path / "ws") as store:
+        Session(store).scan(burst)
+        scanned = [json.loads(r[0])["scanned"] for r in store.conn.execute(
+            "SELECT data FROM events WHERE kind = 'check_in'")]
+    assert scanned == ["2017001"]
+    assert not any("\x1b" in r.getMessage() or "\u202e" in r.getMessage() for r in caplog.records)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from camera.devtext import clean_device_text
 from config.i18n import _
 from config.settings import IdentitySection
 from station.core.errors import IdentityError
@@ -22,16 +23,17 @@ LOOKUP_KEYS = ("student_no", "id_number", "collect_code", "code")
 @dataclass(frozen=True)
 class Identified:
     subject: Subject
-    scanned: str          # verbatim, as it arrived
+    scanned: str          # as it arrived, less escape/control/bidi/invisible characters (never shown raw)
     key: str              # which key matched (or "scan" for a roster-less subject)
 
 
 def clean_scan(raw: str, identity: IdentitySection) -> str:
     """Strip the line ending and a configured card-barcode prefix/suffix; the rest is the code.
 
-    NFKC first: a number keyed through a Chinese input method arrives as full-width digits (２０１７).
+    Escape sequences, control, bidi and invisible characters go first (camera.devtext: a barcode is text a
+    stranger wrote), then NFKC: a number keyed through a Chinese input method arrives as full-width digits.
     """
-    text = unicodedata.normalize("NFKC", raw).strip().strip("\x00").strip()
+    text = unicodedata.normalize("NFKC", clean_device_text(raw)).strip()
     if identity.barcode_prefix and text.startswith(identity.barcode_prefix):
         text = text[len(identity.barcode_prefix):]
     if identity.barcode_suffix and text.endswith(identity.barcode_suffix):
@@ -69,7 +71,7 @@ def identify(store: Store, raw: str, *, college: str | None = None) -> Identifie
             value = id_number if (key == "id_number" and id_number) else text
             found = store.find_subject(key, value)
             if found is not None:
-                return Identified(found, raw, key)
+                return Identified(found, clean_device_text(raw), key)
         # an 18-digit student number or 采集码 may look like an ID number: only refuse after no exact match
         if id_problem:
             raise IdentityError(_("refused: {problem} ({code}); nothing bound", problem=id_problem, code=_shown(text)))
@@ -79,9 +81,9 @@ def identify(store: Store, raw: str, *, college: str | None = None) -> Identifie
         raise IdentityError(_("refused: {problem} ({code}); nothing bound", problem=id_problem, code=_shown(text)))
     walk_in = (store.find_subject("id_number", id_number) if id_number else store.find_subject("student_no", text))
     if walk_in is not None and walk_in.source == WALK_IN:     # checked in before as a walk-in: the same person
-        return Identified(walk_in, raw, "id_number" if id_number else "student_no")
+        return Identified(walk_in, clean_device_text(raw), "id_number" if id_number else "student_no")
     subject = store.scanned_subject(id_number or text, college=college or None, id_number=id_number)
-    return Identified(subject, raw, "scan")
+    return Identified(subject, clean_device_text(raw), "scan")
 
 
 @dataclass(frozen=True)

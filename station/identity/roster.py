@@ -6,7 +6,10 @@ rows only. Every bad row is reported with the row number the registrar sees in E
 
 Rules (also in `station roster import --help`):
 - a row needs a student number, an ID number or a 采集码; its subject code is the first of these present;
-- when the file has a name column, every row needs a name (a file without one is a code-only roster);
+- every sheet of a workbook is read (or the ones named with --sheet); a sheet without a recognisable header
+  (a 说明 sheet, an empty one) is skipped and named; a header may be 1-3 rows under a title, merged cells
+  both ways (station.identity.roster_header);
+- the header must have a name column (姓名/名字/..., or one mapped with --map), and every row a name;
 - ID numbers must pass the GB 11643 check digit; student numbers, ID numbers and 采集码 are unique in the file;
 - a row must not take a student number, ID number or code that belongs to another existing subject;
 - totals (合计/小计/共N人), notes (注：/说明/备注, sign-off lines) and blank rows between students are skipped
@@ -24,28 +27,77 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from config.i18n import N_, _
+from config.i18n import N_, _, ngettext
 from station.core.errors import RosterError
 from station.core.idnumber import id_number_problem, mask_code, mask_id_number, normalise_id_number
 from station.store.models import STATUSES, Subject, match_keys, roster_unchanged
 from station.identity.roster_columns import (ALIASES, FIELD_LABELS, FIELDS, KEY_FIELDS, CellProblem, cell_text,
                                              field_for, has_invisible, parse_mapping, parse_paid)
-from station.identity.roster_rows import BLANK, row_kind, skip_notes
-from station.identity.roster_source import read_table
+from station.identity.roster_rows import BLANK, block_kind, row_kind, row_list, skip_notes
+from station.identity.workbook_limits import LIMITS
+from station.identity.roster_header import SCAN_ROWS, Header, find_header
+from station.identity.roster_source import Table, read_tables
 from station.store.workspace import Store
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-_HEADER_SCAN = 10      # rows searched for the header (registrars put a title row or two above it)
 _LABEL = {**FIELD_LABELS, "code": N_("code")}
+
+
+@dataclass(frozen=True, order=True)
+class RowRef:
+    """A row of the file: its sheet (in tab order) and the row number the registrar sees in Excel.
+
+    Shown as the bare number when the file has one table (a CSV, a one-sheet workbook), else as
+    `sheet!row`, Excel's own way of naming a cell on another sheet.
+    """
+    sheet_index: int
+    number: int
+    sheet: str | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return str(self.number) if self.sheet is None else f"{self.sheet}!{self.number}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.number, **({"sheet": self.sheet} if self.sheet is not None else {})}
+
+
+def _ref(row: Any) -> RowRef:
+    return row if isinstance(row, RowRef) else RowRef(0, int(row))
 
 
 @dataclass(frozen=True)
 class RosterRow:
     """One valid data row: `values` has `code`, the subject fields present and `extra`."""
-    row: int
+    row: RowRef
     values: dict[str, Any]
+
+
+@dataclass
+class SheetPart:
+    """What one sheet gave: its header band, its column mapping and the rows that were not students."""
+    name: str                       # sheet name ('' for a CSV)
+    header_first: int
+    header_row: int
+    columns: dict[str, str]         # field -> header as written
+    extra_columns: list[str]
+    data_rows: int
+    skipped_rows: list[tuple[int, str]] = field(default_factory=list)
+    cleaned_rows: list[int] = field(default_factory=list)
+    #: (column index, rows) of values in a column that has no header: not imported, and said so
+    unnamed: list[tuple[int, list[int]]] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        return [*skip_notes(self.skipped_rows, self.cleaned_rows),
+                *(ngettext("column {column} has no header: its value on row {rows} is not imported",
+                           "column {column} has no header: its values on rows {rows} are not imported",
+                           len(numbers), column=column_letters(col), rows=row_list(numbers))
+                  for col, numbers in self.unnamed)]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sheet": self.name, "header_rows": [self.header_first, self.header_row], "columns": self.columns,
+                "extra_columns": self.extra_columns, "rows": self.data_rows}
 
 
 @dataclass
@@ -53,23 +105,30 @@ class ParsedRoster:
     """A roster file after reading and row-by-row validation (nothing written yet)."""
     file: str
     kind: str                       # csv | xlsx | xls
-    detail: str                     # encoding or sheet name
-    header_row: int
-    columns: dict[str, str]         # field -> header as written in the file
+    detail: str                     # encoding or the first read sheet's name
+    header_row: int                 # the first read sheet's last header row
+    columns: dict[str, str]         # field -> header as written in the file (first sheet that names it)
     extra_columns: list[str]
     rows: list[RosterRow]
-    problems: list[tuple[int, str]]
+    problems: list[tuple[RowRef, str]]
     data_rows: int                  # student rows below the header (good and bad)
     skipped_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, total|note|blank): not students
     cleaned_rows: list[int] = field(default_factory=list)              # rows whose invisible characters went
+    sheets: list[SheetPart] = field(default_factory=list)              # every sheet read as students
+    skipped_sheets: list[tuple[str, str]] = field(default_factory=list)  # (sheet, why): not read as students
 
     @property
-    def bad_rows(self) -> set[int]:
+    def bad_rows(self) -> set[RowRef]:
         return {r for r, _why in self.problems}
 
     def notes(self) -> list[str]:
-        """The lines that tell the registrar which rows were not read as students, and why."""
-        return skip_notes(self.skipped_rows, self.cleaned_rows)
+        """The lines that tell the registrar which rows and sheets were not read as students, and why."""
+        notes = [_("sheet {sheet!r} skipped: {reason}", sheet=name, reason=why) for name, why in self.skipped_sheets]
+        if len(self.sheets) <= 1:
+            return notes + (self.sheets[0].notes() if self.sheets else [])
+        for part in self.sheets:
+            notes += [_("sheet {sheet!r}: {note}", sheet=part.name, note=n) for n in part.notes()]
+        return notes
 
 
 @dataclass
@@ -77,11 +136,12 @@ class ImportReport:
     """What an import did (or, with dry_run, would do)."""
     parsed: ParsedRoster
     counts: dict[str, int]          # added, updated, unchanged
-    problems: list[tuple[int, str]]  # invalid rows and conflicts with existing subjects, by row
+    problems: list[tuple[RowRef, str]]  # invalid rows and conflicts with existing subjects, by row
     dry_run: bool
     imported_rows: int
     not_in_file: int = 0            # roster subjects already in the workspace that this file does not list
-    skipped: list[int] = field(default_factory=list)
+    skipped: list[RowRef] = field(default_factory=list)
+    changes: list[IdentityChange] = field(default_factory=list)   # confirmed with allow_changes
 
     def get(self, key: str, default: int | None = None) -> int | None:
         """counts[key]: lets callers that treat the result as the upsert counts dict keep working."""
@@ -91,36 +151,213 @@ class ImportReport:
         return {"file": self.parsed.file, "kind": self.parsed.kind, "detail": self.parsed.detail,
                 "header_row": self.parsed.header_row, "columns": self.parsed.columns,
                 "extra_columns": self.parsed.extra_columns, "rows": self.parsed.data_rows,
+                "sheets": [p.as_dict() for p in self.parsed.sheets],
+                "skipped_sheets": [{"sheet": n, "reason": why} for n, why in self.parsed.skipped_sheets],
                 "imported_rows": self.imported_rows, "dry_run": self.dry_run, **self.counts,
-                "not_in_file": self.not_in_file, "skipped_rows": self.skipped,
+                "not_in_file": self.not_in_file,
+                "skipped_rows": [r.number if r.sheet is None else r.as_dict() for r in self.skipped],
                 "not_students": [{"row": r, "kind": k} for r, k in self.parsed.skipped_rows],
                 "cleaned_rows": self.parsed.cleaned_rows, "notes": self.parsed.notes(),
-                "problems": [{"row": r, "reason": why} for r, why in self.problems]}
+                "problems": [{**_ref(r).as_dict(), "reason": why} for r, why in self.problems],
+                "identity_changes": [{**c.row.as_dict(), "code": c.subject.code, "takes": list(c.takes),
+                                      "fields": {f: list(v) for f, v in c.fields.items()}} for c in self.changes]}
 
 
 # ------------------------------------------------------------------------------------------------ parsing
-def parse_roster(path: Path, *, sheet: str | None = None, mapping: dict[str, str] | None = None,
-                 progress: Progress | None = None) -> ParsedRoster:
-    """Read and validate a roster file; row problems are collected, only an unusable file raises."""
+def parse_roster(path: Path, *, sheet: str | None = None, sheets: tuple[str, ...] | list[str] = (),
+                 mapping: dict[str, str] | None = None, progress: Progress | None = None) -> ParsedRoster:
+    """Read and validate every sheet of a roster file (or the `sheets` named); only an unusable file raises.
+
+    A sheet with no recognisable header is skipped and named in the notes (a 说明 sheet, an empty Sheet3);
+    a sheet the user named, or the only table of the file, must have one.
+    """
     mapping = mapping or {}
-    table = read_table(path, sheet)
+    wanted = list(sheets) or ([sheet] if sheet else [])
+    tables = read_tables(path, wanted)
     if progress:
-        progress(_("read {count} rows from {file}", count=len(table.rows), file=path.name))
-    header_row, cells = _find_header(table.rows, mapping, str(path))
-    fields = [field_for(str(c), mapping) if c not in (None, "") else None for c in cells]
-    _refuse_doubled_columns(cells, fields, str(path))
-    columns = {f: str(cells[i]).strip() for i, f in enumerate(fields) if f}
-    extras = [(i, str(c).strip()) for i, (c, f) in enumerate(zip(cells, fields)) if f is None and c not in (None, "")]
+        progress(_("read {count} rows from {file}", count=sum(len(t.rows) for t in tables), file=path.name))
+    several = len(tables) > 1
+    parts: list[SheetPart] = []
+    skipped_sheets: list[tuple[str, str]] = []
     rows: list[RosterRow] = []
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[RowRef, str]] = []
+    for index, table in enumerate(tables):
+        where = str(path) if table.kind == "csv" or not several else _("{file}, sheet {sheet!r}", file=path,
+                                                                       sheet=table.detail)
+        reason = _sheet_unusable(table)
+        header = None if reason else find_header(table.rows, table.merges, mapping)
+        if header is None:
+            if not several or wanted:
+                raise reason_error(where, reason) if reason else _no_header(table, where)
+            skipped_sheets.append((table.detail, reason or _no_header_reason(table)))
+            continue
+        part, sheet_rows, sheet_problems = _parse_sheet(table, header, RowRef(index, 0, table.detail if several
+                                                                                else None), where)
+        parts.append(part)
+        rows += sheet_rows
+        problems += sheet_problems
+    if not parts:
+        raise RosterError(_("{file}: no sheet has a header row with a 学号, 身份证号 or 采集码 column", file=path),
+                          problems=[(RowRef(i, 0, n), why) for i, (n, why) in enumerate(skipped_sheets)],
+                          hint=_('name the columns with --map, e.g. --map "工号=student_no"'))
+    if len(parts) > 1 and not wanted:
+        for name in _repeating_sheets(parts, rows):
+            skipped_sheets.append((name, _("it repeats students of the other sheets (a summary sheet?); read it"
+                                           " alone with --sheet")))
+            parts = [p for p in parts if p.name != name]
+            rows = [r for r in rows if r.row.sheet != name]
+            problems = [(r, why) for r, why in problems if r.sheet != name]
+    problems.extend(_duplicates(rows))  # over every row of every sheet: both rows of a pair are reported
+    bad = {r for r, _why in problems}
+    rows = [r for r in rows if r.row not in bad]
+    problems.sort(key=lambda p: p[0])
+    data_rows = sum(p.data_rows for p in parts)
+    if progress:
+        progress(_("validated {count} rows: {bad} invalid", count=data_rows, bad=len(bad)))
+    first = parts[0]
+    columns: dict[str, str] = {}
+    extras: list[str] = []
+    for part in parts:
+        for f, h in part.columns.items():
+            columns.setdefault(f, h)
+        extras += [h for h in part.extra_columns if h not in extras]
+    one = len(parts) == 1
+    return ParsedRoster(file=path.name + (f"#{first.name}" if table.kind != "csv" and one and wanted else ""),
+                        kind=tables[0].kind, detail=first.name or tables[0].detail, header_row=first.header_row,
+                        columns=columns, extra_columns=extras, rows=rows, problems=problems,
+                        data_rows=data_rows,
+                        skipped_rows=first.skipped_rows if one else [],
+                        cleaned_rows=first.cleaned_rows if one else [],
+                        sheets=parts, skipped_sheets=skipped_sheets)
+
+
+def _merged_down(table: Table, header_last: int) -> dict[int, dict[int, Any]]:
+    """Row -> {column: value} for cells under a merge that runs down the data rows (学院 merged over its
+    students): the merged value counts for every row it covers. Merges across one row (a note) are left alone.
+    """
+    if not table.merges:
+        return {}
+    first = {number: cells for number, cells in table.rows if number > header_last}
+    fills: dict[int, dict[int, Any]] = defaultdict(dict)
+    for r1, c1, r2, c2 in table.merges:
+        if r2 <= r1 or r1 <= header_last or r2 - r1 > LIMITS.rows:
+            continue
+        top = first.get(r1, ())
+        value = top[c1] if c1 < len(top) else None
+        if value in (None, ""):
+            continue
+        for r in range(r1 + 1, r2 + 1):
+            fills[r][c1] = value
+    return fills
+
+
+def _filled(raw: tuple[Any, ...], fill: dict[int, Any]) -> tuple[Any, ...]:
+    cells = list(raw) + [None] * (max(fill) + 1 - len(raw)) if max(fill) >= len(raw) else list(raw)
+    for col, value in fill.items():
+        if cells[col] in (None, ""):
+            cells[col] = value
+    return tuple(cells)
+
+
+def column_letters(index: int) -> str:
+    """0 -> 'A', 27 -> 'AB': how Excel names a column."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _repeating_sheets(parts: list[SheetPart], rows: list[RosterRow]) -> list[str]:
+    """Sheets whose every student is also on another sheet: a 汇总/总表 sheet beside one sheet per college, or
+    a copy of a sheet. The widest such sheet goes first, then the rest are looked at again."""
+    codes: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        if r.row.sheet is not None and r.values.get("code"):
+            codes[r.row.sheet].add(r.values["code"])
+    left = [p.name for p in parts if codes.get(p.name)]
+    gone: list[str] = []
+    while len(left) > 1:
+        repeating = [n for n in left if codes[n] <= set().union(*(codes[o] for o in left if o != n))]
+        if not repeating:
+            break
+        widest = max(repeating, key=lambda n: (len(codes[n]), -left.index(n)))
+        gone.append(widest)
+        left.remove(widest)
+    return gone
+
+
+def _sheet_unusable(table: Table) -> str | None:
+    """Why a sheet cannot hold students before looking for a header: a chart, or no cells at all."""
+    if table.chart:
+        return _("a chart sheet, no cells")
+    if not any(any(c not in (None, "") for c in cells) for _n, cells in table.rows):
+        return _("the sheet is empty")
+    return None
+
+
+def reason_error(where: str, reason: str) -> RosterError:
+    return RosterError(_("{file}: {reason}", file=where, reason=reason))
+
+
+def _first_texts(table: Table) -> list[str]:
+    for _n, cells in table.rows[:SCAN_ROWS]:
+        texts = [str(c).strip() for c in cells if c not in (None, "") and str(c).strip()]
+        if texts:
+            return texts
+    return []
+
+
+def _no_header_reason(table: Table) -> str:
+    seen = _first_texts(table)
+    return (_("no header row with a 学号, 身份证号 or 采集码 column in the first {count} rows", count=SCAN_ROWS)
+            + (_(" (first row: {cells})", cells=", ".join(seen[:8])) if seen else _(" (the file is empty)")))
+
+
+def _no_header(table: Table, where: str) -> RosterError:
+    return RosterError(_("{file}: {reason}", file=where, reason=_no_header_reason(table)),
+                       hint=_('name the columns with --map, e.g. --map "工号=student_no"'))
+
+
+def _parse_sheet(table: Table, header: Header, base: RowRef, where: str
+                 ) -> tuple[SheetPart, list[RosterRow], list[tuple[RowRef, str]]]:
+    """One sheet's student rows (valid or not) under its header; totals, notes and blanks set aside."""
+    fields = header.fields
+    names = header.names
+    _refuse_doubled_columns(names, fields, where)
+    columns = {f: str(names[i]) for i, f in enumerate(fields) if f}
+    if "name" not in columns:
+        found = ", ".join(f"{names[i]}->{f or 'extra'}" for i, f in enumerate(fields) if names[i]) or "-"
+        raise RosterError(_("{file}: no name column (姓名) in the header (rows {rows}); columns found: {found}",
+                            file=where, rows=header.rows_text, found=found),
+                          hint=_('name the column that holds the names with --map, e.g. --map "名字=name"'))
+    extras = [(i, str(n)) for i, (n, f) in enumerate(zip(names, fields)) if f is None and n]
+    rows: list[RosterRow] = []
+    problems: list[tuple[RowRef, str]] = []
     skipped: list[tuple[int, str]] = []
     cleaned: list[int] = []
     blanks: list[int] = []   # named only when a row follows them (Excel keeps formatted empty rows at the end)
     data_rows = 0
+    fills = _merged_down(table, header.last_row)
+    across: dict[int, set[int]] = defaultdict(set)          # row -> first columns of merges across it
+    for r1, c1, _r2, c2 in table.merges:
+        if c2 > c1 and r1 > header.last_row:
+            across[r1].add(c1)
+    width = len(names)
+    unnamed: dict[int, list[int]] = defaultdict(list)      # column without a header -> rows with a value there
     for number, raw in table.rows:
-        if number <= header_row:
+        if number <= header.last_row:
             continue
+        if number in fills:
+            raw = _filled(raw, fills[number])
         kind = row_kind(raw, fields) if number not in table.broken else None
+        if kind is None and number not in table.broken:
+            kind = block_kind(raw, names, fields, across.get(number, set()))
+        if kind is None and len(raw) > 0:
+            for col, value in enumerate(raw):
+                if value not in (None, "") and (col >= width or names[col] is None):
+                    unnamed[col].append(number)
         if kind == BLANK:
             blanks.append(number)
             continue
@@ -130,49 +367,24 @@ def parse_roster(path: Path, *, sheet: str | None = None, mapping: dict[str, str
             skipped.append((number, kind))
             continue
         data_rows += 1
+        ref = RowRef(base.sheet_index, number, base.sheet)
         if number in table.broken:
-            problems.append((number, table.broken[number]))
+            problems.append((ref, table.broken[number]))
             continue
-        row, row_problems = _parse_row(number, raw, fields, extras, has_name="name" in columns)
+        row, row_problems = _parse_row(ref, raw, fields, extras, has_name=True)
         if row is None:  # pragma: no cover - row_kind has already taken every blank row
             continue
         if any(has_invisible(c) for c in raw):
             cleaned.append(number)
         rows.append(row)
-        problems.extend((number, why) for why in row_problems)
-    problems.extend(_duplicates(rows))  # over every row: both rows of a pair are reported
-    bad = {r for r, _why in problems}
-    rows = [r for r in rows if r.row not in bad]
-    problems.sort(key=lambda p: p[0])
-    if progress:
-        progress(_("validated {count} rows: {bad} invalid", count=data_rows, bad=len({r for r, _w in problems})))
-    return ParsedRoster(file=path.name + (f"#{table.detail}" if table.kind != "csv" and sheet else ""),
-                        kind=table.kind, detail=table.detail, header_row=header_row, columns=columns,
-                        extra_columns=[h for _i, h in extras], rows=rows, problems=problems,
-                        data_rows=data_rows, skipped_rows=skipped, cleaned_rows=cleaned)
+        problems.extend((ref, why) for why in row_problems)
+    part = SheetPart(table.detail if table.kind != "csv" else "", header.first_row, header.last_row, columns,
+                     [h for _i, h in extras], data_rows, skipped, cleaned,
+                     unnamed=[(col, numbers) for col, numbers in sorted(unnamed.items())])
+    return part, rows, problems
 
 
-def _find_header(rows: list[tuple[int, tuple[Any, ...]]], mapping: dict[str, str], name: str
-                 ) -> tuple[int, tuple[Any, ...]]:
-    """The first row (of the first few) naming an identity column and at least one other known column."""
-    seen: list[str] = []
-    for number, cells in rows[:_HEADER_SCAN]:
-        texts = [str(c) for c in cells if c not in (None, "")]
-        if not texts:
-            continue
-        found = {field_for(t, mapping) for t in texts} - {None}
-        if found & set(KEY_FIELDS) and len(found) >= 2 or found & set(KEY_FIELDS) and len(texts) == 1:
-            return number, cells
-        if not seen:
-            seen = texts
-    raise RosterError(_("{file}: no header row with a 学号, 身份证号 or 采集码 column in the first {count} rows",
-                        file=name, count=_HEADER_SCAN)
-                      + (_(" (first row: {cells})", cells=", ".join(seen[:8])) if seen
-                         else _(" (the file is empty)")),
-                      hint=_('name the columns with --map, e.g. --map "工号=student_no"'))
-
-
-def _refuse_doubled_columns(cells: tuple[Any, ...], fields: list[str | None], name: str) -> None:
+def _refuse_doubled_columns(cells: list[str | None], fields: list[str | None], name: str) -> None:
     """Two columns meaning the same field (学院 and 院系) would silently pick one: ask instead."""
     first: dict[str, str] = {}
     for cell, f in zip(cells, fields):
@@ -185,7 +397,7 @@ def _refuse_doubled_columns(cells: tuple[Any, ...], fields: list[str | None], na
         first[f] = str(cell).strip()
 
 
-def _parse_row(number: int, raw: tuple[Any, ...], fields: list[str | None], extras: list[tuple[int, str]],
+def _parse_row(number: RowRef, raw: tuple[Any, ...], fields: list[str | None], extras: list[tuple[int, str]],
                *, has_name: bool) -> tuple[RosterRow | None, list[str]]:
     """(row, problems) for one data row (the row is kept for duplicate checks); (None, []) if blank."""
     values: dict[str, Any] = {}
@@ -256,6 +468,55 @@ def _duplicates(rows: list[RosterRow]) -> list[tuple[int, str]]:
 
 
 # ------------------------------------------------------------------------------------------------ planning
+#: the fields that say who is in a photo: a re-import changing one of them for a student with takes must be confirmed
+IDENTITY_FIELDS = ("student_no", "name", "college")
+
+
+@dataclass(frozen=True)
+class IdentityChange:
+    """A row that changes who an existing student with takes is (the photos would follow silently)."""
+    row: RowRef
+    subject: Subject
+    fields: dict[str, tuple[str, str]]      # field -> (old, new)
+    takes: tuple[int, ...]                  # the student's takes (seq), not void
+
+    def reason(self) -> str:
+        what = ", ".join(_("{field} {old} -> {new}", field=_(_LABEL[f]), old=old, new=new or "-")
+                         for f, (old, new) in self.fields.items())
+        return _("changes {what} of {code}, who already has takes {takes}: the photos would follow the new"
+                 " identity", what=what, code=self.subject.code, takes=", ".join(str(t) for t in self.takes))
+
+    def as_journal(self) -> dict[str, Any]:
+        return {"subject_id": self.subject.id, "takes": list(self.takes),
+                "fields": {f: list(v) for f, v in self.fields.items()}}
+
+
+def identity_changes(store: Store, rows: list[RosterRow]) -> list[IdentityChange]:
+    """Rows that would change the student number, name or college of a student who already has takes."""
+    with_takes = store.take_counts()
+    if not with_takes:
+        return []
+    index: dict[str, dict[str, Subject]] = {"code": {}, "student_no": {}, "id_number": {}}
+    for e in store.subjects():
+        if e.id not in with_takes:
+            continue
+        index["code"][e.code] = e
+        for key in ("student_no", "id_number"):
+            if getattr(e, key) is not None:
+                index[key][getattr(e, key)] = e
+    changes = []
+    for r in rows:
+        target = _match(index, r.values)
+        if target is None:
+            continue
+        fields = {f: (str(getattr(target, f)), str(r.values.get(f) or "")) for f in IDENTITY_FIELDS
+                  if getattr(target, f) not in (None, "") and getattr(target, f) != r.values.get(f)}
+        if fields:
+            takes = tuple(t.seq for t in store.takes(subject_id=target.id, include_void=False))
+            changes.append(IdentityChange(r.row, target, fields, takes))
+    return changes
+
+
 def plan_rows(store: Store, rows: list[RosterRow]) -> tuple[dict[str, int], list[tuple[int, str]], int]:
     """Compare valid rows with the workspace: (counts, conflicts by row, roster subjects not in the file).
 
@@ -315,19 +576,23 @@ def _match(index: dict[str, dict[str, Subject]], values: dict[str, Any]) -> Subj
 
 
 # ------------------------------------------------------------------------------------------------ import
-def import_roster(store: Store, path: Path, *, sheet: str | None = None, mapping: list[str] | tuple[str, ...] = (),
-                  skip_invalid: bool = False, dry_run: bool = False, operator: str | None = None,
+def import_roster(store: Store, path: Path, *, sheet: str | None = None, sheets: tuple[str, ...] | list[str] = (),
+                  mapping: list[str] | tuple[str, ...] = (), skip_invalid: bool = False, dry_run: bool = False,
+                  allow_changes: bool = False, operator: str | None = None,
                   progress: Progress | None = None) -> ImportReport:
     """Validate a roster file and write its subjects in one transaction (all rows or none).
 
     Raises RosterError (with every problem by row) when a row is invalid or conflicts with an existing
     subject, unless `skip_invalid`, which writes the good rows and reports the rest. `dry_run` writes nothing.
     """
-    parsed = parse_roster(path, sheet=sheet, mapping=parse_mapping(list(mapping)), progress=progress)
+    parsed = parse_roster(path, sheet=sheet, sheets=sheets, mapping=parse_mapping(list(mapping)), progress=progress)
     if parsed.data_rows == 0:
         raise RosterError(_("{file}: no data rows below the header (row {row})", file=parsed.file,
                             row=parsed.header_row))
     counts, conflicts, not_in_file = plan_rows(store, parsed.rows)
+    changes = identity_changes(store, parsed.rows)
+    if not allow_changes:
+        conflicts = conflicts + [(c.row, c.reason()) for c in changes]
     problems = sorted(parsed.problems + conflicts, key=lambda p: p[0])
     bad = {r for r, _why in problems}
     good = [r for r in parsed.rows if r.row not in bad]
@@ -335,16 +600,21 @@ def import_roster(store: Store, path: Path, *, sheet: str | None = None, mapping
         raise RosterError(_("{file}: {bad} of {count} rows invalid; nothing imported", file=parsed.file,
                             bad=len(bad), count=parsed.data_rows),
                           problems=problems,
-                          hint=_("fix the rows and import again, or use --skip-invalid to import the good rows"))
+                          hint=_("fix the rows and import again, or use --skip-invalid to import the good rows")
+                          + (_("; if the students really changed, confirm with --allow-changes (journalled)")
+                             if changes and not allow_changes else ""))
     if not good:
         raise RosterError(_("{file}: none of the {count} rows is valid; nothing imported", file=parsed.file,
                             count=parsed.data_rows),
                           problems=problems)
     if conflicts and skip_invalid:
         counts, _conflicts, not_in_file = plan_rows(store, good)
-    report = ImportReport(parsed, counts, problems, dry_run, len(good), not_in_file, sorted(bad))
+    changes = [c for c in changes if c.row not in bad]
+    report = ImportReport(parsed, counts, problems, dry_run, len(good), not_in_file, sorted(bad), changes)
     if dry_run:
         return report
+    if changes:
+        store.confirm_roster_changes([c.as_journal() for c in changes], source_file=parsed.file, operator=operator)
     if progress:
         progress(_("writing {count} subjects", count=len(good)))
     try:

@@ -7,10 +7,12 @@ odd header is mapped with `--map HEADER=field` instead of editing the file.
 from __future__ import annotations
 
 import datetime as _dt
+from decimal import Decimal, InvalidOperation
 import re
 import unicodedata
 from typing import Any
 
+from camera.devtext import HIDDEN, INVISIBLE
 from config.i18n import N_, _
 from station.core.errors import RosterError
 
@@ -25,26 +27,28 @@ EXTRA = "extra"
 ALIASES: dict[str, tuple[str, ...]] = {
     "student_no": ("学号", "学生学号", "学生编号", "学籍号", "studentno", "studentnumber", "studentid", "stuno",
                    "stuid", "xh"),
-    "name": ("姓名", "学生姓名", "name", "studentname", "fullname", "xm"),
+    "name": ("姓名", "学生姓名", "名字", "学生名字", "考生姓名", "name", "studentname", "fullname", "xm"),
     "sex": ("性别", "sex", "gender", "xb"),
     "id_number": ("身份证号", "身份证号码", "身份证", "证件号码", "证件号", "公民身份号码", "居民身份证号",
+                  "身份证件号", "身份证件号码",
                   "居民身份证号码", "idnumber", "idno", "idcard", "idcardno", "idcardnumber", "sfzh"),
-    "college": ("学院", "院系", "系部", "院部", "所在学院", "所属学院", "学院名称", "院系名称", "教学院",
+    "college": ("学院", "院系", "系部", "院部", "所在学院", "所属学院", "学院名称", "院系名称", "教学院", "所在院系",
+                "所属院系", "二级学院", "系别", "院系部", "培养单位", "学院(系)", "院(系)",
                 "college", "department", "dept", "school", "faculty"),
     "major": ("专业", "专业名称", "所学专业", "major", "speciality", "specialty", "program", "programme"),
-    "class_name": ("班级", "班级名称", "行政班", "行政班级", "class", "classname", "bj"),
+    "class_name": ("班级", "班级名称", "行政班", "行政班级", "所在班级", "班号", "class", "classname", "bj"),
     "level": ("层次", "学历层次", "培养层次", "学历", "level", "degreelevel", "educationlevel"),
-    "paid": ("缴费", "是否缴费", "已缴费", "缴费情况", "缴费状态", "paid", "feepaid", "haspaid"),
+    "paid": ("缴费", "是否缴费", "已缴费", "缴费情况", "缴费状态", "是否已缴费", "是否交费", "交费情况", "paid", "feepaid", "haspaid"),
     "collect_code": ("采集码", "图像采集码", "采集编号", "collectcode", "collectioncode", "capturecode"),
 }
 
 # ------------------------------------------------------------------------------------------ cell hygiene
 #: invisible characters that copy-and-paste from web pages and chat tools leaves in cells: removed (a
 #: zero-width space in a student number would make it "not in the roster" at the desk)
-_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")          # one list with device text: camera.devtext
 #: characters no registrar types: NUL and other control codes (a damaged file), and the bidi embedding,
 #: override and isolate controls that make text display in another order than it is stored (a spoof)
-_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_REFUSED = re.compile(f"[{HIDDEN}]")
 _BREAKS = re.compile(r"\s*[\r\n\t]+\s*")
 #: fields whose cell must be one line: a line break there is a typing slip or an unterminated CSV quote
 _ONE_LINE = (*KEY_FIELDS, "name")
@@ -57,7 +61,7 @@ def strip_invisible(text: str) -> str:
 
 def has_invisible(value: Any) -> bool:
     """True when a text cell carries characters that `cell_text` silently removes (the import notes them)."""
-    return isinstance(value, str) and _INVISIBLE.search(value) is not None
+    return isinstance(value, str) and not value.isprintable() and _INVISIBLE.search(value) is not None
 
 
 def _refuse_hidden(text: str, field: str | None) -> None:
@@ -111,6 +115,31 @@ _SCI = re.compile(r"^[+-]?\d+(\.\d+)?[eE]\+?\d+$")
 _EXCEL_DIGITS = 10 ** 15
 
 
+_SPACES = re.compile(r"\s+")
+#: a key cell the fast path of `cell_text` leaves to the full rules: spaces, or an exponent (2.021E9)
+_NOT_PLAIN_KEY = re.compile(r"[\seE.]")
+_POINT_ZERO = re.compile(r"^(\d+)\.0+$")     # 2017001.0: a number written out as text by a program
+
+
+def _exact_scientific(text: str) -> str | None:
+    """'2.0210100001E10' -> '20210100001' when every digit of the number is written in the mantissa.
+
+    Java-based academic systems print a student number held as a double this way. Excel's own display
+    ('2.02201E+11') drops digits and pads zeros: refused by the caller, as is anything over 15 digits.
+    """
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if value != value.to_integral_value() or value < 0:
+        return None
+    digits = str(int(value))
+    mantissa = text.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0")
+    if len(mantissa) != len(digits) or len(digits) > 15:
+        return None
+    return digits
+
+
 class CellProblem(ValueError):
     """A cell whose value cannot be trusted; the message is the reason shown for the row."""
 
@@ -124,6 +153,11 @@ def cell_text(value: Any, field: str | None) -> str:
     """
     if value is None:
         return ""
+    if type(value) is str and value.isprintable() and unicodedata.is_normalized("NFKC", value):
+        # the common cell (20,000 rows x 10 columns): no control, invisible or full-width character in it
+        text = value.strip()
+        if not text.startswith(("=", "'")) and (field not in KEY_FIELDS or not _NOT_PLAIN_KEY.search(text)):
+            return text
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -152,6 +186,12 @@ def cell_text(value: Any, field: str | None) -> str:
     if text.startswith('="') and text.endswith('"'):
         text = text[2:-1].strip()
     text = text.lstrip("'\t").strip()
+    if field in KEY_FIELDS:
+        text = _SPACES.sub("", text)              # "2017 001", "4303 0219..." typed or pasted with spaces
+        text = _POINT_ZERO.sub(r"\1", text)
+        exact = _exact_scientific(text) if _SCI.match(text) else None
+        if exact is not None:                     # 2.0210100001E10 (a system's double printed): every digit there
+            return exact
     if field in KEY_FIELDS and _SCI.match(text):
         raise CellProblem(_("{field} {text!r} was saved in scientific notation and has lost digits;"
                             " format the column as text in Excel and export again", field=_label(field),

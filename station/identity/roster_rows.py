@@ -16,9 +16,44 @@ from station.core.idnumber import id_number_problem, normalise_id_number
 from station.identity.roster_columns import KEY_FIELDS, strip_invisible
 
 TOTAL, NOTE, BLANK = "total", "note", "blank"
+HEADER, SECTION = "header", "section"
 #: what each kind of skipped row is called in the import notes (translated where shown)
 KIND_LABELS = {TOTAL: N_("totals rows (合计/小计/共N人)"), NOTE: N_("note rows (注/说明/备注, sign-off lines)"),
-               BLANK: N_("blank rows")}
+               BLANK: N_("blank rows"), HEADER: N_("repeated header rows"),
+               SECTION: N_("section title rows (one text, e.g. a class name)")}
+
+
+def block_kind(raw: tuple[Any, ...], names: list[str | None], fields: list[str | None],
+               merged_across: set[int]) -> str | None:
+    """HEADER for the header repeated inside the data (one block per class), SECTION for a row with one text
+    that is no student (a class title, merged across the sheet or outside the identity and name columns)."""
+    same = 0
+    for index, name in zip(range(len(raw)), names):
+        if name is not None and fields[index] and isinstance(raw[index], str) and raw[index].strip() == name:
+            same += 1
+            if same == 2:
+                return HEADER
+    filled = -1
+    for index, cell in enumerate(raw):
+        if cell is not None and (not isinstance(cell, str) or cell.strip()):
+            if filled >= 0:
+                return None                  # two values or more: a student row (good or bad), not a title
+            filled = index
+    if filled >= 0:
+        field = fields[filled] if filled < len(fields) else None
+        if filled in merged_across or (field not in KEY_FIELDS and field != "name"):
+            return SECTION
+    return None
+    same = sum(1 for i, c in filled if i < len(names) and names[i] is not None and fields[i]
+               and str(c).strip() == names[i])
+    if same >= 2 and same * 2 >= len(filled):
+        return HEADER
+    if len(filled) == 1:
+        index = filled[0][0]
+        field = fields[index] if index < len(fields) else None
+        if index in merged_across or (field not in KEY_FIELDS and field != "name"):
+            return SECTION
+    return None
 
 _TOTAL = re.compile(r"^(合计|总计|小计|共计|累计|总人数|人数合计)(?![\u4e00-\u9fff])"
                     r"|^共\d+(人|名|位)$|^(合计|总计|小计|共计)?\d+(人|名)$")

@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from config.i18n import N_, _
 from station.core.errors import RosterError
+from station.identity.workbook_limits import LIMITS, megabytes, too_big
 
 log = logging.getLogger(__name__)
 
@@ -32,28 +34,42 @@ class Table:
     rows: list[tuple[int, tuple[Any, ...]]]     # (spreadsheet row number, cells)
     #: rows the reader itself found broken (an unterminated CSV quote): row number -> reason
     broken: dict[int, str] = field(default_factory=dict)
+    #: merged ranges (first row, first column, last row, last column): rows from 1, columns from 0
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    chart: bool = False                         # a chart sheet (no cells)
 
 
-def read_table(path: Path, sheet: str | None = None) -> Table:
-    """The rows of a CSV, XLSX or XLS roster; RosterError for anything unreadable."""
+def read_tables(path: Path, sheets: Sequence[str] = ()) -> list[Table]:
+    """Every sheet of a workbook (or the `sheets` named), or the one table of a CSV; RosterError if unreadable.
+
+    The file's size is checked before anything is read, and a workbook's parts against `WorkbookLimits`.
+    """
     try:
         with open(path, "rb") as fh:
             magic = fh.read(4)
+            size = os.fstat(fh.fileno()).st_size
     except OSError as exc:
         raise RosterError(_("{file}: cannot read ({reason})", file=path, reason=exc.strerror)) from exc
+    if size > LIMITS.file_bytes:
+        raise too_big(path, _("the file"), megabytes(size), megabytes(LIMITS.file_bytes))
     if magic == _ZIP:
-        return _read_xlsx(path, sheet)
+        return _read_xlsx(path, sheets)
     if magic == _OLE:
-        return _read_xls(path, sheet)
+        return _read_xls(path, sheets)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         raise RosterError(_("{file}: not a valid XLSX file (it is not a zip archive)", file=path))
     if path.suffix.lower() == ".xls" and magic.lstrip()[:1] == b"<":
         raise RosterError(_("{file}: this .xls is a web page (HTML) saved by the academic system, not Excel",
                             file=path),
                           hint=_("open it in Excel or WPS and save it as .xlsx, then import that file"))
-    if sheet is not None:
+    if sheets:
         raise RosterError(_("{file}: --sheet applies to Excel files only; this is a CSV file", file=path))
-    return _read_csv(path)
+    return [_read_csv(path)]
+
+
+def read_table(path: Path, sheet: str | None = None) -> Table:
+    """The first sheet (or the one named) of a roster file: kept for callers that read one table."""
+    return read_tables(path, [sheet] if sheet else [])[0]
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
@@ -91,6 +107,13 @@ def _read_csv(path: Path) -> Table:
     line = 1
     try:
         for number, cells in enumerate(reader, start=1):
+            if number > LIMITS.rows:
+                raise too_big(path, _("the file"), _("{count} rows", count=f"> {LIMITS.rows}"),
+                              _("{count} rows", count=LIMITS.rows))
+            if len(cells) > LIMITS.columns and any(c.strip() for c in cells[LIMITS.columns:]):
+                raise too_big(path, _("the file"), _("a value in column {column} (row {row})",
+                                                     column=len(cells), row=number),
+                              _("{count} columns", count=LIMITS.columns))
             rows.append((number, tuple(cells)))
             swallowed = _swallowed_lines(cells, delimiter)
             if swallowed:
@@ -118,52 +141,57 @@ def _swallowed_lines(cells: list[str], delimiter: str) -> int:
     return 0
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> Table:
-    """openpyxl in read-only, values-only mode: a 20,000-row roster streams in seconds in little memory."""
-    from openpyxl.reader.excel import ExcelReader  # imported here: only XLSX imports pay for it
+def _read_xlsx(path: Path, sheets: Sequence[str]) -> list[Table]:
+    """Every chosen sheet through the bounded streaming reader (values and merged ranges)."""
+    from station.identity.xlsx_reader import XlsxDamaged, read_xlsx
+    chosen: list[str] = []
+
+    def wanted(names: list[str]) -> list[str]:
+        chosen.extend(_choose_sheets(path, names, sheets))
+        return list(chosen)
     try:
-        reader = ExcelReader(str(path), read_only=True, data_only=True)   # what load_workbook does
-        reader.read()
-        workbook = reader.wb
-        listed = [s.name for s in reader.parser.sheets]
-    except Exception as exc:  # zipfile/xml errors of every kind: the file is not a usable workbook
-        raise _unusable(path, "XLSX", exc) from exc
-    try:
-        chosen = _choose_sheet(path, listed, sheet)
-        try:
-            if chosen not in workbook.sheetnames:  # openpyxl silently drops a sheet whose part is missing
-                raise KeyError(_("the part holding sheet {sheet!r} is missing from the file", sheet=chosen))
-            worksheet = workbook[chosen]
-            worksheet.reset_dimensions()  # some writers record a wrong size; read every row there is
-            rows = [(number, tuple(cells)) for number, cells in
-                    enumerate(worksheet.iter_rows(min_row=1, values_only=True), start=1)]
-        except Exception as exc:  # a sheet part missing from the zip, or its XML cut or broken
-            raise _unusable(path, "XLSX", exc, sheet=chosen) from exc
-    finally:
-        workbook.close()
-    log.debug("read %d XLSX rows from %s, sheet %r", len(rows), path, chosen)
-    return Table("xlsx", chosen, rows)
+        read = read_xlsx(path, wanted)
+    except XlsxDamaged as exc:
+        raise _unusable(path, "XLSX", exc, sheet=chosen[0] if len(chosen) == 1 else None) from exc
+    tables = [Table("xlsx", s.name, s.rows, merges=s.merges, chart=s.chart) for s in read]
+    log.debug("read %s from %s", {t.detail: len(t.rows) for t in tables}, path)
+    return tables
 
 
-def _read_xls(path: Path, sheet: str | None) -> Table:
-    """The old binary Excel (BIFF in an OLE2 file) through xlrd; dates and numbers as Excel shows them."""
+def _read_xls(path: Path, sheets: Sequence[str]) -> list[Table]:
+    """The old binary Excel (BIFF in an OLE2 file) through xlrd; dates and numbers as Excel shows them.
+
+    BIFF has no compression, so the file's size bounds its content; rows are kept ragged (as long as their
+    last value), and merged ranges are read (formatting_info) for grouped headers.
+    """
     import xlrd  # imported here: only .xls imports pay for it
     try:
-        book = xlrd.open_workbook(str(path), on_demand=True)
-    except Exception as exc:  # xlrd.XLRDError, CompDocError, struct errors: not a usable workbook
-        raise _unusable(path, _XLS_LABEL, exc) from exc
-    try:
-        chosen = _choose_sheet(path, book.sheet_names(), sheet)
+        book = xlrd.open_workbook(str(path), on_demand=True, formatting_info=True, ragged_rows=True)
+    except Exception:  # some writers' formatting records trip xlrd: the values alone are still worth reading
         try:
-            worksheet = book.sheet_by_name(chosen)
-            rows = [(index + 1, _xls_cells(worksheet, index, book.datemode, xlrd))
-                    for index in range(worksheet.nrows)]
-        except Exception as exc:
-            raise _unusable(path, _XLS_LABEL, exc, sheet=chosen) from exc
+            book = xlrd.open_workbook(str(path), on_demand=True, ragged_rows=True)
+        except Exception as exc:  # xlrd.XLRDError, CompDocError, struct errors: not a usable workbook
+            raise _unusable(path, _XLS_LABEL, exc) from exc
+    tables: list[Table] = []
+    try:
+        for chosen in _choose_sheets(path, book.sheet_names(), sheets):
+            try:
+                worksheet = book.sheet_by_name(chosen)
+                if worksheet.nrows > LIMITS.rows:
+                    raise too_big(path, _("sheet {sheet!r}", sheet=chosen), _("{count} rows", count=worksheet.nrows),
+                                  _("{count} rows", count=LIMITS.rows))
+                rows = [(index + 1, _xls_cells(worksheet, index, book.datemode, xlrd))
+                        for index in range(worksheet.nrows)]
+                merges = [(rlo + 1, clo, rhi, chi - 1) for rlo, rhi, clo, chi in worksheet.merged_cells]
+            except Exception as exc:
+                raise _unusable(path, _XLS_LABEL, exc, sheet=chosen) from exc
+            finally:
+                book.unload_sheet(chosen)
+            tables.append(Table("xls", chosen, rows, merges=merges))
     finally:
         book.release_resources()
-    log.debug("read %d XLS rows from %s, sheet %r", len(rows), path, chosen)
-    return Table("xls", chosen, rows)
+    log.debug("read %s from %s", {t.detail: len(t.rows) for t in tables}, path)
+    return tables
 
 
 def _xls_cells(worksheet: Any, index: int, datemode: int, xlrd: Any) -> tuple[Any, ...]:
@@ -184,15 +212,17 @@ def _xls_cells(worksheet: Any, index: int, datemode: int, xlrd: Any) -> tuple[An
     return tuple(cells)
 
 
-def _choose_sheet(path: Path, names: list[str], sheet: str | None) -> str:
+def _choose_sheets(path: Path, names: list[str], sheets: Sequence[str]) -> list[str]:
+    """Every sheet in tab order, or the ones named (in the order given); an unknown name is refused."""
     if not names:
         raise RosterError(_("{file}: the workbook has no sheets", file=path))
-    if sheet is None:
-        return names[0]
-    if sheet in names:
-        return sheet
-    raise RosterError(_("{file}: no sheet named {sheet!r}; sheets: {names}", file=path, sheet=sheet,
-                        names=", ".join(names)))
+    if not sheets:
+        return list(names)
+    missing = [s for s in sheets if s not in names]
+    if missing:
+        raise RosterError(_("{file}: no sheet named {sheet!r}; sheets: {names}", file=path, sheet=missing[0],
+                            names=", ".join(names)))
+    return list(dict.fromkeys(sheets))
 
 
 def _unusable(path: Path, kind: str, exc: Exception, sheet: str | None = None) -> RosterError:

@@ -28,7 +28,6 @@ from station.core.naming import NameTemplate, collision_key, sanitize_component,
 from station.core.progress import Progress, SilentProgress
 from station.outputs.outdir import ExportLock, OutputDir
 from station.store.durable import sha256_file
-from station.store.kinds import EventKind
 from station.store.workspace import Store
 from station.core.validation import fingerprint, trusted
 from station.outputs.validated import ValidationCache
@@ -517,7 +516,7 @@ def _journal(sources: list[Source], items: list[_Item], result: ExportResult) ->
     for src in sources:
         try:
             with Store.open(src.workspace) as store:
-                store.event(EventKind.EXPORT, outdir=str(Path(result.outdir).resolve()), exported=result.exported,
+                store.record_export(outdir=str(Path(result.outdir).resolve()), exported=result.exported,
                             from_this_workspace=per_source[src.index], written=result.written,
                             missing=len(result.missing), invalid=len(result.invalid),
                             colleges=[c["college"] for c in result.colleges], zip=bool(result.zips),

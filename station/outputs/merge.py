@@ -18,10 +18,10 @@ from typing import Any, Iterable
 
 from config.formats import FormatPreset, load_preset
 from config.i18n import _
+from config.settings import load_settings
 from station.core.errors import ExportError
 from station.store.models import NO_COLLEGE, WALK_IN, Subject, best_status
-from station.store.queries import CheckInRecord
-from station.store.workspace import Store
+from station.store.queries import CheckInRecord, ReadModel
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +167,8 @@ def open_sources(paths: Iterable[Path]) -> list[Source]:
         if real in seen:
             continue
         seen.add(real)
-        with Store.open(path) as store:
-            settings = store.settings
+        settings = load_settings(path)
+        with ReadModel.open(path):                 # a journal must be there: refused as a workspace if not
             preset = load_preset(settings.format.preset, path)
             sources.append(Source(len(sources), path, settings.station.id, preset, settings.export.naming))
     if not sources:
@@ -180,7 +180,7 @@ def gather(sources: list[Source]) -> list[Person]:
     """Read every workspace and group records and accepted takes by person (stable, source order)."""
     people = _PeopleIndex()
     for source in sources:
-        with Store.open(source.workspace) as store:
+        with ReadModel.open(source.workspace) as store:
             records = _records(store, source)
             for rec in records.values():
                 people.add_record(rec)
@@ -218,7 +218,7 @@ def choose(person: Person, *, prefer_newest: bool, prefer_station: str | None = 
 
 
 # ---------------------------------------------------------------------------------------------- internals
-def _take_facts(store: Store, check_ins: list[CheckInRecord]) -> list[TakeFact]:
+def _take_facts(store: ReadModel, check_ins: list[CheckInRecord]) -> list[TakeFact]:
     """Every take with the number it was shot under and its owner now."""
     numbers = {(c.station_id, c.day, c.subject_id): c.shoot_no for c in check_ins}
     facts = []
@@ -230,7 +230,7 @@ def _take_facts(store: Store, check_ins: list[CheckInRecord]) -> list[TakeFact]:
     return facts
 
 
-def _records(store: Store, source: Source) -> dict[int, Record]:
+def _records(store: ReadModel, source: Source) -> dict[int, Record]:
     check_ins: dict[int, list[CheckInRecord]] = {}
     every = store.check_ins()
     for rec in every:
@@ -255,7 +255,7 @@ def _records(store: Store, source: Source) -> dict[int, Record]:
     return records
 
 
-def _candidates(store: Store, records: dict[int, Record]) -> list[Candidate]:
+def _candidates(store: ReadModel, records: dict[int, Record]) -> list[Candidate]:
     found = []
     for take in store.accepted_takes():
         record = records.get(take.subject_id)

@@ -14,13 +14,11 @@ from typing import Any, Iterable, Sequence
 from config.i18n import N_, _
 from station.core.idnumber import mask_code
 from station.outputs.merge import Candidate, Person, Source, choose, gather
-from station.store.models import NO_COLLEGE, status_from
+from station.store.models import status_from
 
 log = logging.getLogger(__name__)
 
 NO_CLASS = N_("(no class)")
-#: how the report shows a student without a college (the export's folder keeps NO_COLLEGE as it is)
-NO_COLLEGE_SHOWN = N_("(no college)")
 
 
 @dataclass(frozen=True)
@@ -211,8 +209,7 @@ def _student_row(person: Person, winner: Candidate | None) -> StudentRow:
     if person.status == "accepted" and winner is not None:
         source = "submitted" if winner.source == "submitted" else "station"
         photo, station_id, seq = winner.photo_path, winner.station_id, winner.seq
-    college = _(NO_COLLEGE_SHOWN) if record.college == NO_COLLEGE else record.college
-    return StudentRow(code=mask_code(s.code), student_no=s.student_no, name=s.name, college=college,
+    return StudentRow(code=mask_code(s.code), student_no=s.student_no, name=s.name, college=record.college,
                       class_name=s.class_name or _(NO_CLASS), masked_id=s.masked_id, paid=s.paid,
                       in_roster=person.in_roster, checked_in=person.checked_in, status=person.status,
                       source=source, photo=photo, station_id=station_id, take_seq=seq, walk_in=person.walk_in)

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from station.core.idnumber import mask_code
 from station.outputs.merge import Person, Source, gather
 from station.store.models import NO_COLLEGE
-from station.store.workspace import Store
+from station.store.queries import ReadModel
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,10 @@ class _StationFacts:
     overrides: list[dict[str, Any]]
 
 
-def overrides(store: Store, station_id: str) -> list[dict[str, Any]]:
+def overrides(store: ReadModel, station_id: str) -> list[dict[str, Any]]:
     """Photos accepted despite their verdict: who decided, why, and what they overrode (the day's check)."""
     found = []
-    for take in store.accepted_takes():
+    for take in store.accepted_takes(overridden_only=True):
         if take.override is None:
             continue
         subject = store.subject(take.subject_id)
@@ -43,7 +43,7 @@ def overrides(store: Store, station_id: str) -> list[dict[str, Any]]:
 
 
 def _facts(source: Source) -> _StationFacts:
-    with Store.open(source.workspace) as store:
+    with ReadModel.open(source.workspace, station_id=source.station_id) as store:
         unbound = [{"take": t.id, "seq": t.seq, "captured_at": t.captured_at, "source": t.source,
                     "file": t.primary.file if t.files else None, "station_id": t.station_id}
                    for t in store.unbound_takes()]

@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable, Iterator
 
+from config.i18n import N_
 from station.session.controller import StationController
 from station.session.snapshot import Message, Outcome, Snapshot
 from station.session.triggers import Event
@@ -61,7 +62,7 @@ class StationRuntime:
             session = Session(store, operator=operator, camera=camera, queue_mode=queue_mode)
             controller = StationController(session, camera, trigger=trigger, queue_mode=queue_mode)
             if camera is not None and not camera.open():
-                controller.say("error", f"camera: {camera.error} (retrying)", "相机未连接（重试中）")
+                controller.say("error", N_("camera: {error} (retrying)"), error=camera.error)
             return controller
 
         def close(controller: StationController) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from config.errors import error_line, hint_line
-from config.i18n import N_, _
-from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option, open_store,
+from config.i18n import N_, _, ngettext
+from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option, open_read, open_store,
                                  partial_ok_option, pass_app, progress_for, shown_code)
 from station.core.errors import RosterError
 
@@ -27,35 +27,42 @@ def roster_group() -> None:
              "身份证号/ID number, 学院/院系/college, 专业/major, 班级/class, 层次/level, 缴费/paid, 采集码;\n"
              "other columns are kept as extra data. Rules:\n"
              "- a row needs a student number, an ID number or a 采集码 (its code is the first present);\n"
-             "- if the file has a name column, every row needs a name;\n"
+             "- the header needs a name column (姓名/名字..., or --map \"学员=name\"); every row a name;\n"
              "- ID numbers must have a valid GB 11643 check digit; student numbers, ID numbers and\n"
              "  采集码 must be unique in the file and must not belong to another existing student;\n"
              "- paid accepts 是/否, 已缴/未缴, 1/0, yes/no, true/false, Y/N (empty: unknown).\n"
-             "The header may sit below a title row. Totals (合计/小计/共N人), notes (注：/说明/备注,\n"
-             "制表人/审核人 lines) and blank rows are skipped and named, not counted as invalid.\n"
+             "Every sheet of a workbook is read (--sheet picks some); a sheet without a header is named\n"
+             "and skipped. A header is 1-3 rows below a title, cells merged across or down. Totals\n"
+             "(合计/小计/共N人), notes (注：/说明/备注, 制表人/审核人 lines), repeated headers and\n"
+             "blank rows are skipped and named, not counted as invalid.\n"
              "Zero-width spaces and direction marks are removed from cells; control and\n"
              "bidi-override characters refuse the row. Any invalid row: every bad row is listed by its\n"
              "spreadsheet row number and nothing is imported (exit 1). Re-importing an updated roster\n"
              "updates each student matched by student number (else ID number) and keeps their photos;\n"
+             "a change of student number, name or college of a student with takes needs --allow-changes;\n"
              "students missing from the new file are kept."))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--sheet", default=None, help=N_("XLSX sheet to read (default: the first)."))
+@click.option("--sheet", "sheets", multiple=True, metavar="NAME",
+              help=N_("Read only this sheet of a workbook (repeatable; default: every sheet with a header)."))
 @click.option("--dry-run", is_flag=True, help=N_("Validate and show what would change; write nothing."))
 @click.option("--skip-invalid", is_flag=True,
               help=N_("Import the valid rows, list the invalid ones (exit 1 unless --partial-ok)."))
 @partial_ok_option
-@click.option("--map", "mapping", multiple=True, metavar="HEADER=FIELD",
+@click.option("--allow-changes", is_flag=True,
+              help=N_("Let rows change the student number, name or college of students who already have takes"
+                      " (their photos follow; each change is journalled)."))
+@click.option("--map", "--column", "mapping", multiple=True, metavar="HEADER=FIELD",
               help=N_('Map an unrecognised header to a field, e.g. --map "工号=student_no" (repeatable); '
                    "FIELD=extra keeps a column out of the subject fields."))
 @json_option(N_("Print the import report as JSON."))
 @pass_app
-def import_cmd(app: AppContext, file: Path, sheet: str | None, dry_run: bool, skip_invalid: bool,
-               partial_ok: bool, mapping: tuple[str, ...], as_json: bool) -> None:
+def import_cmd(app: AppContext, file: Path, sheets: tuple[str, ...], dry_run: bool, skip_invalid: bool,
+               partial_ok: bool, allow_changes: bool, mapping: tuple[str, ...], as_json: bool) -> None:
     from station.identity.roster import import_roster
     with open_store(app) as store, progress_for(as_json or not _is_big(file)) as progress:
         try:
-            report = import_roster(store, file, sheet=sheet, mapping=mapping, skip_invalid=skip_invalid,
-                                   dry_run=dry_run, operator=app.operator, progress=progress.note)
+            report = import_roster(store, file, sheets=sheets, mapping=mapping, skip_invalid=skip_invalid,
+                                   dry_run=dry_run, allow_changes=allow_changes, operator=app.operator, progress=progress.note)
         except RosterError as exc:
             if not exc.problems:
                 raise
@@ -66,17 +73,26 @@ def import_cmd(app: AppContext, file: Path, sheet: str | None, dry_run: bool, sk
         finish_partial(len(report.skipped), partial_ok)
         return
     parsed = report.parsed
-    source = (_("sheet {sheet!r}", sheet=parsed.detail) if parsed.kind != "csv"
-              else _("{encoding} text", encoding=parsed.detail))
-    click.echo(_("{file}: {count} rows ({source}, header on row {row})", file=parsed.file, count=parsed.data_rows,
-                 source=source, row=parsed.header_row))
-    click.echo(_("columns: {columns}", columns=", ".join(f"{h}->{f}" for f, h in parsed.columns.items()))
-               + (_("; kept as extra: {columns}", columns=", ".join(parsed.extra_columns))
-                  if parsed.extra_columns else ""))
+    if len(parsed.sheets) > 1 or parsed.skipped_sheets or dry_run:
+        _echo_sheets(parsed)
+    else:
+        source = (_("sheet {sheet!r}", sheet=parsed.detail) if parsed.kind != "csv"
+                  else _("{encoding} text", encoding=parsed.detail))
+        first = parsed.sheets[0] if parsed.sheets else None
+        rows = (f"{first.header_first}-{first.header_row}" if first and first.header_first != first.header_row
+                else str(parsed.header_row))
+        click.echo(_("{file}: {count} rows ({source}, header on row {row})", file=parsed.file,
+                     count=parsed.data_rows, source=source, row=rows))
+        click.echo(_("columns: {columns}", columns=", ".join(f"{h}->{f}" for f, h in parsed.columns.items()))
+                   + (_("; kept as extra: {columns}", columns=", ".join(parsed.extra_columns))
+                      if parsed.extra_columns else ""))
     for note in parsed.notes():
         click.echo(_("note: {note}", note=note))
     for row, reason in report.problems:
-        click.echo(_("warning: row {row} skipped: {reason}", row=row, reason=reason), err=True)
+        click.echo(_("warning: {where} skipped: {reason}", where=_where(row), reason=reason), err=True)
+    for change in report.changes:
+        click.echo(_("warning: {where} {reason} (confirmed with --allow-changes, journalled)",
+                     where=_where(change.row), reason=change.reason()), err=True)
     c = report.counts
     summary = _("{count} rows: {added} added, {updated} updated, {unchanged} unchanged", count=report.imported_rows,
                 added=c["added"], updated=c["updated"], unchanged=c["unchanged"])
@@ -95,14 +111,47 @@ def _fail_with_rows(exc: RosterError, as_json: bool) -> None:
     """Every bad row on stderr (or as JSON), then exit 1: the registrar fixes them all in one pass."""
     if as_json:
         echo_json({"ok": False, "error": str(exc),
-                   "problems": [{"row": r, "reason": why} for r, why in exc.problems]})
+                   "problems": [{**_row_dict(r), "reason": why} for r, why in exc.problems]})
     else:
         click.echo(error_line(exc), err=True)
         for row, reason in exc.problems:
-            click.echo("  " + _("row {row}: {reason}", row=row, reason=reason), err=True)
+            click.echo("  " + _("{where}: {reason}", where=_where(row), reason=reason), err=True)
         if exc.hint:
             click.echo("  " + hint_line(exc.hint), err=True)
     exit_failed()
+
+
+def _echo_sheets(parsed) -> None:  # type: ignore[no-untyped-def]
+    """Per sheet: its rows, where its header is and how its columns map (always so with --dry-run)."""
+    click.echo(ngettext("{file}: {count} rows from {sheets} sheet", "{file}: {count} rows from {sheets} sheets",
+                        len(parsed.sheets), file=parsed.file, count=parsed.data_rows, sheets=len(parsed.sheets))
+               if parsed.kind != "csv" else
+               _("{file}: {count} rows ({source}, header on row {row})", file=parsed.file, count=parsed.data_rows,
+                 source=_("{encoding} text", encoding=parsed.detail), row=parsed.header_row))
+    for part in parsed.sheets:
+        rows = (str(part.header_row) if part.header_first == part.header_row
+                else f"{part.header_first}-{part.header_row}")
+        if parsed.kind != "csv":
+            click.echo(_("sheet {sheet!r}: {count} rows, header on rows {rows}", sheet=part.name,
+                         count=part.data_rows, rows=rows))
+        click.echo("  " + _("columns: {columns}", columns=", ".join(f"{h}->{f}" for f, h in part.columns.items()))
+                   + (_("; kept as extra: {columns}", columns=", ".join(part.extra_columns))
+                      if part.extra_columns else ""))
+
+
+def _where(row: object) -> str:
+    """'row 5', or 'sheet '计算机学院' row 5' when the file's rows come from several sheets."""
+    sheet = getattr(row, "sheet", None)
+    number = getattr(row, "number", row)
+    if sheet is not None and number == 0:          # the whole sheet (no header in it)
+        return _("sheet {sheet!r}", sheet=sheet)
+    return (_("sheet {sheet!r} row {row}", sheet=sheet, row=number) if sheet is not None
+            else _("row {row}", row=number))
+
+
+def _row_dict(row: object) -> dict[str, object]:
+    as_dict = getattr(row, "as_dict", None)
+    return as_dict() if as_dict else {"row": row}
 
 
 def _is_big(file: Path) -> bool:
@@ -123,7 +172,7 @@ def _is_big(file: Path) -> bool:
 @pass_app
 def list_cmd(app: AppContext, college: str | None, status: str | None, paid: str | None, as_json: bool) -> None:
     from station.identity.roster import list_roster
-    with open_store(app) as store:
+    with open_read(app) as store:
         entries = list_roster(store, college=college, status=status,
                               paid=None if paid is None else paid == "yes")
     if as_json:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from config.i18n import N_, _, bilingual
-from station.cli.support import (FROM_HELP, AppContext, echo_json, exit_failed, json_option, open_store,
+from station.cli.support import (FROM_HELP, AppContext, echo_json, exit_failed, json_option, open_read, open_store,
                                  operator_option, pad, pass_app, shown_code, source_workspaces)
 from station.core.errors import SessionError
 from station.store.models import NO_COLLEGE
@@ -235,7 +235,7 @@ def schedule_import_cmd(app: AppContext, file: Path, year: int | None, as_json: 
 @pass_app
 def schedule_show_cmd(app: AppContext, as_json: bool) -> None:
     from station.session.schedule import describe, load_slots
-    with open_store(app) as store:
+    with open_read(app) as store:
         slots = load_slots(store)
     if as_json:
         echo_json({"slots": [s.to_dict() for s in slots]})
