@@ -186,9 +186,9 @@ class Session:
             raise IdentityError(_("a walk-in needs a name and a college"),
                                 hint=_("station checkin CODE --walk-in --name NAME --college COLLEGE"))
         found = walk_in_code(self.store, raw)
-        subject = found.existing or self.store.walk_in_subject(
-            name=name, college=college, class_name=class_name, student_no=found.student_no,
-            id_number=found.id_number)
+        subject = found.existing or self.store.scanned_subject(
+            None, college=college, id_number=found.id_number,
+            walk_in={"name": name, "class_name": class_name, "student_no": found.student_no})
         use_queue = self.queue_mode if queue is None else queue
         result = self.store.check_in(subject, scanned=raw, via="walk-in", college=subject.college or college,
                                      queue=use_queue, operator=self.operator)
