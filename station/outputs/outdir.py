@@ -116,6 +116,7 @@ class OutputDir:
         self.new: dict[str, dict[str, Any]] = {}
         self._dirty_dirs: set[Path] = set()
         self._cleaned: set[Path] = set()
+        self._checked_folders: dict[Path, str | None] = {}
 
     # ------------------------------------------------------------------ checks (no writes)
     def _load_state(self) -> dict[str, dict[str, Any]]:
@@ -160,7 +161,9 @@ class OutputDir:
         the state file vouches for its current bytes.
         """
         target = self.root / rel
-        linked = self._linked_folder(target)
+        if target.parent not in self._checked_folders:     # planning: one look per folder, not per file
+            self._checked_folders[target.parent] = self._linked_folder(target)
+        linked = self._checked_folders[target.parent]
         if linked:
             return f"foreign: {linked}"
         if target.is_symlink() or (target.exists() and not target.is_file()):
