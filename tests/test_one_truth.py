@@ -196,3 +196,25 @@ def test_reshoot_list_has_exactly_the_people_without_a_photo(day: dict) -> None:
     assert {r["student_no"]: r["status"] for r in data["students"]} == {no(2): "skipped", no(8): "unshot"}
     assert data["unbound_takes"] == []
     assert [o["take"] for o in data["overrides"]] == [day["takes"][no(5)]]
+
+
+def test_a_frame_shot_with_nobody_bound_goes_on_its_owners_line(tmp_path: Path) -> None:
+    """The camera's own button with nobody bound, then the frame rebound to a student: on the sign-off sheet
+    under that student's number of the day (or a line without a number when they never checked in)."""
+    import workspace_factory as wf
+    ws = tmp_path / "ws"
+    store = new_workspace(ws)
+    store.upsert_subjects(ROSTER[:3], source_file="roster.xlsx")
+    photo = wf.finished_photo(0)
+    first = store.find_subject("code", no(1))
+    store.check_in(first, scanned=no(1), via="student_no")
+    store.skip(reason="stepped out")
+    for owner in (no(1), no(2)):
+        take = store.record_capture([wf.CapturedFile(data=photo.jpeg)], subject_id=None, source="button")
+        store.record_verdict(take.id, photo.verdict, photo.jpeg)
+        store.rebind(take.id, store.find_subject("code", owner), reason="camera button")
+        store.accept(take.id)
+    store.close()
+    data = json.loads(run(ws, "report", "--format", "json"))
+    assert [(r["shoot_no"], r["student_no"], r["status"]) for r in data["signoff"]] == [
+        (1, no(1), "accepted"), (None, no(2), "accepted")]

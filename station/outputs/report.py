@@ -162,8 +162,8 @@ def _who(row: StudentRow) -> str:
 def signoff_lines(people: Sequence[Person], rows: dict[tuple[int, int], StudentRow]) -> list[SignoffRow]:
     """The sign-off sheet from the takes: per 拍摄号, a line for each person whose photos were shot under it
     (the owner after rebinds), and the scanned student's own line (scanned, not photographed, when none of those
-    photos is theirs). A
-    frame shot with nobody bound and rebound to someone gets a line without a number."""
+    photos is theirs). A frame shot with nobody bound and rebound to someone goes on their line of that day, or
+    on a line without a number when they have none."""
     found: list[tuple[tuple[str, str, int, tuple[int, int]], SignoffRow]] = []
 
     def line(row: StudentRow, station: str, day: str, no: int | None, takes: list[Any], order: tuple[int, int],
@@ -178,6 +178,9 @@ def signoff_lines(people: Sequence[Person], rows: dict[tuple[int, int], StudentR
     for person in people:
         for rec in person.records:
             me = rows[(rec.source.index, rec.subject.id)]
+            # frames shot with nobody bound and rebound to this person: under their number of that day, if any
+            unnumbered = [t for t in rec.owned if t.shoot_no is None and t.shot_for_id is None
+                          and t.source != "submitted" and t.decision != "void"]
             for c in rec.check_ins:
                 under = [t for t in rec.shot_under if (t.station_id, t.day) == (c.station_id, c.day)]
                 owners: dict[int | None, list[Any]] = {}
@@ -185,17 +188,17 @@ def signoff_lines(people: Sequence[Person], rows: dict[tuple[int, int], StudentR
                     if t.decision != "void":
                         owners.setdefault(t.owner_id, []).append(t)
                 mine = [t for t in under if t.owner_id == rec.subject.id]
+                folded = [t for t in unnumbered if (t.station_id, t.day) == (c.station_id, c.day)]
+                unnumbered = [t for t in unnumbered if t not in folded]
                 others = [rows[(rec.source.index, o)] for o in owners if o is not None and o != rec.subject.id
                           and (rec.source.index, o) in rows]
-                line(me, c.station_id, c.day, c.shoot_no, mine, (c.event_id, 0),
+                line(me, c.station_id, c.day, c.shoot_no, mine + folded, (c.event_id, 0),
                      rebound_to=tuple(_who(o) for o in others))
                 for owner_id, takes in owners.items():
                     if owner_id is None or owner_id == rec.subject.id or (rec.source.index, owner_id) not in rows:
                         continue
                     line(rows[(rec.source.index, owner_id)], c.station_id, c.day, c.shoot_no, takes,
                          (c.event_id, 1), rebound_from=_who(me))
-            unnumbered = [t for t in rec.owned if t.shoot_no is None and t.shot_for_id is None
-                          and t.source != "submitted" and t.decision != "void"]
             if unnumbered:
                 first = unnumbered[0]
                 line(me, first.station_id, first.day, None, unnumbered, (first.seq, 0))
