@@ -4,7 +4,7 @@
 
 Builds one real workspace (real journal, real check-ins and takes; small photo files, fsync off while
 building; about 5 minutes on a loaded 2-core machine, so --keep DIR keeps it for the next run), then times, in this process and with fsync on: the merged report (`build_report`) and the
-workbook (`render_xlsx` + the atomic write), i.e. what the command does. Goal: the whole command <= 5 s.
+workbook (`render_xlsx` + the atomic write), i.e. what the command does. Goal: the whole command <= 3 s.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-GOAL_S = 5.0
+GOAL_S = 3.0
 COLLEGES = ("化学化工学院", "土木工程学院", "计算机科学与工程学院", "商学院", "外国语学院", "数学与计算科学学院",
             "机电工程学院", "资源环境与安全工程学院")
 
@@ -46,18 +46,21 @@ def main(count: int, keep: Path | None) -> int:
         if not (ws / "station.toml").is_file():
             build(ws, count)
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         report = build_report(open_sources([ws]))
-        built = time.perf_counter() - start
-        start = time.perf_counter()
+        built, built_cpu = time.perf_counter() - start, time.process_time() - cpu
+        start, cpu = time.perf_counter(), time.process_time()
         data = render_xlsx(report)
         out = Path(tmp) / "report.xlsx"
         replace_file(out, data)
-        rendered = time.perf_counter() - start
+        rendered, rendered_cpu = time.perf_counter() - start, time.process_time() - cpu
     total = built + rendered
-    print(f"report data (merge over the workspace):   {built:.2f} s")
-    print(f"workbook (7 sheets, {len(report.signoff)} sign-off rows, {len(data) / 1e6:.1f} MB): {rendered:.2f} s")
-    print(f"report --format xlsx, {count} students:  {total:.2f} s (goal <= {GOAL_S:.0f} s)")
+    # CPU seconds beside wall seconds: on a shared, loaded machine the CPU time is what the command costs
+    print(f"report data (merge over the workspace):   {built:.2f} s wall, {built_cpu:.2f} s CPU")
+    print(f"workbook (7 sheets, {len(report.signoff)} sign-off rows, {len(data) / 1e6:.1f} MB): {rendered:.2f} s wall,"
+          f" {rendered_cpu:.2f} s CPU")
+    print(f"report --format xlsx, {count} students:  {total:.2f} s wall, {built_cpu + rendered_cpu:.2f} s CPU "
+          f"(goal <= {GOAL_S:.0f} s)")
     return 0 if total <= GOAL_S else 1
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+from datetime import datetime
 import io
 import json
 import stat
@@ -131,8 +132,14 @@ def test_two_stations_three_colleges(runner: CliRunner, two_stations: dict[str, 
         with zipfile.ZipFile(out / f"{college}.zip") as zf:
             names = sorted(zf.namelist())
             assert names == sorted([f"{college}/{n}" for n in expected] + [f"{college}/manifest.csv"])
+            shot_at = {f"{college}/{row[5]}": datetime.fromisoformat(row[7]) for row in manifest[1:]}
+            offset = datetime.now().astimezone().isoformat()[-6:]
+            assert all(row[7].endswith(offset) for row in manifest[1:])        # local time, with its offset
             for info in zf.infolist():
-                assert info.flag_bits & 0x800 and info.date_time == (1980, 1, 1, 0, 0, 0)
+                assert info.flag_bits & 0x800
+                when = shot_at.get(info.filename) or max(shot_at.values(), default=None)   # manifest: newest
+                assert info.date_time == ((when.year, when.month, when.day, when.hour, when.minute,
+                                           when.second - when.second % 2) if when else (1980, 1, 1, 0, 0, 0))
                 assert zf.read(info) == (out / info.filename).read_bytes()
 
     missing = {m["code"] for m in result["missing"]}

@@ -75,3 +75,44 @@ def test_print_sheets_and_contact_sheets_show_the_person_once_in_the_export_fold
     text = "".join(p.read_text("utf-8") for p in sheets)
     assert text.count(f"{person['name']}<br>{person['student_no']}") == 1      # one figure, accepted
     assert f"{person['name']} ({person['student_no']}" not in text             # not also "without a photo"
+
+
+def test_review_from_several_stations_drops_a_student_accepted_anywhere(stations: dict) -> None:
+    alone = json.loads(run_cli(stations["a"], "review", "--json").stdout)
+    person = stations["person"]
+    assert [r["student_no"] for r in alone["students"] if r["status"] == "rejected"] == [person["student_no"]]
+    merged = run_cli(stations["a"], "review", "--json", "--from", str(stations["b"]))
+    assert merged.exit_code == 0, merged.output
+    data = json.loads(merged.stdout)
+    assert person["student_no"] not in {r["student_no"] for r in data["students"]}
+    assert data["stations"] == ["A1", "B1"]
+
+
+@pytest.fixture(scope="module")
+def conflict(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One roster student accepted at two stations, with different photos."""
+    root = tmp_path_factory.mktemp("prefer")
+    rows = wf.roster_rows(2)
+    for name, station, seed in (("a", "A1", 2), ("b", "B1", 3)):
+        store = wf.new_workspace(root / name, station)
+        store.upsert_subjects(rows, source_file="roster.csv")
+        wf.shoot(store, store.find_subject("code", rows[0]["code"]), wf.finished_photo(seed), decision="accept")
+        store.close()
+    return {"a": root / "a", "b": root / "b", "root": root, "code": rows[0]["code"], "college": rows[0]["college"]}
+
+
+@pytest.mark.parametrize("prefer, seed", [("station:A1", 2), ("station B1", 3), ("newest", 3)])
+def test_prefer_a_station_settles_a_conflict_with_its_take(conflict: dict, prefer: str, seed: int) -> None:
+    out = conflict["root"] / f"out-{seed}-{prefer.replace(' ', '_').replace(':', '_')}"
+    result = run_cli(conflict["a"], "export", str(out), "--from", str(conflict["b"]), "--prefer", prefer, "--json")
+    assert result.exit_code == 0, result.output
+    photo = out / conflict["college"] / f"{conflict['code']}.jpg"
+    assert photo.read_bytes() == wf.finished_photo(seed).jpeg
+
+
+def test_prefer_a_station_without_a_take_leaves_the_conflict_and_a_bad_value_is_refused(conflict: dict) -> None:
+    out = conflict["root"] / "out-none"
+    refused = run_cli(conflict["a"], "export", str(out), "--from", str(conflict["b"]), "--prefer", "station:C9")
+    assert refused.exit_code == 1 and not any(out.rglob("*.jpg"))
+    bad = run_cli(conflict["a"], "export", str(out), "--from", str(conflict["b"]), "--prefer", "oldest")
+    assert bad.exit_code == 2

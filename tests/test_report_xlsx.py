@@ -41,7 +41,7 @@ def book(session: Path, tmp_path: Path, lang) -> openpyxl.Workbook:
 
 def test_one_workbook_with_every_sheet_in_chinese(book) -> None:
     assert book.sheetnames == SHEETS_ZH
-    assert book["签字确认表"]["H3"].value == "学生签字"
+    assert book["签字确认表"]["H3"].value == "备注" and book["签字确认表"]["I3"].value == "学生签字"
     assert book["按班级统计"]["A3"].value == "学院" and book["按班级统计"]["C3"].value == "名单人数"
 
 
@@ -70,7 +70,7 @@ def test_signoff_sheet_is_ready_to_print_with_a_signature_column(book) -> None:
     rows = body(sheet)
     assert [r[3] for r in rows] == CHECKIN_ORDER
     assert [r[2] for r in rows] == list(range(1, len(CHECKIN_ORDER) + 1))
-    assert all(r[7] is None for r in rows)                               # blank: the student signs there
+    assert all(r[8] is None for r in rows) and all(r[7] for r in rows)   # blank: the student signs there
     assert sheet["A4"].border.left.style == "thin"                      # bordered cells print as a grid
     assert sheet.sheet_format.defaultRowHeight >= 24                    # room for a handwritten name
     assert sheet.column_dimensions["H"].width >= 20
@@ -107,7 +107,7 @@ def test_same_report_gives_the_same_bytes(session: Path, tmp_path: Path, lang) -
 def test_english_workbook_on_request(session: Path, tmp_path: Path, lang) -> None:
     lang("en")
     book = write_report(session, tmp_path / "r.xlsx")
-    assert book.sheetnames[4] == "Sign-off sheet" and book["Sign-off sheet"]["H3"].value == "signature"
+    assert book.sheetnames[4] == "Sign-off sheet" and book["Sign-off sheet"]["I3"].value == "signature"
 
 
 def test_xlsx_needs_a_file_to_write(session: Path, english) -> None:
@@ -154,3 +154,18 @@ def test_export_writes_the_summary_as_xlsx_too_in_chinese_and_reruns_identically
     again = export(runner, tmp_path / "s1", out)
     assert again.exit_code == 0, again.output
     assert (out / "summary.xlsx").read_bytes() == before
+
+
+def test_every_sheet_is_titled_with_its_own_name(book) -> None:
+    assert [ws["A1"].value for ws in book.worksheets] == book.sheetnames
+
+
+def test_the_chinese_html_report_has_no_english_heading(session: Path, tmp_path: Path, lang) -> None:
+    import re
+    from click.testing import CliRunner
+    from station.cli.main import cli
+    lang("zh")
+    result = CliRunner().invoke(cli, ["-w", str(session), "report", "--format", "html"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    headings = re.findall(r"<(?:h1|h2|th|title)[^>]*>([^<]*)<", result.output)
+    assert headings and [h for h in headings if re.search(r"[A-Za-z]{2,}", h)] == []

@@ -181,9 +181,23 @@ def fast_journal(store: Store) -> None:
 
 
 def file_hashes(root: Path) -> dict[str, str]:
-    """sha256 of every file under root (relative path -> hex): to prove a re-export is byte-identical."""
+    """sha256 of every file under root (relative path -> hex): to prove a re-export is byte-identical. The
+    export's state file is hashed without the file stats it keeps (they differ from one folder to another)."""
     import hashlib
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+    import json
+
+    def content(p: Path) -> bytes:
+        if p.name != ".station-export.json":
+            return p.read_bytes()
+        try:
+            data = json.loads(p.read_text("utf-8"))
+            for entries in (data.get("files", {}), data.get("pending", {})):
+                for entry in entries.values():
+                    entry.pop("stat", None)
+            return json.dumps(data, sort_keys=True).encode("utf-8")
+        except (ValueError, AttributeError):
+            return p.read_bytes()
+    return {p.relative_to(root).as_posix(): hashlib.sha256(content(p)).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 

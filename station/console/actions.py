@@ -68,6 +68,12 @@ def event_for(body: dict[str, Any], *, at: float, resolve_code: Callable[[int], 
         if kind == "checkin":        # the desk at the door: checked in and waiting, never bound from there
             return t.Scan(text=text, at=at, via="desk", queue=True)
         return t.Scan(text=text, at=at, via="console")
+    if kind == "walk_in":       # a student missing from the roster (现场补录): the desk types name and college
+        code, name, college = _text(body, "code"), _text(body, "name"), _text(body, "college")
+        if not (code and name and college):
+            raise ActionError(bilingual("a walk-in needs a code, a name and a college"))
+        return t.WalkIn(code=code, name=name, college=college, class_name=_text(body, "class"), at=at,
+                        queue=True if body.get("desk") else None)
     if kind == "college":
         name = _text(body, "name")
         if not name:

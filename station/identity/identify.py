@@ -14,7 +14,7 @@ from config.i18n import _
 from config.settings import IdentitySection
 from station.core.errors import IdentityError
 from station.core.idnumber import id_number_problem, looks_like_id_number, mask_code, normalise_id_number
-from station.store.models import Subject
+from station.store.models import WALK_IN, Subject
 from station.store.workspace import Store
 
 LOOKUP_KEYS = ("student_no", "id_number", "collect_code", "code")
@@ -79,5 +79,42 @@ def identify(store: Store, raw: str, *, college: str | None = None) -> Identifie
                             hint=_("check the student's card, or key the student number by hand"))
     if id_problem:
         raise IdentityError(_("refused: {problem} ({code}); nothing bound", problem=id_problem, code=_shown(text)))
+    walk_in = (store.find_subject("id_number", id_number) if id_number else store.find_subject("student_no", text))
+    if walk_in is not None and walk_in.source == WALK_IN:     # checked in before as a walk-in: the same person
+        return Identified(walk_in, clean_device_text(raw), "id_number" if id_number else "student_no")
     subject = store.scanned_subject(id_number or text, college=college or None, id_number=id_number)
     return Identified(subject, clean_device_text(raw), "scan")
+
+
+@dataclass(frozen=True)
+class WalkInCode:
+    """What a walk-in's CODE says: an ID number (checked) or a student number; `existing` is the walk-in
+    subject this code already names (the same student checked in again)."""
+    text: str
+    id_number: str | None
+    student_no: str | None
+    existing: Subject | None = None
+
+
+def walk_in_code(store: Store, raw: str) -> WalkInCode:
+    """Check a walk-in's CODE before anyone is created: an ID number must have its right check digit (as for
+    a scan), and a code the roster (or any non-walk-in subject) already knows is refused: that student is
+    checked in the ordinary way. Never creates a subject (unlike `identify` without a roster)."""
+    text = clean_scan(raw, store.settings.identity)
+    if not text:
+        raise IdentityError(_("empty code: give the walk-in's student number or ID number"))
+    if len(text) > 64:
+        raise IdentityError(_("scan of {n} characters is too long to be a code", n=len(text)))
+    id_number, id_problem = _id_candidate(text)
+    if id_problem:
+        raise IdentityError(_("refused: {problem} ({code}); nothing bound", problem=id_problem, code=_shown(text)))
+    for key in LOOKUP_KEYS:
+        found = store.find_subject(key, id_number if (key == "id_number" and id_number) else text)
+        if found is None:
+            continue
+        if found.source == WALK_IN:
+            return WalkInCode(text, id_number, None if id_number else text, found)
+        raise IdentityError(_("{code} is already known ({name}): it is not a walk-in", code=_shown(text),
+                              name=found.name or "-"),
+                            hint=_("check the student in without --walk-in"))
+    return WalkInCode(text, id_number, None if id_number else text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +27,11 @@ from station.outputs.manifest import (MANIFEST_NAME, MISSING_CSV, RESERVED_NAMES
 from station.core.naming import NameTemplate, collision_key, sanitize_component, subject_values
 from station.core.progress import Progress, SilentProgress
 from station.outputs.outdir import ExportLock, OutputDir
+from station.store.durable import sha256_file
 from station.store.workspace import Store
-from station.outputs.zipout import write_zip
+from station.core.validation import fingerprint, trusted
+from station.outputs.validated import ValidationCache
+from station.outputs.zipout import write_zip, zip_time
 from station.faces.audit import check_export, describe_pair
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,7 @@ class ExportOptions:
     naming: str | None = None           # None: the first workspace's settings.export.naming
     zip: bool = False
     prefer_newest: bool = False
+    prefer_station: str | None = None   # settle a conflict by trusting this station's take
     skip_invalid: bool = False
     allow_same_face: tuple[str, ...] = ()   # students whose same-face pair may be exported (journalled)
 
@@ -149,7 +154,7 @@ def _run_export(outdir: Path, workspaces: list[Path], options: ExportOptions, pr
     out = OutputDir(outdir, lock)
     out.leftovers()                 # a killed run's temp files go, even when this run is refused
     files = _derived_files(items, counts, template, result)
-    _check_targets(out, items, files, counts, options, result)
+    same = _check_targets(out, items, files, counts, options, result)
     result.colleges = [counts[c] for c in sorted(counts)]
     blocked = (any(not c.get("resolved_to") for c in result.conflicts) or result.collisions
                or result.naming_problems or result.foreign or (result.invalid and not options.skip_invalid)
@@ -159,7 +164,7 @@ def _run_export(outdir: Path, workspaces: list[Path], options: ExportOptions, pr
         return result
 
     result.exported = len(items)
-    _write(out, items, files, counts, options, progress, result)
+    _write(out, items, files, counts, options, progress, result, same)
     _journal(sources, items, result)
     return result
 
@@ -181,7 +186,8 @@ def _plan(people: list[Person], template: NameTemplate, options: ExportOptions, 
     counts: dict[str, dict[str, Any]] = {}
     items: list[_Item] = []
     for person in people:
-        winner, conflict = choose(person, prefer_newest=options.prefer_newest)
+        winner, conflict = choose(person, prefer_newest=options.prefer_newest,
+                                  prefer_station=options.prefer_station)
         record = person.display(winner)
         college = record.college
         if wanted is not None and college not in wanted:
@@ -260,18 +266,35 @@ def _validate(items: list[_Item], sources: list[Source], progress: Progress, res
             presets.append(src.preset)
             match = len(presets) - 1
         preset_of[src.index] = match
+    fingerprints = [fingerprint(p) for p in presets]
+    caches = {src.index: ValidationCache(src.workspace) for src in sources}
     pending: dict[tuple[str, int], Path] = {}       # paths, not bytes: a day's photos need not sit in memory
     keys: dict[int, tuple[str, int]] = {}
+    verdicts: dict[tuple[str, int], list[dict[str, str]]] = {}
     for it in items:
-        found = _read_photo(it)
+        found = _read_photo(it, caches[it.cand.record.source.index])
         if isinstance(found, list):
             it.failures = found
             continue
-        key = (found, preset_of[it.cand.record.source.index])
+        index = it.cand.record.source.index
+        key = (found, preset_of[index])
         keys[id(it)] = key
-        pending.setdefault(key, it.cand.record.source.workspace / it.cand.photo)
+        kept = trusted(it.cand.validation, found, fingerprints[key[1]])     # validated when it was rendered
+        if kept is None:
+            kept = caches[index].get(fingerprints[key[1]], found)        # or by an earlier export
+        if kept is not None:
+            verdicts[key] = kept            # validated before, and the bytes are the same
+        elif key not in verdicts:
+            pending.setdefault(key, it.cand.record.source.workspace / it.cand.photo)
     progress.start("validating", len(pending))
-    verdicts = _validate_all(pending, presets, progress)
+    fresh = _validate_all(pending, presets, progress)
+    verdicts.update(fresh)
+    for it in items:
+        if id(it) in keys and keys[id(it)] in fresh and not any(f["rule"] == "photo" for f in fresh[keys[id(it)]]):
+            sha, preset_index = keys[id(it)]     # a photo that could not be read is not a result to keep
+            caches[it.cand.record.source.index].put(fingerprints[preset_index], sha, fresh[keys[id(it)]])
+    for cache in caches.values():
+        cache.save()
     for it in items:
         if id(it) in keys:
             it.failures = verdicts[keys[id(it)]]
@@ -280,17 +303,22 @@ def _validate(items: list[_Item], sources: list[Source], progress: Progress, res
                                    "take_id": it.cand.take_id, "failures": it.failures})
 
 
-def _read_photo(it: _Item) -> str | list[dict[str, str]]:
-    """The sha256 of an item's finished photo, or the failures that stop it before validation."""
+def _read_photo(it: _Item, cache: ValidationCache | None = None) -> str | list[dict[str, str]]:
+    """The sha256 of an item's finished photo, or the failures that stop it before validation. A render
+    the cache saw hashed with this very size, mtime and inode is not read again (renders are written once)."""
     source = it.cand.record.source
     if not it.cand.photo:
         return [{"rule": "photo", "detail": "the accepted take has no finished photo"}]
     path = source.workspace / it.cand.photo
     try:
-        data = path.read_bytes()
+        stat = os.stat(path)
+        digest = cache.known_sha256(it.cand.photo, stat) if cache is not None else None
+        if digest is None:
+            digest = sha256_file(path)
+            if cache is not None:
+                cache.note_file(it.cand.photo, stat, digest)
     except OSError as exc:
         return [{"rule": "photo", "detail": f"cannot read {it.cand.photo}: {exc.strerror or exc}"}]
-    digest = hashlib.sha256(data).hexdigest()
     it.sha256 = digest
     if it.cand.photo_sha256 and digest != it.cand.photo_sha256:
         return [{"rule": "photo", "detail": "the file changed since its verdict (sha256 differs)"}]
@@ -303,6 +331,7 @@ def validate_one(job: tuple[Path, str, FormatPreset]) -> list[dict[str, str]]:
     The photo is read here, in the worker, and must still have the sha256 the export planned with."""
     from pipeline import validate
     from pipeline.errors import PipelineError
+    from station.core.validation import failures_of
     path, digest, preset = job
     try:
         data = path.read_bytes()
@@ -314,10 +343,7 @@ def validate_one(job: tuple[Path, str, FormatPreset]) -> list[dict[str, str]]:
         verdict = validate(data, preset)
     except PipelineError as exc:
         return [{"rule": "decode", "detail": str(exc)}]
-    failures = [{"rule": r.rule, "detail": r.detail} for r in verdict.rules if r.status == "fail"]
-    if not verdict.ok and not failures:
-        failures = [{"rule": "validate", "detail": "not ok"}]
-    return failures
+    return failures_of(verdict)
 
 
 def _validate_all(pending: dict[tuple[str, int], Path], presets: list[FormatPreset], progress: Progress
@@ -335,11 +361,43 @@ def _validate_all(pending: dict[tuple[str, int], Path], presets: list[FormatPres
             progress.advance()
         return out
     # spawn, not fork: the parent may hold OpenCV's threads, which a forked child must not inherit
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for key, failures in zip(keys, pool.map(validate_one, jobs, chunksize=16)):
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=worker_init, initargs=(os.getpid(),))
+    try:
+        for key, failures in zip(keys, pool.map(validate_one, jobs, chunksize=4)):
             out[key] = failures
             progress.advance()
+    except BaseException:
+        # interrupted (Ctrl+C, SIGTERM): the queued work is dropped, the workers finish the chunk in hand and
+        # stop; were this process killed meanwhile, the kernel ends them too (worker_init)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return out
+
+
+def worker_init(parent: int) -> None:
+    """A validation worker dies with the export that started it, whatever ends it (kill -9 included): the
+    kernel signals it when its parent goes (Linux PR_SET_PDEATHSIG), and a watcher thread checks anyway."""
+    import os
+    import signal
+    import threading
+    import time
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl+C is the parent's to handle; it ends the workers
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)       # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:                       # the parent went before the request took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 # ---------------------------------------------------------------------------------------------- outputs
@@ -353,7 +411,8 @@ def _derived_files(items: list[_Item], counts: dict[str, dict[str, Any]], templa
         rows[it.college].append(ManifestRow(
             shoot_no=it.cand.shoot_no, code=s.code, student_no=s.student_no or "", name=s.name or "",
             class_name=s.class_name or "", file=it.file, sha256=it.sha256 or "", captured_at=it.cand.captured_at,
-            station_id=it.cand.station_id, id_number=s.id_number or "", override=it.cand.override or ""))
+            station_id=it.cand.station_id, id_number=s.id_number or "", override=it.cand.override or "",
+            walk_in=it.person.walk_in))
     files: dict[str, tuple[bytes, str | None]] = {}
     for college, entry in counts.items():
         files[f"{entry['folder']}/{MANIFEST_NAME}"] = (manifest_csv(rows[college], with_id_number=with_id),
@@ -384,8 +443,10 @@ def _without_paths(conflict: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_targets(out: OutputDir, items: list[_Item], files: dict[str, tuple[bytes, str | None]],
-                   counts: dict[str, dict[str, Any]], options: ExportOptions, result: ExportResult) -> None:
-    """Refuse (by name) anything in the way that an earlier export of ours did not write."""
+                   counts: dict[str, dict[str, Any]], options: ExportOptions, result: ExportResult) -> set[str]:
+    """Refuse (by name) anything in the way that an earlier export of ours did not write; return the files
+    that already hold their bytes (a re-export leaves them alone)."""
+    same: set[str] = set()
     targets: list[tuple[str, str | None]] = [(it.rel, it.sha256) for it in items]
     targets += [(rel, hashlib.sha256(data).hexdigest()) for rel, (data, _c) in files.items()]
     if options.zip:
@@ -394,37 +455,41 @@ def _check_targets(out: OutputDir, items: list[_Item], files: dict[str, tuple[by
         verdict = out.check(rel, digest)
         if verdict.startswith("foreign"):
             result.foreign.append({"file": rel, "reason": verdict.split(": ", 1)[1]})
+        elif verdict == "same":
+            same.add(rel)
+    return same
 
 
 def _write(out: OutputDir, items: list[_Item], files: dict[str, tuple[bytes, str | None]],
            counts: dict[str, dict[str, Any]], options: ExportOptions, progress: Progress,
-           result: ExportResult) -> None:
+           result: ExportResult, same: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     progress.start("exporting", len(items))
     planned = {it.rel: (str(it.sha256), it.college) for it in items}
     planned.update({rel: (hashlib.sha256(data).hexdigest(), college) for rel, (data, college) in files.items()})
     out.promise(planned)            # before the first rename: a re-run after a kill knows these are ours
     fault_point("export.promised")
     for it in items:
-        source = it.cand.record.source.workspace / str(it.cand.photo)
-        data = source.read_bytes()
-        if hashlib.sha256(data).hexdigest() != it.sha256:
-            raise ExportError(_("{file} changed during the export; run it again", file=it.cand.photo))
-        if out.write_bytes(it.rel, data, college=it.college, sha256=it.sha256):
-            result.written += 1
-        else:
+        if it.rel in same:          # checked under the lock a moment ago: already these bytes
+            out.keep(it.rel, str(it.sha256), college=it.college)
             result.unchanged += 1
+        else:
+            source = it.cand.record.source.workspace / str(it.cand.photo)
+            if out.copy_file(it.rel, source, college=it.college, sha256=str(it.sha256)):
+                result.written += 1
+            else:
+                result.unchanged += 1
         progress.advance()
     for rel, (data, college) in files.items():
         if college is not None:
             out.write_bytes(rel, data, college=college)
     touched = set(counts)
     if options.zip:
-        by_college: dict[str, list[tuple[str, Path | bytes]]] = defaultdict(list)
+        by_college: dict[str, list[Any]] = defaultdict(list)
         for it in items:
-            by_college[it.college].append((it.rel, out.root / it.rel))
+            by_college[it.college].append((it.rel, out.root / it.rel, zip_time(it.cand.captured_at)))
         for rel, (data, college) in files.items():
             if college is not None:
-                by_college[college].append((rel, data))
+                by_college[college].append((rel, data, None))
         progress.start("zipping", len(by_college))
         for college in sorted(by_college):
             name = f"{counts[college]['folder']}.zip"

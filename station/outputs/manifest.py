@@ -21,6 +21,8 @@ RESERVED_NAMES = frozenset({MANIFEST_NAME})
 _MANIFEST_HEADER = ["拍摄号", "采集码", "学号", "姓名", "班级", "文件名", "SHA256", "拍摄时间", "工位"]
 _ID_HEADER = "身份证号"
 _OVERRIDE_HEADER = "放行理由 override"
+_WALK_IN_HEADER = "现场补录"
+WALK_IN_MARK = "现场补录（不在名单中）"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class ManifestRow:
     station_id: str
     id_number: str = ""
     override: str = ""             # accepted despite its verdict: the operator's reason
+    walk_in: bool = False          # checked in without being on the roster: the registrar checks them
 
 
 def _csv_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
@@ -49,18 +52,22 @@ def _csv_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
 
 def manifest_csv(rows: Sequence[ManifestRow], *, with_id_number: bool) -> bytes:
     """The per-college manifest; ID numbers only when the file names already carry them; the override column
-    only when a photo of this college was accepted despite its verdict (the registrar checks those)."""
+    only when a photo of this college was accepted despite its verdict, the walk-in column only when a student
+    of this college was checked in without being on the roster (the registrar checks those)."""
     with_override = any(r.override for r in rows)
+    with_walk_in = any(r.walk_in for r in rows)
     header = list(_MANIFEST_HEADER) + ([_ID_HEADER] if with_id_number else []) + \
-        ([_OVERRIDE_HEADER] if with_override else [])
+        ([_OVERRIDE_HEADER] if with_override else []) + ([_WALK_IN_HEADER] if with_walk_in else [])
     table: list[list[Any]] = [header]
     for r in sorted(rows, key=lambda r: r.file):
-        line = [r.shoot_no, r.code, r.student_no, r.name, r.class_name, r.file, r.sha256, r.captured_at,
-                r.station_id]
+        line = [r.shoot_no, r.code, r.student_no, r.name, r.class_name, r.file, r.sha256,
+                local_time(r.captured_at), r.station_id]
         if with_id_number:
             line.append(r.id_number)
         if with_override:
             line.append(r.override)
+        if with_walk_in:
+            line.append(WALK_IN_MARK if r.walk_in else "")
         table.append(line)
     return _csv_bytes(table)
 
@@ -76,13 +83,43 @@ def summary_csv(colleges: Sequence[dict[str, Any]]) -> bytes:
     return _csv_bytes(table)
 
 
+#: a student's state as the export's files say it (export files are Chinese whatever the screen's language)
+STATE_ZH = {"unshot": "未拍摄", "shot": "待审核", "rejected": "已拒绝（待重拍）", "accepted": "已通过",
+            "invalid": "照片不合格"}
+
+
+def state_zh(status: str) -> str:
+    return STATE_ZH.get(status, status)
+
+
+def reason_zh(m: dict[str, Any]) -> str:
+    """Why a student has no exported photo, in words (the failing rules for an invalid photo)."""
+    reason, status = m.get("reason") or "", m["status"]
+    if reason and reason != status:
+        return reason
+    if status == "unshot":
+        return "已签到未拍摄" if m.get("checked_in") else "未到场"
+    return {"shot": "照片待审核，尚未决定", "rejected": "照片被拒，尚未重拍"}.get(status, "")
+
+
 def missing_csv(missing: Sequence[dict[str, Any]]) -> bytes:
     """Who has no exported photo and why (never shot, only rejected, awaiting a decision, invalid)."""
     table: list[list[Any]] = [["学院", "班级", "学号", "采集码", "姓名", "状态", "原因"]]
     for m in missing:
-        table.append([m["college"], m.get("class"), m.get("student_no"), m["code"], m.get("name"), m["status"],
-                      m.get("reason", "")])
+        table.append([m["college"], m.get("class"), m.get("student_no"), m["code"], m.get("name"),
+                      state_zh(m["status"]), reason_zh(m)])
     return _csv_bytes(table)
+
+
+def local_time(stamp: str) -> str:
+    """A journal time as the registrar reads it: local time with its UTC offset (a time without an offset
+    is taken as local already)."""
+    from datetime import datetime
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return when.astimezone().isoformat(timespec="seconds")
 
 
 def summary_json(summary: dict[str, Any]) -> bytes:

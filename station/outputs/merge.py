@@ -20,7 +20,7 @@ from config.formats import FormatPreset, load_preset
 from config.i18n import _
 from config.settings import load_settings
 from station.core.errors import ExportError
-from station.store.models import NO_COLLEGE, Subject, best_status
+from station.store.models import NO_COLLEGE, WALK_IN, Subject, best_status
 from station.store.queries import CheckInRecord, ReadModel
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,26 @@ class Source:
 
 
 @dataclass(frozen=True)
+class TakeFact:
+    """One take as the sign-off sheet needs it: who sat for it (bound when it was shot, under which 拍摄号)
+    and who owns it now (after rebinds), with its decision. The photo belongs to the owner; the number is the
+    one it was shot under."""
+    take_id: int
+    seq: int
+    station_id: str
+    day: str
+    owner_id: int | None            # the subject the take belongs to now
+    shot_for_id: int | None         # the subject bound when it was shot (None: nobody bound)
+    shoot_no: int | None            # the 拍摄号 it was shot under (None: nobody bound, or a sent-in photo)
+    decision: str | None            # None | accept | reject | void
+    source: str = "trigger"
+
+    @property
+    def rebound(self) -> bool:
+        return self.shot_for_id is not None and self.owner_id != self.shot_for_id
+
+
+@dataclass(frozen=True)
 class Record:
     """A subject as one workspace knows it, with the college and status it has there."""
     source: Source
@@ -45,6 +65,13 @@ class Record:
     status: str                     # unshot | shot | accepted | rejected
     checked_in: bool
     check_ins: tuple[CheckInRecord, ...] = ()            # in journal order
+    owned: tuple[TakeFact, ...] = ()                     # takes that belong to this subject now (void too)
+    shot_under: tuple[TakeFact, ...] = ()                # takes shot while this subject was bound (void too)
+
+    @property
+    def walk_in(self) -> bool:
+        """Checked in at the station without being on the roster (现场补录)."""
+        return self.subject.source == WALK_IN
 
 
 @dataclass(frozen=True)
@@ -61,10 +88,15 @@ class Candidate:
     photo_sha256: str | None
     source: str = "trigger"         # how the take came in (trigger | button | hotfolder | submitted)
     override: str | None = None     # accepted despite its verdict, for this reason
+    validation: dict[str, Any] | None = None   # the photo's validation kept in its verdict, if any
 
     @property
     def shoot_no(self) -> int | None:
-        """The shooting number of the check-in that led to this acceptance (else the latest one)."""
+        """The 拍摄号 this photo was shot under (the sign-off sheet's number); for a frame shot with nobody
+        bound, the owner's check-in that led to the acceptance (else the latest one)."""
+        fact = next((t for t in self.record.owned if t.take_id == self.take_id), None)
+        if fact is not None and fact.shoot_no is not None:
+            return fact.shoot_no
         before = [c.shoot_no for c in self.record.check_ins if c.event_id < self.accept_event]
         pool = before or [c.shoot_no for c in self.record.check_ins]
         return pool[-1] if pool else None
@@ -112,6 +144,11 @@ class Person:
     def in_roster(self) -> bool:
         return any(r.subject.in_roster for r in self.records)
 
+    @property
+    def walk_in(self) -> bool:
+        """Not on any roster and checked in as a walk-in (现场补录) somewhere."""
+        return not self.in_roster and any(r.walk_in for r in self.records)
+
 
 @dataclass(frozen=True)
 class Conflict:
@@ -152,8 +189,12 @@ def gather(sources: list[Source]) -> list[Person]:
     return people.people()
 
 
-def choose(person: Person, *, prefer_newest: bool) -> tuple[Candidate | None, Conflict | None]:
-    """The take to export for one person, and the conflict if stations disagree."""
+def choose(person: Person, *, prefer_newest: bool, prefer_station: str | None = None
+           ) -> tuple[Candidate | None, Conflict | None]:
+    """The take to export for one person, and the conflict if stations disagree: settled by the newest
+    acceptance (`prefer_newest`) or by trusting one station (`prefer_station`: its take, when it has one)."""
+    if len(person.candidates) <= 1:         # most people: one acceptance, nothing to choose
+        return (person.candidates[0] if person.candidates else None), None
     newest_per_ws: dict[int, Candidate] = {}
     for cand in person.candidates:
         idx = cand.record.source.index
@@ -167,16 +208,38 @@ def choose(person: Person, *, prefer_newest: bool) -> tuple[Candidate | None, Co
         return None, None
     if len(picks) == 1:
         return picks[0], None
+    if prefer_station is not None:
+        trusted = [c for c in picks if c.station_id == prefer_station]
+        if trusted:
+            return trusted[-1], Conflict(person, tuple(picks), resolved_to=trusted[-1])
     if prefer_newest:
         return picks[-1], Conflict(person, tuple(picks), resolved_to=picks[-1])
     return None, Conflict(person, tuple(picks))
 
 
 # ---------------------------------------------------------------------------------------------- internals
+def _take_facts(store: ReadModel, check_ins: list[CheckInRecord]) -> list[TakeFact]:
+    """Every take with the number it was shot under and its owner now."""
+    numbers = {(c.station_id, c.day, c.subject_id): c.shoot_no for c in check_ins}
+    facts = []
+    for t in store.take_facts():
+        shot_for = t["shot_for"]
+        number = numbers.get((t["station_id"], t["day"], shot_for)) if shot_for is not None else None
+        facts.append(TakeFact(t["take_id"], t["seq"], t["station_id"], t["day"], t["owner"], shot_for, number,
+                              t["decision"], t["source"]))
+    return facts
+
+
 def _records(store: ReadModel, source: Source) -> dict[int, Record]:
     check_ins: dict[int, list[CheckInRecord]] = {}
-    for rec in store.check_ins():
+    every = store.check_ins()
+    for rec in every:
         check_ins.setdefault(rec.subject_id, []).append(rec)
+    owned: dict[int | None, list[TakeFact]] = {}
+    shot_under: dict[int | None, list[TakeFact]] = {}
+    for fact in _take_facts(store, every):
+        owned.setdefault(fact.owner_id, []).append(fact)
+        shot_under.setdefault(fact.shot_for_id, []).append(fact)
     statuses = store.statuses()
     records: dict[int, Record] = {}
     for subject in store.subjects():
@@ -187,7 +250,8 @@ def _records(store: ReadModel, source: Source) -> dict[int, Record]:
         else:   # roster-less: the college recorded at check-in (schedule / operator setting) is the truth
             college = scanned_college or subject.college
         records[subject.id] = Record(source, subject, college or NO_COLLEGE, statuses.get(subject.id, "unshot"),
-                                     bool(ins), tuple(ins))
+                                     bool(ins), tuple(ins), tuple(owned.get(subject.id, ())),
+                                     tuple(shot_under.get(subject.id, ())))
     return records
 
 
@@ -200,7 +264,7 @@ def _candidates(store: ReadModel, records: dict[int, Record]) -> list[Candidate]
             continue
         found.append(Candidate(record, take.take_id, take.seq, take.station_id, take.captured_at,
                                take.accepted_at, take.accept_event, take.photo, take.photo_sha256,
-                               take.source, take.override_reason))
+                               take.source, take.override_reason, take.validation))
     return found
 
 

@@ -14,6 +14,7 @@ and a second export is refused as busy. Nothing is written through a symbolic li
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -34,6 +35,34 @@ log = logging.getLogger(__name__)
 
 STATE_NAME = ".station-export.json"
 _PART = re.compile(r"^\.~.+\.[0-9a-f]{8}\.part$")
+
+
+class _Changed(Exception):
+    """The bytes copied are not the bytes planned (the source changed during the export)."""
+
+
+def copy_fd(src: int, dst: int, size: int) -> None:
+    """Copy `size` bytes from the start of `src` to `dst` in the kernel: copy_file_range (one call for a
+    photo, or a reflink on filesystems that share blocks), else sendfile, else read/write."""
+    done = 0
+    for call in (getattr(os, "copy_file_range", None), getattr(os, "sendfile", None)):
+        if call is None:
+            continue
+        try:
+            while done < size:
+                n = call(src, dst, size - done, done, None) if call is not os.sendfile else \
+                    os.sendfile(dst, src, done, size - done)
+                if n == 0:
+                    break
+                done += n
+            if done >= size:
+                return
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+                raise
+    os.lseek(src, done, os.SEEK_SET)
+    while block := os.read(src, 1 << 20):
+        os.write(dst, block)
 
 
 class ExportLock:
@@ -87,6 +116,7 @@ class OutputDir:
         self.new: dict[str, dict[str, Any]] = {}
         self._dirty_dirs: set[Path] = set()
         self._cleaned: set[Path] = set()
+        self._checked_folders: dict[Path, str | None] = {}
 
     # ------------------------------------------------------------------ checks (no writes)
     def _load_state(self) -> dict[str, dict[str, Any]]:
@@ -131,19 +161,42 @@ class OutputDir:
         the state file vouches for its current bytes.
         """
         target = self.root / rel
-        linked = self._linked_folder(target)
+        if target.parent not in self._checked_folders:     # planning: one look per folder, not per file
+            self._checked_folders[target.parent] = self._linked_folder(target)
+        linked = self._checked_folders[target.parent]
         if linked:
             return f"foreign: {linked}"
         if target.is_symlink() or (target.exists() and not target.is_file()):
             return "foreign: not a regular file"
         if not target.exists():
             return "new"
+        if sha256 is not None and self._unchanged_since_written(rel, target, sha256):
+            return "same"
         current = sha256_file(target)
         if sha256 is not None and current == sha256:
             return "same"
         if self._ours(rel, current):
             return "ours"
         return "foreign: a different file already has this name"
+
+    def _unchanged_since_written(self, rel: str, target: Path, sha256: str) -> bool:
+        """Our file from last time, untouched since (same size, mtime and inode as recorded when we wrote or
+        checked it): it still has the bytes we recorded, so a re-export need not read it."""
+        entry = self.old.get(rel) or {}
+        if entry.get("sha256") != sha256 or "stat" not in entry:
+            return False
+        st = target.stat()
+        return list(entry["stat"]) == [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    def _record(self, rel: str, sha256: str, college: str | None) -> None:
+        """`rel` holds these bytes now: ours, with its stat so the next run can trust it unread."""
+        entry: dict[str, Any] = {"sha256": sha256, "college": college}
+        try:
+            st = (self.root / rel).stat()
+            entry["stat"] = [st.st_size, st.st_mtime_ns, st.st_ino]
+        except OSError:
+            pass
+        self.new[rel] = entry
 
     # ------------------------------------------------------------------ promises (restart after a kill)
     def promise(self, planned: dict[str, tuple[str, str | None]]) -> None:
@@ -192,11 +245,12 @@ class OutputDir:
         return self.write_with(rel, lambda fh: fh.write(data), college=college, sha256=digest)
 
     def write_with(self, rel: str, fill: Callable[[BinaryIO], Any], *, college: str | None,
-                   sha256: str | None = None) -> bool:
-        """Write through `fill(file)` into a temp file, then rename over `rel` unless the bytes are unchanged."""
+                   sha256: str | None = None, expect: str | None = None) -> bool:
+        """Write through `fill(file)` into a temp file, then rename over `rel` unless the bytes are unchanged.
+        With `expect`, temp bytes of another sha256 are refused (_Changed) and never renamed into place."""
         target = self.root / rel
         if sha256 is not None and target.is_file() and not target.is_symlink() and sha256_file(target) == sha256:
-            self.new[rel] = {"sha256": sha256, "college": college}
+            self._record(rel, sha256, college)
             return False
         with disk_errors(target.parent):
             self._prepare_dir(target.parent)
@@ -208,9 +262,11 @@ class OutputDir:
                     fh.flush()
                     os.fsync(fh.fileno())
                 digest = sha256_file(tmp)
+                if expect is not None and digest != expect:
+                    raise _Changed(rel)
                 if target.is_file() and not target.is_symlink() and sha256_file(target) == digest:
                     os.unlink(tmp)
-                    self.new[rel] = {"sha256": digest, "college": college}
+                    self._record(rel, digest, college)
                     return False
                 if rel != STATE_NAME:
                     self.promise({rel: (digest, college)})
@@ -222,8 +278,24 @@ class OutputDir:
                     tmp.unlink()
                 raise
         self._dirty_dirs.add(target.parent)
-        self.new[rel] = {"sha256": digest, "college": college}
+        self._record(rel, digest, college)
         return True
+
+    def keep(self, rel: str, sha256: str, *, college: str | None) -> None:
+        """`rel` already holds these bytes (checked under the lock): ours now, nothing written."""
+        self._record(rel, sha256, college)
+
+    def copy_file(self, rel: str, source: Path, *, college: str | None, sha256: str) -> bool:
+        """Give `rel` the bytes of `source` (which must hash to `sha256`), copied in the kernel
+        (copy_file_range, else sendfile) through a temp file and a rename; False when nothing changed."""
+        def fill(fh: BinaryIO) -> None:
+            with open(source, "rb") as src:
+                copy_fd(src.fileno(), fh.fileno(), os.fstat(src.fileno()).st_size)
+        try:
+            written = self.write_with(rel, fill, college=college, sha256=sha256, expect=sha256)
+        except _Changed:
+            raise ExportError(_("{file} changed during the export; run it again", file=source.name)) from None
+        return written
 
     def remove_stale(self, colleges: set[str]) -> list[str]:
         """Delete our files of these colleges that this export no longer produces (e.g. a rebound take)."""

@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
+from config.i18n import N_, _
 from station.core.idnumber import mask_code
 from station.outputs.merge import Candidate, Person, Source, choose, gather
+from station.store.models import status_from
 
 log = logging.getLogger(__name__)
 
-NO_CLASS = "(no class)"
+NO_CLASS = N_("(no class)")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class StudentRow:
     photo: Path | None = None       # accepted take's finished 480x640 JPEG
     station_id: str | None = None   # where the accepted take was shot / recorded
     take_seq: int | None = None
+    walk_in: bool = False           # checked in without being on the roster (现场补录)
 
 
 @dataclass(frozen=True)
@@ -61,15 +64,22 @@ class GroupCounts:
 
 @dataclass(frozen=True)
 class SignoffRow:
-    """One line of the shooting-number sign-off sheet (the student signs beside it)."""
+    """One line of the shooting-number sign-off sheet: the person who sat for the photos shot under this
+    number signs beside it. A scanned student whose number has no photo of theirs (the takes were rebound to
+    the person who really sat, or voided) keeps the line, marked scanned-not-photographed."""
     station_id: str
     day: str
-    shoot_no: int
+    shoot_no: int | None            # None: a frame shot with nobody bound, rebound to this person
     code: str                       # masked when the code is an ID number (roster-less sessions)
     student_no: str | None
     name: str | None
     college: str
     class_name: str
+    status: str = "scanned"         # scanned (no photo under this number) | shot | rejected | accepted
+    takes: tuple[int, ...] = ()     # seq of the photos under this number that are this person's
+    rebound_from: str | None = None  # the scanned student this number was given to (a rebind)
+    rebound_to: tuple[str, ...] = ()  # who the photos under this number went to (on the scanned line)
+    walk_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,25 +131,78 @@ def build_report(sources: Sequence[Source], colleges: Iterable[str] = ()) -> Rep
     wanted = tuple(colleges)
     students: list[StudentRow] = []
     conflicts: list[Conflict] = []
-    signoff: list[tuple[tuple[str, str, int, int], StudentRow]] = []
-    for person in gather(list(sources)):
+    people = gather(list(sources))
+    rows: dict[tuple[int, int], StudentRow] = {}
+    chosen = []
+    for person in people:
         winner, conflict = choose(person, prefer_newest=True)
         row = _student_row(person, winner)
+        for rec in person.records:
+            rows[(rec.source.index, rec.subject.id)] = row
+        chosen.append((person, row, conflict))
+    for person, row, conflict in chosen:
         if wanted and row.college not in wanted:
             continue
         students.append(row)
         if conflict is not None:
             conflicts.append(Conflict(row.code, tuple(f"{c.station_id}-{c.seq}" for c in conflict.candidates)))
-        for rec in person.records:
-            signoff += [((c.station_id, c.day, c.shoot_no or 0, c.event_id), row) for c in rec.check_ins]
     students.sort(key=lambda s: (s.college, s.class_name, s.student_no or "", s.code))
     if conflicts:
         log.warning("%d subject(s) accepted in more than one workspace", len(conflicts))
+    signoff = [line for line in signoff_lines(people, rows) if not wanted or line.college in wanted]
     return Report(workspaces=tuple(str(s.workspace) for s in sources), students=tuple(students),
-                  groups=tuple(_group_counts(students)),
-                  signoff=tuple(SignoffRow(station, day, no, r.code, r.student_no, r.name, r.college, r.class_name)
-                                for (station, day, no, _), r in sorted(signoff, key=lambda pair: pair[0])),
+                  groups=tuple(_group_counts(students)), signoff=tuple(signoff),
                   conflicts=tuple(conflicts), colleges_filter=wanted)
+
+
+def _who(row: StudentRow) -> str:
+    return f"{row.student_no or row.code} {row.name or ''}".strip()
+
+
+def signoff_lines(people: Sequence[Person], rows: dict[tuple[int, int], StudentRow]) -> list[SignoffRow]:
+    """The sign-off sheet from the takes: per 拍摄号, a line for each person whose photos were shot under it
+    (the owner after rebinds), and the scanned student's own line (scanned, not photographed, when none of those
+    photos is theirs). A frame shot with nobody bound and rebound to someone goes on their line of that day, or
+    on a line without a number when they have none."""
+    found: list[tuple[tuple[str, str, int, tuple[int, int]], SignoffRow]] = []
+
+    def line(row: StudentRow, station: str, day: str, no: int | None, takes: list[Any], order: tuple[int, int],
+             **extra: Any) -> None:
+        live = [t for t in takes if t.decision != "void"]
+        status = status_from(t.decision for t in live) if live else "scanned"
+        found.append(((station, day, no if no is not None else 1 << 30, order), SignoffRow(
+            station, day, no, row.code, row.student_no, row.name, row.college, row.class_name,
+            "scanned" if status == "unshot" else status, tuple(t.seq for t in live), walk_in=row.walk_in,
+            **extra)))
+
+    for person in people:
+        for rec in person.records:
+            me = rows[(rec.source.index, rec.subject.id)]
+            # frames shot with nobody bound and rebound to this person: under their number of that day, if any
+            unnumbered = [t for t in rec.owned if t.shoot_no is None and t.shot_for_id is None
+                          and t.source != "submitted" and t.decision != "void"]
+            for c in rec.check_ins:
+                under = [t for t in rec.shot_under if (t.station_id, t.day) == (c.station_id, c.day)]
+                owners: dict[int | None, list[Any]] = {}
+                for t in under:
+                    if t.decision != "void":
+                        owners.setdefault(t.owner_id, []).append(t)
+                mine = [t for t in under if t.owner_id == rec.subject.id]
+                folded = [t for t in unnumbered if (t.station_id, t.day) == (c.station_id, c.day)]
+                unnumbered = [t for t in unnumbered if t not in folded]
+                others = [rows[(rec.source.index, o)] for o in owners if o is not None and o != rec.subject.id
+                          and (rec.source.index, o) in rows]
+                line(me, c.station_id, c.day, c.shoot_no, mine + folded, (c.event_id, 0),
+                     rebound_to=tuple(_who(o) for o in others))
+                for owner_id, takes in owners.items():
+                    if owner_id is None or owner_id == rec.subject.id or (rec.source.index, owner_id) not in rows:
+                        continue
+                    line(rows[(rec.source.index, owner_id)], c.station_id, c.day, c.shoot_no, takes,
+                         (c.event_id, 1), rebound_from=_who(me))
+            if unnumbered:
+                first = unnumbered[0]
+                line(me, first.station_id, first.day, None, unnumbered, (first.seq, 0))
+    return [row for _key, row in sorted(found, key=lambda pair: pair[0])]
 
 
 def _student_row(person: Person, winner: Candidate | None) -> StudentRow:
@@ -150,9 +213,9 @@ def _student_row(person: Person, winner: Candidate | None) -> StudentRow:
         source = "submitted" if winner.source == "submitted" else "station"
         photo, station_id, seq = winner.photo_path, winner.station_id, winner.seq
     return StudentRow(code=mask_code(s.code), student_no=s.student_no, name=s.name, college=record.college,
-                      class_name=s.class_name or NO_CLASS, masked_id=s.masked_id, paid=s.paid,
+                      class_name=s.class_name or _(NO_CLASS), masked_id=s.masked_id, paid=s.paid,
                       in_roster=person.in_roster, checked_in=person.checked_in, status=person.status,
-                      source=source, photo=photo, station_id=station_id, take_seq=seq)
+                      source=source, photo=photo, station_id=station_id, take_seq=seq, walk_in=person.walk_in)
 
 
 def _group_counts(students: Sequence[StudentRow]) -> list[GroupCounts]:

@@ -14,7 +14,7 @@ from typing import Any
 from config.i18n import N_, _
 from station.outputs.report import GroupCounts, Report, StudentRow
 from station.outputs.report_formats import (ACCEPTED_HEADERS, GROUP_HEADERS, PERSON_HEADERS, SIGNOFF_HEADERS,
-                                            TITLES, TOTAL, status_label)
+                                            TITLES, TOTAL, person_note, signoff_cells, status_label)
 from station.outputs.xlsx_book import Book, Column
 
 SHEETS = {"colleges": N_("Per college"), "classes": N_("Per class"), "refunds": N_("Refunds"),
@@ -23,7 +23,7 @@ SHEETS = {"colleges": N_("Per college"), "classes": N_("Per class"), "refunds": 
 _REVIEW_TITLE = N_("Review list: awaiting a decision, rejected (re-shoot), checked in but not shot")
 _COUNTS = ("roster", "checked_in", "accepted", "submitted", "pending", "rejected_only", "not_shot")
 _WIDTHS = {"college": 24, "class": 16, "student no": 14, "name": 10, "ID (masked)": 21, "status": 12,
-           "station": 8, "day": 11, "shooting no": 9, "signature": 22, "source": 10, "take": 7}
+           "station": 8, "day": 11, "shooting no": 9, "signature": 22, "source": 10, "take": 7, "note": 24}
 
 
 def _columns(headers: tuple[str, ...], numeric: tuple[str, ...] = ()) -> list[Column]:
@@ -36,7 +36,7 @@ def render_xlsx(report: Report) -> bytes:
     where = _("Workspaces: {names}", names=", ".join(report.workspaces))
     numeric = GROUP_HEADERS[2:]
     per_college = _college_counts(report)
-    book.table(_(SHEETS["colleges"]), _(TITLES["groups"]),
+    book.table(_(SHEETS["colleges"]), _(SHEETS["colleges"]),
                _columns((GROUP_HEADERS[0], *GROUP_HEADERS[2:]), numeric), per_college, subtitle=where,
                total_row=_total_row(report, with_class=False))
     book.table(_(SHEETS["classes"]), _(TITLES["groups"]), _columns(GROUP_HEADERS, numeric),
@@ -47,8 +47,7 @@ def render_xlsx(report: Report) -> bytes:
     book.table(_(SHEETS["unpaid"]), _(TITLES["unpaid"]), _columns(PERSON_HEADERS),
                _people(report.unpaid_photographed), subtitle=_count_line(len(report.unpaid_photographed)))
     book.table(_(SHEETS["signoff"]), _(TITLES["signoff"]), _columns(SIGNOFF_HEADERS, ("shooting no",)),
-               [(r.station_id, r.day, r.shoot_no, r.student_no or r.code, r.name or "", r.college, r.class_name, "")
-                for r in report.signoff],
+               [signoff_cells(r) for r in report.signoff],
                subtitle=_("I confirm that the photo taken under this shooting number is of me."),
                boxed=True, row_height=28, landscape=True)
     review = [s for s in report.students if s.status in ("shot", "rejected") or
@@ -57,7 +56,7 @@ def render_xlsx(report: Report) -> bytes:
                subtitle=_count_line(len(review)))
     book.table(_(SHEETS["accepted"]), _(TITLES["accepted"]), _columns(ACCEPTED_HEADERS, ("take",)),
                [(s.student_no or s.code, s.name or "", s.college, s.class_name, status_label(s.source),
-                 s.station_id or "", s.take_seq or "") for s in report.accepted],
+                 s.station_id or "", s.take_seq or "", person_note(s)) for s in report.accepted],
                subtitle=_count_line(len(report.accepted)))
     return book.to_bytes()
 
@@ -76,8 +75,8 @@ def _total_row(report: Report, *, with_class: bool) -> tuple[Any, ...]:
 
 
 def _people(people: list[StudentRow]) -> list[tuple[Any, ...]]:
-    return [(s.student_no or s.code, s.name or "", s.college, s.class_name, s.masked_id, status_label(s.status))
-            for s in people]
+    return [(s.student_no or s.code, s.name or "", s.college, s.class_name, s.masked_id, status_label(s.status),
+             person_note(s)) for s in people]
 
 
 def _count_line(n: int) -> str:

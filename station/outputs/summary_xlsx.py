@@ -55,5 +55,5 @@ def _status(status: str) -> str:
 
 
 def _reason(m: dict[str, Any]) -> str:
-    reason = m.get("reason") or ""
-    return "" if reason == m["status"] else reason       # the CSV repeats the status as the reason
+    from station.outputs.manifest import reason_zh
+    return reason_zh(m)                                  # the same words as missing.csv

@@ -22,7 +22,7 @@ from pipeline import reasons as why
 from pipeline.errors import DecodeError
 from pipeline.result import Reason, Verdict
 from config.i18n import N_, _, bilingual
-from station.core.errors import SessionError
+from station.core.errors import IdentityError, SessionError
 from station.core.idnumber import mask_code
 from station.store.models import NO_COLLEGE, CapturedFile, Subject, Take, describe_subject
 from station.store.workspace import Store
@@ -187,6 +187,32 @@ class Session:
         return ScanOutcome(found.subject, result.shoot_no, result.bound, result.repeated, found.key,
                            own or college, result.moved_from, tuple(warnings))
 
+    def walk_in(self, raw: str, *, name: str, college: str, class_name: str | None = None,
+                queue: bool | None = None) -> ScanOutcome:
+        """Check in a student missing from the roster (现场补录: late registration, a transfer): CODE is their
+        ID number (check digit checked) or student number; name and college are given by the desk. A code the
+        roster knows is refused; the same walk-in checked in again keeps their subject and number."""
+        from station.identity.identify import walk_in_code
+        name, college, class_name = name.strip(), college.strip(), (class_name or "").strip() or None
+        if not name or not college:
+            raise IdentityError(_("a walk-in needs a name and a college"),
+                                hint=_("station checkin CODE --walk-in --name NAME --college COLLEGE"))
+        found = walk_in_code(self.store, raw)
+        subject = found.existing or self.store.scanned_subject(
+            None, college=college, id_number=found.id_number,
+            walk_in={"name": name, "class_name": class_name, "student_no": found.student_no})
+        use_queue = self.queue_mode if queue is None else queue
+        result = self.store.check_in(subject, scanned=raw, via="walk-in", college=subject.college or college,
+                                     queue=use_queue, operator=self.operator)
+        warnings = [_("walk-in (not on the roster): the registrar checks this student")]
+        if found.existing is not None and (found.existing.name or "") != name:
+            warnings.append(_("this walk-in was checked in before as {name}", name=found.existing.name or "-"))
+        if result.moved_from is not None:
+            warnings.append(self._moved_warning(result.moved_from))
+        log.info("walk-in: %s no. %s", describe_subject(subject), result.shoot_no)
+        return ScanOutcome(subject, result.shoot_no, result.bound, result.repeated, "walk-in",
+                           subject.college or college, result.moved_from, tuple(warnings))
+
     def _moved_warning(self, previous: Subject) -> str:
         """What is true of the student the binding was taken from (issue 11): an undecided take waits for a
         decision, a rejected one for a re-shoot, no take at all means not shot yet. Each stays on the review
@@ -317,9 +343,20 @@ class Session:
             return (verdict if isinstance(verdict, Verdict) else Verdict.from_json(_jsonable(verdict)), photo,
                     preview)
         import pipeline
-        result = pipeline.process(data, self.preset(), render=True)
+        preset = self.preset()
+        result = pipeline.process(data, preset, render=True)
         self._result = result
-        return Verdict.of(result), getattr(result, "photo", None), None
+        verdict = Verdict.of(result)
+        photo = getattr(result, "photo", None)
+        if photo is not None:
+            # validated once, here, and kept with the photo: the export trusts it while the bytes are the same
+            from station.core.validation import kept_result
+            try:
+                verdict = dataclasses.replace(verdict, extra={**verdict.extra,
+                                                              "validation": kept_result(photo, preset)})
+            except Exception as exc:  # noqa: BLE001 - the export validates it then; never lose a verdict
+                log.warning("validation of the finished photo failed: %s", exc)
+        return verdict, photo, None
 
     def _preview(self, data: bytes) -> bytes | None:
         """The operator's preview of the last processed frame (not part of the verdict: drawn after it)."""

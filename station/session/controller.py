@@ -29,7 +29,7 @@ from station.session.override import croppable, needs_override, overridden_entri
 from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry, ReasonState, Snapshot,
                                       StudentState, TakeState, UnboundTake)
 from station.session.triggers import (DECISIONS, Accept, CameraButton, Event, HotFolderArrival, Key, Next, Pedal,
-                                      Rebind, Reject, Scan, SetCollege, Shoot, Skip, Void)
+                                      Rebind, Reject, Scan, SetCollege, Shoot, Skip, Void, WalkIn)
 from station.store.models import Subject, Take
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class StationController:
         self.on_progress: Callable[[], None] | None = None
         self._next_health = 0.0
         self._handlers: dict[type, Callable[[Any], Outcome]] = {
-            Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan,
+            Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan, WalkIn: self._on_walk_in,
             CameraButton: self._on_arrival, HotFolderArrival: self._on_arrival,
             Shoot: self._on_shoot, Accept: self._on_accept, Reject: self._on_reject, Void: self._on_void,
             Rebind: self._on_rebind, Skip: self._on_skip, Next: self._on_next, SetCollege: self._on_set_college,
@@ -197,6 +197,20 @@ class StationController:
             result = self._outcome("done", "info", N_("{who}: already bound (same shooting number)"), who=who,
                                    subject_id=sid)
         elif outcome.bound:
+            result = self._outcome("done", "ok", N_("bound {who}: shoot when ready"), who=who, subject_id=sid)
+        else:
+            result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
+                                   waiting=len(self.session.queue()), subject_id=sid)
+        for warning in outcome.warnings:
+            self.say("warn", N_("WARNING: {warning}"), warning=warning)
+        return dataclasses.replace(result, warnings=outcome.warnings)
+
+    def _on_walk_in(self, event: WalkIn) -> Outcome:
+        outcome = self.session.walk_in(event.code, name=event.name, college=event.college,
+                                       class_name=event.class_name or None,
+                                       queue=self.queue_mode if event.queue is None else event.queue)
+        who, sid = self._who(outcome.subject), outcome.subject.id
+        if outcome.bound:
             result = self._outcome("done", "ok", N_("bound {who}: shoot when ready"), who=who, subject_id=sid)
         else:
             result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,

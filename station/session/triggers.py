@@ -113,7 +113,19 @@ class SetCollege:
     at: float = 0.0
 
 
-Trigger = Union[Key, Pedal, Scan, CameraButton, HotFolderArrival]
+@dataclass(frozen=True)
+class WalkIn:
+    """The desk checks in a student missing from the roster (现场补录): CODE (ID number or student number),
+    name, college and class as the desk typed them (or an ID card filled them)."""
+    code: str
+    name: str
+    college: str
+    class_name: str = ""
+    at: float = 0.0
+    queue: bool | None = None      # None: the station's mode; True: join the queue
+
+
+Trigger = Union[Key, Pedal, Scan, WalkIn, CameraButton, HotFolderArrival]
 Command = Union[Shoot, Accept, Reject, Void, Rebind, Skip, Next, SetCollege]
 Event = Union[Trigger, Command]
 #: commands that decide on what is on screen: dropped when made while a shot was being made

@@ -17,6 +17,9 @@ from station.core.idnumber import mask_code, mask_id_number, mask_name
 SUBJECT_FIELDS = ("student_no", "name", "sex", "id_number", "college", "major", "class_name", "level",
                   "paid", "collect_code")
 
+#: a subject's source when checked in at the station without being on the roster (现场补录)
+WALK_IN = "walk-in"
+
 #: where a subject without a college is counted and exported
 NO_COLLEGE = "未分学院"   # a folder and a report row: Chinese like every export file
 
@@ -62,7 +65,7 @@ class Subject:
     level: str | None = None
     paid: bool | None = None
     collect_code: str | None = None
-    source: str = "roster"        # roster | scan | submitted
+    source: str = "roster"        # roster | scan | submitted | walk-in
     in_roster: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -63,6 +63,7 @@ class AcceptedTake:
     photo: str | None             # finished photo, relative to the workspace (None: the pipeline made none)
     photo_sha256: str | None
     override: dict[str, Any] | None = None   # accepted despite its verdict: {reason, operator, overrode}
+    validation: dict[str, Any] | None = None  # the photo's validation kept in its verdict (station.core.validation)
 
     @property
     def override_reason(self) -> str | None:
@@ -293,7 +294,7 @@ class TakeQueries(_Topic):
         photo); the override is picked out by SQLite."""
         rows = self.conn.execute(
             "SELECT s.take_id, s.seq, s.captured_at, s.station_id, s.subject_id, s.source,"
-            " s.photo, s.photo_sha256 AS photo_sha,"
+            " s.photo, s.photo_sha256 AS photo_sha, json_extract(s.verdict, '$.validation') AS validation,"
             " a.id AS accept_id, a.ts, CASE WHEN json_type(a.data, '$.override') = 'object'"
             "   THEN json_extract(a.data, '$.override') END AS override"
             " FROM take_state s JOIN events a ON a.id = s.accept_event"
@@ -302,7 +303,30 @@ class TakeQueries(_Topic):
             (K.ACCEPT,))
         return [AcceptedTake(row["take_id"], row["seq"], row["subject_id"], row["station_id"], row["captured_at"],
                              row["source"], row["accept_id"], row["ts"], row["photo"], row["photo_sha"],
-                             _override(row["override"])) for row in rows]
+                             _override(row["override"]),
+                             json.loads(row["validation"]) if row["validation"] else None) for row in rows]
+
+    def take_facts(self) -> list[dict[str, Any]]:
+        """Every take with who sat for it and who owns it now, folded from its events in one pass (the sign-off
+        sheet's question): take_id, seq, station_id, source, day (shot), shot_for (the subject bound when it was
+        shot), owner (after rebinds), decision (void wins, else the latest accept or reject)."""
+        facts: dict[int, dict[str, Any]] = {}
+        for r in self.conn.execute("SELECT id, seq, station_id, source, captured_at FROM takes ORDER BY seq"):
+            facts[r[0]] = {"take_id": r[0], "seq": r[1], "station_id": r[2], "source": r[3], "day": r[4][:10],
+                           "shot_for": None, "owner": None, "decision": None}
+        for kind, take_id, subject_id, day in self.conn.execute(
+                "SELECT kind, take_id, subject_id, day FROM events WHERE kind IN (?, ?, ?, ?, ?)"
+                " AND take_id IS NOT NULL ORDER BY id", (K.CAPTURE, K.REBIND, K.ACCEPT, K.REJECT, K.VOID)):
+            fact = facts.get(take_id)
+            if fact is None:
+                continue
+            if kind == K.CAPTURE:
+                fact.update(shot_for=subject_id, owner=subject_id, day=day)
+            elif kind == K.REBIND:
+                fact["owner"] = subject_id
+            elif fact["decision"] != "void":
+                fact["decision"] = str(kind)
+        return list(facts.values())
 
     def originals(self) -> dict[str, tuple[int, str]]:
         """Every journalled original: relative file -> (size, sha256)."""

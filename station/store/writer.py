@@ -30,7 +30,7 @@ from station.store import recovery
 from station.store.diskerrors import disk_errors
 from station.store.durable import move_aside, sha256_file, write_new_file
 from station.store.kinds import EventKind as K
-from station.store.models import (SUBJECT_FIELDS, CapturedFile, CheckIn, OriginalFile, Recovery, Subject, Take,
+from station.store.models import (SUBJECT_FIELDS, WALK_IN, CapturedFile, CheckIn, OriginalFile, Recovery, Subject, Take,
                                   match_keys, roster_unchanged, stored_values)
 from station.store.queries import ReadModel
 from station.store.recovery import ORIGINALS, QUARANTINE, RENDERS
@@ -162,17 +162,36 @@ class JournalWriter:
                 return found
         return None
 
-    def scanned_subject(self, code: str, *, college: str | None, id_number: str | None = None) -> Subject:
-        """Roster-less sessions: the scanned code itself is the subject (created on first scan)."""
-        found = self.find_subject("code", code)
-        if found:
-            return found
+    def scanned_subject(self, code: str | None, *, college: str | None, id_number: str | None = None,
+                        walk_in: dict[str, str | None] | None = None) -> Subject:
+        """Roster-less sessions: the scanned code itself is the subject (created on first scan).
+
+        `walk_in` ({name, class_name, student_no}): a student missing from the roster, checked in at the station
+        (现场补录), kept off the roster (in_roster 0, source walk-in) so every output can show them to the
+        registrar. Their code is the student number when known, else an opaque per-station code (`code` None):
+        a file is never named by a full ID number."""
+        if walk_in is None:
+            found = self.find_subject("code", str(code))
+            if found:
+                return found
         stamp = self._stamp()
         with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO subjects (code, id_number, college, collect_code, source, in_roster, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, 'scan', 0, ?, ?)",
-                (code, id_number, college, None if id_number else code, stamp, stamp))
+            if walk_in is None:
+                cur = conn.execute(
+                    "INSERT INTO subjects (code, id_number, college, collect_code, source, in_roster, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, 'scan', 0, ?, ?)",
+                    (code, id_number, college, None if id_number else code, stamp, stamp))
+            else:
+                code = walk_in.get("student_no")
+                count = int(self.read._one("SELECT COUNT(*) FROM subjects WHERE source = ?", WALK_IN))
+                while not code or self.read.find_subject("code", code) is not None:
+                    count += 1
+                    code = f"WALKIN-{self.station_id}-{count:04d}"
+                cur = conn.execute(
+                    "INSERT INTO subjects (code, student_no, name, id_number, college, class_name, source,"
+                    " in_roster, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                    (code, walk_in.get("student_no"), walk_in.get("name"), id_number, college,
+                     walk_in.get("class_name"), WALK_IN, stamp, stamp))
             subject_id = int(cur.lastrowid)
         return self.subject(subject_id)
 

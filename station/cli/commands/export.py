@@ -1,13 +1,16 @@
 """`station export`: per-college folders of the accepted photos, manifests, summary, optional zips."""
 from __future__ import annotations
 
+import signal
+import threading
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import click
 
-from config.errors import error_line
+from config.errors import error_line, hint_line
 from config.i18n import N_, _
 from station.cli.support import (FROM_HELP, AppContext, echo_json, exit_failed, finish_partial, json_option,
                                  partial_ok_option, pass_app, progress_for, source_workspaces)
@@ -35,8 +38,9 @@ from station.cli.support import (FROM_HELP, AppContext, echo_json, exit_failed, 
               help=N_("File name template, e.g. '{class}/{student_no}_{name}.jpg'. Fields: {student_no} "
                    "{id_number} {name} {class} {college} {code} {shoot_no} {major}. Default: the workspace's "
                    "export.naming ({student_no}.jpg; the scanned code when there is no student number)."))
-@click.option("--prefer", type=click.Choice(["newest"]), default=None,
-              help=N_("Settle a student accepted at two stations by taking the newest acceptance."))
+@click.option("--prefer", default=None, metavar="newest|station:NAME", callback=lambda _c, _p, v: _prefer(v),
+              help=N_("Settle a student accepted at two stations: 'newest' takes the newest acceptance, "
+                      "'station:NAME' trusts station NAME's take (the others' when NAME has none stay conflicts)."))
 @click.option("--skip-invalid", is_flag=True, help=N_("Leave out photos that fail validation (listed) instead "
                                                    "of refusing the export (exit 1 unless --partial-ok)."))
 @click.option("--allow-same-face", "allow_same_face", multiple=True, metavar="STUDENT",
@@ -50,11 +54,18 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
                allow_same_face: tuple[str, ...], partial_ok: bool, as_json: bool) -> None:
     from station.outputs.export import ExportOptions, run_export
     options = ExportOptions(colleges=colleges, naming=naming, zip=make_zip, prefer_newest=prefer == "newest",
+                            prefer_station=prefer[len("station:"):] if prefer and prefer != "newest" else None,
                             skip_invalid=skip_invalid, allow_same_face=allow_same_face)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     workspaces = source_workspaces(app, sources)
-    with progress_for(as_json) as progress:
-        result = run_export(outdir, workspaces, options, progress)
+    try:
+        with _stops_as_interrupt(), progress_for(as_json) as progress:
+            result = run_export(outdir, workspaces, options, progress)
+    except KeyboardInterrupt:
+        click.echo(error_line(_("export interrupted: the files already written are complete and nothing "
+                                "half-written is left")), err=True)
+        click.echo(hint_line(_("run the same command again to finish the export")), err=True)
+        click.get_current_context().exit(130)
     if as_json:
         echo_json({**result.to_dict(), "started_at": started})
     else:
@@ -62,6 +73,33 @@ def export_cmd(app: AppContext, outdir: Path, colleges: tuple[str, ...], sources
     if not result.ok:
         exit_failed()
     finish_partial(len(result.invalid), partial_ok)
+
+
+@contextmanager
+def _stops_as_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal, a service stop) end the export as Ctrl+C does: the validation
+    workers end with it and the user is told how to finish."""
+    if threading.current_thread() is not threading.main_thread():
+        yield                   # signals are the main thread's (an export run from a server's worker)
+        return
+    before = {sig: signal.signal(sig, signal.default_int_handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def _prefer(value: str | None) -> str | None:
+    """'newest', or 'station:NAME' (also 'station=NAME' and 'station NAME'), as 'station:NAME'."""
+    if value is None or value.strip() == "newest":
+        return value and "newest"
+    text = value.strip()
+    for sep in (":", "=", " "):
+        head, found, name = text.partition(sep)
+        if found and head.strip() == "station" and name.strip():
+            return "station:" + name.strip()
+    raise click.BadParameter(_("use 'newest' or 'station:NAME' (got {value!r})", value=value))
 
 
 def _print(result: Any) -> None:
@@ -74,7 +112,7 @@ def _print(result: Any) -> None:
     for c in result.conflicts:
         if c.get("resolved_to"):
             t = c["resolved_to"]
-            click.echo(_("conflict {code}: took {station} take {take} (newest)", code=c["code"],
+            click.echo(_("conflict {code}: took {station} take {take}", code=c["code"],
                          station=t["station_id"], take=t["take_id"]), err=True)
     if result.face_unaudited:
         click.echo(_("note: {n} photos have no face data (purged, or shot before face checks): not checked for "

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from config.i18n import N_, _, bilingual
-from station.cli.support import (AppContext, echo_json, exit_failed, json_option, open_read, open_store, operator_option,
-                                 pad, pass_app, shown_code)
+from station.cli.support import (FROM_HELP, AppContext, echo_json, exit_failed, json_option, open_read, open_store,
+                                 operator_option, pad, pass_app, shown_code, source_workspaces)
 from station.core.errors import SessionError
 from station.store.models import NO_COLLEGE
 
@@ -169,12 +169,15 @@ def next_cmd(app: AppContext, operator: str | None) -> None:
 @click.command("review", help=N_("The re-shoot list: rejected, shot-but-undecided, checked-in-but-unshot and skipped students by college\n"
              "and class; plus unbound takes to rebind or void."))
 @click.option("--absent", is_flag=True, help=N_("Also list roster students never checked in."))
+@click.option("--from", "sources", multiple=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              metavar="WORKSPACE", help=FROM_HELP)
 @json_option()
 @pass_app
-def review_cmd(app: AppContext, absent: bool, as_json: bool) -> None:
-    from station.session.actions import group_review, review
-    with open_read(app) as store:
-        data = review(store, include_absent=absent)
+def review_cmd(app: AppContext, absent: bool, sources: tuple[Path, ...], as_json: bool) -> None:
+    from station.outputs.merge import open_sources
+    from station.outputs.review import build_review
+    from station.session.actions import group_review
+    data = build_review(open_sources(source_workspaces(app, sources)), include_absent=absent)
     if as_json:
         echo_json(data)
         return
@@ -184,10 +187,12 @@ def review_cmd(app: AppContext, absent: bool, as_json: bool) -> None:
         click.echo(f"{college}  {class_name}".rstrip())
         for r in rows:
             extra = f"  ({r['reason']})" if r.get("reason") else ""
+            station = f"{r['station_id']} " if len(data["stations"]) > 1 and r.get("station_id") else ""
             click.echo(f"  {pad(review_status_label(r['status']), 9)} "
-                       + pad(_("No.{shoot_no}", shoot_no=r["shoot_no"] or "-"), 7)
+                       + pad(station + _("No.{shoot_no}", shoot_no=r["shoot_no"] or "-"), 7)
                        + f" {r['code']:<20} {r['name'] or '-'}  " + _("takes {n}", n=r["takes"])
-                       + ("  [" + _("bound now") + "]" if r["bound"] else "") + extra)
+                       + ("  [" + _("bound now") + "]" if r["bound"] else "")
+                       + ("  [" + _("walk-in (not on the roster)") + "]" if r.get("walk_in") else "") + extra)
     if data["unbound_takes"]:
         click.echo(_("unbound takes (station rebind TAKE CODE, or station void TAKE --reason ...):"))
         for t in data["unbound_takes"]:

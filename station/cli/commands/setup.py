@@ -65,10 +65,21 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
 @click.option("--reader", "reader_port", default=None, metavar="PORT",
               help=N_("Check in every ID card swiped on the reader at PORT (e.g. /dev/serial/by-id/..., or auto) "
                    "until Ctrl+C, instead of one CODE."))
+@click.option("--walk-in", "walk_in", is_flag=True,
+              help=N_("A student missing from the roster (a walk-in): CODE is their ID number or student number; "
+                   "needs --name and --college. Kept as a walk-in in every output."))
+@click.option("--name", "walk_in_name", default=None, metavar="NAME", help=N_("With --walk-in: the student's name."))
+@click.option("--class", "walk_in_class", default=None, metavar="CLASS",
+              help=N_("With --walk-in: the student's class."))
 @pass_app
 def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: bool, as_json: bool,
-                reader_port: str | None) -> None:
+                reader_port: str | None, walk_in: bool, walk_in_name: str | None,
+                walk_in_class: str | None) -> None:
     from station.session.actions import Session
+    if not walk_in and (walk_in_name is not None or walk_in_class is not None):
+        raise click.UsageError(_("--name and --class are for --walk-in"))
+    if walk_in and (code is None or reader_port is not None or not walk_in_name or not college):
+        raise click.UsageError(_("--walk-in needs CODE, --name NAME and --college COLLEGE (not --reader)"))
     if reader_port is not None or code is None:
         if reader_port is None or code is not None:
             raise click.UsageError(_("give a CODE, or --reader PORT (not both)"))
@@ -76,13 +87,20 @@ def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: b
         return run_reader_desk(app, reader_port, college=college, queue_mode=queue)
     with open_store(app) as store:
         # the same check-in as a scan in `station shoot`: a roster student keeps the roster's college
-        outcome = Session(store, operator=app.operator).scan(code, queue=True if queue else None, college=college)
+        session = Session(store, operator=app.operator)
+        if walk_in:
+            assert walk_in_name is not None and college is not None
+            outcome = session.walk_in(code, name=walk_in_name, college=college, class_name=walk_in_class,
+                                      queue=True if queue else None)
+        else:
+            outcome = session.scan(code, queue=True if queue else None, college=college)
         subject = outcome.subject
         if as_json:
             echo_json({"shoot_no": outcome.shoot_no, "day": store.today(), "repeated": outcome.repeated,
                        "bound": outcome.bound, "matched_by": outcome.matched_by, "college": outcome.college,
                        "moved_from": shown_code(outcome.moved_from.code) if outcome.moved_from else None,
-                       "warnings": list(outcome.warnings), "subject": subject.public_dict()})
+                       "warnings": list(outcome.warnings), "subject": subject.public_dict(),
+                       "walk_in": subject.source == "walk-in"})
             return
         state = _("queued") if not outcome.bound else _("bound")
         click.echo(_("No. {shoot_no}", shoot_no=outcome.shoot_no)
