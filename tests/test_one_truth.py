@@ -103,7 +103,7 @@ def journal_truth(ws: Path) -> dict[str, tuple[int, str]]:
 
 def render_of(ws: Path, take_id: int) -> Path:
     with Store.open(ws) as store:
-        return ws / store.take(take_id).verdict["photo"]
+        return ws / store.take(take_id).verdict.photo
 
 
 def test_the_journal_holds_the_day_as_driven(day: dict) -> None:
