@@ -107,18 +107,10 @@ def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "ke
     except BaseException:
         runtime.stop()
         raise
-    if trigger.startswith("pedal:"):
-        server.extra.append(_start_pedal(trigger.partition(":")[2], runtime, settings))
+    if runtime.station is not None:         # opened by Station.open: its lock names this console's address
+        runtime.station.lock.set_url(server.base_url + "/")
+    runtime.start_readers()                 # pedal / serial scanner: stopped with the station
     return server
-
-
-def _start_pedal(device: str, runtime: Any, settings: Any) -> Callable[[], None]:
-    """A foot pedal on its own input device: each press is a Pedal event (the controller decides)."""
-    from camera.pedal import PedalReader
-    from station.session.triggers import Pedal
-    reader = PedalReader(device, lambda: runtime.submit(Pedal(at=time.monotonic())),
-                         keys=(settings.triggers.pedal_key,)).start()
-    return reader.stop
 
 
 def lan_addresses() -> list[str]:

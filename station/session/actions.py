@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 from camera.frame import Frame, jpeg_first, pair_frames
 from camera.protocol import Camera
 from pipeline.errors import DecodeError
+from config.errors import DomainError
 from config.i18n import N_, _, bilingual
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
@@ -27,6 +28,19 @@ from station.store.workspace import Store
 log = logging.getLogger(__name__)
 
 PREVIEW_FILE = Path("preview") / "latest.jpg"
+
+
+#: a clock behind the journal's last shooting day (check-ins refused: they would number from 1 again)
+CLOCK_BACKWARDS = N_("the clock says {today}, but shooting numbers were already given on {last}: the clock has "
+                     "gone backwards; nothing was checked in (numbering again from 1 would give two students "
+                     "one shooting number)")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A catalog message (N_ text + fields) the session has for the screens."""
+    text: str
+    fields: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,8 @@ class Session:
         self._processor = processor
         self._preset: Any = None
         self.face_workspaces: tuple[Path, ...] = ()     # other stations' workspaces the face check also reads
+        #: things the session did on its own that a screen should say (a binding ended with its day)
+        self.notices: list[Notice] = []
 
     @property
     def face_checks(self) -> bool:
@@ -133,7 +149,45 @@ class Session:
         return self.store.workspace
 
     def bound(self) -> Subject | None:
-        return self.store.bound_subject()
+        """Who the next shot is for. A binding ends with its day: one made on another day (nobody shot
+        yesterday at 17:55) is closed here, so this morning's first frame never goes to yesterday's student."""
+        subject = self.store.bound_subject()
+        if subject is not None and (self.store.binding_day() or "") < self.store.today():
+            self.end_stale_binding()
+            return None
+        return subject
+
+    def end_stale_binding(self) -> Subject | None:
+        """Close a binding made on another day (journalled as an unbind "day ended"); says so in `notices`.
+        Returns whom it was taken from (None: nothing to end)."""
+        day = self.store.binding_day()
+        if day is None or day >= self.store.today():      # a clock set back is said by check_clock instead
+            return None
+        subject = self.store.bound_subject()
+        if subject is None:
+            return None
+        try:
+            self.store.unbind(reason="day ended", operator=self.operator)
+        except DomainError as exc:       # a read-only disk: still nobody is bound for this shot
+            log.warning("could not journal the end of a stale binding: %s", exc)
+        self.notices.append(Notice(N_("the binding of {who} from {day} ended with its day: no scan, no shot — "
+                                      "scan the student again"),
+                                   {"who": f"{mask_code(subject.code)} {subject.name or ''}".strip(), "day": day}))
+        log.info("binding of %s from %s ended with its day", describe_subject(subject), day)
+        return subject
+
+    def check_clock(self) -> None:
+        """Refuse to number when the clock is behind the journal: the last shooting numbers were given on a
+        later day than the clock says, so today's would start at 1 again (two students with one 拍摄号)."""
+        last, today = self.store.last_check_in_day(), self.store.today()
+        if last is not None and last > today:
+            raise SessionError(_(CLOCK_BACKWARDS, today=today, last=last),
+                               hint=_("set this computer's date and time right, then scan again"))
+
+    def unjudged_takes(self) -> list[Take]:
+        """This station's takes that have no verdict (killed between storing the frame and judging it)."""
+        return [t for t in self.store.takes() if t.verdict is None and t.decision != "void" and t.files
+                and t.station_id == self.store.station_id]
 
     def queue(self) -> list[Subject]:
         return self.store.queue()
@@ -155,6 +209,8 @@ class Session:
     def scan(self, raw: str, *, queue: bool | None = None, college: str | None = None) -> ScanOutcome:
         """Identify a scanned or typed code and check the subject in (bind, or join the queue)."""
         from station.identity.identify import identify
+        self.check_clock()
+        self.bound()                     # a binding from another day ends first (not "moved" to this scan)
         college = college or self.college()
         found = identify(self.store, raw, college=college)
         use_queue = self.queue_mode if queue is None else queue
@@ -194,6 +250,7 @@ class Session:
 
     def next(self) -> Subject | None:
         """Bind the first subject of the desk queue (None when the queue is empty)."""
+        self.bound()                     # a binding from another day ends first
         return self.store.advance_queue(operator=self.operator)
 
     def skip(self, reason: str = "") -> Subject:
@@ -386,6 +443,10 @@ class Session:
         take = self.store.take(take_id) if take_id is not None else self.default_take(N_("accept"))
         if take.decision == "accept":
             raise SessionError(_("take {take} is already accepted", take=take.id))
+        if take.verdict is None:
+            raise SessionError(_("take {take} is not checked yet: it cannot be accepted (not even with an "
+                                 "override) before its verdict", take=take.id),
+                               hint=_("station shoot or station console checks it when it starts"))
         if not croppable(take.verdict):
             raise SessionError(_("take {take} cannot be cropped to the format: it can never be accepted",
                                  take=take.id), hint=_("shoot again (reject it)"))

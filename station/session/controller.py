@@ -27,8 +27,8 @@ from station.session.camera_source import StationCamera
 from station.session.override import croppable, needs_override, overridden_entries
 from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry, ReasonState, Snapshot,
                                       StudentState, TakeState, UnboundTake)
-from station.session.triggers import (DECISIONS, Accept, CameraButton, Event, HotFolderArrival, Key, Next, Pedal,
-                                      Rebind, Reject, Scan, SetCollege, Shoot, Skip, Void)
+from station.session.triggers import (DECISIONS, TAKE_DECISIONS, Accept, CameraButton, Event, HotFolderArrival, Key, Next, Pedal,
+                                      Rebind, Reject, Scan, SetCollege, Shoot, Skip, TriggerSpec, Void)
 from station.store.models import Subject, Take
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,12 @@ def default_reject_reason(verdict: dict[str, Any] | None) -> str:
 class StationController:
     """The station's state machine over one `Session` (journal) and one camera (may be None: no shots)."""
 
-    def __init__(self, session: Session, camera: StationCamera | None = None, *, trigger: str = "key",
+    def __init__(self, session: Session, camera: StationCamera | None = None, *, trigger: str | TriggerSpec = "key",
                  queue_mode: bool | None = None, now: Callable[[], float] = time.monotonic) -> None:
         self.session = session
         self.store = session.store
         self.camera = camera
-        self.trigger = trigger                  # key | pedal:DEVICE | camera
+        self.trigger_spec = TriggerSpec.parse(trigger)
         self.queue_mode = session.queue_mode if queue_mode is None else queue_mode
         self.shoot_keys = tuple(self.store.settings.triggers.shoot_keys)
         self._now = now
@@ -78,6 +78,15 @@ class StationController:
             Rebind: self._on_rebind, Skip: self._on_skip, Next: self._on_next, SetCollege: self._on_set_college,
         }
 
+    @property
+    def trigger(self) -> str:
+        """The trigger as the screens name it: key | pedal:DEVICE | camera."""
+        return str(self.trigger_spec)
+
+    @trigger.setter
+    def trigger(self, value: str | TriggerSpec) -> None:
+        self.trigger_spec = TriggerSpec.parse(value)
+
     # ------------------------------------------------------------------ the one entry point
     def handle(self, event: Event) -> Outcome:
         """Apply one event; never raises for station trouble (a refusal is an Outcome, and a message)."""
@@ -88,7 +97,8 @@ class StationController:
             return self._outcome("ignored", "warn",
                                  N_("decision made while the shot was being made: ignored, do it again"))
         try:
-            outcome = handler(event)
+            moved_on = self._moved_on(event)
+            outcome = moved_on if moved_on is not None else handler(event)
         except DomainError as exc:
             hint = getattr(exc, "hint", None)
             outcome = Outcome("refused", self.post(Message("error", f"{exc}" + (f" — {hint}" if hint else ""))),
@@ -96,9 +106,36 @@ class StationController:
         except Exception as exc:  # noqa: BLE001 - the station must stay up; the journal holds the truth
             log.exception("unexpected error handling %r", type(event).__name__)
             outcome = self._outcome("failed", "error", N_("unexpected error: {error}"), error=str(exc))
+        self.tell_notices()
         self.changed()
         return Outcome(outcome.status, outcome.message, outcome.take_id, outcome.subject_id, outcome.hint,
                        self.version, outcome.warnings)
+
+    def _moved_on(self, event: Event) -> Outcome | None:
+        """A decision names the take its screen showed; when the journal has moved on (another take is this
+        station's latest now: a shot from another terminal, a camera-button frame) it is refused, naming both,
+        and never applied to the other take."""
+        if not isinstance(event, TAKE_DECISIONS) or not event.shown:
+            return None
+        latest = self.store.last_take()
+        if event.take_id is None:            # the screen showed no take: one it never showed is not decided
+            if latest is None or latest.decision is not None:
+                return None                  # the handler says why there is nothing to decide
+            return self._outcome("refused", "error", N_("no take was on the screen, but take {latest} is the latest "
+                                                        "now: nothing was decided — look at the screen again"),
+                                 latest=latest.id, take_id=latest.id)
+        if latest is not None and latest.id == event.take_id:
+            return None
+        return self._outcome("refused", "error", N_("take {shown} was on the screen, but take {latest} is the latest "
+                                                    "now: nothing was decided — look at the screen again"),
+                             shown=event.take_id, latest=latest.id if latest is not None else "-",
+                             take_id=event.take_id)
+
+    def tell_notices(self) -> None:
+        """Say what the session did on its own (a binding that ended with its day)."""
+        while self.session.notices:
+            notice = self.session.notices.pop(0)
+            self.say("warn", notice.text, **notice.fields)
 
     # ------------------------------------------------------------------ state the runtime asks about
     def changed(self) -> None:
@@ -139,6 +176,9 @@ class StationController:
         before = self.version
         self.poll_camera()
         changed = self.journal_changed()
+        if self.session.end_stale_binding() is not None:     # midnight passed with somebody bound
+            self.tell_notices()
+            changed = True
         if self._now() >= self._next_health:
             changed = self.check_health() or changed
             self._next_health = self._now() + self.store.settings.camera.liveness_seconds
@@ -213,7 +253,7 @@ class StationController:
 
     # ------------------------------------------------------------------ commands
     def _on_shoot(self, event: Shoot) -> Outcome:
-        if self.trigger == "camera":
+        if self.trigger_spec.kind == "camera":
             return self._outcome("ignored", "warn",
                                  N_("trigger is the camera's own button: press the shutter on the camera"))
         if self.stale(event.at):

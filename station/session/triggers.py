@@ -66,6 +66,10 @@ class Accept:
     take_id: int | None = None
     override: str | None = None
     at: float = 0.0
+    #: True from a screen: `take_id` is the latest take it showed (None: it showed none), refused (naming both)
+    #: when another take is the latest now. False: a take named on its own (`station accept 12`) or the
+    #: default one (`station accept`): that take and no other is decided.
+    shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,10 @@ class Reject:
     take_id: int | None = None
     reason: str = ""
     at: float = 0.0
+    #: True from a screen: `take_id` is the latest take it showed (None: it showed none), refused (naming both)
+    #: when another take is the latest now. False: a take named on its own (`station accept 12`) or the
+    #: default one (`station accept`): that take and no other is decided.
+    shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,10 @@ class Void:
     take_id: int | None = None
     reason: str = ""
     at: float = 0.0
+    #: True from a screen: `take_id` is the latest take it showed (None: it showed none), refused (naming both)
+    #: when another take is the latest now. False: a take named on its own (`station accept 12`) or the
+    #: default one (`station accept`): that take and no other is decided.
+    shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,10 @@ class Rebind:
     code: str = ""
     reason: str = ""
     at: float = 0.0
+    #: True from a screen: `take_id` is the latest take it showed (None: it showed none), refused (naming both)
+    #: when another take is the latest now. False: a take named on its own (`station accept 12`) or the
+    #: default one (`station accept`): that take and no other is decided.
+    shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,8 @@ Command = Union[Shoot, Accept, Reject, Void, Rebind, Skip, Next, SetCollege]
 Event = Union[Trigger, Command]
 #: commands that decide on what is on screen: dropped when made while a shot was being made
 DECISIONS = (Accept, Reject, Void, Rebind, Skip, Next, SetCollege)
+#: decisions about one take: they carry the take the screen showed (see StationController)
+TAKE_DECISIONS = (Accept, Reject, Void, Rebind)
 
 
 def arrivals(frames: Sequence[Frame], at: float = 0.0) -> list[CameraButton | HotFolderArrival]:
@@ -125,3 +143,32 @@ def arrivals(frames: Sequence[Frame], at: float = 0.0) -> list[CameraButton | Ho
     hot = tuple(f for f in frames if f.source == "hotfolder")
     button = tuple(f for f in frames if f.source != "hotfolder")
     return ([CameraButton(button, at)] if button else []) + ([HotFolderArrival(hot, at)] if hot else [])
+
+
+# ---------------------------------------------------------------------------------------------- the trigger spec
+@dataclass(frozen=True)
+class TriggerSpec:
+    """How the operator fires the camera (`--trigger`), parsed once: key (station.toml's shoot keys), a foot
+    pedal on its own input device, or the camera body's own button only."""
+    kind: str = "key"              # key | pedal | camera
+    device: str = ""               # the pedal's input device (kind pedal)
+
+    @classmethod
+    def parse(cls, text: "str | TriggerSpec") -> "TriggerSpec":
+        """`key` (also `keys`), `camera` or `pedal:DEVICE`; ValueError for anything else."""
+        if isinstance(text, TriggerSpec):
+            return text
+        kind, _, device = (text or "key").strip().partition(":")
+        kind = "key" if kind == "keys" else kind
+        if kind in ("key", "camera") and not device:
+            return cls(kind)
+        if kind == "pedal" and device.strip():
+            return cls("pedal", device.strip())
+        raise ValueError(text)
+
+    @property
+    def pedal(self) -> bool:
+        return self.kind == "pedal"
+
+    def __str__(self) -> str:
+        return f"pedal:{self.device}" if self.pedal else self.kind

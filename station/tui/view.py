@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from station.session.snapshot import Message, Snapshot, TakeState
+from station.session.triggers import TriggerSpec
 
 #: the letters of the shoot screen -> the operator action they stand for (station.tui.app maps actions to events)
 COMMAND_KEYS = {
@@ -74,9 +75,10 @@ def render(snap: Snapshot, term: TerminalState) -> Any:
     if term.note is not None:
         parts.append(Text(term.note.text, style=style(term.note)))
     shoot = " / ".join(_shoot_key_label(k) for k in term.shoot_keys)
-    if term.trigger == "camera":
+    trigger = TriggerSpec.parse(term.trigger)
+    if trigger.kind == "camera":
         shoot = "camera button"
-    elif term.trigger.startswith("pedal:"):
+    elif trigger.pedal:
         shoot += " / pedal"
     parts.append(Text.assemble(("shoot 拍摄: ", "bold"), (shoot, "bold green"), "   ",
                                *[x for k, label in KEY_HELP for x in ((k, "bold cyan"), (f" {label}  ", ""))]))
@@ -125,8 +127,10 @@ def _take_panel(take: TakeState) -> Any:
     from rich.panel import Panel
     from rich.text import Text
     ok = take.status == "pass"
-    head = Text.assemble((f"take {take.take_id} ", "bold"),
-                         ("PASS 合格" if ok else "FAIL 不合格", "bold white on green" if ok else "bold white on red"),
+    verdict = (("PASS 合格", "bold white on green") if ok else
+               ("NOT YET CHECKED 尚未检查", "bold black on yellow") if take.status == "none" else
+               ("FAIL 不合格", "bold white on red"))
+    head = Text.assemble((f"take {take.take_id} ", "bold"), verdict,
                          f"  for {take.subject_code or 'UNBOUND'}",
                          f"  decision: {take.decision or 'pending'}", f"  ({take.source})")
     lines: list[Any] = [head]

@@ -31,11 +31,11 @@ def console_cmd(app: AppContext, port: int, lan: bool, camera_spec: str | None, 
                 live_frames: Path | None, no_open: bool, operator: str | None) -> None:
     from config.settings import load_settings
     from station.console.server import lan_addresses, open_browser, open_console
-    if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):
-        raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger")
+    from station.cli.commands.session import trigger_option
+    spec = trigger_option(trigger)
     settings = load_settings(app.workspace)
     server = open_console(app.workspace, camera_spec=camera_spec or settings.camera.spec,
-                          trigger="keys" if trigger == "key" else trigger, lan=lan, port=port,
+                          trigger=str(spec), lan=lan, port=port,
                           live_frames=live_frames, operator=operator,
                           queue_mode=True if queue_mode else None, announce=click.echo)
     try:

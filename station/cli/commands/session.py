@@ -15,6 +15,15 @@ from station.cli.support import (AppContext, echo_json, exit_failed, json_option
 from station.core.errors import SessionError
 from station.store.models import NO_COLLEGE
 
+def trigger_option(text: str):
+    """`--trigger` parsed once into its typed value (station.session.triggers.TriggerSpec)."""
+    from station.session.triggers import TriggerSpec
+    try:
+        return TriggerSpec.parse(text)
+    except ValueError:
+        raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger") from None
+
+
 def _session(store, operator: str | None, **kw):
     from station.session.actions import Session
     return Session(store, operator=operator, **kw)
@@ -262,12 +271,12 @@ def college_cmd(app: AppContext, name: str | None, operator: str | None) -> None
 @pass_app
 def shoot_cmd(app: AppContext, camera_spec: str | None, trigger: str, queue_mode: bool,
               operator: str | None) -> None:
+    from config.settings import load_settings
     from station.tui.app import run_shoot
-    if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):
-        raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger")
-    with open_store(app) as store:
-        code = run_shoot(store, camera_spec=camera_spec or store.settings.camera.spec, trigger=trigger,
-                         queue_mode=queue_mode or store.settings.session.queue_mode, operator=operator)
+    spec = trigger_option(trigger)
+    settings = load_settings(app.workspace)
+    code = run_shoot(app.workspace, camera_spec=camera_spec or settings.camera.spec, trigger=spec,
+                     queue_mode=queue_mode or settings.session.queue_mode, operator=operator)
     if code:
         exit_failed()
 
