@@ -36,6 +36,21 @@ CLOCK_BACKWARDS = N_("the clock says {today}, but shooting numbers were already 
                      "one shooting number)")
 
 
+#: the scan's warning for a student the roster says has not paid (every front end shows it before the shot)
+NOT_PAID = N_("roster says NOT PAID")
+#: binding refused where station.toml says `[session] unpaid = "block"`
+UNPAID_BLOCKED = N_("NOT PAID: {who} — the roster says this student has not paid; binding needs an operator "
+                    "override here (station.toml [session] unpaid = \"block\"); nobody was bound")
+
+
+class UnpaidBlocked(SessionError):
+    """Binding an unpaid student needs an operator override here; `subject` is whom it was refused for."""
+
+    def __init__(self, message: str, *, hint: str | None = None, subject: Subject) -> None:
+        super().__init__(message, hint=hint)
+        self.subject = subject
+
+
 @dataclass(frozen=True)
 class Notice:
     """A catalog message (N_ text + fields) the session has for the screens."""
@@ -206,14 +221,18 @@ class Session:
         return current_college(self.store)
 
     # ----------------------------------------------------------------- scan / queue
-    def scan(self, raw: str, *, queue: bool | None = None, college: str | None = None) -> ScanOutcome:
-        """Identify a scanned or typed code and check the subject in (bind, or join the queue)."""
+    def scan(self, raw: str, *, queue: bool | None = None, college: str | None = None,
+             unpaid_override: str | None = None) -> ScanOutcome:
+        """Identify a scanned or typed code and check the subject in (bind, or join the queue).
+        An unpaid student is bound only with `unpaid_override` (a reason) where station.toml says block."""
         from station.identity.identify import identify
         self.check_clock()
         self.bound()                     # a binding from another day ends first (not "moved" to this scan)
         college = college or self.college()
         found = identify(self.store, raw, college=college)
         use_queue = self.queue_mode if queue is None else queue
+        if not use_queue:
+            self.allow_unpaid(found.subject, unpaid_override)
         own = found.subject.college
         # A roster subject keeps the roster's college; the current college is for roster-less subjects.
         result = self.store.check_in(found.subject, scanned=raw, via=found.key, college=own or college,
@@ -225,7 +244,7 @@ class Session:
         if result.moved_from is not None:
             warnings.append(self._moved_warning(result.moved_from))
         if found.subject.paid is False:
-            warnings.append(bilingual("roster says NOT PAID"))
+            warnings.append(bilingual(NOT_PAID))
         log.info("scan: %s no. %s %s", describe_subject(found.subject), result.shoot_no,
                  "queued" if not result.bound else "bound")
         return ScanOutcome(found.subject, result.shoot_no, result.bound, result.repeated, found.key,
@@ -248,10 +267,28 @@ class Session:
             return _("binding moved from {who} (stays on the review list)", who=who)
         return _("binding moved from {who} (not shot yet: stays on the review list)", who=who)
 
-    def next(self) -> Subject | None:
-        """Bind the first subject of the desk queue (None when the queue is empty)."""
+    def next(self, *, unpaid_override: str | None = None) -> Subject | None:
+        """Bind the first subject of the desk queue (None when the queue is empty). An unpaid one is bound
+        only with `unpaid_override` where station.toml says block (the queue stays as it is then)."""
         self.bound()                     # a binding from another day ends first
+        waiting = self.queue()
+        if waiting:
+            self.allow_unpaid(waiting[0], unpaid_override)
         return self.store.advance_queue(operator=self.operator)
+
+    def allow_unpaid(self, subject: Subject, override: str | None) -> None:
+        """Binding an unpaid student: said everywhere (the scan's warning, the screen's red line); where
+        station.toml `[session] unpaid = "block"` it needs an operator's reason, journalled before the
+        binding. Raises UnpaidBlocked without one."""
+        if subject.paid is not False or self.store.settings.session.unpaid != "block":
+            return
+        reason = (override or "").strip()
+        if not reason:
+            raise UnpaidBlocked(_(UNPAID_BLOCKED, who=f"{mask_code(subject.code)} {subject.name or ''}".strip()),
+                                hint=_("p in the shoot screen, or station checkin CODE --allow-unpaid REASON / "
+                                       "station next --allow-unpaid REASON"), subject=subject)
+        self.store.record_unpaid_override(subject.id, reason=reason, operator=self.operator)
+        log.info("unpaid %s bound with an override", describe_subject(subject))
 
     def skip(self, reason: str = "") -> Subject:
         skipped = self.store.skip(reason=reason, operator=self.operator)

@@ -13,16 +13,17 @@ one thread owns a controller (`station.session.runtime.StationRuntime` runs it o
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from config.errors import DomainError
-from config.i18n import N_, _
+from config.i18n import N_, _, bilingual
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
-from station.session.actions import Session, ShotOutcome
+from station.session.actions import NOT_PAID, Session, ShotOutcome, UnpaidBlocked
 from station.session.camera_source import StationCamera
 from station.session.override import croppable, needs_override, overridden_entries
 from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry, ReasonState, Snapshot,
@@ -71,6 +72,8 @@ class StationController:
         #: runtime sets it to publish a snapshot
         self.on_progress: Callable[[], None] | None = None
         self._next_health = 0.0
+        #: the scan / next last refused because the student has not paid (blocked): what `p` overrides
+        self.unpaid_blocked: tuple[Scan | Next, Subject] | None = None
         self._handlers: dict[type, Callable[[Any], Outcome]] = {
             Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan,
             CameraButton: self._on_arrival, HotFolderArrival: self._on_arrival,
@@ -230,7 +233,9 @@ class StationController:
         return self._on_shoot(Shoot(event.at))
 
     def _on_scan(self, event: Scan) -> Outcome:
-        outcome = self.session.scan(event.text, queue=self.queue_mode if event.queue is None else event.queue)
+        with self._unpaid(event):
+            outcome = self.session.scan(event.text, queue=self.queue_mode if event.queue is None else event.queue,
+                                        unpaid_override=event.unpaid_override or None)
         who, sid = self._who(outcome.subject), outcome.subject.id
         if outcome.repeated and outcome.bound:
             result = self._outcome("done", "info", N_("{who}: already bound (same shooting number)"), who=who,
@@ -241,8 +246,32 @@ class StationController:
             result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
                                    waiting=len(self.session.queue()), subject_id=sid)
         for warning in outcome.warnings:
-            self.say("warn", N_("WARNING: {warning}"), warning=warning)
+            if warning == bilingual(NOT_PAID):
+                self._say_unpaid(outcome.subject, event.unpaid_override)
+            else:
+                self.say("warn", N_("WARNING: {warning}"), warning=warning)
         return dataclasses.replace(result, warnings=outcome.warnings)
+
+    @contextlib.contextmanager
+    def _unpaid(self, event: Scan | Next) -> Iterator[None]:
+        """Remember a binding refused for an unpaid student (the screens offer the override: p), and forget it
+        once a binding succeeds."""
+        try:
+            yield
+        except UnpaidBlocked as exc:
+            self.unpaid_blocked = (event, exc.subject)
+            raise
+        self.unpaid_blocked = None
+
+    def _say_unpaid(self, subject: Subject, override: str | None) -> None:
+        """未缴费, in red on every screen, before the shot."""
+        who = f"{mask_code(subject.code)} {subject.name or ''}".strip()
+        if override and override.strip():
+            self.say("error", N_("NOT PAID: {who} — bound with an override: {reason}"), who=who,
+                     reason=override.strip())
+        else:
+            self.say("error", N_("NOT PAID: {who} — the roster says this student has not paid: check before "
+                                 "shooting"), who=who)
 
     def _on_arrival(self, event: CameraButton | HotFolderArrival) -> Outcome:
         outcomes = self.session.ingest(list(event.frames))
@@ -349,10 +378,15 @@ class StationController:
                              code=mask_code(subject.code), subject_id=subject.id)
 
     def _on_next(self, event: Next) -> Outcome:
-        subject = self.session.next()
+        with self._unpaid(event):
+            subject = self.session.next(unpaid_override=event.unpaid_override or None)
         if subject is None:
             return self._outcome("refused", "warn", N_("the queue is empty"))
-        return self._outcome("done", "ok", N_("next: {who}"), who=self._who(subject), subject_id=subject.id)
+        result = self._outcome("done", "ok", N_("next: {who}"), who=self._who(subject), subject_id=subject.id)
+        if subject.paid is False:
+            self._say_unpaid(subject, event.unpaid_override)
+            result = dataclasses.replace(result, warnings=(bilingual(NOT_PAID),))
+        return result
 
     def _on_set_college(self, event: SetCollege) -> Outcome:
         name = event.name.strip()
@@ -382,7 +416,9 @@ class StationController:
             last_take=self._take_state(store.last_take()),
             queue=tuple(QueueEntry(s.id, mask_code(s.code), s.name, session.shoot_no(s)) for s in session.queue()),
             unbound=tuple(UnboundTake(t.id, t.seq, t.source, t.captured_at) for t in store.unbound_takes()),
-            messages=tuple(self.messages))
+            messages=tuple(self.messages),
+            unpaid_blocked=(f"{mask_code(self.unpaid_blocked[1].code)} {self.unpaid_blocked[1].name or ''}".strip()
+                            if self.unpaid_blocked else None))
 
     def _camera_state(self) -> CameraState:
         camera = self.camera

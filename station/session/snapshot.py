@@ -129,6 +129,7 @@ class Snapshot:
     queue: tuple[QueueEntry, ...] = ()
     unbound: tuple[UnboundTake, ...] = ()
     messages: tuple[Message, ...] = ()   # the recent ones, newest last
+    unpaid_blocked: str | None = None    # who a binding was just refused for (unpaid, blocked): override with a reason
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

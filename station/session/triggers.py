@@ -35,6 +35,7 @@ class Scan:
     at: float = 0.0
     via: str = "keyboard"          # keyboard (scanner burst) | typed | serial | idcard | console | desk
     queue: bool | None = None      # None: the station's mode; True: join the queue (the desk at the door)
+    unpaid_override: str = ""      # the operator's reason to bind an unpaid student where that is blocked
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class Skip:
 class Next:
     """Bind the first student waiting in the desk queue."""
     at: float = 0.0
+    unpaid_override: str = ""      # as Scan's: an unpaid student first in the queue, bound anyway
 
 
 @dataclass(frozen=True)

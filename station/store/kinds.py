@@ -26,6 +26,7 @@ class EventKind(StrEnum):
     REBIND = "rebind"                  # a take moved to another subject (the wrong-person fix)
     EXPORT = "export"                  # an export read this workspace
     RECOVER = "recover"                # a crash's leftovers were adopted, moved aside or removed (a note)
+    UNPAID_OVERRIDE = "unpaid_override"  # an unpaid student bound anyway ([session] unpaid = "block"): who, why
 
 
 #: the events that say whose a take is (the latest wins)

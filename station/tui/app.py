@@ -87,6 +87,7 @@ class ShootApp:
             "accept": self._accept, "override": self._override, "reject": self._reject, "void": self._void,
             "rebind": self._rebind, "skip": lambda at: self.submit(Skip(at=at)),
             "next": lambda at: self.submit(Next(at=at)), "college": self._college, "help": self._help,
+            "unpaid": self._unpaid,
             "quit": self._quit,
         }
 
@@ -250,6 +251,23 @@ class ShootApp:
             return Rebind(take_id, text.strip(), at=at, shown=True)
         self._ask(at, bilingual("REBIND take {take} to: scan or type the right student's code (Esc cancels): ", take=take_id),
                   answer, takes_scans=True, stale=Rebind(take_id, at=at, shown=True))
+
+    def _unpaid(self, at: float) -> None:
+        """Bind the student just refused as unpaid (station.toml blocks them) anyway, with the operator's reason."""
+        blocked = self.controller.unpaid_blocked
+        if blocked is None:
+            self._say("warn", N_("nobody was refused as unpaid: nothing to let through"))
+            return
+        event, subject = blocked
+
+        def answer(text: str) -> Event | None:
+            if not text.strip():
+                self._say("warn", N_("override cancelled: no reason given"))
+                return None
+            return replace(event, unpaid_override=text.strip(), at=at)
+        self._ask(at, bilingual("NOT PAID: {who} — reason to bind anyway (Esc cancels): ",
+                                who=f"{mask_code(subject.code)} {subject.name or ''}".strip()),
+                  answer, stale=replace(event, at=at))
 
     def _college(self, at: float) -> None:
         self._ask(at, bilingual("current college (Esc cancels): "),

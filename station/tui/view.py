@@ -14,7 +14,7 @@ from station.session.triggers import TriggerSpec
 #: the letters of the shoot screen -> the operator action they stand for (station.tui.app maps actions to events)
 COMMAND_KEYS = {
     "a": "accept", "o": "override", "r": "reject", "x": "void", "u": "rebind", "s": "skip", "n": "next",
-    "c": "college", "q": "quit", "ctrl-c": "quit", "ctrl-d": "quit", "?": "help",
+    "c": "college", "q": "quit", "ctrl-c": "quit", "ctrl-d": "quit", "?": "help", "p": "unpaid",
 }
 KEY_HELP = [("a", "accept 合格"), ("o", "accept+override 放行"), ("r", "reject+reshoot 重拍"),
             ("x", "void last 作废"), ("u", "rebind last 改绑"), ("s", "skip 跳过"), ("n", "next in queue 下一位"),

@@ -163,15 +163,21 @@ def skip_cmd(app: AppContext, reason: str, operator: str | None) -> None:
 
 
 @click.command("next", help=N_("Bind the first student waiting in the desk queue."))
+@click.option("--allow-unpaid", "allow_unpaid", default=None, metavar="REASON",
+              help=N_("Bind a student the roster says has not paid where station.toml blocks it ([session] unpaid = "
+                      "\"block\"), for this reason (journalled)."))
 @operator_option
 @pass_app
-def next_cmd(app: AppContext, operator: str | None) -> None:
+def next_cmd(app: AppContext, allow_unpaid: str | None, operator: str | None) -> None:
     with open_store(app) as store:
         session = _session(store, operator)
-        subject = session.next()
+        subject = session.next(unpaid_override=allow_unpaid)
         if subject is None:
             raise SessionError(_("the queue is empty"), hint=_("check students in at the desk: station checkin CODE --queue"))
         click.echo(_subject_line(subject, session.shoot_no(subject)) + "  [" + _("bound") + "]")
+        if subject.paid is False:
+            click.secho("  " + _("NOT PAID: {who} — the roster says this student has not paid: check before shooting",
+                                 who=f"{shown_code(subject.code)} {subject.name or ''}".strip()), fg="red", err=True)
         click.echo(_("{n} still waiting", n=len(session.queue())))
 
 

@@ -65,9 +65,12 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
 @click.option("--reader", "reader_port", default=None, metavar="PORT",
               help=N_("Check in every ID card swiped on the reader at PORT (e.g. /dev/serial/by-id/..., or auto) "
                    "until Ctrl+C, instead of one CODE."))
+@click.option("--allow-unpaid", "allow_unpaid", default=None, metavar="REASON",
+              help=N_("Bind a student the roster says has not paid where station.toml blocks it ([session] unpaid = "
+                      "\"block\"), for this reason (journalled)."))
 @pass_app
 def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: bool, as_json: bool,
-                reader_port: str | None) -> None:
+                reader_port: str | None, allow_unpaid: str | None = None) -> None:
     from station.session.actions import Session
     if reader_port is not None or code is None:
         if reader_port is None or code is not None:
@@ -76,7 +79,8 @@ def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: b
         return run_reader_desk(app, reader_port, college=college, queue_mode=queue)
     with open_store(app) as store:
         # the same check-in as a scan in `station shoot`: a roster student keeps the roster's college
-        outcome = Session(store, operator=app.operator).scan(code, queue=True if queue else None, college=college)
+        outcome = Session(store, operator=app.operator).scan(code, queue=True if queue else None, college=college,
+                                                             unpaid_override=allow_unpaid)
         subject = outcome.subject
         if as_json:
             echo_json({"shoot_no": outcome.shoot_no, "day": store.today(), "repeated": outcome.repeated,
