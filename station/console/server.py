@@ -77,7 +77,8 @@ class ConsoleServer:
 def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "keys", lan: bool = False,
                  port: int = DEFAULT_PORT, live_frames: Path | None = None, live_fps: float = 12.0,
                  operator: str | None = None, queue_mode: bool | None = None,
-                 announce: Callable[[str], None] = print, frames: Iterator[bytes] | None = None) -> ConsoleServer:
+                 announce: Callable[[str], None] = print, frames: Iterator[bytes] | None = None,
+                 reader: str | None = None) -> ConsoleServer:
     """Start the runtime (camera + journal on its worker) and the web server; return the running console.
     `frames`: what a plain virtual camera delivers (the demo's scripted people; see StationRuntime.open)."""
     from camera.live import open_live_source
@@ -91,7 +92,7 @@ def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "ke
 
     settings = load_settings(workspace)
     runtime = StationRuntime.open(workspace, camera_spec, operator=operator, queue_mode=queue_mode,
-                                  trigger=trigger, frames=frames).start()
+                                  trigger=trigger, frames=frames, reader=reader).start()
     try:
         preset = load_preset(settings.format.preset, workspace)
         read = ReadModel(journal.connect(workspace / JOURNAL_FILE), station_id=settings.station.id,

@@ -26,9 +26,10 @@ from station.core.idnumber import mask_code
 from station.session.actions import NOT_PAID, Session, ShotOutcome, UnpaidBlocked
 from station.session.camera_source import StationCamera
 from station.session.override import croppable, needs_override, overridden_entries
-from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry, ReasonState, Snapshot,
-                                      StudentState, TakeState, UnboundTake)
-from station.session.triggers import (DECISIONS, TAKE_DECISIONS, Accept, CameraButton, Event, HotFolderArrival, Key, Next, Pedal,
+from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry, ReaderState, ReasonState,
+                                      Snapshot, StudentState, TakeState, UnboundTake)
+from station.session.triggers import (DECISIONS, TAKE_DECISIONS, Accept, CameraButton, CardSwipe, Event, HotFolderArrival,
+                                      Key, Next, Pedal, ReaderStatus,
                                       Rebind, Reject, Scan, SetCollege, Shoot, Skip, TriggerSpec, Void)
 from station.store.models import Subject, Take
 
@@ -72,10 +73,14 @@ class StationController:
         #: runtime sets it to publish a snapshot
         self.on_progress: Callable[[], None] | None = None
         self._next_health = 0.0
+        self._warnings_seen = len(camera.warnings()) if camera is not None else 0
+        #: the ID-card reader at the chair (set by its first ReaderStatus), for the status line
+        self.reader: ReaderState | None = None
         #: the scan / next last refused because the student has not paid (blocked): what `p` overrides
         self.unpaid_blocked: tuple[Scan | Next, Subject] | None = None
         self._handlers: dict[type, Callable[[Any], Outcome]] = {
-            Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan,
+            Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan, CardSwipe: self._on_card,
+            ReaderStatus: self._on_reader,
             CameraButton: self._on_arrival, HotFolderArrival: self._on_arrival,
             Shoot: self._on_shoot, Accept: self._on_accept, Reject: self._on_reject, Void: self._on_void,
             Rebind: self._on_rebind, Skip: self._on_skip, Next: self._on_next, SetCollege: self._on_set_college,
@@ -164,6 +169,22 @@ class StationController:
         from station.session.triggers import arrivals
         return [self.handle(event) for event in arrivals(frames, self._now())]
 
+    def camera_warnings(self) -> bool:
+        """The camera's new warnings (a hot-folder file refused: "larger than 200 MB", not a picture...) said on
+        every screen as they happen, not only in the log. True when there was one."""
+        if self.camera is None:
+            return False
+        from station.session.idcard_checkin import clean_device_text
+        warnings = self.camera.warnings()
+        if len(warnings) < self._warnings_seen:          # the camera was reopened: its list starts again
+            self._warnings_seen = 0
+        fresh = warnings[self._warnings_seen:]
+        self._warnings_seen = len(warnings)
+        for warning in fresh[-MAX_MESSAGES:]:
+            self.post(Message("error" if "refused" in warning or "拒收" in warning else "warn",
+                              clean_device_text(warning)))
+        return bool(fresh)
+
     def check_health(self) -> bool:
         """Probe the camera; True when its state (error text) changed."""
         if self.camera is None:
@@ -179,6 +200,7 @@ class StationController:
         before = self.version
         self.poll_camera()
         changed = self.journal_changed()
+        changed = self.camera_warnings() or changed
         if self.session.end_stale_binding() is not None:     # midnight passed with somebody bound
             self.tell_notices()
             changed = True
@@ -251,6 +273,45 @@ class StationController:
             else:
                 self.say("warn", N_("WARNING: {warning}"), warning=warning)
         return dataclasses.replace(result, warnings=outcome.warnings)
+
+    def _on_card(self, event: CardSwipe) -> Outcome:
+        """A card swiped at the chair: its holder is bound as a scan of the ID number binds; a card name that
+        differs from the roster's is a warning on every screen (both names, cleaned of control characters)."""
+        from station.session.idcard_checkin import check_in_card
+        if self.reader is not None:
+            self.reader = ReaderState(self.reader.port, "card")
+        with self._unpaid(Scan(event.card.id_number, event.at, via="idcard", queue=event.queue)):
+            done = check_in_card(self.session, event.card, queue=self.queue_mode if event.queue is None else event.queue)
+        outcome = done.outcome
+        who, sid = self._who(outcome.subject), outcome.subject.id
+        if outcome.repeated and outcome.bound:
+            result = self._outcome("done", "info", N_("{who}: already bound (same shooting number)"), who=who,
+                                   subject_id=sid)
+        elif outcome.bound:
+            result = self._outcome("done", "ok", N_("ID card: bound {who}: shoot when ready"), who=who, subject_id=sid)
+        else:
+            result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
+                                   waiting=len(self.session.queue()), subject_id=sid)
+        for warning in done.warnings:
+            if warning == bilingual(NOT_PAID):
+                self._say_unpaid(outcome.subject, None)
+            else:
+                self.say("warn", N_("WARNING: {warning}"), warning=warning)
+        return dataclasses.replace(result, warnings=done.warnings)
+
+    def _on_reader(self, event: ReaderStatus) -> Outcome:
+        """The reader's own news: kept for the status line; a lost reader or a refused card is also said."""
+        from station.session.idcard_checkin import clean_device_text
+        detail = clean_device_text(event.detail)
+        self.reader = ReaderState(event.port, event.state, detail)
+        if event.state == "lost":
+            return self._outcome("done", "error", N_("ID-card reader {port} lost ({reason}): waiting for it to come "
+                                                     "back; scanning still works"), port=event.port, reason=detail)
+        if event.state == "refused":
+            return self._outcome("done", "warn", N_("ID card refused: {reason}"), reason=detail)
+        if event.state == "connected":
+            return self._outcome("done", "info", N_("ID-card reader ready on {port}"), port=event.port)
+        return Outcome("done")
 
     @contextlib.contextmanager
     def _unpaid(self, event: Scan | Next) -> Iterator[None]:
@@ -418,7 +479,8 @@ class StationController:
             unbound=tuple(UnboundTake(t.id, t.seq, t.source, t.captured_at) for t in store.unbound_takes()),
             messages=tuple(self.messages),
             unpaid_blocked=(f"{mask_code(self.unpaid_blocked[1].code)} {self.unpaid_blocked[1].name or ''}".strip()
-                            if self.unpaid_blocked else None))
+                            if self.unpaid_blocked else None),
+            reader=self.reader)
 
     def _camera_state(self) -> CameraState:
         camera = self.camera

@@ -52,7 +52,7 @@ class StationRuntime:
     def open(cls, workspace: Path, camera_spec: str | None, *, operator: str | None = None,
              queue_mode: bool | None = None, trigger: "str | TriggerSpec" = "key",
              poll_seconds: float = POLL_SECONDS, frames: Iterator[bytes] | None = None,
-             kind: str = "console") -> "StationRuntime":
+             kind: str = "console", reader: str | None = None) -> "StationRuntime":
         """A runtime for a workspace and a camera spec ("virtual", "usb:...", "hotfolder:DIR"; None: no camera),
         opened by `Station.open` (the workspace lock first: `start()` raises WorkspaceBusy when another
         interactive station holds it). `frames`: the pictures plain `virtual` delivers (a scripted session,
@@ -62,7 +62,7 @@ class StationRuntime:
         def make() -> StationController:
             from station.session.station import Station
             runtime.station = Station.open(workspace, camera_spec, trigger, kind=kind, operator=operator,
-                                           queue_mode=queue_mode, frames=frames)
+                                           queue_mode=queue_mode, frames=frames, reader=reader)
             return runtime.station.controller
 
         def close(controller: StationController) -> None:

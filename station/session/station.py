@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from config.i18n import N_
+from config.errors import DomainError
+from config.i18n import N_, _
 from station.core.idnumber import mask_code
 from station.session.controller import StationController
 from station.session.lock import TAKEN_OVER, WorkspaceLock
-from station.session.triggers import Event, Pedal, Scan, TriggerSpec
+from station.session.triggers import CardSwipe, Event, Pedal, ReaderStatus, Scan, TriggerSpec
 from station.store.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Station:
     lock: WorkspaceLock
     controller: StationController
     trigger: TriggerSpec
+    reader_port: str | None = None          # the ID-card reader at the chair (`--reader PORT`, or auto)
     readers: list[Callable[[], None]] = field(default_factory=list)    # stop functions
 
     @property
@@ -53,7 +55,7 @@ class Station:
     def open(cls, workspace: Path, camera: str | None, trigger: str | TriggerSpec = "key", *,
              kind: str = "shoot", operator: str | None = None, queue_mode: bool | None = None,
              frames: Iterator[bytes] | None = None, clock: Clock | None = None,
-             judge_leftovers: bool = True) -> "Station":
+             judge_leftovers: bool = True, reader: str | None = None) -> "Station":
         """Lock the workspace for this process and open everything (raises WorkspaceBusy when another
         interactive station holds it; nothing else is opened then). `camera`: a spec ("virtual",
         "hotfolder:DIR"...; None: no camera). `kind` names this process in the lock (shoot | console | demo)."""
@@ -68,7 +70,7 @@ class Station:
             handle = CameraHandle(camera, store.settings, store.workspace, frames=frames) if camera else None
             session = Session(store, operator=operator, camera=handle, queue_mode=queue_mode)
             controller = StationController(session, handle, trigger=spec, queue_mode=queue_mode)
-            station = cls(lock, controller, spec)
+            station = cls(lock, controller, spec, reader)
             station._greet(judge_leftovers=judge_leftovers)
         except BaseException:
             if store is not None:
@@ -104,6 +106,8 @@ class Station:
         settings = self.store.settings
         if self.trigger.pedal:
             self.readers.append(start_pedal(self.trigger.device, settings.triggers.pedal_key, sink))
+        if self.reader_port:
+            self.readers.append(self._start_card_reader(self.reader_port, sink))
         port = settings.triggers.serial_port
         if port:
             from station.session.serial_scanner import SerialScanner
@@ -114,6 +118,37 @@ class Station:
                                     port=port, error=exc.strerror or str(exc))
             else:
                 self.readers.append(scanner.stop)
+
+    def _start_card_reader(self, port: str, sink: Sink) -> Callable[[], None]:
+        """The ID-card reader at the chair: a swipe is a CardSwipe, the reader's news a ReaderStatus. A reader
+        that cannot be opened is said (the status line shows it lost); the station works without it."""
+        from camera.idcard import CardRead, CardRefused, IdCardReader, ReaderLost, ReaderReady
+        from station.session.snapshot import ReaderState
+
+        def on_event(event: Any) -> None:
+            now = time.monotonic()
+            if isinstance(event, CardRead):
+                sink(CardSwipe(event.card), event.at)
+            elif isinstance(event, ReaderReady):
+                sink(ReaderStatus("connected", event.port), now)
+            elif isinstance(event, CardRefused):
+                sink(ReaderStatus("refused", event.port, event.reason), event.at)
+            elif isinstance(event, ReaderLost):
+                sink(ReaderStatus("lost", event.port, event.reason), now)
+        try:
+            if port == "auto":
+                from camera.idcard import list_readers
+                found = list_readers()
+                if not found:
+                    from camera.sam import ReaderUnavailable
+                    raise ReaderUnavailable(_("no ID-card reader answers on any USB serial port"))
+                port = found[0].port
+            self.controller.reader = ReaderState(port, "starting")
+            reader = IdCardReader(port, on_event=on_event).start()
+        except DomainError as exc:
+            sink(ReaderStatus("lost", port, str(exc)), time.monotonic())
+            return lambda: None
+        return reader.stop
 
     # ------------------------------------------------------------------ stop
     def close(self) -> None:

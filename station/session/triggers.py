@@ -8,7 +8,7 @@ press or a decision that was made while a shot was still being made.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Any, Sequence, Union
 
 from camera.frame import Frame
 
@@ -49,6 +49,25 @@ class CameraButton:
 class HotFolderArrival:
     """Files the tethering program wrote into the hot folder."""
     frames: tuple[Frame, ...]
+    at: float = 0.0
+
+
+@dataclass(frozen=True)
+class CardSwipe:
+    """An ID card read at the chair (`--reader PORT`): binds its holder as a scan of its ID number would.
+    `card` is the driver's IdCard (camera.idcard_text): its text only, never its photo."""
+    card: Any
+    at: float = 0.0
+    queue: bool | None = None
+
+
+@dataclass(frozen=True)
+class ReaderStatus:
+    """What the ID-card reader says about itself: connected, card (one was just read), refused (a card it could
+    not read), lost (unplugged / not answering)."""
+    state: str
+    port: str = ""
+    detail: str = ""
     at: float = 0.0
 
 
@@ -131,7 +150,7 @@ class SetCollege:
     at: float = 0.0
 
 
-Trigger = Union[Key, Pedal, Scan, CameraButton, HotFolderArrival]
+Trigger = Union[Key, Pedal, Scan, CardSwipe, ReaderStatus, CameraButton, HotFolderArrival]
 Command = Union[Shoot, Accept, Reject, Void, Rebind, Skip, Next, SetCollege]
 Event = Union[Trigger, Command]
 #: commands that decide on what is on screen: dropped when made while a shot was being made

@@ -36,8 +36,8 @@ from station.session.actions import Session
 from station.session.camera_source import StationCamera
 from station.session.controller import StationController
 from station.session.snapshot import Message, Snapshot
-from station.session.triggers import (Accept, Event, Key, Next, Pedal, Rebind, Reject, Scan, SetCollege, Skip,
-                                      TriggerSpec, Void)
+from station.session.triggers import (Accept, CardSwipe, Event, Key, Next, Pedal, ReaderStatus, Rebind, Reject,
+                                      Scan, SetCollege, Skip, TriggerSpec, Void)
 from station.store.workspace import Store
 from station.tui.keys import KeyClassifier, KeyEvent, TerminalKeys
 from station.tui.view import COMMAND_KEYS, TerminalState, render
@@ -149,10 +149,11 @@ class ShootApp:
         self._actions[action](event.at)
 
     def _device(self, event: Event) -> None:
-        """A pedal press or a serial scan: a scan while a prompt that takes scans is open answers it."""
-        if isinstance(event, Scan) and self.prompt is not None:
+        """A pedal press, a serial scan, an ID-card swipe or the reader's news: a scan or a swipe while a
+        prompt that takes scans is open answers it (a card answers with its ID number)."""
+        if isinstance(event, (Scan, CardSwipe)) and self.prompt is not None:
             if self.prompt.takes_scans:
-                self._answer(event.text)
+                self._answer(event.text if isinstance(event, Scan) else event.card.id_number)
                 return
             self._close_prompt()
             self._say("warn", N_("prompt cancelled by a scan"))
@@ -298,7 +299,7 @@ class ShootApp:
 
 
 def run_shoot(workspace: Path, *, camera_spec: str, trigger: str | TriggerSpec, queue_mode: bool,
-              operator: str | None, fd: int | None = None) -> int:
+              operator: str | None, fd: int | None = None, reader: str | None = None) -> int:
     """Run the loop until `q`; the terminal is restored on every exit path. Returns the exit status.
     The station is opened by `Station.open` (workspace lock, reconcile, leftovers, camera, greeting)."""
     from rich.console import Console
@@ -312,7 +313,8 @@ def run_shoot(workspace: Path, *, camera_spec: str, trigger: str | TriggerSpec, 
         from station.core.errors import SessionError
         raise SessionError("station shoot needs a terminal", hint="use station capture / accept in scripts")
     console = Console(highlight=False)
-    station = Station.open(workspace, camera_spec, trigger, kind="shoot", operator=operator, queue_mode=queue_mode)
+    station = Station.open(workspace, camera_spec, trigger, kind="shoot", operator=operator, queue_mode=queue_mode,
+                           reader=reader)
     app = ShootApp(station.session, station.camera, trigger=station.trigger, queue_mode=queue_mode,
                    console=console, controller=station.controller)
     log_handler = _log_to_file(station.store)
@@ -374,7 +376,7 @@ def _restore_logging(state: tuple[logging.Handler, list[logging.Handler], int]) 
 def to_events(app: ShootApp, item: Item, at: float) -> list[KeyEvent | Event]:
     """One queue item -> events: a terminal character goes through the key classifier; a device thread's
     event (pedal press, serial scan) is stamped with the time it was read."""
-    if isinstance(item, (Pedal, Scan)):
+    if isinstance(item, (Pedal, Scan, CardSwipe, ReaderStatus)):
         return [replace(item, at=at)]
     return list(app.keys.feed(item, at))
 

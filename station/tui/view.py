@@ -41,6 +41,16 @@ def _shoot_key_label(name: str) -> str:
     return {"space": "SPACE", "enter": "Enter (empty line)"}.get(name, name)
 
 
+READER_LABELS = {"connected": ("connected 已连接", "green"), "card": ("card read 已读卡", "bold green"),
+                 "starting": ("starting 启动中", "yellow"), "refused": ("card refused 读卡失败", "bold yellow"),
+                 "lost": ("ERROR 未连接", "bold white on red")}
+
+
+def _reader_label(reader: Any) -> tuple[str, str]:
+    text, colour = READER_LABELS.get(reader.state, (reader.state, ""))
+    return (f"{text}" + (f" ({reader.detail})" if reader.detail else ""), colour)
+
+
 def render(snap: Snapshot, term: TerminalState) -> Any:
     """The whole screen: header, camera, bound student, last take, queue, unbound takes, messages, keys."""
     from rich.console import Group
@@ -57,6 +67,9 @@ def render(snap: Snapshot, term: TerminalState) -> Any:
                            "  college ", (snap.college or "(not set: c)", "bold" if snap.college else "yellow"),
                            f"  operator {snap.operator or '-'}",
                            "  " + ("QUEUE MODE" if snap.queue_mode else ""))
+    if snap.reader is not None:
+        cam.append("   ID-card reader 读卡器: ")
+        cam.append(*_reader_label(snap.reader))
     parts: list[Any] = [header, cam]
     for warning in snap.camera.warnings:
         parts.append(Text("camera warning: " + warning, style="yellow"))

@@ -273,16 +273,19 @@ def college_cmd(app: AppContext, name: str | None, operator: str | None) -> None
 @click.option("--trigger", default="key", show_default=True,
               help=N_("key (shoot keys of station.toml), pedal:DEVICE (python-evdev) or camera (body button only)."))
 @click.option("--queue", "queue_mode", is_flag=True, help=N_("Scans join the queue; `n` binds the next student."))
+@click.option("--reader", "reader_port", default=None, metavar="PORT",
+              help=N_("An ID-card reader at the chair (e.g. /dev/serial/by-id/..., or auto): a swipe binds the "
+                      "card's holder as a scan would."))
 @operator_option
 @pass_app
-def shoot_cmd(app: AppContext, camera_spec: str | None, trigger: str, queue_mode: bool,
+def shoot_cmd(app: AppContext, camera_spec: str | None, trigger: str, queue_mode: bool, reader_port: str | None,
               operator: str | None) -> None:
     from config.settings import load_settings
     from station.tui.app import run_shoot
     spec = trigger_option(trigger)
     settings = load_settings(app.workspace)
     code = run_shoot(app.workspace, camera_spec=camera_spec or settings.camera.spec, trigger=spec,
-                     queue_mode=queue_mode or settings.session.queue_mode, operator=operator)
+                     queue_mode=queue_mode or settings.session.queue_mode, operator=operator, reader=reader_port)
     if code:
         exit_failed()
 
