@@ -119,6 +119,22 @@ class StationController:
         return Outcome(outcome.status, outcome.message, outcome.take_id, outcome.subject_id, outcome.hint,
                        self.version, outcome.warnings)
 
+    def run(self, event: Event) -> Outcome:
+        """Apply one event by its handler and let a refusal raise (DomainError): the CLI's one-shot commands
+        (accept, reject, void, rebind, skip, next) go through here, so they follow the very rules every screen
+        does and fail the CLI's one way. A refusal the handler returns (the queue is empty) is raised too."""
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            raise TypeError(f"not a station event: {event!r}")
+        outcome = handler(event)
+        self.tell_notices()
+        self.changed()
+        if outcome.status == "refused" and outcome.message is not None:
+            from config.i18n import current_language
+            text = outcome.message.zh if current_language() == "zh" and outcome.message.zh else outcome.message.en
+            raise SessionError(text, hint=outcome.hint)
+        return outcome
+
     def _moved_on(self, event: Event) -> Outcome | None:
         """A decision names the take its screen showed; when the journal has moved on (another take is this
         station's latest now: a shot from another terminal, a camera-button frame) it is refused, naming both,

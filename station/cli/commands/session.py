@@ -1,7 +1,8 @@
 """Session commands: the shoot loop and the same actions one at a time (for scripts and re-shoot work).
 
-Every command is thin: it opens the store, calls `station.session.actions.Session`, and prints. The interactive loop
-uses the very same Session methods, so `station accept` and the `a` key do exactly the same thing.
+Every command is thin: it opens the store, hands the action to the station controller (`_decide`: the same
+handlers the terminal's keys and the console's buttons reach), and prints. So `station accept` and the `a` key
+do exactly the same thing, by one rule.
 """
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ def trigger_option(text: str):
         return TriggerSpec.parse(text)
     except ValueError:
         raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger") from None
+
+
+def _decide(store, operator: str | None, event):
+    """One operator action through the station controller's handler (the rules every screen follows); a
+    refusal raises (the CLI's one way to fail). Returns the controller's Outcome."""
+    from station.session.controller import StationController
+    return StationController(_session(store, operator)).run(event)
 
 
 def _session(store, operator: str | None, **kw):
@@ -103,7 +111,8 @@ def capture_cmd(app: AppContext, camera_spec: str | None, timeout: float, as_jso
 def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json: bool,
                operator: str | None) -> None:
     with open_store(app) as store:
-        done = _session(store, operator).accept(take, override=override)
+        from station.session.triggers import Accept
+        done = store.take(_decide(store, operator, Accept(take, override=override)).take_id)
         subject = store.subject(done.subject_id) if done.subject_id else None
         code = subject.code if subject else None
         if as_json:
@@ -124,7 +133,8 @@ def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json:
 @pass_app
 def reject_cmd(app: AppContext, take: int | None, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
-        done = _session(store, operator).reject(take, reason=reason)
+        from station.session.triggers import Reject
+        done = store.take(_decide(store, operator, Reject(take, reason=reason)).take_id)
         click.echo(_("take {take} rejected: {reason}", take=done.id, reason=reason))
 
 
@@ -136,7 +146,9 @@ def reject_cmd(app: AppContext, take: int | None, reason: str, operator: str | N
 @pass_app
 def rebind_cmd(app: AppContext, take: int, code: str, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
-        moved, subject = _session(store, operator).rebind(take, code, reason=reason)
+        from station.session.triggers import Rebind
+        outcome = _decide(store, operator, Rebind(take, code=code, reason=reason))
+        moved, subject = store.take(outcome.take_id), store.subject(outcome.subject_id)
         click.echo(_("take {take} now belongs to {code} {name}", take=moved.id, code=shown_code(subject.code),
                      name=subject.name or "").rstrip())
 
@@ -148,7 +160,10 @@ def rebind_cmd(app: AppContext, take: int, code: str, reason: str, operator: str
 @pass_app
 def void_cmd(app: AppContext, take: int, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
-        done = _session(store, operator).void(take, reason=reason)
+        from station.session.triggers import Void
+        if not reason.strip():
+            raise SessionError(_("voiding a take needs a reason"))
+        done = store.take(_decide(store, operator, Void(take, reason=reason)).take_id)
         click.echo(_("take {take} void: {reason}", take=done.id, reason=reason))
 
 
@@ -158,7 +173,8 @@ def void_cmd(app: AppContext, take: int, reason: str, operator: str | None) -> N
 @pass_app
 def skip_cmd(app: AppContext, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
-        subject = _session(store, operator).skip(reason)
+        from station.session.triggers import Skip
+        subject = store.subject(_decide(store, operator, Skip(reason)).subject_id)
         click.echo(_("skipped {code}; nobody bound", code=shown_code(subject.code)))
 
 
@@ -170,10 +186,11 @@ def skip_cmd(app: AppContext, reason: str, operator: str | None) -> None:
 @pass_app
 def next_cmd(app: AppContext, allow_unpaid: str | None, operator: str | None) -> None:
     with open_store(app) as store:
+        from station.session.triggers import Next
         session = _session(store, operator)
-        subject = session.next(unpaid_override=allow_unpaid)
-        if subject is None:
+        if not session.queue():
             raise SessionError(_("the queue is empty"), hint=_("check students in at the desk: station checkin CODE --queue"))
+        subject = store.subject(_decide(store, operator, Next(unpaid_override=allow_unpaid or "")).subject_id)
         click.echo(_subject_line(subject, session.shoot_no(subject)) + "  [" + _("bound") + "]")
         if subject.paid is False:
             click.secho("  " + _("NOT PAID: {who} — the roster says this student has not paid: check before shooting",
