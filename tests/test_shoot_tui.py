@@ -288,3 +288,24 @@ def test_desk_checkins_from_another_terminal_join_the_queue_in_order(ws: Path, v
     with Store.open(ws) as s:
         assert [s.shoot_no_today(s.find_subject("code", c).id) for c in ("2019000008", "2019000003")] == [1, 2]
         assert take_rows(s) == [(1, "2019000008", "accept")]
+
+
+def test_a_second_shoot_on_the_same_workspace_refuses_naming_the_first(ws: Path, vcam: Path) -> None:
+    """Two `station shoot` windows on one workspace crossed their decisions: the second now refuses to start
+    and names the first (pid, since when); after the first is killed with kill -9 the next one takes over."""
+    first = Station(ws, vcam)
+    env = dict(os.environ, STATION_WORKSPACE=str(ws), VCAMERADIR=str(vcam), TERM="xterm-256color")
+    second = pexpect.spawn(str(STATION), ["shoot", "--camera", "virtual"], env=env, dimensions=(60, 170),
+                           encoding="utf-8", timeout=WAIT)
+    second.expect(pexpect.EOF)
+    second.close()
+    said = re.sub(r"\s+", " ", second.before or "")
+    assert second.exitstatus == 1 and f"pid {first.child.pid}" in said and "station shoot" in said, said
+    assert "Traceback" not in said
+    first.scan("2019000001")                               # the first one is untouched
+    first.wait("binding", lambda s: bound_code(s) == "2019000001")
+    first.kill9()
+    third = Station(ws, vcam)
+    third.expect_text("ended without closing")
+    third.expect_text("resumed")
+    third.quit()
