@@ -38,6 +38,9 @@ class Station:
                                    dimensions=(60, 170), encoding="utf-8", timeout=WAIT)
         self.screen = ""
         self.child.expect("CAPTURE STATION")
+        # the screen is drawn in one write: what followed the header is already in pexpect's buffer
+        rest, self.child.buffer = self.child.buffer, ""
+        self.screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", "CAPTURE STATION" + rest)
 
     def drain(self, seconds: float = 0.05) -> str:
         """Read what the child printed (it must never block on a full pty)."""
@@ -276,7 +279,7 @@ def test_desk_checkins_from_another_terminal_join_the_queue_in_order(ws: Path, v
     for code in ("2019000008", "2019000003"):
         result = CliRunner().invoke(cli, ["--workspace", str(ws), "checkin", code, "--queue"])
         assert result.exit_code == 0, result.output
-    st.expect_text("queue 排队 (2)")                        # the loop shows the desk's queue by itself
+    st.expect_text("排队 queue (2)")                        # the loop shows the desk's queue by itself
     st.key("n")
     st.wait("first of the desk queue", lambda s: bound_code(s) == "2019000008")
     st.key(" ")

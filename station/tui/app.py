@@ -284,8 +284,10 @@ class ShootApp:
     # ------------------------------------------------------------------ screen
     def redraw(self) -> None:
         try:
+            size = self.console.size
             term = TerminalState(self.controller.shoot_keys, self.trigger, self.keys.line,
-                                 self.prompt.label if self.prompt else None, self.note)
+                                 self.prompt.label if self.prompt else None, self.note,
+                                 height=size.height, width=size.width)
             snap = self.snapshot()
             screen = render(snap, term)
             self.shown = snap
@@ -293,8 +295,10 @@ class ShootApp:
             log.exception("drawing the screen failed")
             from rich.text import Text
             screen = Text(f"(screen error: {exc}; the station still works — see state/shoot.log)", style="red")
-        self.console.file.write("\x1b[H\x1b[2J")
-        self.console.print(screen, end="")
+        with self.console.capture() as captured:
+            self.console.print(screen, end="")
+        # no newline after the last row: a full 24-row screen must not scroll its header away
+        self.console.file.write("\x1b[H\x1b[2J" + captured.get().rstrip("\n"))
         self.console.file.flush()
 
 
