@@ -312,3 +312,30 @@ def test_a_second_shoot_on_the_same_workspace_refuses_naming_the_first(ws: Path,
     third.expect_text("ended without closing")
     third.expect_text("resumed")
     third.quit()
+
+
+def test_a_card_swiped_at_the_chair_binds_its_holder_in_station_shoot(tmp_path: Path, vcam: Path) -> None:
+    """`station shoot --reader PORT` with the reader simulator on a pty: the swipe binds the card's holder, the
+    status line shows the reader, and the shot goes to that student."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from idcard_sim import ReaderSim, SimCard
+    from test_roster_import import make_id
+    ws = tmp_path / "ws"
+    with new_workspace(ws) as store:
+        store.upsert_subjects([{"code": "2017001", "student_no": "2017001", "name": "张三丰", "id_number": make_id(11),
+                                "college": "化学化工学院", "class_name": "化学1701", "paid": True}],
+                              source_file="roster.xlsx")
+    sim = ReaderSim()
+    try:
+        st = Station(ws, vcam, "--reader", sim.path)
+        st.expect_text("已连接")
+        sim.present(SimCard(name="张三丰", id_number=make_id(11)))
+        st.wait("the swipe's binding", lambda s: bound_code(s) == "2017001")
+        st.expect_text("已读卡")
+        st.key(" ")
+        st.wait("the take", n_takes(1))
+        with Store.open(ws) as s:
+            assert take_rows(s) == [(1, "2017001", None)]
+        st.quit()
+    finally:
+        sim.close()

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from config.i18n import N_, bilingual
+from config.i18n import N_, _, bilingual
 from station.core.idnumber import mask_code
 from station.session.actions import Session
 from station.session.camera_source import StationCamera
@@ -189,7 +189,7 @@ class ShootApp:
 
     # ------------------------------------------------------------------ the operator's keys
     def _accept(self, at: float) -> None:
-        take_id, _ = self._pending()
+        take_id, _reason = self._pending()
         self.submit(Accept(take_id, at=at, shown=True))
 
     def _shown(self) -> Snapshot:
@@ -204,7 +204,7 @@ class ShootApp:
         return bound.pending_take, bound.pending_reason or ""
 
     def _override(self, at: float) -> None:
-        take_id, _ = self._pending()
+        take_id, _reason = self._pending()
         if take_id is None:
             self.submit(Accept(None, at=at, shown=True))       # the controller says why there is nothing
             return
@@ -315,7 +315,8 @@ def run_shoot(workspace: Path, *, camera_spec: str, trigger: str | TriggerSpec, 
         fd = -1
     if fd < 0 or not os.isatty(fd):
         from station.core.errors import SessionError
-        raise SessionError("station shoot needs a terminal", hint="use station capture / accept in scripts")
+        raise SessionError(_("station shoot needs a terminal (it is a full-screen program)"),
+                           hint=_("in scripts use the one-shot commands: station capture / accept / reject"))
     console = Console(highlight=False)
     station = Station.open(workspace, camera_spec, trigger, kind="shoot", operator=operator, queue_mode=queue_mode,
                            reader=reader)
