@@ -75,6 +75,8 @@ def test_a_second_station_refuses_naming_the_holder_and_takes_over_after_kill_9(
         # one-shot commands keep working beside the running station, through the journal
         done = CliRunner().invoke(cli, ["checkin", "2019000001"])
         assert done.exit_code == 0, done.output
+        status = CliRunner().invoke(cli, ["status"])
+        assert status.exit_code == 0 and f"interactive station running: station shoot (pid {proc.pid}" in status.output
     finally:
         kill9(proc)
     station = Station.open(ws, None, kind="shoot")            # the kernel dropped the dead holder's lock
@@ -85,6 +87,7 @@ def test_a_second_station_refuses_naming_the_holder_and_takes_over_after_kill_9(
     finally:
         station.close()
     assert not (ws / INFO_FILE).exists()                        # a clean close leaves no holder behind
+    assert "interactive station running" not in CliRunner().invoke(cli, ["status"]).output
     again = Station.open(ws, None)
     assert not any("ended without closing" in m.en for m in again.controller.messages)
     again.close()

@@ -142,5 +142,20 @@ class WorkspaceLock:
         self.release()
 
 
+def running_station(workspace: Path) -> Holder | None:
+    """Who holds the workspace now, for `station status` (None: nobody). Read from the info file and the
+    holder's pid, never by touching the lock: asking must not make a station that is starting refuse."""
+    holder = Holder.read(workspace / INFO_FILE)
+    if holder is None:
+        return None
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return None                      # died without closing: the next start takes over
+    except PermissionError:
+        pass                             # alive, another user's
+    return holder
+
+
 #: said at start when the previous holder died holding the workspace
 TAKEN_OVER = N_("the previous station ({who}) ended without closing: its lock was taken over")

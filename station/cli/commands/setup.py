@@ -134,6 +134,10 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
                 total[k] += r[k]
         click.echo(pad(_("total"), 24) + "".join(f" {total[k]:>{w}}" for k, w in zip(total, widths)))
         click.echo(_("bound now: {who}", who=shown_code(bound.code) if bound else _("nobody")))
+        from station.session.lock import running_station
+        holder = running_station(store.workspace)
+        if holder is not None:
+            click.echo(_("interactive station running: {who}", who=holder.describe()))
         for f in space:
             click.echo(_("free space: {free} MB on {folder}", free=f"{f.free_mb:.0f}", folder=f.folder))
         if store.readonly_reason:
