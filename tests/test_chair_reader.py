@@ -65,11 +65,11 @@ def test_a_swipe_at_the_chair_binds_the_holder_and_the_reader_state_is_on_screen
         station.start_readers(lambda event, at: inbox.put((event, at)))
         snap = lambda: station.controller.snapshot()          # noqa: E731
         drain(station, inbox, lambda: snap().reader is not None and snap().reader.state == "connected")
-        assert "ID-card reader 读卡器: connected" in screen(station)
+        assert "读卡器 已连接" in screen(station)
         sim.present(ZHANG)
         drain(station, inbox, lambda: snap().bound is not None)
         assert snap().bound.student_no == "2017001" and snap().bound.shoot_no == 1
-        assert snap().reader.state == "card" and "card read" in screen(station)
+        assert snap().reader.state == "card" and "已读卡" in screen(station)
         sim.remove()
         assert sim.wait_until(polls_after(sim, "no_card", 3))  # lifted off: the reader notices
         sim.present(LI_CARD)                                   # another card: the binding moves, names differ

@@ -62,7 +62,7 @@ def test_warn_mode_says_not_paid_for_a_scan_and_for_next_on_every_screen(workspa
         from station.tui.view import TerminalState, render
         drawn = io.StringIO()
         Console(file=drawn, width=120, color_system=None).print(render(snap, TerminalState(("space",), "key")))
-        assert "NOT PAID 未缴费" in drawn.getvalue()
+        assert "未缴费 NOT PAID" in drawn.getvalue()
         out = ctl.handle(Scan("2019000003", queue=False))  # a paid student: no such line
         assert out.ok and not any("NOT PAID" in w for w in out.warnings)
         assert "NOT PAID" not in ctl.messages[-1].en
