@@ -3,7 +3,8 @@
 1. key in the page -> verdict photo drawn: from the keydown's timestamp to the finished photo's onload, both
    on the page's performance clock (the press, the POST, the shot on the virtual camera, the pipeline, the
    journal, the SSE push, the image fetch and decode are all inside). Goal: p95 <= 500 ms.
-2. live view at 640 px with the face box and the band guides: frames drawn per second in the page. Goal >= 8.
+2. live view at 640 px with the face box and the band guides: frames drawn per second in the page (goal >= 8),
+   and its latency: a frame's age when the station sent it plus the page's time to draw it (median, p95).
 3. the same key -> verdict with three browsers open on the shoot page at once (all watching live view).
 4. the console process's resident memory (VmHWM, its peak). Goal <= 400 MB.
 
@@ -90,6 +91,11 @@ def key_to_verdict(driver, rows, start: int, shots: int) -> list[float]:
     return times
 
 
+def live_latency(driver) -> list[float]:
+    """Seconds from a live frame made on the station to drawn in the page (window.__console.liveLatency, ms)."""
+    return [ms / 1000 for ms in driver.execute_script("return window.__console.liveLatency")]
+
+
 def live_fps(driver, seconds: float = 5.0) -> float:
     wait_for(driver, "return window.__console.liveFrames > 2")
     n0 = driver.execute_script("return window.__console.liveFrames")
@@ -123,6 +129,7 @@ def main() -> None:
         wait_for(main_browser, "return window.__console && window.__console.state !== null")
         fps = live_fps(main_browser)
         print(f"{'live view 640 px with guides, one browser':44s} {fps:5.1f} fps")
+        show("live view frame made -> drawn in the browser", live_latency(main_browser))
         times = key_to_verdict(main_browser, rows, 0, args.shots)
         show("key -> verdict drawn in the browser", times)
         others = []

@@ -8,6 +8,8 @@
    read-only commands answering;
 3. 200 hostile files (160 damaged pictures through the pipeline and import-photos, 40 hostile rosters through
    the import): tracebacks, half-imports, damaged photos passed;
+1b. two processes on one journal (the runtime as `station console` runs it, and the desk's CLI beside it),
+   one or both killed at named points: acknowledged events lost, shooting numbers given twice, -wal/-shm lost;
 4. outputs: formula cells in every CSV, files written outside OUTDIR through a symlinked folder, full ID
    numbers anywhere but the export manifest (an ID-number session through every command that prints it).
 No timings: these are counts. `--quick` runs a third of the kill points.
@@ -70,6 +72,24 @@ def kills(base: Path, quick: bool) -> None:
     line("tracebacks", sum(o.tracebacks for o in outcomes))
     for o in outcomes:
         if o.lost or o.stuck or o.duplicates or o.tracebacks or o.identical is False or not o.killed:
+            print(f"    ! {o.point}: {o}")
+
+
+# ---------------------------------------------------------------------------------------------- 1b. two processes
+def two_processes(base: Path, quick: bool) -> None:
+    """The runtime (console) and the desk's CLI on one journal, one or both killed at each named point."""
+    points = fs.TWO_PROCESS_POINTS[::2] if quick else fs.TWO_PROCESS_POINTS
+    outcomes = [fs.two_process_scenario(Path(tempfile.mkdtemp(dir=base)), point) for point in points]
+    print(f"two processes on one journal (runtime + desk CLI), kill -9 at {len(outcomes)} points")
+    line("points tried / reached and killed", f"{len(outcomes)} / {sum(o.killed for o in outcomes)}")
+    line("events acknowledged (both processes)", sum(o.acknowledged for o in outcomes))
+    line("acknowledged events lost (must be 0)", sum(o.lost for o in outcomes))
+    line("shooting numbers given twice", sum(o.numbers_twice for o in outcomes))
+    line("-wal/-shm gone while the runtime ran", sum(o.wal_missing for o in outcomes))
+    line("new readers failing (status, integrity_check)", sum(o.reader_failed for o in outcomes))
+    line("tracebacks", sum(o.tracebacks for o in outcomes))
+    for o in outcomes:
+        if o.lost or o.numbers_twice or o.wal_missing or o.reader_failed or o.tracebacks or not o.killed:
             print(f"    ! {o.point}: {o}")
 
 
@@ -262,11 +282,17 @@ def _full_ids(base: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a third of the kill points")
+    parser.add_argument("--two-processes", action="store_true", help="only the two-process table")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
         base = Path(tmp)
+        (base / "two").mkdir()
+        if args.two_processes:
+            two_processes(base / "two", args.quick)
+            return
         (base / "kills").mkdir()
         kills(base / "kills", args.quick)
+        two_processes(base / "two", args.quick)
         disk_full(base)
         hostile(base)
         outputs(base)

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from camera.errors import CameraError
+from config.i18n import _
 
 log = logging.getLogger(__name__)
 _LOG_CALLBACK: object | None = None   # keeps libgphoto2's log callback alive (deleting it uninstalls it)
@@ -24,7 +25,7 @@ def gphoto2() -> ModuleType:
     try:
         import gphoto2 as gp
     except ImportError as exc:  # pragma: no cover - dependency is pinned
-        raise CameraError("python-gphoto2 is not installed", hint="pip install gphoto2") from exc
+        raise CameraError(_("python-gphoto2 is not installed"), hint="pip install gphoto2") from exc
     if _LOG_CALLBACK is None:
         _LOG_CALLBACK = gp.use_python_logging(mapping={
             gp.GP_LOG_ERROR: logging.INFO,      # libgphoto2 logs "errors" we handle (busy, timeouts) at ERROR
@@ -49,8 +50,8 @@ def ensure_virtual_dir() -> Path:
         return current
     if "gphoto2" in sys.modules:
         raise CameraError(
-            "the virtual camera cannot be used in this process: libgphoto2 was already loaded for real cameras",
-            hint="start the station again with --camera virtual (or set VCAMERADIR before starting)")
+            _("the virtual camera cannot be used in this process: libgphoto2 was already loaded for real cameras"),
+            hint=_("start the station again with --camera virtual (or set VCAMERADIR before starting)"))
     folder = Path(tempfile.mkdtemp(prefix="station-vcam-"))
     os.environ["VCAMERADIR"] = str(folder)
     log.info("virtual camera folder: %s", folder)

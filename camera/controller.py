@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from camera.errors import CameraError, CameraTimeout, PreviewUnsupported
+from config.i18n import _
 from camera.frame import Frame, Health, jpeg_first, shot_stem
 from camera.protocol import Backend
 
@@ -143,8 +144,8 @@ class CameraController:
             self._check_alive()
             frames = self._inbox.take(timeout, pair_only=True)
             if not frames:
-                raise CameraTimeout(f"no new picture arrived within {timeout:g} s",
-                                    hint="check that the tethering program saves into the hot folder")
+                raise CameraTimeout(_("no new picture arrived within {seconds:g} s", seconds=timeout),
+                                    hint=_("check that the tethering program saves into the hot folder"))
             self._delivered(frames)
             return frames
         deadline = time.monotonic() + timeout
@@ -204,7 +205,7 @@ class CameraController:
     # -- plumbing -----------------------------------------------------------------------------------------
     def _check_alive(self) -> None:
         if self._closed or not self._thread.is_alive():
-            raise CameraError("the camera is closed", hint="open it again")
+            raise CameraError(_("the camera is closed"), hint=_("open it again"))
 
     def _delivered(self, frames: list[Frame]) -> None:
         hook = getattr(self._backend, "delivered", None)
@@ -235,7 +236,7 @@ class CameraController:
                     return request.future.result()
                 request.abandoned = True
                 request.future.cancel()
-            raise CameraTimeout(f"the camera did not answer within {timeout:g} s") from None
+            raise CameraTimeout(_("the camera did not answer within {seconds:g} s", seconds=timeout)) from None
 
     def _run(self) -> None:
         while True:
@@ -285,7 +286,7 @@ class CameraController:
         except CameraError as exc:
             if str(exc) != self._last_idle_error:   # once per distinct problem, not every tick
                 self._last_idle_error = str(exc)
-                log.warning("camera: %s", exc)
+                log.info("camera: %s", exc)   # the screen and the command say it; the log keeps it
         except Exception:  # noqa: BLE001 - the owner thread must survive anything
             log.exception("unexpected error in the camera thread")
 

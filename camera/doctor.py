@@ -28,8 +28,20 @@ class Check:
 def run_checks(workspace: Path, reader_ports: list[str] | None = None) -> list[Check]:
     """All checks, cheapest and most basic first; `reader_ports` probes those ports for ID-card readers
     (default: every USB serial port)."""
-    return [*check_libgphoto2(), check_holders(), check_detection(), check_disk(workspace),
-            check_permissions(workspace), check_idcard_readers(reader_ports)]
+    return [*check_libgphoto2(), check_holders(), check_detection(configured_camera(workspace)),
+            check_disk(workspace), check_permissions(workspace), check_idcard_readers(reader_ports)]
+
+
+def configured_camera(workspace: Path) -> str:
+    """The camera station.toml names (`gphoto` when there is no workspace yet: what `shoot` would use)."""
+    from config.errors import ConfigError
+    from config.settings import SETTINGS_FILE, load_settings
+    if not (workspace / SETTINGS_FILE).is_file():
+        return "gphoto"
+    try:
+        return load_settings(workspace).camera.spec
+    except ConfigError:
+        return "gphoto"              # the settings problem is reported by every other command
 
 
 def check_idcard_readers(ports: list[str] | None = None) -> Check:
@@ -82,15 +94,30 @@ def check_holders() -> Check:
                  _("pkill -f gvfs-gphoto2 (and `gio mount -u gphoto2://*`), close other photo programs, replug"))
 
 
-def check_detection() -> Check:
+def check_detection(spec: str = "gphoto") -> Check:
+    """A USB camera is needed only when station.toml's camera is `gphoto[:...]`: then none detected blocks
+    shooting; a hot-folder station needs its folder; the virtual camera needs nothing."""
     from camera.detect import detect_cameras
+    kind, _sep, where = spec.partition(":")
+    if kind == "hotfolder":
+        folder = Path(where).expanduser()
+        if not folder.is_dir():
+            return Check(N_("camera"), "fail", _("hot folder {folder} (station.toml) does not exist", folder=folder),
+                         _("create the folder, or point [camera] spec in station.toml at the tethering program's "
+                           "output folder"))
+        return Check(N_("camera"), "ok", _("hot folder {folder}", folder=folder))
+    if kind == "virtual":
+        return Check(N_("camera"), "ok", _("libgphoto2's virtual camera (station.toml camera = {spec})", spec=spec))
+    needed = "fail"                  # station.toml names a USB camera: without one nothing can be shot
     try:
         cameras = detect_cameras(read_battery=False)
     except Exception as exc:  # noqa: BLE001
-        return Check(N_("camera"), "warn", _("detection failed: {problem}", problem=exc), _("replug the camera"))
+        return Check(N_("camera"), needed, _("detection failed: {problem}", problem=exc), _("replug the camera"))
     if not cameras:
-        return Check(N_("camera"), "warn", _("no camera detected (fine for a hot folder station)"),
-                     _("plug the camera in with its USB cable and switch it on"))
+        return Check(N_("camera"), needed,
+                     _("no camera detected, and station.toml's camera is {spec} (a USB camera)", spec=spec),
+                     _("plug the camera in with its USB cable and switch it on; a hot-folder station sets "
+                       "[camera] spec = \"hotfolder:DIR\" in station.toml"))
     return Check(N_("camera"), "ok", "; ".join(_("{model} on {port}", model=c.model, port=c.port) for c in cameras))
 
 

@@ -6,6 +6,7 @@ libgphoto2 reports numeric codes; `from_gphoto` turns them into these kinds so t
 from __future__ import annotations
 
 from config.errors import DomainError
+from config.i18n import N_, _
 
 
 class CameraError(DomainError):
@@ -22,38 +23,38 @@ class CameraError(DomainError):
 
 class CameraBusy(CameraError):
     """The camera refused a command because it is still working (-110); retried before being raised."""
-    hint = "wait a moment and shoot again; if it persists, half-press the shutter or turn the camera off and on"
+    hint = N_("wait a moment and shoot again; if it persists, half-press the shutter or turn the camera off and on")
 
 
 class CameraClaimed(CameraError):
     """Another program holds the USB device (-53), usually the desktop's gvfs."""
-    hint = ("close the program holding the camera: `pkill -f gvfs-gphoto2` (and `gio mount -u gphoto2://*` "
+    hint = N_("close the program holding the camera: `pkill -f gvfs-gphoto2` (and `gio mount -u gphoto2://*` "
             "if the camera shows up as a mounted drive), then replug the camera")
 
 
 class CameraGone(CameraError):
     """The camera disappeared from USB (-52, -7): unplugged, switched off or asleep."""
-    hint = "check the cable and that the camera is on (wake it with a half-press); it reconnects by itself"
+    hint = N_("check the cable and that the camera is on (wake it with a half-press); it reconnects by itself")
 
 
 class CameraTimeout(CameraError):
     """The camera did not answer in time (-10)."""
-    hint = "shoot again; if it keeps happening, check the cable and turn the camera off and on"
+    hint = N_("shoot again; if it keeps happening, check the cable and turn the camera off and on")
 
 
 class CardFull(CameraError):
     """The camera's card is full (-115): no further shot is attempted until there is space."""
-    hint = "swap or empty the memory card (or set capture target to internal RAM), then shoot again"
+    hint = N_("swap or empty the memory card (or set capture target to internal RAM), then shoot again")
 
 
 class CameraNotFound(CameraError):
     """No camera is detected (-105 or an empty detection list)."""
-    hint = "plug the camera in with its USB cable, switch it on, and run `station cameras`"
+    hint = N_("plug the camera in with its USB cable, switch it on, and run `station cameras`")
 
 
 class PreviewUnsupported(CameraError):
     """The camera gives no live view (-6 "unsupported": libgphoto2's virtual camera, some bodies, a hot folder)."""
-    hint = ("live view needs a body that libgphoto2 can preview (capture_preview); the console can show a folder "
+    hint = N_("live view needs a body that libgphoto2 can preview (capture_preview); the console can show a folder "
             "of frames instead: --live-frames DIR")
 
 
@@ -62,21 +63,22 @@ def from_gphoto(exc: BaseException, action: str) -> CameraError:
     code = getattr(exc, "code", None)
     detail = str(exc)
     if code == -110:
-        return CameraBusy(f"camera busy while {action}", code=code)
+        return CameraBusy(_("camera busy while {action}", action=action), code=code)
     if code == -53:
         from camera.holders import find_holders
         holders = find_holders()
-        who = ", ".join(f"{h.name} (pid {h.pid})" for h in holders) or "another program"
-        return CameraClaimed(f"cannot claim the camera while {action}: {who} holds it", code=code)
+        who = ", ".join(f"{h.name} (pid {h.pid})" for h in holders) or _("another program")
+        return CameraClaimed(_("cannot claim the camera while {action}: {who} holds it", action=action, who=who),
+                             code=code)
     if code in (-52, -7):
-        return CameraGone(f"camera disconnected while {action} ({detail})", code=code)
+        return CameraGone(_("camera disconnected while {action} ({detail})", action=action, detail=detail), code=code)
     if code == -10:
-        return CameraTimeout(f"camera did not answer in time while {action}", code=code)
+        return CameraTimeout(_("camera did not answer in time while {action}", action=action), code=code)
     if code == -115:
-        return CardFull(f"camera card is full ({action} refused)", code=code)
+        return CardFull(_("camera card is full ({action} refused)", action=action), code=code)
     if code == -6:
-        return PreviewUnsupported(f"the camera does not support {action}", code=code)
+        return PreviewUnsupported(_("the camera does not support {action}", action=action), code=code)
     if code == -105:
-        return CameraNotFound(f"camera not found while {action}", code=code)
-    return CameraError(f"camera error while {action}: {detail}", code=code,
-                       hint="turn the camera off and on; run `station doctor` if it persists")
+        return CameraNotFound(_("no camera found while {action}", action=action), code=code)
+    return CameraError(_("camera error while {action}: {detail}", action=action, detail=detail), code=code,
+                       hint=_("turn the camera off and on; run `station doctor` if it persists"))

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from camera._gp import gphoto2
+from config.i18n import _
 from camera.errors import CameraError, CameraGone, CameraNotFound, CameraTimeout, CardFull, from_gphoto
 from camera.backoff import retry
 from camera.frame import Frame, Health, jpeg_first, kind_of
@@ -68,7 +69,7 @@ class GphotoBackend:
             cam = self._factory(self._new_camera) if self._factory else self._new_camera()
             cam.init()
         except gp.GPhoto2Error as exc:
-            raise from_gphoto(exc, "connecting") from None
+            raise from_gphoto(exc, _("connecting")) from None
         self._cam = cam
         self._shots = 0
         try:
@@ -78,7 +79,7 @@ class GphotoBackend:
             self._delete_after_download = self.feed is None and ("ram" in target)
         except gp.GPhoto2Error as exc:
             self._drop()
-            raise from_gphoto(exc, "reading the camera summary") from None
+            raise from_gphoto(exc, _("reading the camera summary")) from None
         log.info("camera connected: %s (serial %s)", self.model, self.serial or "?")
 
     def _new_camera(self) -> Any:
@@ -92,8 +93,9 @@ class GphotoBackend:
                 [(n, p) for n, p in detected if self.selector.lower() in n.lower()] or \
                 [(n, p) for n, p in detected if n == self.model]   # replugged: same model, new port number
         if not match:
-            seen = ", ".join(f"{n} on {p}" for n, p in detected) or "none"
-            raise CameraNotFound(f"no camera matches {self.selector!r} (detected: {seen})")
+            seen = ", ".join(f"{n} on {p}" for n, p in detected) or _("none")
+            raise CameraNotFound(_("no camera matches {selector!r} (detected: {seen})", selector=self.selector,
+                                   seen=seen))
         model, port = match[0]
         return camera_for(gp, model, port)
 
@@ -144,10 +146,10 @@ class GphotoBackend:
             except CameraTimeout:
                 self._pending.extend((f, n, "trigger") for f, n in paths[i:])
                 raise CameraTimeout(
-                    f"the picture was taken but downloading {name} timed out; it will be delivered as soon as "
-                    "the camera answers", code=-10) from None
+                    _("the picture was taken but downloading {name} timed out; it will be delivered as soon as "
+                      "the camera answers", name=name), code=-10) from None
             except gp.GPhoto2Error as exc:
-                raise self._fail(exc, f"downloading {name}") from None
+                raise self._fail(exc, _("downloading {name}", name=name)) from None
             if frame is not None:
                 frames.append(frame)
         return jpeg_first(frames)
@@ -220,7 +222,7 @@ class GphotoBackend:
             found = retry(fire, retryable=lambda exc: getattr(exc, "code", None) == -110, deadline=deadline,
                           on_retry=busy, exceptions=gp.GPhoto2Error)
         except gp.GPhoto2Error as exc:
-            raise self._fail(exc, "triggering the shutter") from None
+            raise self._fail(exc, _("triggering the shutter")) from None
         self._shots += 1
         if self.feed is not None:
             self.feed.commit()
@@ -238,11 +240,11 @@ class GphotoBackend:
             if now >= deadline:
                 if paths:
                     return paths
-                raise CameraTimeout("the camera did not report a new picture in time", code=-10)
+                raise CameraTimeout(_("the camera did not report a new picture in time"), code=-10)
             try:
                 event, data = self._cam.wait_for_event(10)
             except gp.GPhoto2Error as exc:
-                raise self._fail(exc, "waiting for the picture") from None
+                raise self._fail(exc, _("waiting for the picture")) from None
             if event == gp.GP_EVENT_FILE_ADDED:
                 paths.append((data.folder, data.name))
                 last = time.monotonic()
@@ -266,7 +268,7 @@ class GphotoBackend:
                          on_retry=lambda exc, _delay: log.info("download of %s: %s, retrying", name, exc))
         except gp.GPhoto2Error as exc:
             if exc.code in RETRYABLE_DOWNLOAD:
-                raise CameraTimeout(f"downloading {name} timed out", code=exc.code) from None
+                raise CameraTimeout(_("downloading {name} timed out", name=name), code=exc.code) from None
             raise
         if self.feed is not None:
             data = self.feed.strip(data)
@@ -284,7 +286,7 @@ class GphotoBackend:
         try:
             infos = list(self._cam.get_storageinfo())
         except gp.GPhoto2Error as exc:
-            raise self._fail(exc, "reading the card's free space") from None
+            raise self._fail(exc, _("reading the card's free space")) from None
         if infos and all(_storage_full(gp, s) for s in infos):
             raise CardFull("camera card is full: not shooting until there is space", code=-115)
         self._card_full = False
@@ -296,11 +298,11 @@ class GphotoBackend:
             return []
         gp = gphoto2()
         frames = self._retry_pending(force_pending)
-        for _ in range(50):
+        for _poll in range(50):
             try:
                 event, data = self._cam.wait_for_event(0)
             except gp.GPhoto2Error as exc:
-                raise self._fail(exc, "listening for camera events") from None
+                raise self._fail(exc, _("listening for camera events")) from None
             if event == gp.GP_EVENT_TIMEOUT:
                 break
             if event == gp.GP_EVENT_FILE_ADDED:
@@ -311,7 +313,7 @@ class GphotoBackend:
                     self._pending.append((data.folder, data.name, "button"))
                     raise
                 except gp.GPhoto2Error as exc:
-                    raise self._fail(exc, f"downloading {data.name}") from None
+                    raise self._fail(exc, _("downloading {name}", name=data.name)) from None
                 if frame is not None:
                     log.info("picture taken with the camera's shutter button: %s", data.name)
                     frames.append(frame)
@@ -331,7 +333,7 @@ class GphotoBackend:
                 log.info("pending download of %s still times out", name)
                 break
             except gp.GPhoto2Error as exc:
-                err = self._fail(exc, f"downloading {name}")
+                err = self._fail(exc, _("downloading {name}", name=name))
                 if isinstance(err, CameraGone):
                     raise err from None          # keep it pending: it may still be there after a replug
                 self._pending.pop(0)
@@ -352,7 +354,7 @@ class GphotoBackend:
         try:
             data = self._cam.capture_preview().get_data_and_size()
         except gp.GPhoto2Error as exc:
-            raise self._fail(exc, "live view (capture_preview)") from None
+            raise self._fail(exc, _("live view (capture_preview)")) from None
         return bytes(memoryview(data))
 
     # -- probe and settings -------------------------------------------------------------------------------
@@ -363,7 +365,7 @@ class GphotoBackend:
         try:
             battery = self._read_value(("batterylevel",))
         except gp.GPhoto2Error as exc:
-            raise self._fail(exc, "checking the camera") from None
+            raise self._fail(exc, _("checking the camera")) from None
         return Health(ok=True, model=self.model, serial=self.serial, battery=battery, message="camera ready")
 
     def _read_value(self, names: tuple[str, ...]) -> str | None:
@@ -384,7 +386,7 @@ class GphotoBackend:
         try:
             config = self._cam.get_config()
         except gp.GPhoto2Error as exc:
-            raise self._fail(exc, "reading settings") from None
+            raise self._fail(exc, _("reading settings")) from None
         found: dict[str, str] = {}
         for ours, names in ALIASES.items():
             for name in names:
@@ -406,14 +408,14 @@ class GphotoBackend:
             except gp.GPhoto2Error:
                 continue
         if widget is None:
-            raise CameraError(f"this camera has no setting {name!r}",
-                              hint=f"settings it has: {', '.join(sorted(self.get_settings()))}")
+            raise CameraError(_("this camera has no setting {name!r}", name=name),
+                              hint=_("settings it has: {names}", names=", ".join(sorted(self.get_settings()))))
         wtype = widget.get_type()
         if wtype in (gp.GP_WIDGET_RADIO, gp.GP_WIDGET_MENU):
             choices = [str(c) for c in widget.get_choices()]
             if choices and str(value) not in choices:
-                raise CameraError(f"{value!r} is not a value of {name} on this camera",
-                                  hint=f"choose one of: {', '.join(choices)}")
+                raise CameraError(_("{value!r} is not a value of {name} on this camera", value=value, name=name),
+                                  hint=_("choose one of: {choices}", choices=", ".join(choices)))
         typed: Any = int(value) if wtype == gp.GP_WIDGET_TOGGLE else (
             float(value) if wtype == gp.GP_WIDGET_RANGE else str(value))
         if self.feed is not None and wname == "opcode" and str(value).lower().startswith("0x9999"):
@@ -422,7 +424,7 @@ class GphotoBackend:
             widget.set_value(typed)
             self._cam.set_single_config(wname, widget)
         except gp.GPhoto2Error as exc:
-            raise self._fail(exc, f"setting {name}") from None
+            raise self._fail(exc, _("setting {name}", name=name)) from None
         if self.feed is not None and wname == "opcode" and str(value).lower().startswith("0x9999"):
             self.feed.commit()
 

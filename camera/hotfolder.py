@@ -103,8 +103,9 @@ class HotFolderBackend:
 
     def connect(self) -> None:
         if not self.folder.is_dir():
-            raise CameraError(f"hot folder {self.folder} does not exist",
-                              hint="create it, or point the tethering program and --camera hotfolder:DIR at one folder")
+            raise CameraError(_("hot folder {folder} does not exist", folder=self.folder),
+                              hint=_("create it, or point the tethering program and --camera hotfolder:DIR at one "
+                                     "folder"))
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
 
@@ -147,11 +148,11 @@ class HotFolderBackend:
             observer.join(timeout=5)
 
     def capture(self, deadline: float) -> list[Frame]:  # pragma: no cover - the controller waits on its inbox
-        raise CameraTimeout("a hot folder has no trigger: wait for the next file instead")
+        raise CameraTimeout(_("a hot folder has no trigger: wait for the next file instead"))
 
     def probe(self) -> Health:
         if not self.folder.is_dir():
-            raise CameraError(f"hot folder {self.folder} has disappeared", hint="reconnect the drive or share")
+            raise CameraError(_("hot folder {folder} has disappeared", folder=self.folder), hint=_("reconnect the drive or share"))
         if self._observer is None or not self._observer.is_alive():
             self.close()
             self.connect()
@@ -162,7 +163,7 @@ class HotFolderBackend:
         return {}
 
     def set_setting(self, name: str, value: str) -> None:
-        raise CameraError("a hot folder has no camera settings", hint="set them in the tethering program")
+        raise CameraError(_("a hot folder has no camera settings"), hint=_("set them in the tethering program"))
 
     # -- ingest -------------------------------------------------------------------------------------------
     def _rescan(self) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from camera.errors import CameraError, PreviewUnsupported
+from config.i18n import _
 
 DEFAULT_FPS = 12.0
 
@@ -53,8 +54,8 @@ class FolderLiveSource:
     def __init__(self, folder: Path, *, fps: float = DEFAULT_FPS) -> None:
         files = sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in (".jpg", ".jpeg"))
         if not files:
-            raise CameraError(f"no JPEG frames for live view in {folder}",
-                              hint="give a folder of *.jpg frames (station demo --console makes one)")
+            raise CameraError(_("no JPEG frames for live view in {folder}", folder=folder),
+                              hint=_("give a folder of *.jpg frames (station demo --console makes one)"))
         self.folder = Path(folder)
         self.interval = 1.0 / max(fps, 0.1)
         self._frames: Iterator[bytes] = cycle([p.read_bytes() for p in files])

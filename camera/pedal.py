@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from camera.errors import CameraError
+from config.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,9 @@ def key_code(name: str | int) -> int:
     except ImportError:
         pass
     except KeyError:
-        raise CameraError(f"unknown pedal key {name!r}", hint="use a name like KEY_B") from None
+        raise CameraError(_("unknown pedal key {name!r}", name=name), hint=_("use a name like KEY_B")) from None
     if full not in _FALLBACK_CODES:
-        raise CameraError(f"unknown pedal key {name!r}", hint="install the pedal extra (evdev)")
+        raise CameraError(_("unknown pedal key {name!r}", name=name), hint=_("install the pedal extra (evdev)"))
     return _FALLBACK_CODES[full]
 
 
@@ -77,18 +78,20 @@ class PedalReader:
             try:
                 import evdev
             except ImportError:
-                raise CameraError("foot pedal support needs python-evdev",
+                raise CameraError(_("foot pedal support needs python-evdev"),
                                   hint="pip install 'capture-station[pedal]'") from None
             try:
                 self._device = evdev.InputDevice(self._device_arg)
             except OSError as exc:
-                raise CameraError(f"cannot open pedal {self._device_arg}: {exc.strerror}",
-                                  hint="check the path under /dev/input/by-id and that you are in group 'input'") from None
+                raise CameraError(_("cannot open pedal {device}: {problem}", device=self._device_arg, problem=exc.strerror),
+                                  hint=_("check the path under /dev/input/by-id and that you are in group "
+                                         "'input'")) from None
         if self._grab:
             try:
                 self._device.grab()
             except OSError as exc:
-                raise CameraError(f"cannot grab the pedal: {exc}", hint="another program holds it; close it") from None
+                raise CameraError(_("cannot grab the pedal: {problem}", problem=exc),
+                                  hint=_("another program holds it; close it")) from None
         return self._device
 
     def run(self) -> None:

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from camera.controller import CameraController
+from config.i18n import _
 from camera.protocol import Backend
 from camera.errors import CameraError
 
@@ -15,7 +16,7 @@ def build_backend(spec: str, *, state_dir: Path | None = None, frames: Iterable[
                   move_to: Path | None = None, max_file_bytes: int | None = None,
                   ack_on_delivery: bool = True) -> Backend:
     """The backend a spec names (not yet connected)."""
-    kind, _, arg = spec.strip().partition(":")
+    kind, _sep, arg = spec.strip().partition(":")
     if kind == "gphoto":
         from camera.gphoto_backend import GphotoBackend
         return GphotoBackend(selector=arg or None)
@@ -28,8 +29,8 @@ def build_backend(spec: str, *, state_dir: Path | None = None, frames: Iterable[
             if arg:
                 folder = Path(arg).expanduser()
                 if not folder.is_dir():
-                    raise CameraError(f"virtual camera folder {folder} does not exist",
-                                      hint="give a folder of JPEG frames: --camera virtual:DIR")
+                    raise CameraError(_("virtual camera folder {folder} does not exist", folder=folder),
+                                      hint=_("give a folder of JPEG frames: --camera virtual:DIR"))
                 frames = dir_frames(folder)
             else:
                 frames = generated_frames()
@@ -38,7 +39,7 @@ def build_backend(spec: str, *, state_dir: Path | None = None, frames: Iterable[
         from camera.hotfolder import DEFAULT_MAX_BYTES, HotFolderBackend
         return HotFolderBackend(Path(arg).expanduser(), state_dir=state_dir, move_to=move_to,
                                 max_bytes=max_file_bytes or DEFAULT_MAX_BYTES, ack_on_delivery=ack_on_delivery)
-    raise CameraError(f"unknown camera {spec!r}", hint=f"use one of: {', '.join(SPEC_FORMS)}")
+    raise CameraError(_("unknown camera {spec!r}", spec=spec), hint=_("use one of: {forms}", forms=", ".join(SPEC_FORMS)))
 
 
 def open_camera(spec: str, *, state_dir: Path | None = None, frames: Iterable[bytes] | None = None,

@@ -14,6 +14,7 @@ from itertools import cycle
 from pathlib import Path
 
 from camera.errors import CameraError
+from config.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def dir_frames(folder: Path) -> Iterator[bytes]:
     """The JPEGs of `folder` in name order, cycling forever (a demo never runs dry; logged at each wrap)."""
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".jpg", ".jpeg"))
     if not files:
-        raise CameraError(f"no JPEG files in {folder}", hint="put the demo frames (*.jpg) in that folder")
+        raise CameraError(_("no JPEG files in {folder}", folder=folder), hint=_("put the demo frames (*.jpg) in that folder"))
 
     def read_all() -> Iterator[bytes]:
         for rounds, path in enumerate(cycle(files)):
@@ -47,8 +48,9 @@ class VirtualFeed:
         self._shot: bytes | None = None
         others = [p.name for p in folder.glob("*") if p.suffix.lower() in (".jpg", ".jpeg") and p.name != FRAME_NAME]
         if others:
-            raise CameraError(f"the virtual camera folder {folder} holds other JPEGs: {', '.join(sorted(others)[:3])}",
-                              hint="point VCAMERADIR at an empty folder reserved for the station")
+            raise CameraError(_("the virtual camera folder {folder} holds other JPEGs: {names}", folder=folder,
+                                names=", ".join(sorted(others)[:3])),
+                              hint=_("point VCAMERADIR at an empty folder reserved for the station"))
 
     def peek(self) -> bytes:
         """The next frame to shoot, without consuming it (so a failed trigger does not skip a picture)."""
@@ -56,8 +58,8 @@ class VirtualFeed:
             try:
                 self._next = bytes(next(self._frames))
             except StopIteration:
-                raise CameraError("the virtual camera has no more frames to return",
-                                  hint="give it more frames (virtual:DIR cycles; a frame list does not)") from None
+                raise CameraError(_("the virtual camera has no more frames to return"),
+                                  hint=_("give it more frames (virtual:DIR cycles; a frame list does not)")) from None
         return self._next
 
     def needs_bigger(self) -> bool:

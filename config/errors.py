@@ -18,8 +18,9 @@ def error_line(message: object) -> str:
 
 
 def hint_line(hint: object) -> str:
-    """`hint: HINT` under an error line (提示：...)."""
-    return _("hint: {hint}", hint=hint)
+    """`hint: HINT` under an error line (提示：...); a hint marked with N_ (a class's default) is translated here."""
+    from config.i18n import raw_gettext
+    return _("hint: {hint}", hint=raw_gettext(str(hint)))
 
 
 class DomainError(Exception):

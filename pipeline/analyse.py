@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from config.formats import FormatPreset
-from pipeline import appearance, clothing, face_pose, faces
+from pipeline import appearance, clothing, face_pose, faces, head_cover
 from pipeline import face_measures as fm
 from pipeline.decode import Decoded
 
@@ -222,7 +222,6 @@ def _appearance(rgb: np.ndarray, lab: np.ndarray, pts: np.ndarray, mask: np.ndar
     brows = _brow_colour(lab, pts)
     patch = appearance.levelled(grey, pts, f.mid, iod, fm.roll_deg(pts))
     out = appearance.glasses(grey, f, energy)
-    out["glasses"] = min(out["glasses_bridge"], out["glasses_rims"])   # a frame has both parts
     out["glare"] = appearance.glare(rgb, f)
     out["tint"] = appearance.tint(lab, skin, f)
     out["uneven_light"] = appearance.uneven_light(lab, f)
@@ -236,6 +235,7 @@ def _appearance(rgb: np.ndarray, lab: np.ndarray, pts: np.ndarray, mask: np.ndar
                         ("headwear", appearance.headwear(lab, skin, brows, bg_lab, f))):
         if value is not None:
             out[name] = value
+    out.update(head_cover.measures(lab, skin, brows, f))
     return out
 
 

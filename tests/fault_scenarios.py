@@ -225,3 +225,201 @@ def export_scenario(ws: Path, clean: dict[str, str], out: Path, step: str) -> Ou
     if not result.identical:
         result.detail = rerun.output[-500:] + (f" hidden: {hidden}" if hidden else "")
     return result
+
+
+# ---------------------------------------------------------------------------------------------- two processes
+#: the station's runtime in a process of its own, as `station console` runs it: the controller's worker with its
+#: store, and beside it a second connection to the same journal (the console's read model). It takes commands
+#: on stdin and prints one JSON line per acknowledged event, AFTER the event is committed.
+RUNTIME_CHILD = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    from config.settings import load_settings
+    from station.session.runtime import StationRuntime
+    from station.session.triggers import Accept, Scan, Shoot
+    from station.store import journal
+    from station.store.clock import SystemClock
+    from station.store.queries import ReadModel
+    from station.store.workspace import JOURNAL_FILE
+
+    ws = Path(sys.argv[1])
+    runtime = StationRuntime.open(ws, "virtual", poll_seconds=0.05).start()
+    read = ReadModel(journal.connect(ws / JOURNAL_FILE), station_id=load_settings(ws).station.id,
+                     clock=SystemClock())
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        cmd, _, arg = line.strip().partition(" ")
+        if cmd == "quit":
+            break
+        event = {"scan": lambda: Scan(arg, via="console"), "shoot": Shoot, "accept": Accept}[cmd]()
+        outcome = runtime.submit(event).result(timeout=120)
+        ack = {"cmd": cmd, "ok": outcome.ok, "take": outcome.take_id, "subject": outcome.subject_id}
+        if cmd == "scan" and outcome.ok:
+            ack["shoot_no"] = read.shoot_no_today(outcome.subject_id)
+            ack["code"] = arg
+        print(json.dumps(ack), flush=True)
+    runtime.stop()
+""")
+
+#: where a two-process run is cut: "runtime@N" kills the runtime with kill -9 right after its N-th
+#: acknowledgement; "runtime:STEP" / "cli:STEP" let the fault hook kill that process (the runtime, or the desk's
+#: first check-in) at STEP; "A+B" does both.
+TWO_PROCESS_POINTS = ("runtime@3", "runtime@6", "runtime@9", "runtime:checkin.before_commit#2",
+                      "runtime:capture.before_commit#2", "runtime:capture.committed#2",
+                      "runtime:verdict.before_commit#2", "runtime:decision.before_commit#2",
+                      "cli:checkin.before_commit", "cli:checkin.committed",
+                      "cli:checkin.before_commit+runtime@7", "cli:checkin.committed+runtime:capture.committed#3",
+                      "none")
+#: the interleaving: the runtime's commands and the desk's CLI commands on the same journal
+TWO_PROCESS_SCRIPT = (("runtime", "scan K001"), ("cli", "checkin K020 --queue --json"), ("runtime", "shoot"),
+                      ("cli", "status --json"), ("runtime", "accept"), ("runtime", "scan K002"),
+                      ("cli", "checkin K021 --queue --json"), ("runtime", "shoot"), ("runtime", "accept"),
+                      ("cli", "checkin K022 --queue --json"), ("runtime", "scan K003"), ("runtime", "shoot"),
+                      ("runtime", "accept"), ("cli", "status --json"))
+
+
+@dataclass
+class TwoProcessOutcome:
+    point: str
+    killed: bool                   # the named process died where the point says
+    acknowledged: int = 0          # events both processes acknowledged before the end
+    lost: int = 0                  # ... of them missing from the journal afterwards
+    numbers_twice: int = 0         # a shooting number given to two students on one day at one station
+    wal_missing: int = 0           # times -wal/-shm were gone while the runtime was still running
+    reader_failed: bool = False    # a new reader (`station status`, integrity_check) could not read it
+    tracebacks: int = 0
+    detail: str = ""
+
+
+class _Runtime:
+    """The runtime child: send a command, read its acknowledgement (None once it has died)."""
+
+    def __init__(self, ws: Path, fault: str | None) -> None:
+        script = ws.parent / "runtime_child.py"
+        script.write_text(RUNTIME_CHILD, "utf-8")
+        self.proc = subprocess.Popen([sys.executable, str(script), str(ws)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(fault),
+                                     cwd=ROOT)
+        assert self.ask(None) == {"ready": True}, self.stderr()
+
+    def ask(self, command: str | None) -> dict[str, Any] | None:
+        try:
+            if command is not None:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write(command + "\n")
+                self.proc.stdin.flush()
+            assert self.proc.stdout is not None
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            return None
+        return json.loads(line) if line.strip() else None
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(30)
+
+    def quit(self) -> None:
+        if self.proc.poll() is None:
+            self.ask("quit")
+        self.proc.wait(60)
+
+    def stderr(self) -> str:
+        if self.proc.poll() is None:
+            return ""
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read()
+
+
+def _wal_files(ws: Path) -> int:
+    """How many of the journal's -wal/-shm files are missing (0 while a connection is open, as it must be)."""
+    return sum(not (ws / f"journal.sqlite3{suffix}").exists() for suffix in ("-wal", "-shm"))
+
+
+def two_process_scenario(base: Path, point: str) -> TwoProcessOutcome:
+    """The runtime (console) and the desk's CLI write one journal in turn; one of them dies at `point`. Then
+    every event either acknowledged must be in the journal, no shooting number given twice, and a new reader
+    must read the journal (its -wal/-shm intact while the runtime lived)."""
+    ws = base / "ws"
+    assert cli(ws, "init", "--camera", "virtual").exit_code == 0
+    cuts = dict(part.partition(":")[::2] if ":" in part else (part.partition("@")[0] + "@", part.partition("@")[2])
+                for part in point.split("+") if part != "none")
+    runtime = _Runtime(ws, cuts.get("runtime"))
+    out = TwoProcessOutcome(point, killed=False)
+    cli_killed, reached = False, set()
+    acks: list[dict[str, Any]] = []          # {"by", "cmd", ...} of every acknowledged event
+    runtime_acks, runtime_alive = 0, True
+    for actor, command in TWO_PROCESS_SCRIPT:
+        if actor == "runtime" and runtime_alive:
+            ack = runtime.ask(command)
+            if ack is None:                  # died at its fault point
+                runtime_alive = False
+                reached.add("runtime")
+                out.tracebacks += "Traceback" in runtime.stderr()
+                continue
+            if ack["ok"]:
+                acks.append({"by": "runtime", **ack})
+            runtime_acks += 1
+            if runtime_acks == int(cuts.get("runtime@", 0)):
+                runtime.kill()
+                runtime_alive = False
+                reached.add("runtime@")
+        elif actor == "cli":
+            args = command.split()
+            fault = cuts.get("cli") if args[0] == "checkin" and not cli_killed else None
+            done = station(ws, *args, fault=fault)
+            out.tracebacks += "Traceback" in done.stderr
+            if fault and done.returncode == -9:
+                cli_killed = True
+                reached.add("cli")
+            elif done.returncode == 0 and args[0] == "checkin":
+                data = json.loads(done.stdout)
+                acks.append({"by": "cli", "cmd": "scan", "code": args[1], "shoot_no": data["shoot_no"]})
+            elif done.returncode != 0:
+                out.reader_failed = True
+                out.detail += f"{command}: {done.stderr[-300:]} "
+            if runtime_alive:
+                out.wal_missing += _wal_files(ws) > 0
+    out.killed = reached == cuts.keys()
+    if runtime_alive:
+        runtime.quit()
+        out.tracebacks += "Traceback" in runtime.stderr()
+    after = station(ws, "checkin", "K099", "--queue", "--json")   # the desk goes on after the kill
+    if after.returncode == 0:
+        acks.append({"by": "cli", "cmd": "scan", "code": "K099", "shoot_no": json.loads(after.stdout)["shoot_no"]})
+    else:
+        out.reader_failed, out.detail = True, out.detail + after.stderr[-300:]
+    out.acknowledged = len(acks)
+    _check_journal(ws, acks, out)
+    return out
+
+
+def _check_journal(ws: Path, acks: list[dict[str, Any]], out: TwoProcessOutcome) -> None:
+    """Count the acknowledged events missing from the journal, and shooting numbers given twice, as read by a
+    new process (this one) through SQLite's own integrity check and the store."""
+    import sqlite3
+    from station.store.workspace import Store
+    status = station(ws, "status", "--json")
+    if status.returncode != 0:
+        out.reader_failed, out.detail = True, out.detail + status.stderr[-300:]
+    db = sqlite3.connect(ws / "journal.sqlite3")
+    try:
+        out.reader_failed |= db.execute("PRAGMA integrity_check").fetchone()[0] != "ok"
+    finally:
+        db.close()
+    with Store.open(ws) as store:
+        numbers: dict[tuple[str, str, int], set[int]] = {}
+        for record in store.check_ins():
+            numbers.setdefault((record.day, record.station_id, record.shoot_no or 0), set()).add(record.subject_id)
+        out.numbers_twice = sum(len(subjects) - 1 for subjects in numbers.values())
+        by_code = {s.code: s.id for s in store.subjects()}
+        for ack in acks:
+            if ack["cmd"] == "scan":
+                subject = by_code.get(ack["code"])
+                kept = subject is not None and store.shoot_no_today(subject) == ack["shoot_no"]
+            elif ack["cmd"] == "shoot":
+                kept = ack["take"] in {t.id for t in store.takes()}
+            else:
+                kept = ack["take"] in {t.id for t in store.takes()} and store.take(ack["take"]).decision == "accept"
+            if not kept:
+                out.lost += 1
+                out.detail += f"lost: {ack} "

@@ -160,6 +160,7 @@ def test_transient_download_timeout_is_retried(rig) -> None:  # type: ignore[no-
     assert cam.capture(timeout=30)[0].data == FRAMES[0]
 
 
+@pytest.mark.usefixtures("english")
 def test_download_timeout_neither_hangs_nor_loses_the_frame(rig) -> None:  # type: ignore[no-untyped-def]
     cam, faults = rig
     assert cam.capture(timeout=30)[0].data == FRAMES[0]
@@ -174,6 +175,7 @@ def test_download_timeout_neither_hangs_nor_loses_the_frame(rig) -> None:  # typ
     assert [(f.data, f.source) for f in late] == [(FRAMES[1], "trigger")]   # ...and the taken one is not lost
 
 
+@pytest.mark.usefixtures("english")
 def test_camera_gone_is_one_line_and_capture_resumes(rig) -> None:  # type: ignore[no-untyped-def]
     cam, faults = rig
     assert cam.capture(timeout=30)[0].data == FRAMES[0]

@@ -62,6 +62,7 @@ def test_run_grabs_device_and_releases_it() -> None:
     assert device.calls[0] == "grab" and device.calls[-2:] == ["ungrab", "close"]
 
 
+@pytest.mark.usefixtures("english")
 def test_key_names_and_errors() -> None:
     assert key_code("KEY_B") == key_code("b") == ecodes.KEY_B == 48
     with pytest.raises(CameraError):

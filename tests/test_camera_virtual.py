@@ -87,6 +87,7 @@ def test_virtual_dir_in_name_order_cycles(tmp_path) -> None:
         assert cam.capture(timeout=30)[0].data == pics["a.jpg"]
 
 
+@pytest.mark.usefixtures("english")
 def test_frame_list_exhausted_is_a_clear_error() -> None:
     with open_camera("virtual", frames=[jpeg(1)]) as cam:
         cam.capture(timeout=30)
@@ -101,6 +102,7 @@ def test_locked_settings_warn_when_camera_differs() -> None:
     assert not any("shutter" in w for w in warnings)
 
 
+@pytest.mark.usefixtures("english")
 def test_unknown_spec_lists_valid_forms() -> None:
     with pytest.raises(CameraError) as err:
         open_camera("webcam")

@@ -57,6 +57,9 @@ def test_shoot_with_a_key_reject_reshoot_override_rebind_and_reload(tmp_path: Pa
         masked = snapshot(driver)["bound"]["id_number"]
         assert "*" in masked and driver.find_element("id", "s-id").text == masked
 
+        # live view is the big picture before the shot, with the ready light on once the face is in place
+        wait_for(driver, "return window.__console.liveFrames >= 4")
+        wait_for(driver, "return document.getElementById('ready').classList.contains('on')")
         # a key shoots; the verdict and the finished photo arrive without polling
         _keys(driver, " ")
         _take_drawn(driver, 1)
@@ -67,8 +70,7 @@ def test_shoot_with_a_key_reject_reshoot_override_rebind_and_reload(tmp_path: Pa
         assert driver.execute_script("return document.getElementById('photo').naturalWidth") == 480
         assert driver.execute_script("return document.getElementById('guides').children.length") >= 6
         wait_for(driver, "return document.getElementById('frame').naturalWidth > 0")   # the full frame loads after
-        wait_for(driver, "return window.__console.liveFrames >= 4")
-        wait_for(driver, "return document.getElementById('ready').classList.contains('on')")
+        assert driver.execute_script("return document.getElementById('live').hidden")    # the take replaced it
         screenshot(driver, "shoot", tmp_path)
 
         # reject with a reason, shoot again: the re-shoot is a new take of the same student

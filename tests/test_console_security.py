@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from station.console.security import MAX_WRONG_PINS, Pairing
+from station.console.security import (BLOCKED, LOCKED, MAX_WRONG_PER_CLIENT, MAX_WRONG_TOTAL, PAIRED, WRONG,
+                                       Pairing)
 from tests.console_browser import frames_folder, http, running_console, station_workspace
 
 
@@ -78,23 +79,28 @@ def test_one_time_link_pairs_once(lan_console) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     conn.request("GET", link)
     first = conn.getresponse()
-    first.read()
-    assert first.status == 303 and first.getheader("Location") == "/desk" and first.getheader("Set-Cookie")
+    assert first.status == 200 and first.getheader("Set-Cookie")
+    assert 'content="0;url=/desk"' in first.read().decode()
     conn.request("GET", link)
     second = conn.getresponse()
     second.read()
     assert second.status == 401 and second.getheader("Set-Cookie") is None
 
 
-def test_wrong_pins_change_the_pin_and_say_so() -> None:
+def test_wrong_pins_lock_pairing_once_and_never_change_the_pin() -> None:
     shown: list[str] = []
     pairing = Pairing(announce=shown.append)
-    first = pairing.pin
-    for _ in range(MAX_WRONG_PINS):
-        assert pairing.pair_with_pin("x" + first, "10.0.0.9") is None
-    assert pairing.pin != first and shown == [pairing.pin]
-    assert pairing.pair_with_pin(first, "10.0.0.9") is None           # the old PIN is dead
-    assert pairing.pair_with_pin(pairing.pin, "10.0.0.9") is not None
+    pin = pairing.pin
+    wrong = f"{(int(pin) + 1) % 1_000_000:06d}"
+    for _ in range(MAX_WRONG_PER_CLIENT):
+        assert pairing.try_pin(wrong, "10.0.0.9") == (None, WRONG)
+    assert pairing.try_pin(pin, "10.0.0.9") == (None, BLOCKED)          # that address is out
+    for n in range(MAX_WRONG_TOTAL - MAX_WRONG_PER_CLIENT):
+        assert pairing.try_pin(wrong, f"10.0.1.{n}")[1] == WRONG
+    assert pairing.try_pin(pin, "10.0.2.1") == (None, LOCKED) and shown == ["locked"]
+    assert pairing.pin == pin
+    pairing.reopen()
+    assert pairing.try_pin(pin, "10.0.0.9")[1] == PAIRED
 
 
 def test_pairing_page_never_redirects_off_site(lan_console) -> None:
@@ -104,4 +110,4 @@ def test_pairing_page_never_redirects_off_site(lan_console) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     conn.request("GET", link)
     answer = conn.getresponse()
-    assert answer.status == 303 and answer.getheader("Location") == "/"
+    assert answer.status == 200 and 'content="0;url=/"' in answer.read().decode()

@@ -125,3 +125,81 @@ def test_a_frame_that_cannot_be_cropped_says_so() -> None:
     result = pipeline.process(portrait(5, flaw="too_close").jpeg, PRESET, render=False)
     assert not result.ok and result.croppable is False and result.measures["croppable"] == 0.0
     assert "too_close" in {r.code for r in result.reasons}
+
+
+def _off_blue_frame(seed: int) -> bytes:
+    """A good generated frame on a backdrop a little off the preset's blue (cloth, light): a warning, never a
+    refusal. Noise keeps it a realistic >= 100 KB submission."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from pipeline.synthetic import BACKDROP
+    with Image.open(io.BytesIO(portrait(seed, width=1200, height=1600).jpeg)) as im:
+        rgb = np.asarray(im.convert("RGB"), dtype=np.int16)
+    backdrop = np.abs(rgb - np.array(BACKDROP)).sum(axis=2) < 40
+    rgb[backdrop] += np.array((0, -14, -30), dtype=np.int16)
+    rgb += np.random.default_rng(seed).normal(0, 2.5, rgb.shape).round().astype(np.int16)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=95)
+    return buf.getvalue()
+
+
+def _is_full_warning(w: dict) -> bool:
+    return (w["code"] == "background_colour" and w["level"] == "warn" and w["measure"] == "background_distance"
+            and w["band"]["warn"] < w["value"] < w["band"]["refuse"] and w["band"]["bad"] == "above")
+
+
+def test_crop_prints_the_warnings_beside_the_refusals(tmp_path: Path) -> None:
+    """`station crop` (text and --json) carries every warning with its level, measure and both bands, on a
+    photo it made and on a refused one alike."""
+    import json
+
+    from click.testing import CliRunner
+
+    from station.cli.main import cli
+    good, bad = tmp_path / "offblue.jpg", tmp_path / "closed.jpg"
+    good.write_bytes(_off_blue_frame(3))
+    bad.write_bytes(portrait(8, flaw="eyes_closed").jpeg)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["crop", str(good), str(bad), "--out", str(tmp_path / "out"), "--json"])
+    rows = json.loads(result.stdout)
+    assert rows[0]["ok"] and rows[0]["output"] and not rows[0]["reasons"]
+    assert [w["code"] for w in rows[0]["warnings"]] == ["background_colour"] and _is_full_warning(rows[0]["warnings"][0])
+    assert not rows[1]["ok"] and "warnings" in rows[1]
+    closed = next(r for r in rows[1]["reasons"] if r["code"] == "eyes_closed")
+    assert closed["level"] == "refuse" and closed["band"]["refuse"] == PRESET.checks.eye_open.refuse
+    text = runner.invoke(cli, ["--lang", "en", "crop", str(good), str(bad), "--out", str(tmp_path / "out2")])
+    lines = text.output.splitlines()
+    warned = next(i for i, line in enumerate(lines) if line.startswith("OK") and "offblue" in line)
+    assert lines[warned + 1].startswith("  ! ") and "background_colour warn: background_distance=" in lines[warned + 1]
+    assert "warn >8, refuse >30" in lines[warned + 1]
+    assert any(line.startswith("  - ") and "eyes_closed refuse: eye_open=" in line and "warn <0.19, refuse <0.15"
+               in line for line in lines)
+
+
+def test_import_photos_carries_the_verdict_warnings(tmp_path: Path) -> None:
+    """`station import-photos` records a submitted photo and prints (text and --json) the verdict's warnings
+    in full beside its refusals."""
+    import json
+
+    from click.testing import CliRunner
+
+    from station.cli.main import cli
+    from test_report_helpers import ROSTER, new_workspace, roster_row
+    ws = tmp_path / "ws"
+    with new_workspace(ws) as store:
+        store.upsert_subjects([roster_row(*r, serial=i) for i, r in enumerate(ROSTER)], source_file="roster.csv")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "2019002王芳.jpg").write_bytes(_off_blue_frame(21))
+    result = CliRunner().invoke(cli, ["-w", str(ws), "import-photos", str(inbox), "--json"])
+    (outcome,) = json.loads(result.stdout)["files"]
+    assert outcome["status"] == "imported" and outcome["verdict_ok"] is True and outcome["verdict_refusals"] == []
+    assert len(outcome["verdict_warnings"]) == 1 and _is_full_warning(outcome["verdict_warnings"][0])
+    again = tmp_path / "inbox2"
+    again.mkdir()
+    (again / "2019003.jpg").write_bytes(_off_blue_frame(22))
+    text = CliRunner().invoke(cli, ["--lang", "en", "-w", str(ws), "import-photos", str(again)])
+    assert "  ! " in text.output and "background_colour warn: background_distance=" in text.output

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from config.errors import DomainError, error_line, hint_line
+from station.cli.oserrors import os_error
 from config.i18n import LANG_ENV, LANGUAGES, N_, _, resolve_language, set_language
 from config.settings import WORKSPACE_ENV, default_workspace
 from station.cli.localise import HelpText, language_from_argv, localise
@@ -45,10 +46,11 @@ class StationGroup(click.Group):
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
-        except DomainError as exc:
+        except (DomainError, OSError) as raised:
             app = ctx.obj if isinstance(ctx.obj, AppContext) else None
             if app is not None and app.debug:
                 traceback.print_exc()
+            exc = raised if isinstance(raised, DomainError) else os_error(raised)
             click.echo(error_line(exc), err=True)
             if exc.hint:
                 click.echo("  " + hint_line(exc.hint), err=True)

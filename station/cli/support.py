@@ -52,6 +52,19 @@ def open_store(app: AppContext) -> Iterator["Store"]:  # noqa: F821
         store.close()
 
 
+@contextmanager
+def open_read(app: AppContext) -> Iterator["ReadModel"]:  # noqa: F821
+    """Open the workspace's journal read-only for a command that only reads (review, lists), and close it."""
+    from config.settings import load_settings
+    from station.store.queries import ReadModel
+    load_settings(app.workspace)         # the same refusal as open_store for a folder that is not a workspace
+    read = ReadModel.open(app.workspace)
+    try:
+        yield read
+    finally:
+        read.close()
+
+
 def source_workspaces(app: AppContext, sources: tuple[Path, ...]) -> list[Path]:
     """What `--from` means for every command that reads several stations (export, report, prints): the
     --from workspaces PLUS the current one (--workspace) when it is a workspace; without --from, the current

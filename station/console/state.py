@@ -45,6 +45,7 @@ class ConsoleState:
         self.export_root = export_root or workspace / "exports"
         self._lock = threading.RLock()
         self._images: OrderedDict[tuple[int, str], bytes | None] = OrderedDict()
+        self._nearest: OrderedDict[tuple[int, str], Any] = OrderedDict()
         self._export: dict[str, Any] = {"running": False}
 
     # ------------------------------------------------------------------ runtime
@@ -75,6 +76,18 @@ class ConsoleState:
             export = dict(self._export)
         return {"snapshot": self.snapshot(), "header": self.header(), "live": self.live_status(),
                 "export": export}
+
+    def pairing_view(self, who: Any) -> dict[str, Any]:
+        """Pairing as a page shows it: the devices (every paired page), and for the station's own browser the
+        PIN, the address to pair at and whether pairing is locked."""
+        view: dict[str, Any] = {**self.pairing.status(), "devices": self.pairing.devices(),
+                                "you": who.device, "station": who.station}
+        if who.station:
+            view["pin"] = self.pairing.pin
+            view["pair_urls"] = list(self.pair_urls)
+        return view
+
+    pair_urls: tuple[str, ...] = ()       # where another device opens /pair (set by the server at start)
 
     def state_json_text(self) -> str:
         return json.dumps(self.state_json(), ensure_ascii=False, default=str)
@@ -174,7 +187,11 @@ class ConsoleState:
 
     # ------------------------------------------------------------------ images
     def take_image(self, take_id: int, kind: str) -> bytes | None:
-        """photo: the finished 480x640 crop; frame: the whole frame with crop box and bands; thumb: small."""
+        """photo: the finished 480x640 crop; frame: the whole frame with crop box and bands; thumb: small;
+        nearest: a refused take's nearest crop with its bands and misses (station.console.refused)."""
+        if kind == "nearest":
+            found = self.take_nearest(take_id)
+            return found[0] if found else None
         if kind not in ("photo", "frame", "thumb"):
             return None
         key = (take_id, kind)
@@ -188,6 +205,39 @@ class ConsoleState:
             while len(self._images) > IMAGE_CACHE:
                 self._images.popitem(last=False)
         return data
+
+    def take_nearest(self, take_id: int) -> tuple[bytes, list[dict[str, Any]]] | None:
+        """A refused take's nearest crop (JPEG) and how far each measure missed its band (cached)."""
+        key = (take_id, "nearest")
+        with self._lock:
+            if key in self._nearest:
+                return self._nearest[key]
+        found = None
+        original = self._original(take_id)
+        if original is not None:
+            from station.console.refused import nearest_view
+            try:
+                view = nearest_view(original, self.preset)
+            except Exception as exc:  # noqa: BLE001 - not decodable: the verdict's reasons say why
+                log.warning("console: no nearest crop for take %s: %s", take_id, exc)
+                view = None
+            if view is not None:
+                found = (view[0], [m.to_dict() for m in view[1]])
+        with self._lock:
+            self._nearest[key] = found
+            while len(self._nearest) > IMAGE_CACHE // 4:
+                self._nearest.popitem(last=False)
+        return found
+
+    def _original(self, take_id: int) -> bytes | None:
+        try:
+            take = self._query(lambda r: r.take(take_id))
+        except Exception:  # noqa: BLE001 - no such take
+            return None
+        if not take.files or take.primary.kind != "jpeg":
+            return None
+        path = self.workspace / take.primary.file
+        return path.read_bytes() if path.is_file() else None
 
     def _make_image(self, take_id: int, kind: str) -> bytes | None:
         from pipeline.overlay import frame_view

@@ -5,7 +5,7 @@ catalog (config/locale/zh/LC_MESSAGES/station.po, `make i18n`) is the only place
 """
 from __future__ import annotations
 
-from config.i18n import bilingual
+from config.i18n import bilingual, in_language
 
 
 def texts() -> dict[str, str]:
@@ -45,5 +45,19 @@ def texts() -> dict[str, str]:
         "export_refused": bilingual("Export refused"), "exporting": bilingual("Exporting"),
         "pair_title": bilingual("Pair this device"), "pair_hint": bilingual("Type the PIN shown on the station's screen"),
         "pin": bilingual("PIN"), "pair": bilingual("Pair"), "wrong_pin": bilingual("Wrong PIN"),
+        "pairing_locked": bilingual("Pairing is locked after too many wrong PINs: the operator reopens it at the station"),
+        "pin_blocked": bilingual("Too many wrong PINs from this device: ask the operator"),
+        "station_only": bilingual("Only the station's own browser can do this"),
+        "paired_devices": bilingual("Paired devices"), "revoke": bilingual("Revoke"),
+        "reopen_pairing": bilingual("Reopen pairing"), "new_pin": bilingual("New PIN"),
+        "pair_other": bilingual("Pair another device: open this address and type the PIN"),
+        "this_device": bilingual("this device"), "station_browser": bilingual("station"),
+        "iso": "ISO", "shutter": bilingual("Shutter"), "aperture": bilingual("Aperture"),
+        "whitebalance": bilingual("White balance"), "exposurecompensation": bilingual("Exposure compensation"),
+        "histogram": bilingual("Histogram"),
+        "why_no_face": in_language("zh", "no face in the picture"), "why_many_faces": in_language("zh", "more than one face"),
+        "why_outside": in_language("zh", "face outside the bands"), "why_tilted": in_language("zh", "head tilted"), "misses": bilingual("Where the face fell"),
+        # one Chinese line, nothing else, where live view would be
+        "live_none": in_language("zh", "No live view: this camera gives no picture before the shot"),
         "done": bilingual("Done"), "error": bilingual("Error"),
     }

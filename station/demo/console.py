@@ -93,13 +93,9 @@ class ConsoleDemo:
             waited = round(waited + 0.1, 1)
 
     def _play(self, pace: float, say: Callable[[str], None]) -> None:
-        from station.store import journal
-        from station.store.clock import SystemClock
         from station.store.queries import ReadModel
-        from station.store.workspace import JOURNAL_FILE
         runtime = self.server.state.runtime
-        read = ReadModel(journal.connect(self.workspace / JOURNAL_FILE),
-                         station_id=runtime.snapshot().station_id, clock=SystemClock())
+        read = ReadModel.open(self.workspace, station_id=runtime.snapshot().station_id)
 
         def apply(event: Event) -> Seen:
             if self.stopping.is_set():

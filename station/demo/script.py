@@ -272,8 +272,8 @@ def _visit(frames: ScriptedFrames, plan: DemoPlan, index: int, say: Callable[[st
 def summarise(workspace: Path) -> dict:
     """Counts read back from the journal: what actually happened."""
     from station.store.kinds import EventKind
-    from station.store.workspace import Store
-    with Store.open(workspace) as store:
+    from station.store.queries import ReadModel
+    with ReadModel.open(workspace) as store:
         return {
             "workspace": str(workspace),
             "students": store.roster_size(),

@@ -267,13 +267,13 @@ class _other_sources:
         self.opened: list[Any] = []
 
     def __enter__(self) -> list[Source]:
-        from station.store.workspace import Store
+        from station.store.queries import ReadModel
         sources = []
         for path in self.paths:
             book = FaceBook.open(path, create=False)
             if book is None:
                 continue
-            store = Store.open(path)
+            store = ReadModel.open(path)
             self.opened += [book, store]
             sources.append(Source(store, book, store.station_id, False))
         return sources

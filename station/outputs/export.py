@@ -26,7 +26,6 @@ from station.outputs.manifest import (MANIFEST_NAME, MISSING_CSV, RESERVED_NAMES
 from station.core.naming import NameTemplate, collision_key, sanitize_component, subject_values
 from station.core.progress import Progress, SilentProgress
 from station.outputs.outdir import ExportLock, OutputDir
-from station.store.kinds import EventKind
 from station.store.workspace import Store
 from station.outputs.zipout import write_zip
 from station.faces.audit import check_export, describe_pair
@@ -452,7 +451,7 @@ def _journal(sources: list[Source], items: list[_Item], result: ExportResult) ->
     for src in sources:
         try:
             with Store.open(src.workspace) as store:
-                store.event(EventKind.EXPORT, outdir=str(Path(result.outdir).resolve()), exported=result.exported,
+                store.record_export(outdir=str(Path(result.outdir).resolve()), exported=result.exported,
                             from_this_workspace=per_source[src.index], written=result.written,
                             missing=len(result.missing), invalid=len(result.invalid),
                             colleges=[c["college"] for c in result.colleges], zip=bool(result.zips),

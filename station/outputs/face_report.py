@@ -19,7 +19,7 @@ from station.core.idnumber import mask_code
 from station.faces.chair import identity_keys
 from station.outputs.merge import choose, gather, open_sources
 from station.store.faces import EnrolmentFace, FaceBook
-from station.store.workspace import Store
+from station.store.queries import ReadModel
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def low_likeness(workspaces: Sequence[str | Path], colleges: Sequence[str] = ())
             book = books[src.index]
             if book is None:
                 continue
-            with Store.open(src.workspace) as store:
+            with ReadModel.open(src.workspace) as store:
                 for face in book.enrolments():
                     for key in identity_keys(store.subject(face.subject_id)):
                         enrolled.setdefault(key, face)

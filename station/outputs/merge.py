@@ -18,10 +18,10 @@ from typing import Any, Iterable
 
 from config.formats import FormatPreset, load_preset
 from config.i18n import _
+from config.settings import load_settings
 from station.core.errors import ExportError
 from station.store.models import NO_COLLEGE, Subject, best_status
-from station.store.queries import CheckInRecord
-from station.store.workspace import Store
+from station.store.queries import CheckInRecord, ReadModel
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +130,8 @@ def open_sources(paths: Iterable[Path]) -> list[Source]:
         if real in seen:
             continue
         seen.add(real)
-        with Store.open(path) as store:
-            settings = store.settings
+        settings = load_settings(path)
+        with ReadModel.open(path):                 # a journal must be there: refused as a workspace if not
             preset = load_preset(settings.format.preset, path)
             sources.append(Source(len(sources), path, settings.station.id, preset, settings.export.naming))
     if not sources:
@@ -143,7 +143,7 @@ def gather(sources: list[Source]) -> list[Person]:
     """Read every workspace and group records and accepted takes by person (stable, source order)."""
     people = _PeopleIndex()
     for source in sources:
-        with Store.open(source.workspace) as store:
+        with ReadModel.open(source.workspace) as store:
             records = _records(store, source)
             for rec in records.values():
                 people.add_record(rec)
@@ -173,7 +173,7 @@ def choose(person: Person, *, prefer_newest: bool) -> tuple[Candidate | None, Co
 
 
 # ---------------------------------------------------------------------------------------------- internals
-def _records(store: Store, source: Source) -> dict[int, Record]:
+def _records(store: ReadModel, source: Source) -> dict[int, Record]:
     check_ins: dict[int, list[CheckInRecord]] = {}
     for rec in store.check_ins():
         check_ins.setdefault(rec.subject_id, []).append(rec)
@@ -191,7 +191,7 @@ def _records(store: Store, source: Source) -> dict[int, Record]:
     return records
 
 
-def _candidates(store: Store, records: dict[int, Record]) -> list[Candidate]:
+def _candidates(store: ReadModel, records: dict[int, Record]) -> list[Candidate]:
     found = []
     for take in store.accepted_takes():
         record = records.get(take.subject_id)

@@ -542,8 +542,11 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
     bound = store.bound_subject()
     reasons = dict(store.reject_reasons())          # the latest rejection of each subject wins
     takes_count = store.take_counts()
+    numbers = store.shoot_numbers_today()
+    # only the students the list can show are read (not the whole roster), unless the absent are asked for too
+    shown = {sid for sid, status in statuses.items() if status != "accepted"} | ((checked | skipped) - statuses.keys())
     rows = []
-    for subject in store.subjects():
+    for subject in store.subjects() if include_absent else store.subjects_with_ids(shown):
         status = statuses.get(subject.id, "unshot")
         if status == "accepted":
             continue
@@ -562,7 +565,7 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
         rows.append({"college": subject.college or NO_COLLEGE, "class": subject.class_name or "",
                      "code": mask_code(subject.code), "student_no": subject.student_no, "name": subject.name,
                      "id_number": subject.masked_id or None, "status": kind,
-                     "shoot_no": store.shoot_no_today(subject.id), "takes": takes_count.get(subject.id, 0),
+                     "shoot_no": numbers.get(subject.id), "takes": takes_count.get(subject.id, 0),
                      "reason": reasons.get(subject.id) if kind == "rejected" else None,
                      "bound": bound is not None and bound.id == subject.id})
     rows.sort(key=lambda r: (r["college"], r["class"], r["student_no"] or r["code"]))
@@ -577,7 +580,7 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
 def overrides(store: Store) -> list[dict[str, Any]]:
     """Photos accepted despite their verdict: who decided, why, and what they overrode (for the day's check)."""
     found = []
-    for take in store.accepted_takes():
+    for take in store.accepted_takes(overridden_only=True):
         if take.override is None:
             continue
         subject = store.subject(take.subject_id)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from config.errors import DomainError
-from station.store.kinds import EventKind
 
 if TYPE_CHECKING:
     from station.store.workspace import Store
@@ -211,7 +210,7 @@ def import_schedule(store: "Store", path: Path, *, year: int | None = None,
     """Parse and journal a schedule (one event; it replaces any earlier one). Dates without a year take the
     station clock's year (the store's injected clock, like every time the session stamps or compares)."""
     slots = parse_schedule(path, year=year or store.clock.now().year)
-    store.event(EventKind.SCHEDULE, operator=operator, file=path.name, rows=[s.to_dict() for s in slots])
+    store.record_schedule(operator=operator, file=path.name, rows=[s.to_dict() for s in slots])
     log.info("schedule %s imported: %d slots", path.name, len(slots))
     return slots
 

@@ -51,11 +51,15 @@ class Outcome:
     verdict_ok: bool | None = None
     verdict_reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    # the verdict's refusals and warnings in full (code, level, zh, en, measure, value, both bands)
+    verdict_refusals: tuple[dict[str, Any], ...] = ()
+    verdict_warnings: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "status": self.status, "reason": self.reason or None, "code": self.code,
                 "take_id": self.take_id, "verdict_ok": self.verdict_ok,
-                "verdict_reasons": list(self.verdict_reasons), "warnings": list(self.warnings)}
+                "verdict_reasons": list(self.verdict_reasons), "warnings": list(self.warnings),
+                "verdict_refusals": list(self.verdict_refusals), "verdict_warnings": list(self.verdict_warnings)}
 
 
 @dataclass
@@ -223,5 +227,7 @@ def _import_one(store: Store, path: Path, rel: str, matcher: Matcher, preset: An
     store.record_verdict(take.id, result.to_dict(), result.photo, operator=operator)
     log.info("submitted photo recorded as take %s (subject %s, verdict %s)", take.id, subject.code,
              "pass" if result.ok else "fail")
+    verdict = result.to_dict()
     return Outcome(rel, "imported", code=subject.code, take_id=take.id, verdict_ok=bool(result.ok),
-                   verdict_reasons=tuple(r.code for r in result.reasons), warnings=tuple(warnings))
+                   verdict_reasons=tuple(r.code for r in result.reasons), warnings=tuple(warnings),
+                   verdict_refusals=tuple(verdict["reasons"]), verdict_warnings=tuple(verdict["warnings"]))

@@ -5,6 +5,7 @@ both rules live here, once, for the status command, the review list, the report 
 """
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ SUBJECT_FIELDS = ("student_no", "name", "sex", "id_number", "college", "major", 
                   "paid", "collect_code")
 
 #: where a subject without a college is counted and exported
-NO_COLLEGE = "(no college)"
+NO_COLLEGE = "未分学院"   # a folder and a report row: Chinese like every export file
 
 #: unshot | rejected (only rejected takes) | shot (a take awaits a decision) | accepted, worst to best
 STATUS_RANK = {"unshot": 0, "rejected": 1, "shot": 2, "accepted": 3}
@@ -65,7 +66,8 @@ class Subject:
                    sex=row["sex"], id_number=row["id_number"], college=row["college"], major=row["major"],
                    class_name=row["class_name"], level=row["level"],
                    paid=None if row["paid"] is None else bool(row["paid"]), collect_code=row["collect_code"],
-                   source=row["source"], in_roster=bool(row["in_roster"]), extra=json.loads(row["extra"]))
+                   source=row["source"], in_roster=bool(row["in_roster"]),
+                   extra=json.loads(row["extra"]) if row["extra"] != "{}" else {})
 
     @property
     def masked_id(self) -> str:
@@ -143,8 +145,13 @@ class Take:
     source: str                   # trigger | button | hotfolder | submitted
     station_id: str
     decision: str | None          # None (pending) | accept | reject | void
-    verdict: dict[str, Any] | None
+    verdict_json: str | None = None   # the verdict as journalled; decoded only when `verdict` is asked for
     files: tuple[OriginalFile, ...] = ()
+
+    @functools.cached_property
+    def verdict(self) -> dict[str, Any] | None:
+        """The pipeline's latest verdict on this take (None before it was judged)."""
+        return json.loads(self.verdict_json) if self.verdict_json else None
 
     @property
     def primary(self) -> OriginalFile:

@@ -1,8 +1,9 @@
 """A station workspace: its folder, settings, clock and journal. Nothing acknowledged is ever lost.
 
-One `Store` per process per workspace: the journal's writer (and so its read model) over one SQLite
-connection, plus the workspace's lifecycle: create it owner-only, open it, reconcile journal and disk after a
-crash. Reading other stations' workspaces (export, report) only needs `ReadModel`s, which `Store` also is.
+One `Store` per process per workspace: a thin facade over the journal's writer (and its read model) on one
+SQLite connection, plus the workspace's lifecycle: create it owner-only, open it, reconcile journal and disk
+after a crash. Code that only reads a workspace (this one or another station's) opens `ReadModel.open(path)`
+instead: read-only, no schema writes (tests/test_store_readonly.py checks who opens a writable one).
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from station.core.errors import StoreError
 from station.store import journal
 from station.store.clock import Clock, SystemClock
 from station.store.durable import make_private_dirs, sha256_file, write_new_file
-from station.store.kinds import EventKind
 from station.store import recovery
 from station.store.models import Reconciliation
 from station.store.recovery import QUARANTINE
@@ -28,7 +28,7 @@ from station.store.writer import ORIGINALS, RENDERS, JournalWriter
 
 log = logging.getLogger(__name__)
 
-JOURNAL_FILE = "journal.sqlite3"
+JOURNAL_FILE = journal.JOURNAL_FILE
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,30 @@ def space_warning(workspace: Path, settings: Settings) -> str | None:
     return "; ".join(_(LOW_SPACE, **fields) for fields in low) if low else None
 
 
-class Store(JournalWriter):
-    """Journal and originals of one workspace, read and written through one connection."""
+class Store:
+    """A workspace opened for writing: its journal's writer (and, through it, the read model) over one
+    connection, plus the workspace's lifecycle. A thin facade: `store.accept(...)` is `store.writer.accept(...)`,
+    `store.takes()` is `store.read.takes()`. Code that only reads opens `ReadModel.open(workspace)` instead."""
 
     def __init__(self, workspace: Path, settings: Settings, *, clock: Clock | None = None) -> None:
         conn = journal.connect(workspace / JOURNAL_FILE)
         journal.ensure_schema(conn)
-        super().__init__(conn, workspace=workspace, settings=settings, clock=clock or SystemClock())
+        self.writer = JournalWriter(conn, workspace=workspace, settings=settings, clock=clock or SystemClock())
+        self.read = self.writer.read
+
+    def __getattr__(self, name: str) -> Any:
+        writer = self.__dict__.get("writer")
+        if writer is None:
+            raise AttributeError(name)
+        return getattr(writer, name)
+
+    @property
+    def settings(self) -> Settings:
+        return self.writer.settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.writer.settings = value
 
     @classmethod
     def open(cls, workspace: Path, *, clock: Clock | None = None) -> "Store":
@@ -150,9 +167,12 @@ def init_workspace(workspace: Path, settings: Settings, *, clock: Clock | None =
                                     folder=folder, mode=f"{mode:04o}"))
     write_new_file(target, render_settings(settings).encode("utf-8"))
     # create the journal owner-only *before* SQLite opens it: its -wal/-shm files copy the journal's mode
-    os.close(os.open(workspace / JOURNAL_FILE, os.O_WRONLY | os.O_CREAT, 0o600))
+    # (O_EXCL: a journal already there is never opened outside SQLite, see journal._journal_mode)
+    try:
+        os.close(os.open(workspace / JOURNAL_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
     (workspace / JOURNAL_FILE).chmod(0o600)
     store = Store(workspace, settings, clock=clock)
-    store.event(EventKind.INIT, station_id=settings.station.id, room=settings.station.room,
-                preset=settings.format.preset)
+    store.record_init(room=settings.station.room, preset=settings.format.preset)
     return store

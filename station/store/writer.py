@@ -39,14 +39,26 @@ log = logging.getLogger(__name__)
 _EXT = {"jpeg": ".jpg", "raw": ".raw"}
 
 
-class JournalWriter(ReadModel):
-    """Appends to one workspace's journal for one station; every public method is one transaction."""
+class JournalWriter:
+    """Appends to one workspace's journal for one station; every public method is one transaction. Its reads
+    (inside its own transactions) go to `self.read`, a read model over the same connection; any read model
+    query is also asked of the writer by its name."""
 
     def __init__(self, conn: sqlite3.Connection, *, workspace: Path, settings: Settings, clock: Clock) -> None:
-        super().__init__(conn, station_id=settings.station.id, clock=clock)
+        self.conn = conn
+        self.station_id = settings.station.id
+        self.clock = clock
         self.workspace = workspace
         self.settings = settings
+        self.read = ReadModel(conn, station_id=settings.station.id, clock=clock)
+        self.salvage = Salvage(self)
         self._recovered = False     # a crash's leftovers are dealt with before this writer's first capture
+
+    def __getattr__(self, name: str) -> Any:
+        read = self.__dict__.get("read")
+        if read is None:
+            raise AttributeError(name)
+        return getattr(read, name)
 
     # ----------------------------------------------------------------- plumbing
     @contextmanager
@@ -73,11 +85,25 @@ class JournalWriter(ReadModel):
                                     operator=self._operator(operator), subject_id=subject_id,
                                     take_id=take_id, data=data)
 
-    def event(self, kind: K, *, subject_id: int | None = None, take_id: int | None = None,
-              operator: str | None = None, **data: Any) -> int:
-        """Append one event in its own transaction."""
+    def _record(self, kind: K, *, operator: str | None = None, **data: Any) -> int:
+        """One note-like event (no subject, no take) in its own transaction."""
         with self.transaction():
-            return self._append(K(kind), operator=operator, subject_id=subject_id, take_id=take_id, **data)
+            return self._append(kind, operator=operator, **data)
+
+    def record_init(self, *, room: str, preset: str) -> int:
+        """The workspace was created (its first event)."""
+        return self._record(K.INIT, station_id=self.station_id, room=room, preset=preset)
+
+    def record_schedule(self, *, file: str, rows: list[dict[str, Any]], operator: str | None = None) -> int:
+        """The school's schedule was imported (the latest one wins)."""
+        return self._record(K.SCHEDULE, operator=operator, file=file, rows=rows)
+
+    def record_export(self, *, outdir: str, exported: int, from_this_workspace: int, written: int, missing: int,
+                      invalid: int, colleges: list[str], zip: bool, same_face_allowed: bool) -> int:
+        """An export read this workspace (noted after its files were written)."""
+        return self._record(K.EXPORT, outdir=outdir, exported=exported, from_this_workspace=from_this_workspace,
+                            written=written, missing=missing, invalid=invalid, colleges=colleges, zip=zip,
+                            same_face_allowed=same_face_allowed)
 
     def _operator(self, operator: str | None) -> str:
         return operator if operator is not None else self.settings.station.operator
@@ -164,6 +190,8 @@ class JournalWriter(ReadModel):
                 self._append(K.QUEUE_JOIN, operator=operator, subject_id=subject.id, shoot_no=shoot_no)
             else:
                 moved_from = self._bind(subject.id, operator, reason="scan")
+            fault_point("checkin.before_commit")
+        fault_point("checkin.committed")
         return CheckIn(subject, shoot_no, day, repeated=existing is not None, bound=not queue,
                        moved_from=moved_from)
 
@@ -207,11 +235,12 @@ class JournalWriter(ReadModel):
 
     def record_unpaid_override(self, subject_id: int, *, reason: str, operator: str | None = None) -> int:
         """An unpaid student bound anyway where station.toml blocks them: who let them through, and why."""
-        return self.event(K.UNPAID_OVERRIDE, subject_id=subject_id, operator=operator, reason=reason)
+        with self.transaction():
+            return self._append(K.UNPAID_OVERRIDE, operator=operator, subject_id=subject_id, reason=reason)
 
     def set_college(self, college: str, *, operator: str | None = None) -> None:
         """The operator's hand setting, valid for the rest of the day at this station."""
-        self.event(K.SET_COLLEGE, operator=operator, college=college)
+        self._record(K.SET_COLLEGE, operator=operator, college=college)
 
     # ----------------------------------------------------------------- takes
     def record_capture(self, files: Sequence[CapturedFile], *, subject_id: int | None, source: str,
@@ -231,14 +260,14 @@ class JournalWriter(ReadModel):
         try:
             with self.transaction() as conn:
                 if not self._recovered:
-                    self._recover(operator)
+                    self.salvage.run(operator)
                 take_id = self._store_take(conn, files, created, subject_id=subject_id, source=source,
                                            captured_at=captured_at, camera_model=camera_model,
                                            camera_serial=camera_serial, mirror_root=mirror_root,
                                            operator=operator)
                 fault_point("capture.before_commit")
         except BaseException:
-            self._discard_unjournalled(created)
+            self.salvage.discard_unjournalled(created)
             raise
         fault_point("capture.committed")
         self._recovered = True
@@ -261,7 +290,7 @@ class JournalWriter(ReadModel):
             if item.kind == "raw" and "." in item.camera_file:
                 ext = "." + name_fragment(item.camera_file.rsplit(".", 1)[1].lower(), max_bytes=5)
             rel = f"{ORIGINALS}/{day}/{self.station_id}-{seq:06d}_{who}{suffix}{ext}"
-            written.append(self._write_original(rel, item, mirror_root, created))
+            written.append(_write_original(self.workspace, rel, item, mirror_root, created))
         cur = conn.execute(
             "INSERT INTO takes (seq, captured_at, source, camera_model, camera_serial, station_id)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -277,26 +306,6 @@ class JournalWriter(ReadModel):
         log.info("take %s stored (seq %s, subject %s)", take_id, seq, "unbound" if subject_id is None else who)
         return take_id
 
-    def _write_original(self, rel: str, item: CapturedFile, mirror_root: Path | None,
-                        created: list[Path]) -> OriginalFile:
-        try:
-            digest = write_new_file(self.workspace / rel, item.data)
-        except FileExistsError as exc:
-            raise StoreError(_("{file} already exists; refusing to overwrite an original", file=rel),
-                             hint=_("run 'station status' to reconcile the workspace")) from exc
-        created.append(self.workspace / rel)
-        mirror = None
-        if mirror_root is not None:
-            try:
-                write_new_file(mirror_root / rel, item.data)
-                created.append(mirror_root / rel)
-            except OSError as exc:
-                raise StoreError(_("mirror copy failed ({folder}: {problem}); the shot is NOT acknowledged",
-                                   folder=mirror_root, problem=exc),
-                                 hint=_("check the mirror disk, then shoot again")) from exc
-            mirror = str(mirror_root / rel)
-        return OriginalFile(rel, digest, len(item.data), item.kind, item.camera_file, mirror)
-
     def record_verdict(self, take_id: int, verdict: dict[str, Any], photo: bytes | None = None,
                        operator: str | None = None) -> Take:
         """Journal the pipeline's verdict; the finished photo (if any) is stored durably beside it."""
@@ -307,7 +316,7 @@ class JournalWriter(ReadModel):
                 stem = f"{RENDERS}/{self.station_id}-{take.seq:06d}-v{self.verdict_count(take_id) + 1}"
                 try:
                     with disk_errors(self.workspace):
-                        data["photo"], data["photo_sha256"] = self._write_render(stem, photo)
+                        data["photo"], data["photo_sha256"] = _write_render(self.workspace, stem, photo)
                 except DiskError as exc:
                     raise DiskError(_("take {take} is stored, but its verdict and finished photo are not: "
                                       "{problem}", take=take_id, problem=exc), hint=exc.hint) from exc
@@ -315,25 +324,80 @@ class JournalWriter(ReadModel):
             fault_point("verdict.before_commit")
         return self.take(take_id)
 
-    def _write_render(self, stem: str, photo: bytes) -> tuple[str, str]:
-        """A finished photo under the first free name: a render a crash left unjournalled keeps its name."""
-        for n in range(100):
-            rel = f"{stem}.jpg" if n == 0 else f"{stem}-{n}.jpg"
-            try:
-                return rel, write_new_file(self.workspace / rel, photo)
-            except FileExistsError:
-                log.warning("render left by an earlier crash kept: %s", rel)
-        raise StoreError(_("{stem}: too many renders left by crashes", stem=stem), hint=_("run 'station status'"))
-
     # ----------------------------------------------------------------- a crash's leftovers
     def recover(self, *, operator: str | None = None) -> Recovery:
-        """Deal with what a crash left between disk and journal, in one transaction (see `_recover`)."""
+        """Deal with what a crash left between disk and journal, in one transaction (see `Salvage.run`)."""
         with self.transaction():
-            done = self._recover(operator)
+            done = self.salvage.run(operator)
         self._recovered = True
         return done
 
-    def _recover(self, operator: str | None) -> Recovery:
+    # ----------------------------------------------------------------- decisions (one transaction each)
+    def _decidable(self, take_id: int, what: str) -> Take:
+        take = self.take(take_id)
+        if take.decision == "void":
+            raise SessionError(_("take {take} is void; it cannot be {what}", take=take_id, what=_(what)))
+        return take
+
+    def accept(self, take_id: int, *, operator: str | None = None, close_binding: bool = True,
+               override: dict[str, Any] | None = None) -> Take:
+        """Accept a take; the binding closes (in the same transaction) so the next shot needs a new scan.
+        `override` (reason, operator, the reasons it overrode) is part of the accept event itself."""
+        with self.transaction():
+            take = self._decidable(take_id, N_("changed"))
+            if take.subject_id is None:
+                raise SessionError(_("take {take} is not bound to anyone; rebind it to a student first", take=take_id),
+                                   hint=f"station rebind {take_id} CODE")
+            self._append(K.ACCEPT, operator=operator, take_id=take_id, subject_id=take.subject_id,
+                         **({"override": override} if override else {}))
+            if close_binding and self.bound_subject_id() == take.subject_id:
+                self._append(K.UNBIND, operator=operator, subject_id=take.subject_id, reason="accepted")
+            fault_point("decision.before_commit")
+        return self.take(take_id)
+
+    def reject(self, take_id: int, *, reason: str, operator: str | None = None) -> Take:
+        if not reason.strip():
+            raise SessionError(_("a rejection needs a reason (it goes on the re-shoot list)"))
+        with self.transaction():
+            take = self._decidable(take_id, N_("changed"))
+            self._append(K.REJECT, operator=operator, take_id=take_id, subject_id=take.subject_id, reason=reason)
+        return self.take(take_id)
+
+    def void(self, take_id: int, *, reason: str, operator: str | None = None) -> Take:
+        with self.transaction():
+            take = self.take(take_id)
+            if take.decision == "void":
+                raise SessionError(_("take {take} is already void", take=take_id))
+            self._append(K.VOID, operator=operator, take_id=take_id, subject_id=take.subject_id, reason=reason)
+        return self.take(take_id)
+
+    def rebind(self, take_id: int, subject: Subject, *, reason: str, operator: str | None = None) -> Take:
+        """Move one take to another subject: the wrong-person fix, journalled with who, when and why."""
+        with self.transaction():
+            take = self._decidable(take_id, N_("rebound"))
+            if take.subject_id == subject.id:
+                raise SessionError(_("take {take} is already bound to {code}", take=take_id, code=mask_code(subject.code)))
+            self._append(K.REBIND, operator=operator, take_id=take_id, subject_id=subject.id,
+                         from_subject=take.subject_id, reason=reason)
+        return self.take(take_id)
+
+
+class Salvage:
+    """What a crash left between the disk and the journal, dealt with inside the writer's transactions."""
+
+    def __init__(self, writer: JournalWriter) -> None:
+        self.writer = writer
+        self.workspace = writer.workspace
+        self.conn = writer.conn
+
+    @property
+    def settings(self) -> Settings:
+        return self.writer.settings
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.writer, name)
+
+    def run(self, operator: str | None) -> Recovery:
         """Inside a write transaction (so no other process is half-way through a write): delete crash temp
         files, move aside orphans whose bytes are journalled already, adopt the others as unbound takes
         (source "recovered": the operator rebinds or voids them). Nothing acknowledged is touched."""
@@ -397,55 +461,7 @@ class JournalWriter(ReadModel):
             return None
         return str(target)
 
-    # ----------------------------------------------------------------- decisions (one transaction each)
-    def _decidable(self, take_id: int, what: str) -> Take:
-        take = self.take(take_id)
-        if take.decision == "void":
-            raise SessionError(_("take {take} is void; it cannot be {what}", take=take_id, what=_(what)))
-        return take
-
-    def accept(self, take_id: int, *, operator: str | None = None, close_binding: bool = True,
-               override: dict[str, Any] | None = None) -> Take:
-        """Accept a take; the binding closes (in the same transaction) so the next shot needs a new scan.
-        `override` (reason, operator, the reasons it overrode) is part of the accept event itself."""
-        with self.transaction():
-            take = self._decidable(take_id, N_("changed"))
-            if take.subject_id is None:
-                raise SessionError(_("take {take} is not bound to anyone; rebind it to a student first", take=take_id),
-                                   hint=f"station rebind {take_id} CODE")
-            self._append(K.ACCEPT, operator=operator, take_id=take_id, subject_id=take.subject_id,
-                         **({"override": override} if override else {}))
-            if close_binding and self.bound_subject_id() == take.subject_id:
-                self._append(K.UNBIND, operator=operator, subject_id=take.subject_id, reason="accepted")
-        return self.take(take_id)
-
-    def reject(self, take_id: int, *, reason: str, operator: str | None = None) -> Take:
-        if not reason.strip():
-            raise SessionError(_("a rejection needs a reason (it goes on the re-shoot list)"))
-        with self.transaction():
-            take = self._decidable(take_id, N_("changed"))
-            self._append(K.REJECT, operator=operator, take_id=take_id, subject_id=take.subject_id, reason=reason)
-        return self.take(take_id)
-
-    def void(self, take_id: int, *, reason: str, operator: str | None = None) -> Take:
-        with self.transaction():
-            take = self.take(take_id)
-            if take.decision == "void":
-                raise SessionError(_("take {take} is already void", take=take_id))
-            self._append(K.VOID, operator=operator, take_id=take_id, subject_id=take.subject_id, reason=reason)
-        return self.take(take_id)
-
-    def rebind(self, take_id: int, subject: Subject, *, reason: str, operator: str | None = None) -> Take:
-        """Move one take to another subject: the wrong-person fix, journalled with who, when and why."""
-        with self.transaction():
-            take = self._decidable(take_id, N_("rebound"))
-            if take.subject_id == subject.id:
-                raise SessionError(_("take {take} is already bound to {code}", take=take_id, code=mask_code(subject.code)))
-            self._append(K.REBIND, operator=operator, take_id=take_id, subject_id=subject.id,
-                         from_subject=take.subject_id, reason=reason)
-        return self.take(take_id)
-
-    def _discard_unjournalled(self, created: list[Path]) -> None:
+    def discard_unjournalled(self, created: list[Path]) -> None:
         """Remove the files a failed capture wrote, once the journal shows they were not committed (a full
         disk can fail the COMMIT itself). When the journal cannot say, they stay: the next capture adopts them."""
         if not created:
@@ -462,3 +478,35 @@ class JournalWriter(ReadModel):
                 os.unlink(path)
             except OSError:
                 log.warning("could not remove %s after a failed capture", path)
+
+
+def _write_original(workspace: Path, rel: str, item: CapturedFile, mirror_root: Path | None,
+                    created: list[Path]) -> OriginalFile:
+    try:
+        digest = write_new_file(workspace / rel, item.data)
+    except FileExistsError as exc:
+        raise StoreError(_("{file} already exists; refusing to overwrite an original", file=rel),
+                         hint=_("run 'station status' to reconcile the workspace")) from exc
+    created.append(workspace / rel)
+    mirror = None
+    if mirror_root is not None:
+        try:
+            write_new_file(mirror_root / rel, item.data)
+            created.append(mirror_root / rel)
+        except OSError as exc:
+            raise StoreError(_("mirror copy failed ({folder}: {problem}); the shot is NOT acknowledged",
+                               folder=mirror_root, problem=exc),
+                             hint=_("check the mirror disk, then shoot again")) from exc
+        mirror = str(mirror_root / rel)
+    return OriginalFile(rel, digest, len(item.data), item.kind, item.camera_file, mirror)
+
+
+def _write_render(workspace: Path, stem: str, photo: bytes) -> tuple[str, str]:
+    """A finished photo under the first free name: a render a crash left unjournalled keeps its name."""
+    for n in range(100):
+        rel = f"{stem}.jpg" if n == 0 else f"{stem}-{n}.jpg"
+        try:
+            return rel, write_new_file(workspace / rel, photo)
+        except FileExistsError:
+            log.warning("render left by an earlier crash kept: %s", rel)
+    raise StoreError(_("{stem}: too many renders left by crashes", stem=stem), hint=_("run 'station status'"))

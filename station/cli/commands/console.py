@@ -51,10 +51,13 @@ def serve(server, *, lan: bool, no_open: bool, addresses: list[str], opener) -> 
     """Print how to reach the console, open the local browser, wait for Ctrl-C (or SIGTERM)."""
     click.echo(_("station console: {url}/", url=server.base_url))
     click.echo("  " + _("pairing PIN: {pin}   (other devices: /pair)", pin=server.state.pairing.pin))
+    if server.state.pairing.locked:
+        click.echo("  " + _("pairing locked: too many wrong PINs; reopen it on the station's console page"))
     for address in addresses:
         click.echo(f"  LAN: http://{address}:{server.port}/pair")
-    link = server.pairing_link("/shoot")
-    if no_open or not opener(link):
+    # the browser gets an owner-only file's name, never the link itself: a command line is public (`ps`)
+    if no_open or not opener(server.open_file("/shoot").as_uri()):
+        link = server.pairing_link("/shoot")
         click.echo("  " + _("open this one-time link in the station's browser: {link}", link=link))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

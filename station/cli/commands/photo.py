@@ -17,6 +17,20 @@ def _preset(app: AppContext, name: str):
     return load_preset(name, workspace)
 
 
+def finding_text(entry: dict) -> str:
+    """One refusal or warning of a verdict as a line: both languages, then its code, level, measure and bands
+    (`[headwear warn: forehead_hat=0.70; warn >0.6, refuse >0.75]`), so a reader sees how far it is off."""
+    text = f"{entry.get('zh', '')} / {entry.get('en', '')}  [{entry.get('code', '')} {entry.get('level', 'refuse')}"
+    if entry.get("measure"):
+        text += f": {entry['measure']}={entry.get('value')}"
+        band = entry.get("band") or {}
+        side = "<" if band.get("bad") == "below" else ">"
+        bands = [f"{name} {side}{band[name]:g}" for name in ("warn", "refuse") if band.get(name) is not None]
+        if bands:
+            text += "; " + ", ".join(bands)
+    return text + "]"
+
+
 def _free_name(folder: Path, stem: str, ext: str) -> Path:
     """`stem.jpg`, else `stem-2.jpg`, `stem-3.jpg`...: an existing file is never overwritten."""
     candidate = folder / f"{stem}{ext}"
@@ -49,14 +63,15 @@ def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_na
     results = []
     show_progress = len(inputs) > 1 and not as_json
     for index, path in enumerate(inputs, 1):
-        entry: dict = {"input": str(path), "output": None, "ok": False, "reasons": [], "crop_box": None}
+        entry: dict = {"input": str(path), "output": None, "ok": False, "reasons": [], "warnings": [],
+                       "crop_box": None}
         try:
             result = pipeline.process(path.read_bytes(), preset, render=True, name=path.name)
         except (DecodeError, OSError) as exc:
             entry["reasons"] = [{"code": "unreadable", "zh": in_language("zh", "cannot read the file"), "en": str(exc)}]
         else:
             d = result.to_dict()
-            entry.update(ok=result.ok, reasons=d["reasons"], crop_box=d["crop_box"])
+            entry.update(ok=result.ok, reasons=d["reasons"], warnings=d["warnings"], crop_box=d["crop_box"])
             for key in ("crown_y", "eye_y", "face_width", "roll_deg"):
                 entry[key] = d["measures"].get(key)
             entry["measures"] = d["measures"]
@@ -69,6 +84,11 @@ def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_na
             status = pad(_("OK") if entry["ok"] else _("FAIL"), 4)
             why = "; ".join(f"{r['zh']} / {r['en']}" for r in entry["reasons"])
             click.echo(f"{status} {path.name}" + (f" -> {entry['output']}" if entry["output"] else f": {why}"))
+            for reason in entry["reasons"]:
+                if reason.get("measure"):
+                    click.echo(f"  - {finding_text(reason)}")
+            for warning in entry["warnings"]:
+                click.echo(f"  ! {finding_text(warning)}")
             if show_progress:
                 click.echo(f"[{index}/{len(inputs)}]", err=True)
     if as_json:

@@ -114,6 +114,7 @@ def prints_cmd(app: AppContext, outdir: Path, layout: str, pdf: bool, colleges: 
 @partial_ok_option
 @pass_app
 def import_photos_cmd(app: AppContext, folder: Path, pattern: str | None, as_json: bool, partial_ok: bool) -> None:
+    from station.cli.commands.photo import finding_text
     from station.session.submissions import import_photos
     with open_store(app) as store, progress_for(as_json) as progress:
         summary = import_photos(store, folder, pattern=pattern, operator=app.operator, progress=progress)
@@ -128,6 +129,10 @@ def import_photos_cmd(app: AppContext, folder: Path, pattern: str | None, as_jso
                        else _("fail: {reasons}", reasons=", ".join(o.verdict_reasons)))
             click.echo(_("imported  {file} -> {code} (take {take}, {verdict})", file=o.file, code=shown_code(o.code),
                          take=o.take_id, verdict=verdict))
+            for finding in o.verdict_refusals:
+                click.echo(f"  - {finding_text(finding)}")
+            for finding in o.verdict_warnings:
+                click.echo(f"  ! {finding_text(finding)}")
         elif o.status == "duplicate":
             click.echo(_("unchanged {file}: {reason}", file=o.file, reason=o.reason))
         else:

@@ -8,7 +8,7 @@ import click
 
 from config.errors import error_line, hint_line
 from config.i18n import N_, _
-from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option, open_store,
+from station.cli.support import (AppContext, echo_json, exit_failed, finish_partial, json_option, open_read, open_store,
                                  partial_ok_option, pass_app, progress_for, shown_code)
 from station.core.errors import RosterError
 
@@ -123,7 +123,7 @@ def _is_big(file: Path) -> bool:
 @pass_app
 def list_cmd(app: AppContext, college: str | None, status: str | None, paid: str | None, as_json: bool) -> None:
     from station.identity.roster import list_roster
-    with open_store(app) as store:
+    with open_read(app) as store:
         entries = list_roster(store, college=college, status=status,
                               paid=None if paid is None else paid == "yes")
     if as_json:

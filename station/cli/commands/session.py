@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from config.i18n import N_, _, bilingual
-from station.cli.support import (AppContext, echo_json, exit_failed, json_option, open_store, operator_option,
+from station.cli.support import (AppContext, echo_json, exit_failed, json_option, open_read, open_store, operator_option,
                                  pad, pass_app, shown_code)
 from station.core.errors import SessionError
 from station.store.models import NO_COLLEGE
@@ -205,7 +205,7 @@ def next_cmd(app: AppContext, allow_unpaid: str | None, operator: str | None) ->
 @pass_app
 def review_cmd(app: AppContext, absent: bool, as_json: bool) -> None:
     from station.session.actions import group_review, review
-    with open_store(app) as store:
+    with open_read(app) as store:
         data = review(store, include_absent=absent)
     if as_json:
         echo_json(data)
@@ -262,7 +262,7 @@ def schedule_import_cmd(app: AppContext, file: Path, year: int | None, as_json: 
 @pass_app
 def schedule_show_cmd(app: AppContext, as_json: bool) -> None:
     from station.session.schedule import describe, load_slots
-    with open_store(app) as store:
+    with open_read(app) as store:
         slots = load_slots(store)
     if as_json:
         echo_json({"slots": [s.to_dict() for s in slots]})

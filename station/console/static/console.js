@@ -8,7 +8,7 @@ const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content |
 const PAGE = document.body.dataset.page;
 const $ = (id) => document.getElementById(id);
 // measured in the browser for bench/bench_console.py: key press -> verdict photo drawn
-window.__console = {presses: [], drawn: [], sse: [], liveFrames: 0, liveStart: 0, state: null};
+window.__console = {presses: [], drawn: [], sse: [], liveFrames: 0, liveStart: 0, liveLatency: [], state: null};
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -18,6 +18,19 @@ function el(tag, attrs, ...children) {
   }
   for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c.nodeType ? c : String(c));
   return node;
+}
+
+// A message once: Chinese first with its English. When both lines end in the same bilingual words (a field
+// that was itself translated: "警告：名单显示未缴费 roster says NOT PAID" / "WARNING: 名单显示未缴费 roster says NOT
+// PAID") the Chinese line alone says it all. A shared name or number ("No. 4 刘洋") is not such a field.
+function msgText(m) {
+  if (!m) return "";
+  const zh = m.zh || "", en = m.en || "";
+  let n = 0;
+  while (n < zh.length && n < en.length && zh[zh.length - 1 - n] === en[en.length - 1 - n]) n++;
+  const shared = zh.slice(zh.length - n);
+  if (zh && n >= 8 && /[\u4e00-\u9fff]/.test(shared) && /[A-Za-z]{4,}/.test(shared)) return zh;
+  return m.text || zh || en;
 }
 
 async function post(url, body) {
@@ -33,8 +46,9 @@ async function act(body) {
   const answer = await post("/api/action", body);
   const o = answer.outcome || {};
   if (!answer.ok || (o.status && o.status !== "done")) {
-    const text = (o.message && o.message.text) || answer.error || o.status || T.error;
-    flash(text + (o.hint || answer.hint ? " — " + (o.hint || answer.hint) : ""), "error");
+    const text = msgText(o.message) || answer.error || o.status || T.error;
+    const hint = o.hint || answer.hint;
+    flash(hint && !text.includes(hint) && !hint.includes(text) ? `${text} — ${hint}` : text, "error");
   }
   return answer;
 }
@@ -109,9 +123,16 @@ function renderShoot(state) {
   renderQueue(s.queue);
   $("unbound").replaceChildren(...(s.unbound || []).map((u) =>
     el("li", {}, `${T.take} ${u.take_id} · ${u.captured_at} · ${u.source}`)));
+  // live view is the big picture unless a take waits for a decision (then the take replaces it)
+  const onScreen = !!(t && t.decision === null);
+  $("live").hidden = onScreen; $("takeview").hidden = !onScreen;
+  $("ready").hidden = onScreen; $("exposure").hidden = onScreen; $("histogram").hidden = onScreen;
   renderTake(t);
   const msgs = $("messages");
-  msgs.replaceChildren(...(s.messages || []).slice().reverse().map((m) => el("li", {class: m.level}, m.text)));
+  const seen = new Set();
+  msgs.replaceChildren(...(s.messages || []).slice().reverse().filter((m) => {
+    const text = msgText(m); if (!text || seen.has(text)) return false; seen.add(text); return true; })
+    .map((m) => el("li", {class: m.level}, msgText(m))));
   const has = (name) => document.querySelector(`[data-act="${name}"]`);
   const pending = t && t.decision === null;
   has("shoot").disabled = s.busy || !b || (s.camera && s.camera.has_trigger === false);
@@ -136,7 +157,7 @@ function renderTake(t) {
   const verdict = $("verdict"), word = $("v-word");
   if (!t) {
     verdict.className = "verdict none"; word.textContent = T.no_take; $("v-take").textContent = "";
-    $("reasons").replaceChildren(); drawGuides(false); return;
+    $("reasons").replaceChildren(); $("misses").replaceChildren(); drawGuides(false); return;
   }
   const warned = (t.warnings || []).length > 0;
   verdict.className = "verdict " + (t.status === "pass" ? (warned ? "warnings" : "pass") : (t.status === "fail" ? "fail" : "none"));
@@ -154,22 +175,42 @@ function renderTake(t) {
     const photo = $("photo"), frame = $("frame");
     if (fresh) {
       const arrived = performance.now();
+      $("misses").replaceChildren(); $("photo-caption").textContent = T.finished;
       // the finished photo first; the full frame (decoded from the original on the server) right after it
+      frame.hidden = true;
+      frame.onload = () => { frame.hidden = false; };
+      frame.onerror = () => { frame.hidden = true; };
       const frameNext = () => { frame.src = `/take/${t.take_id}/frame.jpg`; };
       photo.onload = () => {
+        photo.hidden = false;
         window.__console.drawn.push({take: t.take_id, arrived, drawn: performance.now()});
         frameNext();
       };
-      $("photo-box").classList.remove("nophoto"); photo.style.visibility = "visible";
       photo.onerror = () => {
-        photo.style.visibility = "hidden"; $("photo-box").classList.add("nophoto");
+        // no finished photo (refused): the nearest crop, with its bands and how far each measure missed
         window.__console.drawn.push({take: t.take_id, arrived, drawn: performance.now(), missing: true});
         frameNext();
+        showNearest(t.take_id);
       };
+      photo.hidden = true;
       photo.src = `/take/${t.take_id}/photo.jpg`;
     }
     drawGuides(t.status === "pass");
   }
+}
+
+async function showNearest(takeId) {
+  const photo = $("photo");
+  drawGuides(false);
+  photo.onerror = () => { photo.hidden = true; };
+  photo.onload = () => { photo.hidden = false; };
+  photo.src = `/take/${takeId}/nearest.jpg`;
+  $("photo-caption").textContent = T.misses;
+  const r = await fetch(`/api/take/${takeId}/misses`, {credentials: "same-origin"});
+  const misses = r.status === 200 ? ((await r.json()).misses || []) : [];
+  const t = window.__console.state && window.__console.state.snapshot.last_take;
+  if (!t || t.take_id !== takeId) return;
+  $("misses").replaceChildren(...misses.map((m) => el("li", {"data-measure": m.measure}, m.text)));
 }
 
 function drawGuides(on) {
@@ -210,27 +251,33 @@ async function doAction(name) {
 }
 
 const KEYS = {" ": "shoot", "Enter": "shoot", a: "accept", o: "override", r: "reject", x: "void", u: "rebind", s: "skip", n: "next"};
-const SCAN_GAP_MS = 50;   // a barcode scanner types faster than this and ends with Enter: a scan, not keys
-let burst = [], burstTimer = null;
+// A barcode scanner types a code and Enter: printable keys are collected, and Enter after four or more of
+// them is a scan. A lone command key (a, r, o...) runs once SCAN_GAP_MS pass without another key; any other
+// key waits for the rest of its code (a busy page may see a scanner's keys far apart, and a first digit must
+// never be lost) until STALE_MS of silence drops it.
+const SCAN_GAP_MS = 120, STALE_MS = 2000;
+let burst = [], burstTimer = null, staleTimer = null;
 function onKey(e) {
   if (e.target.closest && e.target.closest("input, textarea, dialog")) return;
   if (e.ctrlKey || e.altKey || e.metaKey) return;
   if (e.repeat) { e.preventDefault(); return; }            // a held key never fires twice
-  const now = performance.now();
+  if (PAGE === "desk") { deskKey(e); return; }
+  if (PAGE !== "shoot") return;
   if (e.key === "Enter" && burst.length >= 4) {
-    clearTimeout(burstTimer);
+    clearTimeout(burstTimer); clearTimeout(staleTimer);
     const code = burst.map((k) => k.key).join(""); burst = []; e.preventDefault();
     act({type: "scan", code}); return;
   }
   if (e.key.length === 1 && e.key !== " ") {
-    if (burst.length && now - burst[burst.length - 1].at > SCAN_GAP_MS) burst = [];
     burst.push({key: e.key, at: e.timeStamp}); e.preventDefault();
-    clearTimeout(burstTimer);
-    burstTimer = setTimeout(() => { const keys = burst; burst = []; if (keys.length === 1) runKey(keys[0].key, keys[0].at); },
-      SCAN_GAP_MS + 30);
+    clearTimeout(burstTimer); clearTimeout(staleTimer);
+    burstTimer = setTimeout(() => {
+      if (burst.length === 1 && KEYS[burst[0].key]) { const k = burst[0]; burst = []; runKey(k.key, k.at); }
+    }, SCAN_GAP_MS);
+    staleTimer = setTimeout(() => { burst = []; }, STALE_MS);
     return;
   }
-  burst = []; clearTimeout(burstTimer);
+  burst = []; clearTimeout(burstTimer); clearTimeout(staleTimer);
   if (KEYS[e.key]) { e.preventDefault(); runKey(e.key, e.timeStamp); }
 }
 function runKey(key, at) {
@@ -241,33 +288,77 @@ function runKey(key, at) {
   doAction(name);
 }
 
+function deskKey(e) {
+  // keys that reach the desk page outside its field go into the field, the first one included
+  const field = $("desk-code"); if (!field) return;
+  if (e.key.length === 1) { e.preventDefault(); field.value += e.key; field.focus(); }
+  else if (e.key === "Enter" && field.value.trim()) { e.preventDefault(); $("desk-form").requestSubmit(); }
+}
+document.addEventListener("keydown", onKey);      // at once, not after the page settles: a scan may come first
+
 // ------------------------------------------------------------------ live view
 async function liveLoop() {
   const img = $("live-img"); if (!img) return;
   let after = 0, url = null;
   window.__console.liveStart = performance.now();
   while (true) {
+    if ($("live").hidden) { await new Promise((ok) => setTimeout(ok, 200)); continue; }   // a take is on screen
     try {
       const r = await fetch(`/live/frame?after=${after}`, {credentials: "same-origin", cache: "no-store"});
+      const answered = performance.now();
       if (r.status !== 200) {
+        // no source at all: one Chinese line where the picture would be, no broken image
         const info = await r.json().catch(() => ({}));
-        $("live-msg").textContent = T.live_unavailable + (info.error ? ": " + info.error : "");
+        img.hidden = true; $("live-msg").hidden = false; $("live-msg").title = info.error || "";
         $("ready").className = "light off"; $("ready").textContent = T.not_ready;
         await new Promise((ok) => setTimeout(ok, 3000)); continue;
       }
       after = Number(r.headers.get("X-Frame")) || after + 1;
       const ready = r.headers.get("X-Ready") === "1";
+      const hist = (r.headers.get("X-Histogram") || "").split(",").filter(Boolean).map(Number);
+      let settings = {};
+      try { settings = JSON.parse(r.headers.get("X-Settings") || "{}"); } catch (e) { settings = {}; }
       const blob = await r.blob();
       const next = URL.createObjectURL(blob);
-      await new Promise((ok) => { img.onload = ok; img.onerror = ok; img.src = next; });
+      const good = await new Promise((ok) => { img.onload = () => ok(true); img.onerror = () => ok(false); img.src = next; });
       if (url) URL.revokeObjectURL(url); url = next;
+      if (!good) continue;
       window.__console.liveFrames += 1;
-      $("live-msg").textContent = "";
-      $("ready").className = "light " + (ready ? "on" : "off"); $("ready").textContent = ready ? T.ready : T.not_ready;
+      // frame made on the station -> drawn here: its age when sent, plus the answer's own time to screen
+      // (the time the request waited for the frame to be made is not part of it)
+      const age = Number(r.headers.get("X-Age-Ms")) || 0;
+      window.__console.liveLatency.push(age + (performance.now() - answered));
+      if (window.__console.liveLatency.length > 500) window.__console.liveLatency.shift();
+      img.hidden = false; $("live-msg").hidden = true;
+      const why = r.headers.get("X-Why") || "";
+      $("ready").className = "light " + (ready ? "on" : "off");
+      $("ready").replaceChildren(ready ? T.ready : T.not_ready,
+        ...(!ready && T["why_" + why] ? [el("small", {class: "why"}, T["why_" + why])] : []));
+      drawHistogram(hist); renderExposure(settings);
     } catch (e) {
       await new Promise((ok) => setTimeout(ok, 1000));
     }
   }
+}
+
+function drawHistogram(bins) {
+  const c = $("histogram"); if (!c || !bins.length) return;
+  // square-root heights: a plain backdrop fills one bin, and the face's tones must still show
+  const g = c.getContext("2d"), w = c.width, h = c.height, peak = Math.sqrt(Math.max(...bins, 1)), bw = w / bins.length;
+  g.fillStyle = "#111827"; g.fillRect(0, 0, w, h);
+  g.fillStyle = "#e5e7eb";
+  bins.forEach((v, i) => { const bh = Math.round(h * Math.sqrt(v) / peak); g.fillRect(i * bw, h - bh, Math.ceil(bw) - 1, bh); });
+}
+
+let exposureShown = "";
+function renderExposure(settings) {
+  const h = (window.__console.state || {}).header || {};
+  const rows = ["iso", "shutter", "aperture", "whitebalance", "exposurecompensation"]
+    .filter((k) => settings[k] !== undefined).map((k) => [T[k] || k, settings[k]]);
+  const battery = settings.battery || h.battery;
+  if (battery) rows.push([T.battery, battery]);
+  const key = JSON.stringify(rows); if (key === exposureShown) return; exposureShown = key;
+  $("exposure").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
 }
 
 // ------------------------------------------------------------------ desk page
@@ -277,21 +368,57 @@ async function deskCheckIn(code) {
   const o = answer.outcome || {};
   if (!answer.ok || o.status !== "done") {
     box.className = "result bad";
-    box.replaceChildren(el("b", {}, T.unknown_code + " · " + code), el("div", {}, (o.message && o.message.text) || answer.error || ""));
+    box.replaceChildren(el("b", {}, T.unknown_code + " · " + code), el("div", {}, msgText(o.message) || answer.error || ""));
     return;
   }
   const r = await fetch(`/api/subject/${o.subject_id}`, {credentials: "same-origin"});
   const who = (await r.json()).student || {};
   const queue = (window.__console.state && window.__console.state.snapshot.queue) || [];
   box.className = "result ok";
-  box.replaceChildren(
+  box.replaceChildren(...[   // replaceChildren(null) would print "null": leave the absent lines out
     el("div", {}, T.checked_in),
     el("div", {class: "shootno", id: "desk-shootno"}, who.shoot_no ?? "-"),
     el("div", {class: "big"}, `${who.name || ""} ${who.student_no || who.code || ""}`),
-    el("div", {}, `${who.college || ""} ${who["class"] || ""}`),
+    el("div", {}, [who.college, who["class"]].filter(Boolean).join(" ")),
     el("div", {id: "desk-place"}, who.place ? `${T.place_in_queue}: ${who.place}` : ""),
     who.paid === false ? el("div", {class: "unpaid big", id: "desk-unpaid"}, T.not_paid) : null,
-    o.message ? el("div", {class: "muted"}, o.message.text) : null);
+    msgText(o.message) && !(who.paid === false && msgText(o.message).includes(T.not_paid))
+      ? el("div", {class: "muted"}, msgText(o.message)) : null].filter(Boolean));
+}
+
+// ------------------------------------------------------------------ pairing (desk page; the PIN chip on every station page)
+async function loadPairing() {
+  const r = await fetch("/api/pairing", {credentials: "same-origin", cache: "no-store"});
+  if (r.status !== 200) return;
+  renderPairing(await r.json());
+}
+
+function renderPairing(p) {
+  window.__console.pairing = p;
+  const chip = $("h-pin");
+  if (chip && p.pin) {
+    chip.hidden = false; chip.className = "pin-chip" + (p.locked ? " locked" : "");
+    chip.textContent = p.locked ? T.pairing_locked.split(/[：:]/)[0] : `${T.pin} ${p.pin}`;
+  }
+  if (!$("devices")) return;
+  if ($("pair-pin")) {
+    $("pair-pin").textContent = p.pin || "";
+    $("pair-url").textContent = (p.pair_urls || [])[0] || "";
+    $("pair-locked").hidden = !p.locked; $("pair-reopen").hidden = !p.locked;
+  }
+  const since = (t) => new Date(t * 1000).toLocaleTimeString("zh-CN", {hour: "2-digit", minute: "2-digit"});
+  $("devices").replaceChildren(...(p.devices || []).map((d) => el("li", {"data-device": d.device},
+    el("b", {}, d.station ? T.station_browser : (d.agent || d.client)), " ",
+    el("span", {class: "muted"}, `${d.client} · ${since(d.since)}`), " ",
+    d.device === p.you ? el("span", {class: "muted"}, `(${T.this_device})`) : null,
+    p.station && d.device !== p.you ? el("button", {class: "bad small", "data-revoke": d.device, onclick: async () => {
+      const a = await post("/api/pairing", {op: "revoke", device: d.device}); if (a.ok) renderPairing(a); }}, T.revoke) : null)));
+}
+
+async function pairingOp(op) {
+  const a = await post("/api/pairing", {op});
+  if (a.ok) { renderPairing(a); if (op === "renew" && $("pair-qr")) $("pair-qr").src = "/pairing/qr.svg?" + Date.now(); }
+  else flash(a.error || T.error, "error");
 }
 
 // ------------------------------------------------------------------ review page
@@ -303,13 +430,24 @@ async function loadReview() {
   else groups.replaceChildren(...data.groups.map((g) => el("div", {class: "group"},
     el("h3", {}, `${g.college} ${g["class"]}`),
     el("div", {class: "students"}, ...g.students.map((s) => el("div", {class: "student", "data-subject": s.subject},
-      s.take ? el("img", {src: `/take/${s.take}/thumb.jpg`, alt: ""}) : el("img", {alt: ""}),
+      s.take ? el("img", {src: `/take/${s.take}/thumb.jpg`, alt: "", onerror: (e) => { e.target.hidden = true; }})
+        : el("div", {class: "nothumb"}),
       el("div", {}, el("b", {}, s.name || s.code), " ", s.student_no || ""),
       el("div", {class: "status " + s.status}, T[s.status] || s.status, s.reason ? ` · ${s.reason}` : ""),
       el("div", {class: "muted"}, `No.${s.shoot_no ?? "-"} · ${T.takes} ${s.takes}`),
-      el("button", {class: "primary", "data-reshoot": s.subject, onclick: async () => {
-        const a = await act({type: "scan", subject: s.subject}); if (a.ok && a.outcome.status === "done") location.href = "/shoot"; }},
-        T.reshoot)))))));
+      el("div", {class: "row"},
+        s.status === "undecided" && s.take ? el("button", {class: "good", "data-accept": s.take, onclick: async () => {
+          // a take that did not pass needs the operator's reason, as on the shoot page
+          let a = await post("/api/action", {type: "accept", take: s.take});
+          if (!(a.ok && a.outcome && a.outcome.status === "done")) {
+            const why = await ask(T.override_reason);
+            if (!why) return;
+            a = await act({type: "accept", take: s.take, override: why});
+          }
+          if (a.ok && a.outcome.status === "done") { flash(msgText(a.outcome.message), "ok"); loadReview(); } }}, T.accept) : null,
+        el("button", {class: "primary", "data-reshoot": s.subject, onclick: async () => {
+          const a = await act({type: "scan", subject: s.subject}); if (a.ok && a.outcome.status === "done") location.href = "/shoot"; }},
+          T.reshoot))))))));
   $("r-unbound").replaceChildren(...(data.unbound || []).map((u) => el("li", {}, `${T.take} ${u.take} · ${u.captured_at}`)));
 }
 
@@ -361,11 +499,15 @@ function connect() {
 document.addEventListener("DOMContentLoaded", () => {
   connect();
   if (PAGE === "shoot") {
-    document.addEventListener("keydown", onKey);
     document.querySelectorAll("[data-act]").forEach((b) => b.addEventListener("click", () => doAction(b.dataset.act)));
     $("scan-form").addEventListener("submit", (e) => { e.preventDefault(); const v = $("scan-text").value.trim();
       if (v) { act({type: "scan", code: v}); $("scan-text").value = ""; $("scan-text").blur(); } });
     liveLoop();
+  }
+  if (document.body.dataset.station || PAGE === "desk") { loadPairing(); setInterval(loadPairing, 5000); }
+  if ($("pair-renew")) {
+    $("pair-renew").addEventListener("click", () => pairingOp("renew"));
+    $("pair-reopen").addEventListener("click", () => pairingOp("reopen"));
   }
   if (PAGE === "desk") {
     $("desk-form").addEventListener("submit", (e) => { e.preventDefault(); const v = $("desk-code").value.trim();
