@@ -25,11 +25,11 @@ def trigger_option(text: str):
         raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger") from None
 
 
-def _decide(store, operator: str | None, event):
+def _decide(session, event):
     """One operator action through the station controller's handler (the rules every screen follows); a
     refusal raises (the CLI's one way to fail). Returns the controller's Outcome."""
     from station.session.controller import StationController
-    return StationController(_session(store, operator)).run(event)
+    return StationController(session).run(event)
 
 
 def _session(store, operator: str | None, **kw):
@@ -112,7 +112,7 @@ def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json:
                operator: str | None) -> None:
     with open_store(app) as store:
         from station.session.triggers import Accept
-        done = store.take(_decide(store, operator, Accept(take, override=override)).take_id)
+        done = store.take(_decide(_session(store, operator), Accept(take, override=override)).take_id)
         subject = store.subject(done.subject_id) if done.subject_id else None
         code = subject.code if subject else None
         if as_json:
@@ -134,7 +134,7 @@ def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json:
 def reject_cmd(app: AppContext, take: int | None, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
         from station.session.triggers import Reject
-        done = store.take(_decide(store, operator, Reject(take, reason=reason)).take_id)
+        done = store.take(_decide(_session(store, operator), Reject(take, reason=reason)).take_id)
         click.echo(_("take {take} rejected: {reason}", take=done.id, reason=reason))
 
 
@@ -147,7 +147,7 @@ def reject_cmd(app: AppContext, take: int | None, reason: str, operator: str | N
 def rebind_cmd(app: AppContext, take: int, code: str, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
         from station.session.triggers import Rebind
-        outcome = _decide(store, operator, Rebind(take, code=code, reason=reason))
+        outcome = _decide(_session(store, operator), Rebind(take, code=code, reason=reason))
         moved, subject = store.take(outcome.take_id), store.subject(outcome.subject_id)
         click.echo(_("take {take} now belongs to {code} {name}", take=moved.id, code=shown_code(subject.code),
                      name=subject.name or "").rstrip())
@@ -163,7 +163,7 @@ def void_cmd(app: AppContext, take: int, reason: str, operator: str | None) -> N
         from station.session.triggers import Void
         if not reason.strip():
             raise SessionError(_("voiding a take needs a reason"))
-        done = store.take(_decide(store, operator, Void(take, reason=reason)).take_id)
+        done = store.take(_decide(_session(store, operator), Void(take, reason=reason)).take_id)
         click.echo(_("take {take} void: {reason}", take=done.id, reason=reason))
 
 
@@ -174,7 +174,7 @@ def void_cmd(app: AppContext, take: int, reason: str, operator: str | None) -> N
 def skip_cmd(app: AppContext, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
         from station.session.triggers import Skip
-        subject = store.subject(_decide(store, operator, Skip(reason)).subject_id)
+        subject = store.subject(_decide(_session(store, operator), Skip(reason)).subject_id)
         click.echo(_("skipped {code}; nobody bound", code=shown_code(subject.code)))
 
 
@@ -190,7 +190,7 @@ def next_cmd(app: AppContext, allow_unpaid: str | None, operator: str | None) ->
         session = _session(store, operator)
         if not session.queue():
             raise SessionError(_("the queue is empty"), hint=_("check students in at the desk: station checkin CODE --queue"))
-        subject = store.subject(_decide(store, operator, Next(unpaid_override=allow_unpaid or "")).subject_id)
+        subject = store.subject(_decide(_session(store, operator), Next(unpaid_override=allow_unpaid or "")).subject_id)
         click.echo(_subject_line(subject, session.shoot_no(subject)) + "  [" + _("bound") + "]")
         if subject.paid is False:
             click.secho("  " + _("NOT PAID: {who} — the roster says this student has not paid: check before shooting",
