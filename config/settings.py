@@ -67,6 +67,7 @@ class IdentitySection:
 class SessionSection:
     queue_mode: bool = False        # check-in desk scans join a queue the photographer advances through
     college: str = ""               # current college when neither roster nor schedule gives one
+    unpaid: str = "warn"            # binding a student the roster says has not paid: warn | block (override)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,8 @@ def load_settings(workspace: Path) -> Settings:
         raise ConfigError(f"{where(path, text, 'camera', 'liveness_seconds')}: must be positive")
     if settings.safety.min_free_mb < 0:
         raise ConfigError(f"{where(path, text, 'safety', 'min_free_mb')}: must be 0 (no warning) or more")
+    if settings.session.unpaid not in ("warn", "block"):
+        raise ConfigError(f"{where(path, text, 'session', 'unpaid')}: must be \"warn\" or \"block\"")
     if not settings.triggers.shoot_keys:
         raise ConfigError(f"{where(path, text, 'triggers', 'shoot_keys')}: at least one key is needed")
     return settings

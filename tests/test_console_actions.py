@@ -10,9 +10,9 @@ from station.session import triggers as t
 def test_actions_map_to_typed_events() -> None:
     assert event_for({"type": "shoot"}, at=5.0) == t.Shoot(at=5.0)
     assert event_for({"type": "accept", "take": "7", "override": " 复核无误 "}, at=1) == \
-        t.Accept(take_id=7, override="复核无误", at=1)
-    assert event_for({"type": "accept"}, at=1) == t.Accept(take_id=None, override=None, at=1)
-    assert event_for({"type": "reject", "take": 3, "reason": "闭眼"}, at=1) == t.Reject(3, "闭眼", 1)
+        t.Accept(take_id=7, override="复核无误", at=1, shown=True)
+    assert event_for({"type": "accept"}, at=1) == t.Accept(take_id=None, override=None, at=1, shown=True)
+    assert event_for({"type": "reject", "take": 3, "reason": "闭眼"}, at=1) == t.Reject(3, "闭眼", 1, shown=True)
     desk = event_for({"type": "checkin", "code": "2019000001"}, at=1)
     assert desk == t.Scan("2019000001", at=1, via="desk", queue=True)
     station = event_for({"type": "scan", "code": "2019000001"}, at=1)
@@ -22,7 +22,8 @@ def test_actions_map_to_typed_events() -> None:
 def test_a_student_picked_in_a_list_is_named_by_id_and_resolved_on_the_server() -> None:
     codes = {4: "110105199801010011"}
     event = event_for({"type": "rebind", "take": 2, "subject": 4}, at=1, resolve_code=codes.get)
-    assert event == t.Rebind(take_id=2, code="110105199801010011", reason="wrong person", at=1)
+    assert event == t.Rebind(take_id=2, code="110105199801010011", reason="wrong person", at=1,
+                           shown=True)
     with pytest.raises(ActionError):
         event_for({"type": "rebind", "take": 2, "subject": 99}, at=1, resolve_code=codes.get)
 

@@ -38,6 +38,9 @@ class Station:
                                    dimensions=(60, 170), encoding="utf-8", timeout=WAIT)
         self.screen = ""
         self.child.expect("CAPTURE STATION")
+        # the screen is drawn in one write: what followed the header is already in pexpect's buffer
+        rest, self.child.buffer = self.child.buffer, ""
+        self.screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", "CAPTURE STATION" + rest)
 
     def drain(self, seconds: float = 0.05) -> str:
         """Read what the child printed (it must never block on a full pty)."""
@@ -276,7 +279,7 @@ def test_desk_checkins_from_another_terminal_join_the_queue_in_order(ws: Path, v
     for code in ("2019000008", "2019000003"):
         result = CliRunner().invoke(cli, ["--workspace", str(ws), "checkin", code, "--queue"])
         assert result.exit_code == 0, result.output
-    st.expect_text("queue 排队 (2)")                        # the loop shows the desk's queue by itself
+    st.expect_text("排队 queue (2)")                        # the loop shows the desk's queue by itself
     st.key("n")
     st.wait("first of the desk queue", lambda s: bound_code(s) == "2019000008")
     st.key(" ")
@@ -288,3 +291,51 @@ def test_desk_checkins_from_another_terminal_join_the_queue_in_order(ws: Path, v
     with Store.open(ws) as s:
         assert [s.shoot_no_today(s.find_subject("code", c).id) for c in ("2019000008", "2019000003")] == [1, 2]
         assert take_rows(s) == [(1, "2019000008", "accept")]
+
+
+def test_a_second_shoot_on_the_same_workspace_refuses_naming_the_first(ws: Path, vcam: Path) -> None:
+    """Two `station shoot` windows on one workspace crossed their decisions: the second now refuses to start
+    and names the first (pid, since when); after the first is killed with kill -9 the next one takes over."""
+    first = Station(ws, vcam)
+    env = dict(os.environ, STATION_WORKSPACE=str(ws), VCAMERADIR=str(vcam), TERM="xterm-256color")
+    second = pexpect.spawn(str(STATION), ["shoot", "--camera", "virtual"], env=env, dimensions=(60, 170),
+                           encoding="utf-8", timeout=WAIT)
+    second.expect(pexpect.EOF)
+    second.close()
+    said = re.sub(r"\s+", " ", second.before or "")
+    assert second.exitstatus == 1 and f"pid {first.child.pid}" in said and "station shoot" in said, said
+    assert "Traceback" not in said
+    first.scan("2019000001")                               # the first one is untouched
+    first.wait("binding", lambda s: bound_code(s) == "2019000001")
+    first.kill9()
+    third = Station(ws, vcam)
+    third.expect_text("ended without closing")
+    third.expect_text("resumed")
+    third.quit()
+
+
+def test_a_card_swiped_at_the_chair_binds_its_holder_in_station_shoot(tmp_path: Path, vcam: Path) -> None:
+    """`station shoot --reader PORT` with the reader simulator on a pty: the swipe binds the card's holder, the
+    status line shows the reader, and the shot goes to that student."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from idcard_sim import ReaderSim, SimCard
+    from test_roster_import import make_id
+    ws = tmp_path / "ws"
+    with new_workspace(ws) as store:
+        store.upsert_subjects([{"code": "2017001", "student_no": "2017001", "name": "张三丰", "id_number": make_id(11),
+                                "college": "化学化工学院", "class_name": "化学1701", "paid": True}],
+                              source_file="roster.xlsx")
+    sim = ReaderSim()
+    try:
+        st = Station(ws, vcam, "--reader", sim.path)
+        st.expect_text("已连接")
+        sim.present(SimCard(name="张三丰", id_number=make_id(11)))
+        st.wait("the swipe's binding", lambda s: bound_code(s) == "2017001")
+        st.expect_text("已读卡")
+        st.key(" ")
+        st.wait("the take", n_takes(1))
+        with Store.open(ws) as s:
+            assert take_rows(s) == [(1, "2017001", None)]
+        st.quit()
+    finally:
+        sim.close()

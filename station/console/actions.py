@@ -47,11 +47,11 @@ def event_for(body: dict[str, Any], *, at: float, resolve_code: Callable[[int], 
         return t.Shoot(at=at)
     if kind == "accept":
         override = _text(body, "override") or None
-        return t.Accept(take_id=_take(body), override=override, at=at)
+        return t.Accept(take_id=_take(body), override=override, at=at, shown=True)
     if kind == "reject":
-        return t.Reject(take_id=_take(body), reason=_text(body, "reason"), at=at)
+        return t.Reject(take_id=_take(body), reason=_text(body, "reason"), at=at, shown=True)
     if kind == "void":
-        return t.Void(take_id=_take(body), reason=_text(body, "reason"), at=at)
+        return t.Void(take_id=_take(body), reason=_text(body, "reason"), at=at, shown=True)
     if kind == "skip":
         return t.Skip(reason=_text(body, "reason"), at=at)
     if kind == "next":
@@ -60,7 +60,8 @@ def event_for(body: dict[str, Any], *, at: float, resolve_code: Callable[[int], 
         code = _code(body, resolve_code)
         if not code:
             raise ActionError(bilingual("say whom to rebind to"))
-        return t.Rebind(take_id=_take(body), code=code, reason=_text(body, "reason") or "wrong person", at=at)
+        return t.Rebind(take_id=_take(body), code=code, reason=_text(body, "reason") or "wrong person", at=at,
+                        shown=True)
     if kind in ("scan", "checkin"):
         text = _code(body, resolve_code)
         if not text:

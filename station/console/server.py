@@ -126,7 +126,8 @@ class ConsoleServer:
 def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "keys", lan: bool = False,
                  port: int = DEFAULT_PORT, live_frames: Path | None = None, live_fps: float = 12.0,
                  operator: str | None = None, queue_mode: bool | None = None,
-                 announce: Callable[[str], None] = print, frames: Iterator[bytes] | None = None) -> ConsoleServer:
+                 announce: Callable[[str], None] = print, frames: Iterator[bytes] | None = None,
+                 reader: str | None = None) -> ConsoleServer:
     """Start the runtime (camera + journal on its worker) and the web server; return the running console.
     `frames`: what a plain virtual camera delivers (the demo's scripted people; see StationRuntime.open)."""
     from camera.live import open_live_source
@@ -137,7 +138,7 @@ def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "ke
 
     settings = load_settings(workspace)
     runtime = StationRuntime.open(workspace, camera_spec, operator=operator, queue_mode=queue_mode,
-                                  trigger=trigger, frames=frames).start()
+                                  trigger=trigger, frames=frames, reader=reader).start()
     try:
         preset = load_preset(settings.format.preset, workspace)
         read = ReadModel.open(workspace, station_id=settings.station.id)      # the console's reads: read-only
@@ -159,18 +160,10 @@ def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "ke
     except BaseException:
         runtime.stop()
         raise
-    if trigger.startswith("pedal:"):
-        server.extra.append(_start_pedal(trigger.partition(":")[2], runtime, settings))
+    if runtime.station is not None:         # opened by Station.open: its lock names this console's address
+        runtime.station.lock.set_url(server.base_url + "/")
+    runtime.start_readers()                 # pedal / serial scanner: stopped with the station
     return server
-
-
-def _start_pedal(device: str, runtime: Any, settings: Any) -> Callable[[], None]:
-    """A foot pedal on its own input device: each press is a Pedal event (the controller decides)."""
-    from camera.pedal import PedalReader
-    from station.session.triggers import Pedal
-    reader = PedalReader(device, lambda: runtime.submit(Pedal(at=time.monotonic())),
-                         keys=(settings.triggers.pedal_key,)).start()
-    return reader.stop
 
 
 def _pairing_locked() -> str:

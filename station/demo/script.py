@@ -163,19 +163,16 @@ def play(script: Script, apply: Callable[[Event], Seen]) -> None:
 def run_demo(workspace: Path, *, students: int, say: Callable[[str], None],
              progress: Callable[[int, int], None] | None = None) -> dict:
     """Run the scripted session through a StationController; returns the summary read back from the journal."""
-    from station.session.actions import Session
-    from station.session.camera_source import CameraHandle
-    from station.session.controller import StationController
-    from station.store.workspace import Store
+    from station.session.station import Station
 
     plan = prepare_session(workspace, students=students, say=say)
     frames = first_frames(plan)
-    with Store.open(workspace) as store, \
-            CameraHandle("virtual", store.settings, workspace, frames=frames) as camera:
-        if not camera.open():
+    station = Station.open(workspace, "virtual", kind="demo", operator="demo", frames=frames)
+    try:
+        camera, controller, store = station.camera, station.controller, station.store
+        if camera.error is not None:
             from station.core.errors import SessionError
             raise SessionError(f"demo: the virtual camera did not open: {camera.error}")
-        controller = StationController(Session(store, operator="demo", camera=camera), camera)
         health = camera.health()
         say(_("camera: {model} (libgphoto2 virtual camera), battery {battery}", model=health.model,
               battery=health.battery or "?"))
@@ -185,6 +182,8 @@ def run_demo(workspace: Path, *, students: int, say: Callable[[str], None],
             verdict = store.take(outcome.take_id).verdict if outcome.take_id is not None else None
             return Seen(outcome, controller.snapshot(), verdict)
         play(session_script(plan, frames, say, progress), apply)
+    finally:
+        station.close()
     return summarise(workspace)
 
 

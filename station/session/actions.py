@@ -21,6 +21,7 @@ from camera.protocol import Camera
 from pipeline import reasons as why
 from pipeline.errors import DecodeError
 from pipeline.result import Reason, Verdict
+from config.errors import DomainError
 from config.i18n import N_, _, bilingual
 from station.core.errors import IdentityError, SessionError
 from station.core.idnumber import mask_code
@@ -30,6 +31,34 @@ from station.store.workspace import Store
 log = logging.getLogger(__name__)
 
 PREVIEW_FILE = Path("preview") / "latest.jpg"
+
+
+#: a clock behind the journal's last shooting day (check-ins refused: they would number from 1 again)
+CLOCK_BACKWARDS = N_("the clock says {today}, but shooting numbers were already given on {last}: the clock has "
+                     "gone backwards; nothing was checked in (numbering again from 1 would give two students "
+                     "one shooting number)")
+
+
+#: the scan's warning for a student the roster says has not paid (every front end shows it before the shot)
+NOT_PAID = N_("roster says NOT PAID")
+#: binding refused where station.toml says `[session] unpaid = "block"`
+UNPAID_BLOCKED = N_("NOT PAID: {who} — the roster says this student has not paid; binding needs an operator "
+                    "override here (station.toml [session] unpaid = \"block\"); nobody was bound")
+
+
+class UnpaidBlocked(SessionError):
+    """Binding an unpaid student needs an operator override here; `subject` is whom it was refused for."""
+
+    def __init__(self, message: str, *, hint: str | None = None, subject: Subject) -> None:
+        super().__init__(message, hint=hint)
+        self.subject = subject
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A catalog message (N_ text + fields) the session has for the screens."""
+    text: str
+    fields: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -128,6 +157,8 @@ class Session:
         self._preset: Any = None
         self._result: Any = None        # the last pipeline Result: the preview and the face check read it
         self.face_workspaces: tuple[Path, ...] = ()     # other stations' workspaces the face check also reads
+        #: things the session did on its own that a screen should say (a binding ended with its day)
+        self.notices: list[Notice] = []
 
     @property
     def face_checks(self) -> bool:
@@ -141,7 +172,45 @@ class Session:
         return self.store.workspace
 
     def bound(self) -> Subject | None:
-        return self.store.bound_subject()
+        """Who the next shot is for. A binding ends with its day: one made on another day (nobody shot
+        yesterday at 17:55) is closed here, so this morning's first frame never goes to yesterday's student."""
+        subject = self.store.bound_subject()
+        if subject is not None and (self.store.binding_day() or "") < self.store.today():
+            self.end_stale_binding()
+            return None
+        return subject
+
+    def end_stale_binding(self) -> Subject | None:
+        """Close a binding made on another day (journalled as an unbind "day ended"); says so in `notices`.
+        Returns whom it was taken from (None: nothing to end)."""
+        day = self.store.binding_day()
+        if day is None or day >= self.store.today():      # a clock set back is said by check_clock instead
+            return None
+        subject = self.store.bound_subject()
+        if subject is None:
+            return None
+        try:
+            self.store.unbind(reason="day ended", operator=self.operator)
+        except DomainError as exc:       # a read-only disk: still nobody is bound for this shot
+            log.warning("could not journal the end of a stale binding: %s", exc)
+        self.notices.append(Notice(N_("the binding of {who} from {day} ended with its day: no scan, no shot — "
+                                      "scan the student again"),
+                                   {"who": f"{mask_code(subject.code)} {subject.name or ''}".strip(), "day": day}))
+        log.info("binding of %s from %s ended with its day", describe_subject(subject), day)
+        return subject
+
+    def check_clock(self) -> None:
+        """Refuse to number when the clock is behind the journal: the last shooting numbers were given on a
+        later day than the clock says, so today's would start at 1 again (two students with one 拍摄号)."""
+        last, today = self.store.last_check_in_day(), self.store.today()
+        if last is not None and last > today:
+            raise SessionError(_(CLOCK_BACKWARDS, today=today, last=last),
+                               hint=_("set this computer's date and time right, then scan again"))
+
+    def unjudged_takes(self) -> list[Take]:
+        """This station's takes that have no verdict (killed between storing the frame and judging it)."""
+        return [t for t in self.store.takes() if t.verdict is None and t.decision != "void" and t.files
+                and t.station_id == self.store.station_id]
 
     def queue(self) -> list[Subject]:
         return self.store.queue()
@@ -160,12 +229,18 @@ class Session:
         return current_college(self.store)
 
     # ----------------------------------------------------------------- scan / queue
-    def scan(self, raw: str, *, queue: bool | None = None, college: str | None = None) -> ScanOutcome:
-        """Identify a scanned or typed code and check the subject in (bind, or join the queue)."""
+    def scan(self, raw: str, *, queue: bool | None = None, college: str | None = None,
+             unpaid_override: str | None = None) -> ScanOutcome:
+        """Identify a scanned or typed code and check the subject in (bind, or join the queue).
+        An unpaid student is bound only with `unpaid_override` (a reason) where station.toml says block."""
         from station.identity.identify import identify
+        self.check_clock()
+        self.bound()                     # a binding from another day ends first (not "moved" to this scan)
         college = college or self.college()
         found = identify(self.store, raw, college=college)
         use_queue = self.queue_mode if queue is None else queue
+        if not use_queue:
+            self.allow_unpaid(found.subject, unpaid_override)
         own = found.subject.college
         # A roster subject keeps the roster's college; the current college is for roster-less subjects.
         result = self.store.check_in(found.subject, scanned=found.scanned, via=found.key, college=own or college,
@@ -177,7 +252,7 @@ class Session:
         if result.moved_from is not None:
             warnings.append(self._moved_warning(result.moved_from))
         if found.subject.paid is False:
-            warnings.append(bilingual("roster says NOT PAID"))
+            warnings.append(bilingual(NOT_PAID))
         from station.session.elsewhere import accepted_elsewhere    # several rooms (issue 23)
         elsewhere = accepted_elsewhere(self.store.workspace, found.subject, joined=bool(self.store.settings.hub.url))
         if elsewhere:
@@ -230,9 +305,28 @@ class Session:
             return _("binding moved from {who} (stays on the review list)", who=who)
         return _("binding moved from {who} (not shot yet: stays on the review list)", who=who)
 
-    def next(self) -> Subject | None:
-        """Bind the first subject of the desk queue (None when the queue is empty)."""
+    def next(self, *, unpaid_override: str | None = None) -> Subject | None:
+        """Bind the first subject of the desk queue (None when the queue is empty). An unpaid one is bound
+        only with `unpaid_override` where station.toml says block (the queue stays as it is then)."""
+        self.bound()                     # a binding from another day ends first
+        waiting = self.queue()
+        if waiting:
+            self.allow_unpaid(waiting[0], unpaid_override)
         return self.store.advance_queue(operator=self.operator)
+
+    def allow_unpaid(self, subject: Subject, override: str | None) -> None:
+        """Binding an unpaid student: said everywhere (the scan's warning, the screen's red line); where
+        station.toml `[session] unpaid = "block"` it needs an operator's reason, journalled before the
+        binding. Raises UnpaidBlocked without one."""
+        if subject.paid is not False or self.store.settings.session.unpaid != "block":
+            return
+        reason = (override or "").strip()
+        if not reason:
+            raise UnpaidBlocked(_(UNPAID_BLOCKED, who=f"{mask_code(subject.code)} {subject.name or ''}".strip()),
+                                hint=_("p in the shoot screen, or station checkin CODE --allow-unpaid REASON / "
+                                       "station next --allow-unpaid REASON"), subject=subject)
+        self.store.record_unpaid_override(subject.id, reason=reason, operator=self.operator)
+        log.info("unpaid %s bound with an override", describe_subject(subject))
 
     def skip(self, reason: str = "") -> Subject:
         skipped = self.store.skip(reason=reason, operator=self.operator)
@@ -451,6 +545,10 @@ class Session:
         take = self.store.take(take_id) if take_id is not None else self.default_take(N_("accept"))
         if take.decision == "accept":
             raise SessionError(_("take {take} is already accepted", take=take.id))
+        if take.verdict is None:
+            raise SessionError(_("take {take} is not checked yet: it cannot be accepted (not even with an "
+                                 "override) before its verdict", take=take.id),
+                               hint=_("station shoot or station console checks it when it starts"))
         if not croppable(take.verdict):
             raise SessionError(_("take {take} cannot be cropped to the format: it can never be accepted",
                                  take=take.id), hint=_("shoot again (reject it)"))

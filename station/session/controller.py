@@ -13,23 +13,25 @@ one thread owns a controller (`station.session.runtime.StationRuntime` runs it o
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from config.errors import DomainError
-from config.i18n import N_, _
+from config.i18n import N_, _, bilingual
 from pipeline.result import Reason, Verdict
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
-from station.session.actions import Session, ShotOutcome
+from station.session.actions import NOT_PAID, Session, ShotOutcome, UnpaidBlocked
 from station.session.camera_source import StationCamera
 from station.session.override import croppable, needs_override, overridden_entries
-from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry, ReasonState, Snapshot,
-                                      StudentState, TakeState, UnboundTake)
-from station.session.triggers import (DECISIONS, Accept, CameraButton, Event, HotFolderArrival, Key, Next, Pedal,
-                                      Rebind, Reject, Scan, SetCollege, Shoot, Skip, Void, WalkIn)
+from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry, ReaderState, ReasonState,
+                                      Snapshot, StudentState, TakeState, UnboundTake)
+from station.session.triggers import (DECISIONS, TAKE_DECISIONS, Accept, CameraButton, CardSwipe, Event,
+                                      HotFolderArrival, Key, Next, Pedal, ReaderStatus, Rebind, Reject, Scan,
+                                      SetCollege, Shoot, Skip, TriggerSpec, Void, WalkIn)
 from station.store.models import Subject, Take
 
 log = logging.getLogger(__name__)
@@ -53,12 +55,12 @@ def default_reject_reason(verdict: Verdict | None) -> str:
 class StationController:
     """The station's state machine over one `Session` (journal) and one camera (may be None: no shots)."""
 
-    def __init__(self, session: Session, camera: StationCamera | None = None, *, trigger: str = "key",
+    def __init__(self, session: Session, camera: StationCamera | None = None, *, trigger: str | TriggerSpec = "key",
                  queue_mode: bool | None = None, now: Callable[[], float] = time.monotonic) -> None:
         self.session = session
         self.store = session.store
         self.camera = camera
-        self.trigger = trigger                  # key | pedal:DEVICE | camera
+        self.trigger_spec = TriggerSpec.parse(trigger)
         self.queue_mode = session.queue_mode if queue_mode is None else queue_mode
         self.shoot_keys = tuple(self.store.settings.triggers.shoot_keys)
         self._now = now
@@ -72,12 +74,27 @@ class StationController:
         #: runtime sets it to publish a snapshot
         self.on_progress: Callable[[], None] | None = None
         self._next_health = 0.0
+        self._warnings_seen = len(camera.warnings()) if camera is not None else 0
+        #: the ID-card reader at the chair (set by its first ReaderStatus), for the status line
+        self.reader: ReaderState | None = None
+        #: the scan / next last refused because the student has not paid (blocked): what `p` overrides
+        self.unpaid_blocked: tuple[Scan | Next, Subject] | None = None
         self._handlers: dict[type, Callable[[Any], Outcome]] = {
             Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan, WalkIn: self._on_walk_in,
+            CardSwipe: self._on_card, ReaderStatus: self._on_reader,
             CameraButton: self._on_arrival, HotFolderArrival: self._on_arrival,
             Shoot: self._on_shoot, Accept: self._on_accept, Reject: self._on_reject, Void: self._on_void,
             Rebind: self._on_rebind, Skip: self._on_skip, Next: self._on_next, SetCollege: self._on_set_college,
         }
+
+    @property
+    def trigger(self) -> str:
+        """The trigger as the screens name it: key | pedal:DEVICE | camera."""
+        return str(self.trigger_spec)
+
+    @trigger.setter
+    def trigger(self, value: str | TriggerSpec) -> None:
+        self.trigger_spec = TriggerSpec.parse(value)
 
     # ------------------------------------------------------------------ the one entry point
     def handle(self, event: Event) -> Outcome:
@@ -89,7 +106,8 @@ class StationController:
             return self._outcome("ignored", "warn",
                                  N_("decision made while the shot was being made: ignored, do it again"))
         try:
-            outcome = handler(event)
+            moved_on = self._moved_on(event)
+            outcome = moved_on if moved_on is not None else handler(event)
         except DomainError as exc:
             hint = getattr(exc, "hint", None)
             outcome = Outcome("refused", self.post(Message("error", f"{exc}" + (f" — {hint}" if hint else ""))),
@@ -97,9 +115,52 @@ class StationController:
         except Exception as exc:  # noqa: BLE001 - the station must stay up; the journal holds the truth
             log.exception("unexpected error handling %r", type(event).__name__)
             outcome = self._outcome("failed", "error", N_("unexpected error: {error}"), error=str(exc))
+        self.tell_notices()
         self.changed()
         return Outcome(outcome.status, outcome.message, outcome.take_id, outcome.subject_id, outcome.hint,
                        self.version, outcome.warnings)
+
+    def run(self, event: Event) -> Outcome:
+        """Apply one event by its handler and let a refusal raise (DomainError): the CLI's one-shot commands
+        (accept, reject, void, rebind, skip, next) go through here, so they follow the very rules every screen
+        does and fail the CLI's one way. A refusal the handler returns (the queue is empty) is raised too."""
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            raise TypeError(f"not a station event: {event!r}")
+        outcome = handler(event)
+        self.tell_notices()
+        self.changed()
+        if outcome.status == "refused" and outcome.message is not None:
+            from config.i18n import current_language
+            text = outcome.message.zh if current_language() == "zh" and outcome.message.zh else outcome.message.en
+            raise SessionError(text, hint=outcome.hint)
+        return outcome
+
+    def _moved_on(self, event: Event) -> Outcome | None:
+        """A decision names the take its screen showed; when the journal has moved on (another take is this
+        station's latest now: a shot from another terminal, a camera-button frame) it is refused, naming both,
+        and never applied to the other take."""
+        if not isinstance(event, TAKE_DECISIONS) or not event.shown:
+            return None
+        latest = self.store.last_take()
+        if event.take_id is None:            # the screen showed no take: one it never showed is not decided
+            if latest is None or latest.decision is not None:
+                return None                  # the handler says why there is nothing to decide
+            return self._outcome("refused", "error", N_("no take was on the screen, but take {latest} is the latest "
+                                                        "now: nothing was decided — look at the screen again"),
+                                 latest=latest.id, take_id=latest.id)
+        if latest is not None and latest.id == event.take_id:
+            return None
+        return self._outcome("refused", "error", N_("take {shown} was on the screen, but take {latest} is the latest "
+                                                    "now: nothing was decided — look at the screen again"),
+                             shown=event.take_id, latest=latest.id if latest is not None else "-",
+                             take_id=event.take_id)
+
+    def tell_notices(self) -> None:
+        """Say what the session did on its own (a binding that ended with its day)."""
+        while self.session.notices:
+            notice = self.session.notices.pop(0)
+            self.say("warn", notice.text, **notice.fields)
 
     # ------------------------------------------------------------------ state the runtime asks about
     def changed(self) -> None:
@@ -125,6 +186,22 @@ class StationController:
         from station.session.triggers import arrivals
         return [self.handle(event) for event in arrivals(frames, self._now())]
 
+    def camera_warnings(self) -> bool:
+        """The camera's new warnings (a hot-folder file refused: "larger than 200 MB", not a picture...) said on
+        every screen as they happen, not only in the log. True when there was one."""
+        if self.camera is None:
+            return False
+        from station.session.idcard_checkin import clean_device_text
+        warnings = self.camera.warnings()
+        if len(warnings) < self._warnings_seen:          # the camera was reopened: its list starts again
+            self._warnings_seen = 0
+        fresh = warnings[self._warnings_seen:]
+        self._warnings_seen = len(warnings)
+        for warning in fresh[-MAX_MESSAGES:]:
+            self.post(Message("error" if "refused" in warning or "拒收" in warning else "warn",
+                              clean_device_text(warning)))
+        return bool(fresh)
+
     def check_health(self) -> bool:
         """Probe the camera; True when its state (error text) changed."""
         if self.camera is None:
@@ -140,6 +217,10 @@ class StationController:
         before = self.version
         self.poll_camera()
         changed = self.journal_changed()
+        changed = self.camera_warnings() or changed
+        if self.session.end_stale_binding() is not None:     # midnight passed with somebody bound
+            self.tell_notices()
+            changed = True
         if self._now() >= self._next_health:
             changed = self.check_health() or changed
             self._next_health = self._now() + self.store.settings.camera.liveness_seconds
@@ -191,7 +272,9 @@ class StationController:
         return self._on_shoot(Shoot(event.at))
 
     def _on_scan(self, event: Scan) -> Outcome:
-        outcome = self.session.scan(event.text, queue=self.queue_mode if event.queue is None else event.queue)
+        with self._unpaid(event):
+            outcome = self.session.scan(event.text, queue=self.queue_mode if event.queue is None else event.queue,
+                                        unpaid_override=event.unpaid_override or None)
         who, sid = self._who(outcome.subject), outcome.subject.id
         if outcome.repeated and outcome.bound:
             result = self._outcome("done", "info", N_("{who}: already bound (same shooting number)"), who=who,
@@ -202,7 +285,10 @@ class StationController:
             result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
                                    waiting=len(self.session.queue()), subject_id=sid)
         for warning in outcome.warnings:
-            self.say("warn", N_("WARNING: {warning}"), warning=warning)
+            if warning == bilingual(NOT_PAID):
+                self._say_unpaid(outcome.subject, event.unpaid_override)
+            else:
+                self.say("warn", N_("WARNING: {warning}"), warning=warning)
         return dataclasses.replace(result, warnings=outcome.warnings)
 
     def _on_walk_in(self, event: WalkIn) -> Outcome:
@@ -219,6 +305,66 @@ class StationController:
             self.say("warn", N_("WARNING: {warning}"), warning=warning)
         return dataclasses.replace(result, warnings=outcome.warnings)
 
+    def _on_card(self, event: CardSwipe) -> Outcome:
+        """A card swiped at the chair: its holder is bound as a scan of the ID number binds; a card name that
+        differs from the roster's is a warning on every screen (both names, cleaned of control characters)."""
+        from station.session.idcard_checkin import check_in_card
+        if self.reader is not None:
+            self.reader = ReaderState(self.reader.port, "card")
+        with self._unpaid(Scan(event.card.id_number, event.at, via="idcard", queue=event.queue)):
+            done = check_in_card(self.session, event.card, queue=self.queue_mode if event.queue is None else event.queue)
+        outcome = done.outcome
+        who, sid = self._who(outcome.subject), outcome.subject.id
+        if outcome.repeated and outcome.bound:
+            result = self._outcome("done", "info", N_("{who}: already bound (same shooting number)"), who=who,
+                                   subject_id=sid)
+        elif outcome.bound:
+            result = self._outcome("done", "ok", N_("ID card: bound {who}: shoot when ready"), who=who, subject_id=sid)
+        else:
+            result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
+                                   waiting=len(self.session.queue()), subject_id=sid)
+        for warning in done.warnings:
+            if warning == bilingual(NOT_PAID):
+                self._say_unpaid(outcome.subject, None)
+            else:
+                self.say("warn", N_("WARNING: {warning}"), warning=warning)
+        return dataclasses.replace(result, warnings=done.warnings)
+
+    def _on_reader(self, event: ReaderStatus) -> Outcome:
+        """The reader's own news: kept for the status line; a lost reader or a refused card is also said."""
+        from station.session.idcard_checkin import clean_device_text
+        detail = clean_device_text(event.detail)
+        self.reader = ReaderState(event.port, event.state, detail)
+        if event.state == "lost":
+            return self._outcome("done", "error", N_("ID-card reader {port} lost ({reason}): waiting for it to come "
+                                                     "back; scanning still works"), port=event.port, reason=detail)
+        if event.state == "refused":
+            return self._outcome("done", "warn", N_("ID card refused: {reason}"), reason=detail)
+        if event.state == "connected":
+            return self._outcome("done", "info", N_("ID-card reader ready on {port}"), port=event.port)
+        return Outcome("done")
+
+    @contextlib.contextmanager
+    def _unpaid(self, event: Scan | Next) -> Iterator[None]:
+        """Remember a binding refused for an unpaid student (the screens offer the override: p), and forget it
+        once a binding succeeds."""
+        try:
+            yield
+        except UnpaidBlocked as exc:
+            self.unpaid_blocked = (event, exc.subject)
+            raise
+        self.unpaid_blocked = None
+
+    def _say_unpaid(self, subject: Subject, override: str | None) -> None:
+        """未缴费, in red on every screen, before the shot."""
+        who = f"{mask_code(subject.code)} {subject.name or ''}".strip()
+        if override and override.strip():
+            self.say("error", N_("NOT PAID: {who} — bound with an override: {reason}"), who=who,
+                     reason=override.strip())
+        else:
+            self.say("error", N_("NOT PAID: {who} — the roster says this student has not paid: check before "
+                                 "shooting"), who=who)
+
     def _on_arrival(self, event: CameraButton | HotFolderArrival) -> Outcome:
         outcomes = self.session.ingest(list(event.frames))
         last = Outcome("done")
@@ -228,7 +374,7 @@ class StationController:
 
     # ------------------------------------------------------------------ commands
     def _on_shoot(self, event: Shoot) -> Outcome:
-        if self.trigger == "camera":
+        if self.trigger_spec.kind == "camera":
             return self._outcome("ignored", "warn",
                                  N_("trigger is the camera's own button: press the shutter on the camera"))
         if self.stale(event.at):
@@ -324,10 +470,15 @@ class StationController:
                              code=mask_code(subject.code), subject_id=subject.id)
 
     def _on_next(self, event: Next) -> Outcome:
-        subject = self.session.next()
+        with self._unpaid(event):
+            subject = self.session.next(unpaid_override=event.unpaid_override or None)
         if subject is None:
             return self._outcome("refused", "warn", N_("the queue is empty"))
-        return self._outcome("done", "ok", N_("next: {who}"), who=self._who(subject), subject_id=subject.id)
+        result = self._outcome("done", "ok", N_("next: {who}"), who=self._who(subject), subject_id=subject.id)
+        if subject.paid is False:
+            self._say_unpaid(subject, event.unpaid_override)
+            result = dataclasses.replace(result, warnings=(bilingual(NOT_PAID),))
+        return result
 
     def _on_set_college(self, event: SetCollege) -> Outcome:
         name = event.name.strip()
@@ -357,7 +508,10 @@ class StationController:
             last_take=self._take_state(store.last_take()),
             queue=tuple(QueueEntry(s.id, mask_code(s.code), s.name, session.shoot_no(s)) for s in session.queue()),
             unbound=tuple(UnboundTake(t.id, t.seq, t.source, t.captured_at) for t in store.unbound_takes()),
-            messages=tuple(self.messages))
+            messages=tuple(self.messages),
+            unpaid_blocked=(f"{mask_code(self.unpaid_blocked[1].code)} {self.unpaid_blocked[1].name or ''}".strip()
+                            if self.unpaid_blocked else None),
+            reader=self.reader)
 
     def _camera_state(self) -> CameraState:
         camera = self.camera

@@ -43,6 +43,13 @@ class CardCheckIn:
         return (*self.outcome.warnings, *extra)
 
 
+def clean_device_text(text: str) -> str:
+    """Text from a device (a card's name, a reader's reason) as it may reach a screen or a log: control,
+    format (bidi overrides such as U+202E, zero-width) and line separator characters removed, so a card cannot
+    retitle the terminal (ESC ] 0; ... BEL) or reverse what the operator reads."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
+
+
 def same_name(a: str, b: str) -> bool:
     """Equal as people write them: NFKC, no spaces, middle dots written any way."""
     def key(text: str) -> str:
@@ -58,8 +65,8 @@ def check_in_card(session: Session, card: IdCard, *, queue: bool | None = None,
     """
     outcome = session.scan(card.id_number, queue=queue, college=college)
     roster_name = outcome.subject.name
-    matches = None if not roster_name else same_name(card.name, roster_name)
+    matches = None if not roster_name else same_name(clean_device_text(card.name), roster_name)
     if matches is False:
         log.info("ID card name %s differs from the roster name %s (subject %s)", mask_name(card.name),
                     mask_name(roster_name), mask_code(outcome.subject.code))
-    return CardCheckIn(outcome, card.name, roster_name, matches)
+    return CardCheckIn(outcome, clean_device_text(card.name), roster_name, matches)

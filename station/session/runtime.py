@@ -13,12 +13,14 @@ import queue
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from config.i18n import N_
 from station.session.controller import StationController
 from station.session.snapshot import Message, Outcome, Snapshot
-from station.session.triggers import Event
+from station.session.triggers import Event, TriggerSpec
+
+if TYPE_CHECKING:
+    from station.session.station import Station
 
 log = logging.getLogger(__name__)
 
@@ -44,32 +46,37 @@ class StationRuntime:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self.controller: StationController | None = None   # for tests / the worker only: not thread-safe
+        self.station: "Station | None" = None                # set when opened by `StationRuntime.open`
 
     @classmethod
     def open(cls, workspace: Path, camera_spec: str | None, *, operator: str | None = None,
-             queue_mode: bool | None = None, trigger: str = "key",
-             poll_seconds: float = POLL_SECONDS, frames: Iterator[bytes] | None = None) -> "StationRuntime":
-        """A runtime for a workspace and a camera spec ("virtual", "usb:...", "hotfolder:DIR"; None: no camera).
-        `frames`: the pictures plain `virtual` delivers (a scripted session, e.g. `station demo --console`)
-        instead of its drawn portraits. The store and the camera are opened on the worker thread by `start()`."""
+             queue_mode: bool | None = None, trigger: "str | TriggerSpec" = "key",
+             poll_seconds: float = POLL_SECONDS, frames: Iterator[bytes] | None = None,
+             kind: str = "console", reader: str | None = None) -> "StationRuntime":
+        """A runtime for a workspace and a camera spec ("virtual", "usb:...", "hotfolder:DIR"; None: no camera),
+        opened by `Station.open` (the workspace lock first: `start()` raises WorkspaceBusy when another
+        interactive station holds it). `frames`: the pictures plain `virtual` delivers (a scripted session,
+        e.g. `station demo --console`) instead of its drawn portraits. Opened on the worker thread by `start()`."""
+        runtime: "StationRuntime"
+
         def make() -> StationController:
-            from station.session.actions import Session
-            from station.session.camera_source import CameraHandle
-            from station.store.workspace import Store
-            store = Store.open(workspace)
-            camera = (CameraHandle(camera_spec, store.settings, store.workspace, frames=frames)
-                      if camera_spec else None)
-            session = Session(store, operator=operator, camera=camera, queue_mode=queue_mode)
-            controller = StationController(session, camera, trigger=trigger, queue_mode=queue_mode)
-            if camera is not None and not camera.open():
-                controller.say("error", N_("camera: {error} (retrying)"), error=camera.error)
-            return controller
+            from station.session.station import Station
+            runtime.station = Station.open(workspace, camera_spec, trigger, kind=kind, operator=operator,
+                                           queue_mode=queue_mode, frames=frames, reader=reader)
+            return runtime.station.controller
 
         def close(controller: StationController) -> None:
-            if controller.camera is not None:
-                controller.camera.close()
-            controller.store.close()
-        return cls(make, poll_seconds=poll_seconds, close=close)
+            if runtime.station is not None:
+                runtime.station.close()
+        runtime = cls(make, poll_seconds=poll_seconds, close=close)
+        return runtime
+
+    def start_readers(self) -> None:
+        """Start the station's device readers (pedal, serial scanner), each press or scan submitted here."""
+        if self.station is None:
+            return
+        from dataclasses import replace
+        self.station.start_readers(lambda event, at: self.submit(replace(event, at=at)))
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "StationRuntime":

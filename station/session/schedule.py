@@ -207,8 +207,9 @@ def parse_schedule(path: Path, *, year: int | None = None) -> list[Slot]:
 
 def import_schedule(store: "Store", path: Path, *, year: int | None = None,
                     operator: str | None = None) -> list[Slot]:
-    """Parse and journal a schedule (one event; it replaces any earlier one)."""
-    slots = parse_schedule(path, year=year)
+    """Parse and journal a schedule (one event; it replaces any earlier one). Dates without a year take the
+    station clock's year (the store's injected clock, like every time the session stamps or compares)."""
+    slots = parse_schedule(path, year=year or store.clock.now().year)
     store.record_schedule(operator=operator, file=path.name, rows=[s.to_dict() for s in slots])
     log.info("schedule %s imported: %d slots", path.name, len(slots))
     return slots

@@ -35,6 +35,14 @@ class Message:
 
 
 @dataclass(frozen=True)
+class ReaderState:
+    """The ID-card reader at the chair: `state` connected | card (one was just read) | refused | lost | starting."""
+    port: str
+    state: str
+    detail: str = ""                # why (refused / lost), one line, no personal data
+
+
+@dataclass(frozen=True)
 class CameraState:
     spec: str                       # what --camera / station.toml asked for: virtual, usb:..., hotfolder:DIR
     ok: bool
@@ -129,6 +137,8 @@ class Snapshot:
     queue: tuple[QueueEntry, ...] = ()
     unbound: tuple[UnboundTake, ...] = ()
     messages: tuple[Message, ...] = ()   # the recent ones, newest last
+    unpaid_blocked: str | None = None    # who a binding was just refused for (unpaid, blocked): override with a reason
+    reader: ReaderState | None = None    # the ID-card reader at the chair (`--reader PORT`), None without one
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -8,7 +8,7 @@ press or a decision that was made while a shot was still being made.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Any, Sequence, Union
 
 from camera.frame import Frame
 
@@ -35,6 +35,7 @@ class Scan:
     at: float = 0.0
     via: str = "keyboard"          # keyboard (scanner burst) | typed | serial | idcard | console | desk
     queue: bool | None = None      # None: the station's mode; True: join the queue (the desk at the door)
+    unpaid_override: str = ""      # the operator's reason to bind an unpaid student where that is blocked
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,25 @@ class CameraButton:
 class HotFolderArrival:
     """Files the tethering program wrote into the hot folder."""
     frames: tuple[Frame, ...]
+    at: float = 0.0
+
+
+@dataclass(frozen=True)
+class CardSwipe:
+    """An ID card read at the chair (`--reader PORT`): binds its holder as a scan of its ID number would.
+    `card` is the driver's IdCard (camera.idcard_text): its text only, never its photo."""
+    card: Any
+    at: float = 0.0
+    queue: bool | None = None
+
+
+@dataclass(frozen=True)
+class ReaderStatus:
+    """What the ID-card reader says about itself: connected, card (one was just read), refused (a card it could
+    not read), lost (unplugged / not answering)."""
+    state: str
+    port: str = ""
+    detail: str = ""
     at: float = 0.0
 
 
@@ -66,6 +86,10 @@ class Accept:
     take_id: int | None = None
     override: str | None = None
     at: float = 0.0
+    #: True from a screen: `take_id` is the latest take it showed (None: it showed none), refused (naming both)
+    #: when another take is the latest now. False: a take named on its own (`station accept 12`) or the
+    #: default one (`station accept`): that take and no other is decided.
+    shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +98,10 @@ class Reject:
     take_id: int | None = None
     reason: str = ""
     at: float = 0.0
+    #: True from a screen: `take_id` is the latest take it showed (None: it showed none), refused (naming both)
+    #: when another take is the latest now. False: a take named on its own (`station accept 12`) or the
+    #: default one (`station accept`): that take and no other is decided.
+    shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +110,10 @@ class Void:
     take_id: int | None = None
     reason: str = ""
     at: float = 0.0
+    #: True from a screen: `take_id` is the latest take it showed (None: it showed none), refused (naming both)
+    #: when another take is the latest now. False: a take named on its own (`station accept 12`) or the
+    #: default one (`station accept`): that take and no other is decided.
+    shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +123,10 @@ class Rebind:
     code: str = ""
     reason: str = ""
     at: float = 0.0
+    #: True from a screen: `take_id` is the latest take it showed (None: it showed none), refused (naming both)
+    #: when another take is the latest now. False: a take named on its own (`station accept 12`) or the
+    #: default one (`station accept`): that take and no other is decided.
+    shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +140,7 @@ class Skip:
 class Next:
     """Bind the first student waiting in the desk queue."""
     at: float = 0.0
+    unpaid_override: str = ""      # as Scan's: an unpaid student first in the queue, bound anyway
 
 
 @dataclass(frozen=True)
@@ -125,11 +162,13 @@ class WalkIn:
     queue: bool | None = None      # None: the station's mode; True: join the queue
 
 
-Trigger = Union[Key, Pedal, Scan, WalkIn, CameraButton, HotFolderArrival]
+Trigger = Union[Key, Pedal, Scan, CardSwipe, ReaderStatus, WalkIn, CameraButton, HotFolderArrival]
 Command = Union[Shoot, Accept, Reject, Void, Rebind, Skip, Next, SetCollege]
 Event = Union[Trigger, Command]
 #: commands that decide on what is on screen: dropped when made while a shot was being made
 DECISIONS = (Accept, Reject, Void, Rebind, Skip, Next, SetCollege)
+#: decisions about one take: they carry the take the screen showed (see StationController)
+TAKE_DECISIONS = (Accept, Reject, Void, Rebind)
 
 
 def arrivals(frames: Sequence[Frame], at: float = 0.0) -> list[CameraButton | HotFolderArrival]:
@@ -137,3 +176,32 @@ def arrivals(frames: Sequence[Frame], at: float = 0.0) -> list[CameraButton | Ho
     hot = tuple(f for f in frames if f.source == "hotfolder")
     button = tuple(f for f in frames if f.source != "hotfolder")
     return ([CameraButton(button, at)] if button else []) + ([HotFolderArrival(hot, at)] if hot else [])
+
+
+# ---------------------------------------------------------------------------------------------- the trigger spec
+@dataclass(frozen=True)
+class TriggerSpec:
+    """How the operator fires the camera (`--trigger`), parsed once: key (station.toml's shoot keys), a foot
+    pedal on its own input device, or the camera body's own button only."""
+    kind: str = "key"              # key | pedal | camera
+    device: str = ""               # the pedal's input device (kind pedal)
+
+    @classmethod
+    def parse(cls, text: "str | TriggerSpec") -> "TriggerSpec":
+        """`key` (also `keys`), `camera` or `pedal:DEVICE`; ValueError for anything else."""
+        if isinstance(text, TriggerSpec):
+            return text
+        kind, _, device = (text or "key").strip().partition(":")
+        kind = "key" if kind == "keys" else kind
+        if kind in ("key", "camera") and not device:
+            return cls(kind)
+        if kind == "pedal" and device.strip():
+            return cls("pedal", device.strip())
+        raise ValueError(text)
+
+    @property
+    def pedal(self) -> bool:
+        return self.kind == "pedal"
+
+    def __str__(self) -> str:
+        return f"pedal:{self.device}" if self.pedal else self.kind

@@ -27,6 +27,7 @@ class EventKind(StrEnum):
     EXPORT = "export"                  # an export read this workspace
     RECOVER = "recover"                # a crash's leftovers were adopted, moved aside or removed (a note)
     ROSTER_CHANGE = "roster_change"    # the operator let a re-import change who a student with takes is
+    UNPAID_OVERRIDE = "unpaid_override"  # an unpaid student bound anyway ([session] unpaid = "block"): who, why
 
 
 #: the events that say whose a take is (the latest wins)

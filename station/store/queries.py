@@ -175,6 +175,13 @@ class DeskQueries(_Topic):
                              " WHERE kind = ? AND station_id = ? AND day = ?",
                              K.CHECK_IN, self.station_id, self.today()) or 0)
 
+    def last_check_in_day(self) -> str | None:
+        """The latest day this station gave a shooting number on (a clock set back before it would number
+        from 1 again: the session refuses then)."""
+        value = self._one("SELECT MAX(day) FROM events WHERE kind = ? AND station_id = ?", K.CHECK_IN,
+                          self.station_id)
+        return str(value) if value else None
+
     def bound_subject_id(self) -> int | None:
         # the latest bind and the latest unbind of this station, each one index lookup; bound if the bind is newer
         row = self.conn.execute(
@@ -182,6 +189,12 @@ class DeskQueries(_Topic):
             " AND u.kind = ?), 0) FROM events b WHERE b.id = (SELECT MAX(id) FROM events WHERE station_id = ?"
             " AND kind = ?)", (self.station_id, K.UNBIND, self.station_id, K.BIND)).fetchone()
         return row[0] if row and row[1] else None
+
+    def binding_day(self) -> str | None:
+        """The day the current binding was made at this station (None: nobody bound): a binding ends with it."""
+        row = self.conn.execute("SELECT kind, day FROM events WHERE kind IN (?, ?) AND station_id = ?"
+                                " ORDER BY id DESC LIMIT 1", (K.BIND, K.UNBIND, self.station_id)).fetchone()
+        return row["day"] if row and row["kind"] == K.BIND else None
 
     def bound_subject(self) -> Subject | None:
         """Who the next shot is for at this station ("no scan, no shot": None means no shot)."""

@@ -263,6 +263,11 @@ class JournalWriter:
             self._bind(waiting[0], operator, reason="queue")
         return self.subject(waiting[0])
 
+    def record_unpaid_override(self, subject_id: int, *, reason: str, operator: str | None = None) -> int:
+        """An unpaid student bound anyway where station.toml blocks them: who let them through, and why."""
+        with self.transaction():
+            return self._append(K.UNPAID_OVERRIDE, operator=operator, subject_id=subject_id, reason=reason)
+
     def set_college(self, college: str, *, operator: str | None = None) -> None:
         """The operator's hand setting, valid for the rest of the day at this station."""
         self._record(K.SET_COLLEGE, operator=operator, college=college)

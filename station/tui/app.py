@@ -27,16 +27,17 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable
 
-from config.i18n import N_, bilingual
+from config.i18n import N_, _, bilingual
 from station.core.idnumber import mask_code
 from station.session.actions import Session
 from station.session.camera_source import StationCamera
 from station.session.controller import StationController
 from station.session.snapshot import Message, Snapshot
-from station.session.triggers import (Accept, Event, Key, Next, Pedal, Rebind, Reject, Scan, SetCollege, Skip,
-                                      Void)
+from station.session.triggers import (Accept, CardSwipe, Event, Key, Next, Pedal, ReaderStatus, Rebind, Reject,
+                                      Scan, SetCollege, Skip, TriggerSpec, Void)
 from station.store.workspace import Store
 from station.tui.keys import KeyClassifier, KeyEvent, TerminalKeys
 from station.tui.view import COMMAND_KEYS, TerminalState, render
@@ -70,21 +71,23 @@ class Prompt:
 class ShootApp:
     """Keys in, typed events to the controller, screen redrawn from its snapshot. `run_shoot` wires the terminal."""
 
-    def __init__(self, session: Session, camera: StationCamera, *, trigger: str, queue_mode: bool,
-                 console: Any) -> None:
+    def __init__(self, session: Session, camera: StationCamera | None, *, trigger: str | TriggerSpec,
+                 queue_mode: bool, console: Any, controller: StationController | None = None) -> None:
         self.session = session
         self.camera = camera
         self.console = console
-        self.controller = StationController(session, camera, trigger=trigger, queue_mode=queue_mode)
+        self.controller = controller or StationController(session, camera, trigger=trigger, queue_mode=queue_mode)
         self.controller.on_progress = self.redraw
         self.keys = KeyClassifier(gap=session.store.settings.triggers.scan_gap_ms / 1000.0)
         self.prompt: Prompt | None = None
         self.note: Message | None = None
+        self.shown: Snapshot | None = None      # what the screen last drew (decisions are about it)
         self.quit = False
         self._actions: dict[str, Callable[[float], None]] = {
             "accept": self._accept, "override": self._override, "reject": self._reject, "void": self._void,
             "rebind": self._rebind, "skip": lambda at: self.submit(Skip(at=at)),
             "next": lambda at: self.submit(Next(at=at)), "college": self._college, "help": self._help,
+            "unpaid": self._unpaid,
             "quit": self._quit,
         }
 
@@ -98,6 +101,7 @@ class ShootApp:
 
     def submit(self, event: Event) -> None:
         self.controller.handle(event)
+        self.shown = self.snapshot()        # what the loop draws next: the operator sees their own event's effect
 
     def snapshot(self) -> Snapshot:
         return self.controller.snapshot()
@@ -145,10 +149,11 @@ class ShootApp:
         self._actions[action](event.at)
 
     def _device(self, event: Event) -> None:
-        """A pedal press or a serial scan: a scan while a prompt that takes scans is open answers it."""
-        if isinstance(event, Scan) and self.prompt is not None:
+        """A pedal press, a serial scan, an ID-card swipe or the reader's news: a scan or a swipe while a
+        prompt that takes scans is open answers it (a card answers with its ID number)."""
+        if isinstance(event, (Scan, CardSwipe)) and self.prompt is not None:
             if self.prompt.takes_scans:
-                self._answer(event.text)
+                self._answer(event.text if isinstance(event, Scan) else event.card.id_number)
                 return
             self._close_prompt()
             self._say("warn", N_("prompt cancelled by a scan"))
@@ -184,38 +189,45 @@ class ShootApp:
 
     # ------------------------------------------------------------------ the operator's keys
     def _accept(self, at: float) -> None:
-        self.submit(Accept(None, at=at))
+        take_id, _reason = self._pending()
+        self.submit(Accept(take_id, at=at, shown=True))
+
+    def _shown(self) -> Snapshot:
+        """The snapshot the screen last drew: a decision is about what the operator saw, not what the journal
+        holds by the time the key is read (another terminal may have shot since)."""
+        return self.shown if self.shown is not None else self.snapshot()
 
     def _pending(self) -> tuple[int | None, str]:
-        bound = self.snapshot().bound
+        bound = self._shown().bound
         if bound is None or bound.pending_take is None:
             return None, ""
         return bound.pending_take, bound.pending_reason or ""
 
     def _override(self, at: float) -> None:
-        take_id, _ = self._pending()
+        take_id, _reason = self._pending()
         if take_id is None:
-            self.submit(Accept(None, at=at))                   # the controller says why there is nothing
+            self.submit(Accept(None, at=at, shown=True))       # the controller says why there is nothing
             return
 
         def answer(text: str) -> Event | None:
             if not text.strip():
                 self._say("warn", N_("override cancelled: no reason given"))
                 return None
-            return Accept(take_id, override=text.strip(), at=at)
+            return Accept(take_id, override=text.strip(), at=at, shown=True)
         self._ask(at, bilingual("ACCEPT take {take} despite its verdict — override reason (Esc cancels): ", take=take_id),
-                  answer, stale=Accept(take_id, at=at))
+                  answer, stale=Accept(take_id, at=at, shown=True))
 
     def _reject(self, at: float) -> None:
         take_id, default = self._pending()
         if take_id is None:
-            self.submit(Reject(None, at=at))                   # the controller says why there is nothing
+            self.submit(Reject(None, at=at, shown=True))       # the controller says why there is nothing
             return
         self._ask(at, bilingual("reject take {take} — reason (Enter = {default}; Esc cancels): ", take=take_id, default=default),
-                  lambda text: Reject(take_id, text.strip(), at=at), stale=Reject(take_id, at=at))
+                  lambda text: Reject(take_id, text.strip(), at=at, shown=True),
+                  stale=Reject(take_id, at=at, shown=True))
 
     def _last_take(self) -> int | None:
-        last = self.snapshot().last_take
+        last = self._shown().last_take
         return last.take_id if last is not None else None
 
     def _void(self, at: float) -> None:
@@ -224,7 +236,8 @@ class ShootApp:
             self._say("warn", N_("no take to void"))
             return
         self._ask(at, bilingual("VOID take {take} — reason (Enter = voided at the station; Esc cancels): ", take=take_id),
-                  lambda text: Void(take_id, text.strip(), at=at), stale=Void(take_id, at=at))
+                  lambda text: Void(take_id, text.strip(), at=at, shown=True),
+                  stale=Void(take_id, at=at, shown=True))
 
     def _rebind(self, at: float) -> None:
         take_id = self._last_take()
@@ -236,9 +249,26 @@ class ShootApp:
             if not text.strip():
                 self._say("warn", N_("rebind cancelled: no code given"))
                 return None
-            return Rebind(take_id, text.strip(), at=at)
+            return Rebind(take_id, text.strip(), at=at, shown=True)
         self._ask(at, bilingual("REBIND take {take} to: scan or type the right student's code (Esc cancels): ", take=take_id),
-                  answer, takes_scans=True, stale=Rebind(take_id, at=at))
+                  answer, takes_scans=True, stale=Rebind(take_id, at=at, shown=True))
+
+    def _unpaid(self, at: float) -> None:
+        """Bind the student just refused as unpaid (station.toml blocks them) anyway, with the operator's reason."""
+        blocked = self.controller.unpaid_blocked
+        if blocked is None:
+            self._say("warn", N_("nobody was refused as unpaid: nothing to let through"))
+            return
+        event, subject = blocked
+
+        def answer(text: str) -> Event | None:
+            if not text.strip():
+                self._say("warn", N_("override cancelled: no reason given"))
+                return None
+            return replace(event, unpaid_override=text.strip(), at=at)
+        self._ask(at, bilingual("NOT PAID: {who} — reason to bind anyway (Esc cancels): ",
+                                who=f"{mask_code(subject.code)} {subject.name or ''}".strip()),
+                  answer, stale=replace(event, at=at))
 
     def _college(self, at: float) -> None:
         self._ask(at, bilingual("current college (Esc cancels): "),
@@ -254,23 +284,30 @@ class ShootApp:
     # ------------------------------------------------------------------ screen
     def redraw(self) -> None:
         try:
+            size = self.console.size
             term = TerminalState(self.controller.shoot_keys, self.trigger, self.keys.line,
-                                 self.prompt.label if self.prompt else None, self.note)
-            screen = render(self.snapshot(), term)
+                                 self.prompt.label if self.prompt else None, self.note,
+                                 height=size.height, width=size.width)
+            snap = self.snapshot()
+            screen = render(snap, term)
+            self.shown = snap
         except Exception as exc:  # noqa: BLE001 - a drawing bug must not end the session
             log.exception("drawing the screen failed")
             from rich.text import Text
             screen = Text(f"(screen error: {exc}; the station still works — see state/shoot.log)", style="red")
-        self.console.file.write("\x1b[H\x1b[2J")
-        self.console.print(screen, end="")
+        with self.console.capture() as captured:
+            self.console.print(screen, end="")
+        # no newline after the last row: a full 24-row screen must not scroll its header away
+        self.console.file.write("\x1b[H\x1b[2J" + captured.get().rstrip("\n"))
         self.console.file.flush()
 
 
-def run_shoot(store: Store, *, camera_spec: str, trigger: str, queue_mode: bool, operator: str | None,
-              fd: int | None = None) -> int:
-    """Run the loop until `q`; the terminal is restored on every exit path. Returns the exit status."""
+def run_shoot(workspace: Path, *, camera_spec: str, trigger: str | TriggerSpec, queue_mode: bool,
+              operator: str | None, fd: int | None = None, reader: str | None = None) -> int:
+    """Run the loop until `q`; the terminal is restored on every exit path. Returns the exit status.
+    The station is opened by `Station.open` (workspace lock, reconcile, leftovers, camera, greeting)."""
     from rich.console import Console
-    from station.session.camera_source import CameraHandle
+    from station.session.station import Station
 
     try:
         fd = sys.stdin.fileno() if fd is None else fd
@@ -278,42 +315,25 @@ def run_shoot(store: Store, *, camera_spec: str, trigger: str, queue_mode: bool,
         fd = -1
     if fd < 0 or not os.isatty(fd):
         from station.core.errors import SessionError
-        raise SessionError("station shoot needs a terminal", hint="use station capture / accept in scripts")
+        raise SessionError(_("station shoot needs a terminal (it is a full-screen program)"),
+                           hint=_("in scripts use the one-shot commands: station capture / accept / reject"))
     console = Console(highlight=False)
-    camera = CameraHandle(camera_spec, store.settings, store.workspace)
-    session = Session(store, operator=operator, camera=camera, queue_mode=queue_mode)
-    app = ShootApp(session, camera, trigger=trigger, queue_mode=queue_mode, console=console)
-    say = app.controller.say
-    recon = store.reconcile()
-    for rel in recon.orphans:
-        say("warn", N_("orphan original found (kept, not journalled): {file}"), file=rel)
-    bound = session.bound()
-    if bound is not None:
-        say("info", N_("station ready — resumed: {code} is bound"), code=mask_code(bound.code))
-    else:
-        say("info", N_("station ready"))
-    if not camera.open():
-        say("error", N_("camera: {error} (retrying)"), error=camera.error)
-    pedal = serial = None
-    log_handler = _log_to_file(store)
+    station = Station.open(workspace, camera_spec, trigger, kind="shoot", operator=operator, queue_mode=queue_mode,
+                           reader=reader)
+    app = ShootApp(station.session, station.camera, trigger=station.trigger, queue_mode=queue_mode,
+                   console=console, controller=station.controller)
+    log_handler = _log_to_file(station.store)
     previous_sigint = _quit_on_sigint(app)
     sys.stdout.write("\x1b[?1049h\x1b[?25l")     # alternate screen, cursor hidden
     try:
         with TerminalKeys(fd) as keys:
-            if trigger.startswith("pedal:"):
-                pedal = _start_pedal(trigger.partition(":")[2], store, keys)
-            if store.settings.triggers.serial_port:
-                serial = _start_serial(store.settings.triggers.serial_port, app, keys)
+            station.start_readers(lambda event, at: keys.queue.put((event, at)))
             try:
                 _loop(app, keys)
             except KeyboardInterrupt:
                 log.info("Ctrl-C: leaving the shoot loop (everything is in the journal)")
     finally:
-        if pedal is not None:
-            pedal.stop()
-        if serial is not None:
-            serial.stop()
-        camera.close()
+        station.close()
         sys.stdout.write("\x1b[?25h\x1b[?1049l")
         sys.stdout.flush()
         _restore_logging(log_handler)
@@ -358,26 +378,10 @@ def _restore_logging(state: tuple[logging.Handler, list[logging.Handler], int]) 
     handler.close()
 
 
-def _start_pedal(device: str, store: Store, keys: TerminalKeys) -> Any:
-    from camera.pedal import PedalReader
-    return PedalReader(device, lambda: keys.queue.put((PEDAL, time.monotonic())),
-                       keys=(store.settings.triggers.pedal_key,)).start()
-
-
-def _start_serial(port: str, app: ShootApp, keys: TerminalKeys) -> Any:
-    from station.tui.keys import SerialScanner
-    try:
-        return SerialScanner(port, lambda text, at: keys.queue.put((SERIAL + text, at))).start()
-    except OSError as exc:
-        app.controller.say("error", N_("serial scanner {port}: {error} (the keyboard still works)"), port=port,
-                           error=exc.strerror or str(exc))
-        return None
-
-
 def to_events(app: ShootApp, item: Item, at: float) -> list[KeyEvent | Event]:
     """One queue item -> events: a terminal character goes through the key classifier; a device thread's
     event (pedal press, serial scan) is stamped with the time it was read."""
-    if isinstance(item, (Pedal, Scan)):
+    if isinstance(item, (Pedal, Scan, CardSwipe, ReaderStatus)):
         return [replace(item, at=at)]
     return list(app.keys.feed(item, at))
 

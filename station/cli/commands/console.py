@@ -26,18 +26,21 @@ from station.cli.support import AppContext, pass_app
               help=N_("Live view from this folder of JPEG frames (the virtual camera has no live view)."))
 @click.option("--no-open", is_flag=True, help=N_("Do not open a browser here (a station without a local browser)."))
 @click.option("--operator", default=None, envvar="STATION_OPERATOR", help=N_("Who operates the station."))
+@click.option("--reader", "reader_port", default=None, metavar="PORT",
+              help=N_("An ID-card reader at the chair (e.g. /dev/serial/by-id/..., or auto): a swipe binds the "
+                      "card's holder as a scan would."))
 @pass_app
 def console_cmd(app: AppContext, port: int, lan: bool, camera_spec: str | None, trigger: str, queue_mode: bool,
-                live_frames: Path | None, no_open: bool, operator: str | None) -> None:
+                live_frames: Path | None, no_open: bool, operator: str | None, reader_port: str | None) -> None:
     from config.settings import load_settings
     from station.console.server import lan_addresses, open_browser, open_console
-    if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):
-        raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger")
+    from station.cli.commands.session import trigger_option
+    spec = trigger_option(trigger)
     settings = load_settings(app.workspace)
     server = open_console(app.workspace, camera_spec=camera_spec or settings.camera.spec,
-                          trigger="keys" if trigger == "key" else trigger, lan=lan, port=port,
+                          trigger=str(spec), lan=lan, port=port,
                           live_frames=live_frames, operator=operator,
-                          queue_mode=True if queue_mode else None, announce=click.echo)
+                          queue_mode=True if queue_mode else None, announce=click.echo, reader=reader_port)
     from station.hub.replicator import start_in_background
     hub = start_in_background(app.workspace)          # a joined station replicates while it serves (own thread)
     try:

@@ -1,7 +1,8 @@
 """Session commands: the shoot loop and the same actions one at a time (for scripts and re-shoot work).
 
-Every command is thin: it opens the store, calls `station.session.actions.Session`, and prints. The interactive loop
-uses the very same Session methods, so `station accept` and the `a` key do exactly the same thing.
+Every command is thin: it opens the store, hands the action to the station controller (`_decide`: the same
+handlers the terminal's keys and the console's buttons reach), and prints. So `station accept` and the `a` key
+do exactly the same thing, by one rule.
 """
 from __future__ import annotations
 
@@ -14,6 +15,22 @@ from station.cli.support import (FROM_HELP, AppContext, echo_json, exit_failed, 
                                  operator_option, pad, pass_app, shown_code, source_workspaces)
 from station.core.errors import SessionError
 from station.store.models import NO_COLLEGE
+
+def trigger_option(text: str):
+    """`--trigger` parsed once into its typed value (station.session.triggers.TriggerSpec)."""
+    from station.session.triggers import TriggerSpec
+    try:
+        return TriggerSpec.parse(text)
+    except ValueError:
+        raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger") from None
+
+
+def _decide(session, event):
+    """One operator action through the station controller's handler (the rules every screen follows); a
+    refusal raises (the CLI's one way to fail). Returns the controller's Outcome."""
+    from station.session.controller import StationController
+    return StationController(session).run(event)
+
 
 def _session(store, operator: str | None, **kw):
     from station.session.actions import Session
@@ -94,7 +111,8 @@ def capture_cmd(app: AppContext, camera_spec: str | None, timeout: float, as_jso
 def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json: bool,
                operator: str | None) -> None:
     with open_store(app) as store:
-        done = _session(store, operator).accept(take, override=override)
+        from station.session.triggers import Accept
+        done = store.take(_decide(_session(store, operator), Accept(take, override=override)).take_id)
         subject = store.subject(done.subject_id) if done.subject_id else None
         code = subject.code if subject else None
         if as_json:
@@ -115,7 +133,8 @@ def accept_cmd(app: AppContext, take: int | None, override: str | None, as_json:
 @pass_app
 def reject_cmd(app: AppContext, take: int | None, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
-        done = _session(store, operator).reject(take, reason=reason)
+        from station.session.triggers import Reject
+        done = store.take(_decide(_session(store, operator), Reject(take, reason=reason)).take_id)
         click.echo(_("take {take} rejected: {reason}", take=done.id, reason=reason))
 
 
@@ -127,7 +146,9 @@ def reject_cmd(app: AppContext, take: int | None, reason: str, operator: str | N
 @pass_app
 def rebind_cmd(app: AppContext, take: int, code: str, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
-        moved, subject = _session(store, operator).rebind(take, code, reason=reason)
+        from station.session.triggers import Rebind
+        outcome = _decide(_session(store, operator), Rebind(take, code=code, reason=reason))
+        moved, subject = store.take(outcome.take_id), store.subject(outcome.subject_id)
         click.echo(_("take {take} now belongs to {code} {name}", take=moved.id, code=shown_code(subject.code),
                      name=subject.name or "").rstrip())
 
@@ -139,7 +160,10 @@ def rebind_cmd(app: AppContext, take: int, code: str, reason: str, operator: str
 @pass_app
 def void_cmd(app: AppContext, take: int, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
-        done = _session(store, operator).void(take, reason=reason)
+        from station.session.triggers import Void
+        if not reason.strip():
+            raise SessionError(_("voiding a take needs a reason"))
+        done = store.take(_decide(_session(store, operator), Void(take, reason=reason)).take_id)
         click.echo(_("take {take} void: {reason}", take=done.id, reason=reason))
 
 
@@ -149,20 +173,28 @@ def void_cmd(app: AppContext, take: int, reason: str, operator: str | None) -> N
 @pass_app
 def skip_cmd(app: AppContext, reason: str, operator: str | None) -> None:
     with open_store(app) as store:
-        subject = _session(store, operator).skip(reason)
+        from station.session.triggers import Skip
+        subject = store.subject(_decide(_session(store, operator), Skip(reason)).subject_id)
         click.echo(_("skipped {code}; nobody bound", code=shown_code(subject.code)))
 
 
 @click.command("next", help=N_("Bind the first student waiting in the desk queue."))
+@click.option("--allow-unpaid", "allow_unpaid", default=None, metavar="REASON",
+              help=N_("Bind a student the roster says has not paid where station.toml blocks it ([session] unpaid = "
+                      "\"block\"), for this reason (journalled)."))
 @operator_option
 @pass_app
-def next_cmd(app: AppContext, operator: str | None) -> None:
+def next_cmd(app: AppContext, allow_unpaid: str | None, operator: str | None) -> None:
     with open_store(app) as store:
+        from station.session.triggers import Next
         session = _session(store, operator)
-        subject = session.next()
-        if subject is None:
+        if not session.queue():
             raise SessionError(_("the queue is empty"), hint=_("check students in at the desk: station checkin CODE --queue"))
+        subject = store.subject(_decide(_session(store, operator), Next(unpaid_override=allow_unpaid or "")).subject_id)
         click.echo(_subject_line(subject, session.shoot_no(subject)) + "  [" + _("bound") + "]")
+        if subject.paid is False:
+            click.secho("  " + _("NOT PAID: {who} — the roster says this student has not paid: check before shooting",
+                                 who=f"{shown_code(subject.code)} {subject.name or ''}".strip()), fg="red", err=True)
         click.echo(_("{n} still waiting", n=len(session.queue())))
 
 
@@ -263,19 +295,22 @@ def college_cmd(app: AppContext, name: str | None, operator: str | None) -> None
 @click.option("--trigger", default="key", show_default=True,
               help=N_("key (shoot keys of station.toml), pedal:DEVICE (python-evdev) or camera (body button only)."))
 @click.option("--queue", "queue_mode", is_flag=True, help=N_("Scans join the queue; `n` binds the next student."))
+@click.option("--reader", "reader_port", default=None, metavar="PORT",
+              help=N_("An ID-card reader at the chair (e.g. /dev/serial/by-id/..., or auto): a swipe binds the "
+                      "card's holder as a scan would."))
 @operator_option
 @pass_app
-def shoot_cmd(app: AppContext, camera_spec: str | None, trigger: str, queue_mode: bool,
+def shoot_cmd(app: AppContext, camera_spec: str | None, trigger: str, queue_mode: bool, reader_port: str | None,
               operator: str | None) -> None:
+    from config.settings import load_settings
     from station.tui.app import run_shoot
-    if not (trigger == "key" or trigger == "camera" or trigger.startswith("pedal:")):
-        raise click.BadParameter(_("use key, camera or pedal:DEVICE"), param_hint="--trigger")
+    spec = trigger_option(trigger)
+    settings = load_settings(app.workspace)
     from station.hub.replicator import start_in_background
     hub = start_in_background(app.workspace)          # a joined station replicates while it shoots (own thread)
     try:
-        with open_store(app) as store:
-            code = run_shoot(store, camera_spec=camera_spec or store.settings.camera.spec, trigger=trigger,
-                             queue_mode=queue_mode or store.settings.session.queue_mode, operator=operator)
+        code = run_shoot(app.workspace, camera_spec=camera_spec or settings.camera.spec, trigger=spec,
+                         queue_mode=queue_mode or settings.session.queue_mode, operator=operator, reader=reader_port)
     finally:
         if hub is not None:
             hub.stop()

@@ -71,10 +71,13 @@ def init_cmd(app: AppContext, station_id: str, room: str, preset: str, camera_sp
 @click.option("--name", "walk_in_name", default=None, metavar="NAME", help=N_("With --walk-in: the student's name."))
 @click.option("--class", "walk_in_class", default=None, metavar="CLASS",
               help=N_("With --walk-in: the student's class."))
+@click.option("--allow-unpaid", "allow_unpaid", default=None, metavar="REASON",
+              help=N_("Bind a student the roster says has not paid where station.toml blocks it ([session] unpaid = "
+                      "\"block\"), for this reason (journalled)."))
 @pass_app
 def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: bool, as_json: bool,
                 reader_port: str | None, walk_in: bool, walk_in_name: str | None,
-                walk_in_class: str | None) -> None:
+                walk_in_class: str | None, allow_unpaid: str | None = None) -> None:
     from station.session.actions import Session
     if not walk_in and (walk_in_name is not None or walk_in_class is not None):
         raise click.UsageError(_("--name and --class are for --walk-in"))
@@ -93,7 +96,8 @@ def checkin_cmd(app: AppContext, code: str | None, college: str | None, queue: b
             outcome = session.walk_in(code, name=walk_in_name, college=college, class_name=walk_in_class,
                                       queue=True if queue else None)
         else:
-            outcome = session.scan(code, queue=True if queue else None, college=college)
+            outcome = session.scan(code, queue=True if queue else None, college=college,
+                                   unpaid_override=allow_unpaid)
         subject = outcome.subject
         if as_json:
             echo_json({"shoot_no": outcome.shoot_no, "day": store.today(), "repeated": outcome.repeated,
@@ -150,6 +154,10 @@ def status_cmd(app: AppContext, as_json: bool) -> None:
                 total[k] += r[k]
         click.echo(pad(_("total"), 24) + "".join(f" {total[k]:>{w}}" for k, w in zip(total, widths)))
         click.echo(_("bound now: {who}", who=shown_code(bound.code) if bound else _("nobody")))
+        from station.session.lock import running_station
+        holder = running_station(store.workspace)
+        if holder is not None:
+            click.echo(_("interactive station running: {who}", who=holder.describe()))
         for f in space:
             click.echo(_("free space: {free} MB on {folder}", free=f"{f.free_mb:.0f}", folder=f.folder))
         if hub is not None:
