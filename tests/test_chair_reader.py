@@ -75,7 +75,7 @@ def test_a_swipe_at_the_chair_binds_the_holder_and_the_reader_state_is_on_screen
         sim.present(LI_CARD)                                   # another card: the binding moves, names differ
         drain(station, inbox, lambda: snap().bound is not None and snap().bound.student_no == "2017002")
         said = " | ".join(m.en for m in station.controller.messages)
-        assert "the ID card says 李小红]0;pwned but the roster says 李晓红" in said
+        assert "the ID card says 李小红 but the roster says 李晓红" in said
         shown = screen(station)
         assert "\u202e" not in shown and "\x1b]" not in shown and "\x07" not in shown
         sim.unplug()

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from camera.devtext import clean_device_text  # noqa: F401 - the one cleaner of device text, re-exported
 from camera.idcard_text import IdCard
 from camera.masking import mask_name
 from config.i18n import _
@@ -41,13 +42,6 @@ class CardCheckIn:
             _("the ID card says {card} but the roster says {roster}: check the student's identity",
               card=self.card_name, roster=self.roster_name),)
         return (*self.outcome.warnings, *extra)
-
-
-def clean_device_text(text: str) -> str:
-    """Text from a device (a card's name, a reader's reason) as it may reach a screen or a log: control,
-    format (bidi overrides such as U+202E, zero-width) and line separator characters removed, so a card cannot
-    retitle the terminal (ESC ] 0; ... BEL) or reverse what the operator reads."""
-    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
 
 
 def same_name(a: str, b: str) -> bool:

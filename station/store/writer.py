@@ -109,9 +109,6 @@ class JournalWriter:
     def _operator(self, operator: str | None) -> str:
         return operator if operator is not None else self.settings.station.operator
 
-    def _stamp(self) -> str:
-        return self.clock.now().isoformat(timespec="seconds")
-
     # ----------------------------------------------------------------- subjects
     def upsert_subjects(self, rows: Sequence[dict[str, Any]], *, source_file: str, operator: str | None = None
                         ) -> dict[str, int]:
@@ -121,7 +118,7 @@ class JournalWriter:
         every take bound to it stays bound. Returns counts: added, updated, unchanged.
         """
         counts = {"added": 0, "updated": 0, "unchanged": 0}
-        stamp = self._stamp()
+        stamp = self.clock.now().isoformat(timespec="seconds")
         with self.transaction() as conn:
             for row in rows:
                 values, extra = stored_values(row)
@@ -174,7 +171,7 @@ class JournalWriter:
             found = self.find_subject("code", str(code))
             if found:
                 return found
-        stamp = self._stamp()
+        stamp = self.clock.now().isoformat(timespec="seconds")
         with self.transaction() as conn:
             if walk_in is None:
                 cur = conn.execute(
