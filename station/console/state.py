@@ -12,7 +12,6 @@ import shutil
 import threading
 from collections import OrderedDict
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,22 +21,23 @@ from station.console.hub import Hub
 from station.console.live import LiveFrame, LiveView, live_status
 from station.console.security import Pairing
 from station.core.idnumber import mask_code
-from station.store.models import NO_COLLEGE
+from station.store.clock import Clock
 
 log = logging.getLogger(__name__)
 
 IMAGE_CACHE = 48
-RATE_MIN_HOURS = 1 / 6        # students per hour only once ten minutes of accepts say something
 
 
 class ConsoleState:
     """The console's view of one station: built once by `station console`, shared by every route."""
 
     def __init__(self, runtime: Any, *, workspace: Path, read_model: Any, preset: FormatPreset,
-                 pairing: Pairing, live: LiveView | None = None, export_root: Path | None = None) -> None:
+                 pairing: Pairing, live: LiveView | None = None, export_root: Path | None = None,
+                 clock: Clock | None = None) -> None:
         self.runtime = runtime
         self.workspace = workspace
         self.read = read_model
+        self.clock: Clock = clock or read_model.clock     # the station's clock: the console reads no clock of its own
         self.preset = preset
         self.pairing = pairing
         self.live = live
@@ -156,34 +156,9 @@ class ConsoleState:
                 "counts": data["counts"], "unbound": data["unbound_takes"]}
 
     def day(self) -> dict[str, Any]:
-        """Progress per college against the schedule: counts, students per hour so far, time left."""
-        from station.session.schedule import load_slots
-        now = datetime.now().astimezone()
-        colleges, slots, accepted = self._query(
-            lambda r: (r.status_by_college(), load_slots(r), r.accepted_takes()))
-        subjects = self._query(lambda r: {s.id: s.college or NO_COLLEGE for s in r.subjects()})
-        today = now.date().isoformat()
-        times: dict[str, list[datetime]] = {}
-        for a in accepted:
-            at = datetime.fromisoformat(a.accepted_at)
-            if at.date().isoformat() == today:
-                times.setdefault(subjects.get(a.subject_id, NO_COLLEGE), []).append(at)
-        windows: dict[str, list[Any]] = {}
-        for slot in slots:
-            windows.setdefault(slot.college, []).append(slot)
-        rows = []
-        for entry in colleges:
-            name = entry["college"]
-            stamps = sorted(times.get(name, []))
-            hours = (stamps[-1] - stamps[0]).total_seconds() / 3600 if len(stamps) > 1 else 0.0
-            rate = round((len(stamps) - 1) / hours, 1) if hours >= RATE_MIN_HOURS else None
-            slot = next((s for s in windows.get(name, []) if s.start <= now <= s.end), None) or \
-                next((s for s in windows.get(name, []) if s.start > now), None)
-            left = max(0, int((slot.end - now).total_seconds() // 60)) if slot and slot.start <= now else None
-            rows.append({**entry, "per_hour": rate, "accepted_today": len(stamps),
-                         "window": f"{slot.start:%m-%d %H:%M}–{slot.end:%H:%M}" if slot else None,
-                         "room": slot.room if slot else None, "minutes_left": left})
-        return {"colleges": rows, "has_schedule": bool(slots), "now": now.isoformat(timespec="minutes")}
+        """Progress per college against the schedule (station.session.day_figures), at the station clock's time."""
+        from station.session.day_figures import day_figures
+        return self._query(lambda r: day_figures(r, self.clock))
 
     # ------------------------------------------------------------------ images
     def take_image(self, take_id: int, kind: str) -> bytes | None:
@@ -276,7 +251,8 @@ class ConsoleState:
 
         The folder is always under the workspace's exports/: a device on the LAN cannot write elsewhere."""
         from station.core.errors import SessionError
-        safe = "".join(ch for ch in (name or datetime.now().strftime("%Y%m%d-%H%M")) if ch.isalnum() or ch in "-_")
+        from station.session.export_folder import export_folder_name
+        safe = export_folder_name(name, self.clock)
         if not safe:
             raise SessionError(bilingual("give the export folder a name of letters and digits"))
         with self._lock:
