@@ -82,7 +82,7 @@ def station_routes(web: Web) -> list[BaseRoute]:
 
 # ---------------------------------------------------------------------------------------------- pairing
 def pair_routes(web: Web) -> list[BaseRoute]:
-    """Pairing a device (one-time link or PIN) and the station's controls over the paired devices."""
+    """The pairing page: a device pairs with the one-time link or the PIN (the only routes with no guard)."""
     state = web.state
 
     async def pair_page(request: Request) -> Response:
@@ -115,6 +115,14 @@ def pair_routes(web: Web) -> list[BaseRoute]:
         log.warning("console: a device paired with the PIN from %s", client(request))
         return with_cookie(JSONResponse({"ok": True, "next": web.safe_next(body.get("next"))}), who)
 
+    return [Route("/pair", pair_page, methods=["GET"]),
+            Route("/pair", pair_submit, methods=["POST"])]
+
+
+def pairing_routes(web: Web) -> list[BaseRoute]:
+    """The paired devices: the list every page shows, the station's own controls (reopen, renew, revoke), the QR."""
+    state = web.state
+
     async def api_pairing(request: Request, who: Paired) -> Response:
         return JSONResponse(state.pairing_view(who))
 
@@ -142,9 +150,7 @@ def pair_routes(web: Web) -> list[BaseRoute]:
             return JSONResponse({"ok": False, "error": "unknown op"}, status_code=400)
         return JSONResponse({"ok": True, **state.pairing_view(who)})
 
-    return [Route("/pair", pair_page, methods=["GET"]),
-            Route("/pair", pair_submit, methods=["POST"]),
-            Route("/api/pairing", web.guarded(api_pairing), methods=["GET"]),
+    return [Route("/api/pairing", web.guarded(api_pairing), methods=["GET"]),
             Route("/api/pairing", web.guarded(api_pairing_post, post=True), methods=["POST"]),
             Route("/pairing/qr.svg", web.guarded(pairing_qr), methods=["GET"])]
 
@@ -237,5 +243,6 @@ CONSOLE_PAGES: list[Page] = [
     Page("review", review_routes),
     Page("day", day_routes),
     Page("pair", pair_routes, nav=False),
+    Page("pairing", pairing_routes, nav=False),
     Page("station", station_routes, nav=False),
 ]
