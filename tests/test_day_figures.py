@@ -51,3 +51,30 @@ def test_per_hour_and_minutes_left_follow_the_station_clock(tmp_path: Path) -> N
         read.close()
     finally:
         store.close()
+
+
+def test_the_console_shows_the_station_clocks_day_and_pairings_expire_on_it(tmp_path: Path) -> None:
+    """The console's day page and its pairings read the station's clock, not the machine's: a clock set to a
+    day long past is the day the page shows, and a pairing ends when that clock passes its lifetime."""
+    from station.console.security import SESSION_SECONDS, Pairing
+    from station.console.state import ConsoleState
+    clock = FixedClock(datetime(2021, 6, 1, 10, 0))
+    store = init_workspace(tmp_path / "ws", make_settings("S1"), clock=clock)
+    try:
+        store.upsert_subjects(roster_rows(2, colleges=("外国语学院",)), source_file="roster.csv")
+        shoot(store, store.subjects()[0], finished_photo())
+        read = ReadModel.open(tmp_path / "ws", clock=clock)
+        pairing = Pairing(clock=read.clock)
+        state = ConsoleState(None, workspace=tmp_path / "ws", read_model=read, preset=None, pairing=pairing)
+        day = state.day()
+        assert day["now"].startswith("2021-06-01T10:00")
+        assert _row(day, "外国语学院")["accepted_today"] == 1
+
+        who = pairing.pair_with_pin(pairing.pin, "10.0.0.2")
+        clock.advance(seconds=SESSION_SECONDS - 1)
+        assert pairing.session(who.sid) is who
+        clock.advance(seconds=2)
+        assert pairing.session(who.sid) is None                # expired by the station's clock, no sleeping
+        read.close()
+    finally:
+        store.close()

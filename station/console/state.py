@@ -1,7 +1,8 @@
 """What the console's routes read: the runtime's snapshot, the read model's queries, images, live view, export.
 
 Everything a page shows is built here from those sources, with personal data masked the one way the station
-masks it (station.core.idnumber); the routes only serialise it. The read model has its own SQLite connection
+masks it (station.core.idnumber); the routes only serialise it. Rules and times are not the console's: the day
+figures are the session's (station.session.day_figures), on the station's clock (`clock`, the read model's). The read model has its own SQLite connection
 (WAL: it reads while the runtime's worker writes) guarded by a lock, because Starlette serves from a pool.
 """
 from __future__ import annotations
