@@ -69,7 +69,7 @@ def station_routes(web: Web) -> list[BaseRoute]:
 
     async def take_image(request: Request, who: Paired) -> Response:
         take_id, kind = int(request.path_params["take_id"]), request.path_params["kind"]
-        data = await asyncio.to_thread(state.take_image, take_id, kind)
+        data = await asyncio.to_thread(state.images.take_image, take_id, kind)
         if data is None:
             return Response(status_code=404)
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
@@ -182,7 +182,7 @@ def shoot_routes(web: Web) -> list[BaseRoute]:
                                  "X-Settings": json.dumps(state.live.settings if state.live else {})})
 
     async def take_misses(request: Request, who: Paired) -> Response:
-        found = await asyncio.to_thread(state.take_nearest, int(request.path_params["take_id"]))
+        found = await asyncio.to_thread(state.images.take_nearest, int(request.path_params["take_id"]))
         return JSONResponse({"misses": found[1] if found else None})
 
     return [Route("/live/frame", web.guarded(live_frame), methods=["GET"]),

@@ -11,7 +11,6 @@ import json
 import logging
 import shutil
 import threading
-from collections import OrderedDict
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
@@ -19,6 +18,7 @@ from typing import Any, Callable
 from config.formats import FormatPreset
 from config.i18n import bilingual
 from station.console.hub import Hub
+from station.console.images import TakeImages
 from station.console.live import LiveFrame, LiveView, live_status
 from station.console.security import Pairing
 from station.core.idnumber import mask_code
@@ -26,7 +26,6 @@ from station.store.clock import Clock
 
 log = logging.getLogger(__name__)
 
-IMAGE_CACHE = 48
 
 
 class ConsoleState:
@@ -45,8 +44,7 @@ class ConsoleState:
         self.hub = Hub()
         self.export_root = export_root or workspace / "exports"
         self._lock = threading.RLock()
-        self._images: OrderedDict[tuple[int, str], bytes | None] = OrderedDict()
-        self._nearest: OrderedDict[tuple[int, str], Any] = OrderedDict()
+        self.images = TakeImages(workspace, preset, self._query, self._lock)    # the pictures pages show
         self._export: dict[str, Any] = {"running": False}
 
     # ------------------------------------------------------------------ runtime
@@ -160,84 +158,6 @@ class ConsoleState:
         """Progress per college against the schedule (station.session.day_figures), at the station clock's time."""
         from station.session.day_figures import day_figures
         return self._query(lambda r: day_figures(r, self.clock))
-
-    # ------------------------------------------------------------------ images
-    def take_image(self, take_id: int, kind: str) -> bytes | None:
-        """photo: the finished 480x640 crop; frame: the whole frame with crop box and bands; thumb: small;
-        nearest: a refused take's nearest crop with its bands and misses (station.console.refused)."""
-        if kind == "nearest":
-            found = self.take_nearest(take_id)
-            return found[0] if found else None
-        if kind not in ("photo", "frame", "thumb"):
-            return None
-        key = (take_id, kind)
-        with self._lock:
-            if key in self._images:
-                self._images.move_to_end(key)
-                return self._images[key]
-        data = self._make_image(take_id, kind)
-        with self._lock:
-            self._images[key] = data
-            while len(self._images) > IMAGE_CACHE:
-                self._images.popitem(last=False)
-        return data
-
-    def take_nearest(self, take_id: int) -> tuple[bytes, list[dict[str, Any]]] | None:
-        """A refused take's nearest crop (JPEG) and how far each measure missed its band (cached)."""
-        key = (take_id, "nearest")
-        with self._lock:
-            if key in self._nearest:
-                return self._nearest[key]
-        found = None
-        original = self._original(take_id)
-        if original is not None:
-            from station.console.refused import nearest_view
-            try:
-                view = nearest_view(original, self.preset)
-            except Exception as exc:  # noqa: BLE001 - not decodable: the verdict's reasons say why
-                log.warning("console: no nearest crop for take %s: %s", take_id, exc)
-                view = None
-            if view is not None:
-                found = (view[0], [m.to_dict() for m in view[1]])
-        with self._lock:
-            self._nearest[key] = found
-            while len(self._nearest) > IMAGE_CACHE // 4:
-                self._nearest.popitem(last=False)
-        return found
-
-    def _original(self, take_id: int) -> bytes | None:
-        try:
-            take = self._query(lambda r: r.take(take_id))
-        except Exception:  # noqa: BLE001 - no such take
-            return None
-        if not take.files or take.primary.kind != "jpeg":
-            return None
-        path = self.workspace / take.primary.file
-        return path.read_bytes() if path.is_file() else None
-
-    def _make_image(self, take_id: int, kind: str) -> bytes | None:
-        from pipeline.overlay import frame_view
-        try:
-            take = self._query(lambda r: r.take(take_id))
-        except Exception:  # noqa: BLE001 - no such take: 404
-            return None
-        verdict = take.verdict
-        photo = verdict.photo if verdict is not None else None
-        if kind == "photo":
-            path = self.workspace / photo if photo else None
-            return path.read_bytes() if path and path.is_file() else None
-        if not take.files:
-            return None
-        original = (self.workspace / take.primary.file)
-        if not original.is_file() or take.primary.kind != "jpeg":
-            return None
-        crop = verdict.crop_box if verdict is not None else None
-        try:
-            return frame_view(original.read_bytes(), self.preset, tuple(crop) if crop else None,
-                              max_side=1200 if kind == "frame" else 320, ok=bool(verdict is not None and verdict.ok))
-        except Exception as exc:  # noqa: BLE001 - not decodable: no picture, the verdict says why
-            log.warning("console: no frame view for take %s: %s", take_id, exc)
-            return None
 
     # ------------------------------------------------------------------ live view
     def live_frame(self, after: int) -> LiveFrame | None:
