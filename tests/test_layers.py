@@ -126,3 +126,74 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") in SQL_CALLS]
     texts = [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and SQL_TEXT.match(str(n.value))]
     assert calls and texts
+
+
+#: who may write the events table: the journal (append_event: the one INSERT), the writer (its only caller), and
+#: the replica (other stations' events copied verbatim into their read-only copy, station/store/replica.py)
+EVENT_WRITERS = {"station/store/journal.py", "station/store/writer.py", "station/store/replica.py"}
+EVENTS_SQL = re.compile(r"\b(INSERT(\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+events\b", re.I)
+#: the wall clock read directly (a call or a reference): datetime.now(), time.time... `time.monotonic` (timeouts,
+#: never shown) is not the wall clock
+WALL_CLOCK = {("datetime", "now"), ("datetime", "today"), ("datetime", "utcnow"), ("date", "today"),
+              ("time", "time"), ("time", "time_ns"), ("time", "localtime"), ("time", "gmtime"), ("time", "ctime"),
+              ("time", "strftime")}
+#: the modules that read the wall clock today (ARCHITECTURE.md, "Time"): the station's clock itself, and the
+#: readers not yet moved onto it. A module not listed that reads it fails here; the console must never.
+WALL_CLOCK_READERS = {"station/store/clock.py", "camera/gphoto_backend.py", "station/cli/commands/export.py",
+                      "station/hub/link.py", "station/hub/page.py", "station/hub/server.py", "station/hub/token.py",
+                      "station/session/camera_source.py", "station/session/schedule.py", "station/store/replica.py"}
+
+
+def event_writes(tree: ast.Module) -> list[tuple[int, str]]:
+    """Where a module writes the events table: SQL text naming it, or an insert helper handed the name."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and EVENTS_SQL.search(node.value):
+            found.append((node.lineno, node.value.strip()[:40]))
+        if isinstance(node, ast.Call):
+            names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if "events" in names and any(re.match(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", n, re.I) for n in names):
+                found.append((node.lineno, " ".join(names)))
+            func = node.func
+            if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) == "append_event":
+                found.append((node.lineno, "append_event()"))
+    return found
+
+
+def wall_clock_reads(tree: ast.Module) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and (node.value.id, node.attr) in WALL_CLOCK:
+            found.append((node.lineno, f"{node.value.id}.{node.attr}"))
+        if isinstance(node, ast.ImportFrom) and node.module == "time":
+            found += [(node.lineno, f"from time import {a.name}") for a in node.names if ("time", a.name) in WALL_CLOCK]
+    return found
+
+
+def test_only_the_journal_writer_and_the_replica_write_events() -> None:
+    bad = [f"{rel}:{line} writes events: {what}" for rel, _module, tree in sources() if rel not in EVENT_WRITERS
+           for line, what in event_writes(tree)]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_console_reads_no_wall_clock() -> None:
+    """The console shows the station's clock (ConsoleState.clock, the read model's): a page never disagrees with
+    the journal about what time or day it is, and tests move its time without sleeping."""
+    bad = [f"{rel}:{line} reads the wall clock: {what}" for rel, module, tree in sources()
+           if layer(module) == "station.console" for line, what in wall_clock_reads(tree)]
+    assert not bad, "\n".join(bad)
+
+
+def test_only_the_listed_modules_read_the_wall_clock() -> None:
+    bad = [f"{rel}:{line} reads the wall clock: {what} (use the station's Clock, station/store/clock.py)"
+           for rel, _module, tree in sources() if rel not in WALL_CLOCK_READERS for line, what in wall_clock_reads(tree)]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_event_and_clock_rules_catch_what_they_forbid() -> None:
+    tree = ast.parse("import time\nfrom datetime import datetime\nstamp = datetime.now()\nt = time.time()\n"
+                     "conn.execute('INSERT INTO events (kind) VALUES (1)')\nself._insert('INSERT OR REPLACE', 'events', e)\n"
+                     "journal.append_event(conn, kind=k)\nelapsed = time.monotonic()\n")
+    assert [what for _line, what in wall_clock_reads(tree)] == ["datetime.now", "time.time"]
+    assert len(event_writes(tree)) == 3

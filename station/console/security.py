@@ -22,10 +22,11 @@ import logging
 import os
 import secrets
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+from station.store.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Paired:
     csrf: str
     how: str                         # "link" (the station's own browser) | "pin"
     client: str                      # the address it paired from
-    since: float = field(default_factory=time.time)   # wall clock: pairings outlive a restart
+    since: float = 0.0               # epoch seconds by the station's clock: pairings outlive a restart
     device: str = field(default_factory=lambda: secrets.token_hex(4))   # public id (desk list, revoke)
     agent: str = ""                  # the browser's own description, shortened (desk list)
 
@@ -72,10 +73,10 @@ class Pairing:
     `path`: the workspace's PAIRING_FILE (None: in memory only, for unit checks)."""
 
     def __init__(self, path: Path | None = None, *, announce: Callable[[str], None] = lambda text: None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Clock | None = None) -> None:
         self._lock = threading.Lock()
         self._path = path
-        self._clock = clock
+        self._station_clock: Clock = clock or SystemClock()     # the station's clock (tests move it)
         self._announce = announce
         self._sessions: dict[str, Paired] = {}          # sha256(sid) -> Paired
         self._links: set[str] = set()
@@ -84,6 +85,9 @@ class Pairing:
         self.locked = False
         self.pin = new_pin()
         self._load()
+
+    def _clock(self) -> float:
+        return self._station_clock.now().timestamp()
 
     # ------------------------------------------------------------------ ways in
     def one_time_link(self) -> str:

@@ -152,7 +152,8 @@ def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "ke
         def camera_settings() -> dict[str, str]:
             body = getattr(getattr(runtime.controller, "camera", None), "_camera", None)   # opened by the worker
             return body.get_settings() if body is not None else {}
-        pairing = Pairing(workspace / PAIRING_FILE, announce=lambda what: announce(_pairing_locked()))
+        pairing = Pairing(workspace / PAIRING_FILE, announce=lambda what: announce(_pairing_locked()),
+                          clock=read.clock)
         state = ConsoleState(runtime, workspace=workspace, read_model=read, preset=preset, pairing=pairing,
                              live=LiveView(live_source, preset, paused=lambda: runtime.snapshot().busy,
                                            read_settings=camera_settings))

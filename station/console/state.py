@@ -1,7 +1,8 @@
 """What the console's routes read: the runtime's snapshot, the read model's queries, images, live view, export.
 
 Everything a page shows is built here from those sources, with personal data masked the one way the station
-masks it (station.core.idnumber); the routes only serialise it. The read model has its own SQLite connection
+masks it (station.core.idnumber); the routes only serialise it. Rules and times are not the console's: the day
+figures are the session's (station.session.day_figures), on the station's clock (`clock`, the read model's). The read model has its own SQLite connection
 (WAL: it reads while the runtime's worker writes) guarded by a lock, because Starlette serves from a pool.
 """
 from __future__ import annotations
@@ -10,42 +11,40 @@ import json
 import logging
 import shutil
 import threading
-from collections import OrderedDict
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
 from config.formats import FormatPreset
 from config.i18n import bilingual
 from station.console.hub import Hub
+from station.console.images import TakeImages
 from station.console.live import LiveFrame, LiveView, live_status
 from station.console.security import Pairing
 from station.core.idnumber import mask_code
-from station.store.models import NO_COLLEGE
+from station.store.clock import Clock
 
 log = logging.getLogger(__name__)
 
-IMAGE_CACHE = 48
-RATE_MIN_HOURS = 1 / 6        # students per hour only once ten minutes of accepts say something
 
 
 class ConsoleState:
     """The console's view of one station: built once by `station console`, shared by every route."""
 
     def __init__(self, runtime: Any, *, workspace: Path, read_model: Any, preset: FormatPreset,
-                 pairing: Pairing, live: LiveView | None = None, export_root: Path | None = None) -> None:
+                 pairing: Pairing, live: LiveView | None = None, export_root: Path | None = None,
+                 clock: Clock | None = None) -> None:
         self.runtime = runtime
         self.workspace = workspace
         self.read = read_model
+        self.clock: Clock = clock or read_model.clock     # the station's clock: the console reads no clock of its own
         self.preset = preset
         self.pairing = pairing
         self.live = live
         self.hub = Hub()
         self.export_root = export_root or workspace / "exports"
         self._lock = threading.RLock()
-        self._images: OrderedDict[tuple[int, str], bytes | None] = OrderedDict()
-        self._nearest: OrderedDict[tuple[int, str], Any] = OrderedDict()
+        self.images = TakeImages(workspace, preset, self._query, self._lock)    # the pictures pages show
         self._export: dict[str, Any] = {"running": False}
 
     # ------------------------------------------------------------------ runtime
@@ -156,112 +155,9 @@ class ConsoleState:
                 "counts": data["counts"], "unbound": data["unbound_takes"]}
 
     def day(self) -> dict[str, Any]:
-        """Progress per college against the schedule: counts, students per hour so far, time left."""
-        from station.session.schedule import load_slots
-        now = datetime.now().astimezone()
-        colleges, slots, accepted = self._query(
-            lambda r: (r.status_by_college(), load_slots(r), r.accepted_takes()))
-        subjects = self._query(lambda r: {s.id: s.college or NO_COLLEGE for s in r.subjects()})
-        today = now.date().isoformat()
-        times: dict[str, list[datetime]] = {}
-        for a in accepted:
-            at = datetime.fromisoformat(a.accepted_at)
-            if at.date().isoformat() == today:
-                times.setdefault(subjects.get(a.subject_id, NO_COLLEGE), []).append(at)
-        windows: dict[str, list[Any]] = {}
-        for slot in slots:
-            windows.setdefault(slot.college, []).append(slot)
-        rows = []
-        for entry in colleges:
-            name = entry["college"]
-            stamps = sorted(times.get(name, []))
-            hours = (stamps[-1] - stamps[0]).total_seconds() / 3600 if len(stamps) > 1 else 0.0
-            rate = round((len(stamps) - 1) / hours, 1) if hours >= RATE_MIN_HOURS else None
-            slot = next((s for s in windows.get(name, []) if s.start <= now <= s.end), None) or \
-                next((s for s in windows.get(name, []) if s.start > now), None)
-            left = max(0, int((slot.end - now).total_seconds() // 60)) if slot and slot.start <= now else None
-            rows.append({**entry, "per_hour": rate, "accepted_today": len(stamps),
-                         "window": f"{slot.start:%m-%d %H:%M}–{slot.end:%H:%M}" if slot else None,
-                         "room": slot.room if slot else None, "minutes_left": left})
-        return {"colleges": rows, "has_schedule": bool(slots), "now": now.isoformat(timespec="minutes")}
-
-    # ------------------------------------------------------------------ images
-    def take_image(self, take_id: int, kind: str) -> bytes | None:
-        """photo: the finished 480x640 crop; frame: the whole frame with crop box and bands; thumb: small;
-        nearest: a refused take's nearest crop with its bands and misses (station.console.refused)."""
-        if kind == "nearest":
-            found = self.take_nearest(take_id)
-            return found[0] if found else None
-        if kind not in ("photo", "frame", "thumb"):
-            return None
-        key = (take_id, kind)
-        with self._lock:
-            if key in self._images:
-                self._images.move_to_end(key)
-                return self._images[key]
-        data = self._make_image(take_id, kind)
-        with self._lock:
-            self._images[key] = data
-            while len(self._images) > IMAGE_CACHE:
-                self._images.popitem(last=False)
-        return data
-
-    def take_nearest(self, take_id: int) -> tuple[bytes, list[dict[str, Any]]] | None:
-        """A refused take's nearest crop (JPEG) and how far each measure missed its band (cached)."""
-        key = (take_id, "nearest")
-        with self._lock:
-            if key in self._nearest:
-                return self._nearest[key]
-        found = None
-        original = self._original(take_id)
-        if original is not None:
-            from station.console.refused import nearest_view
-            try:
-                view = nearest_view(original, self.preset)
-            except Exception as exc:  # noqa: BLE001 - not decodable: the verdict's reasons say why
-                log.warning("console: no nearest crop for take %s: %s", take_id, exc)
-                view = None
-            if view is not None:
-                found = (view[0], [m.to_dict() for m in view[1]])
-        with self._lock:
-            self._nearest[key] = found
-            while len(self._nearest) > IMAGE_CACHE // 4:
-                self._nearest.popitem(last=False)
-        return found
-
-    def _original(self, take_id: int) -> bytes | None:
-        try:
-            take = self._query(lambda r: r.take(take_id))
-        except Exception:  # noqa: BLE001 - no such take
-            return None
-        if not take.files or take.primary.kind != "jpeg":
-            return None
-        path = self.workspace / take.primary.file
-        return path.read_bytes() if path.is_file() else None
-
-    def _make_image(self, take_id: int, kind: str) -> bytes | None:
-        from pipeline.overlay import frame_view
-        try:
-            take = self._query(lambda r: r.take(take_id))
-        except Exception:  # noqa: BLE001 - no such take: 404
-            return None
-        verdict = take.verdict
-        photo = verdict.photo if verdict is not None else None
-        if kind == "photo":
-            path = self.workspace / photo if photo else None
-            return path.read_bytes() if path and path.is_file() else None
-        if not take.files:
-            return None
-        original = (self.workspace / take.primary.file)
-        if not original.is_file() or take.primary.kind != "jpeg":
-            return None
-        crop = verdict.crop_box if verdict is not None else None
-        try:
-            return frame_view(original.read_bytes(), self.preset, tuple(crop) if crop else None,
-                              max_side=1200 if kind == "frame" else 320, ok=bool(verdict is not None and verdict.ok))
-        except Exception as exc:  # noqa: BLE001 - not decodable: no picture, the verdict says why
-            log.warning("console: no frame view for take %s: %s", take_id, exc)
-            return None
+        """Progress per college against the schedule (station.session.day_figures), at the station clock's time."""
+        from station.session.day_figures import day_figures
+        return self._query(lambda r: day_figures(r, self.clock))
 
     # ------------------------------------------------------------------ live view
     def live_frame(self, after: int) -> LiveFrame | None:
@@ -276,7 +172,8 @@ class ConsoleState:
 
         The folder is always under the workspace's exports/: a device on the LAN cannot write elsewhere."""
         from station.core.errors import SessionError
-        safe = "".join(ch for ch in (name or datetime.now().strftime("%Y%m%d-%H%M")) if ch.isalnum() or ch in "-_")
+        from station.session.export_folder import export_folder_name
+        safe = export_folder_name(name, self.clock)
         if not safe:
             raise SessionError(bilingual("give the export folder a name of letters and digits"))
         with self._lock:
