@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from config.i18n import N_, _
 from station.core.errors import SessionError
+from station.store.clock import SystemClock
 from station.store.durable import make_private_dirs
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class WorkspaceLock:
             os.close(fd)
             raise
         previous = Holder.read(workspace / INFO_FILE)
-        stamp = (now() if now else datetime.now().astimezone()).isoformat(timespec="seconds")
+        stamp = (now() if now else SystemClock().now()).isoformat(timespec="seconds")
         lock = cls(workspace, fd, Holder(os.getpid(), kind, stamp, url), previous)
         lock._write()
         if previous is not None:
