@@ -197,3 +197,16 @@ def test_the_event_and_clock_rules_catch_what_they_forbid() -> None:
                      "journal.append_event(conn, kind=k)\nelapsed = time.monotonic()\n")
     assert [what for _line, what in wall_clock_reads(tree)] == ["datetime.now", "time.time"]
     assert len(event_writes(tree)) == 3
+def test_no_class_in_the_station_has_more_than_30_methods() -> None:
+    """Issue 21: a class past 30 methods is split by topic (station.session.topics, the read model's topics).
+    Counted as `python tools/code_shape.py` counts (methods defined in the class body)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("code_shape", ROOT / "tools" / "code_shape.py")
+    assert spec is not None and spec.loader is not None
+    code_shape = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(code_shape)
+    classes, _ = code_shape.shape(ROOT)
+    assert any(name.startswith("station/session/controller.py:") for name, _n in classes)   # it does count them
+    over = {name: n for name, n in classes if name.startswith("station/") and n > 30}
+    assert not over, f"split these by topic: {over}"
+

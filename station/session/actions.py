@@ -22,9 +22,13 @@ from pipeline import reasons as why
 from pipeline.errors import DecodeError
 from pipeline.result import Reason, Verdict
 from config.errors import DomainError
-from config.i18n import N_, _, bilingual
-from station.core.errors import IdentityError, SessionError
+from config.i18n import N_, _
+from station.core.errors import SessionError
 from station.core.idnumber import mask_code
+from station.session.checkin import (CLOCK_BACKWARDS, NOT_PAID, UNPAID_BLOCKED,  # noqa: F401 - also by their old home
+                                     CheckIn, ScanOutcome, UnpaidBlocked)
+from station.session.decisions import Decisions
+from station.session.topics import Topic, forward, routes
 from station.store.models import NO_COLLEGE, CapturedFile, Subject, Take, describe_subject
 from station.store.workspace import Store
 
@@ -32,26 +36,9 @@ log = logging.getLogger(__name__)
 
 PREVIEW_FILE = Path("preview") / "latest.jpg"
 
-
-#: a clock behind the journal's last shooting day (check-ins refused: they would number from 1 again)
-CLOCK_BACKWARDS = N_("the clock says {today}, but shooting numbers were already given on {last}: the clock has "
-                     "gone backwards; nothing was checked in (numbering again from 1 would give two students "
-                     "one shooting number)")
-
-
-#: the scan's warning for a student the roster says has not paid (every front end shows it before the shot)
-NOT_PAID = N_("roster says NOT PAID")
-#: binding refused where station.toml says `[session] unpaid = "block"`
-UNPAID_BLOCKED = N_("NOT PAID: {who} — the roster says this student has not paid; binding needs an operator "
-                    "override here (station.toml [session] unpaid = \"block\"); nobody was bound")
-
-
-class UnpaidBlocked(SessionError):
-    """Binding an unpaid student needs an operator override here; `subject` is whom it was refused for."""
-
-    def __init__(self, message: str, *, hint: str | None = None, subject: Subject) -> None:
-        super().__init__(message, hint=hint)
-        self.subject = subject
+#: the session's topics: (attribute, class); a topic's method is asked of the session by its name
+TOPICS: tuple[tuple[str, type[Topic]], ...] = (("checkin", CheckIn), ("decisions", Decisions))
+_ROUTES = routes(TOPICS)
 
 
 @dataclass(frozen=True)
@@ -59,19 +46,6 @@ class Notice:
     """A catalog message (N_ text + fields) the session has for the screens."""
     text: str
     fields: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ScanOutcome:
-    """What a scan did: bound (or queued) whom, with which shooting number, and what to warn about."""
-    subject: Subject
-    shoot_no: int
-    bound: bool
-    repeated: bool
-    matched_by: str
-    college: str | None
-    moved_from: Subject | None = None
-    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +133,9 @@ class Session:
         self.face_workspaces: tuple[Path, ...] = ()     # other stations' workspaces the face check also reads
         #: things the session did on its own that a screen should say (a binding ended with its day)
         self.notices: list[Notice] = []
+        #: the topics (station.session.topics): check-in (scan, walk-in, next, skip) and decisions (accept...)
+        self.checkin = CheckIn(self)
+        self.decisions = Decisions(self)
 
     @property
     def face_checks(self) -> bool:
@@ -199,14 +176,6 @@ class Session:
         log.info("binding of %s from %s ended with its day", describe_subject(subject), day)
         return subject
 
-    def check_clock(self) -> None:
-        """Refuse to number when the clock is behind the journal: the last shooting numbers were given on a
-        later day than the clock says, so today's would start at 1 again (two students with one 拍摄号)."""
-        last, today = self.store.last_check_in_day(), self.store.today()
-        if last is not None and last > today:
-            raise SessionError(_(CLOCK_BACKWARDS, today=today, last=last),
-                               hint=_("set this computer's date and time right, then scan again"))
-
     def unjudged_takes(self) -> list[Take]:
         """This station's takes that have no verdict (killed between storing the frame and judging it)."""
         return [t for t in self.store.takes() if t.verdict is None and t.decision != "void" and t.files
@@ -228,111 +197,10 @@ class Session:
         from station.session.college import current_college
         return current_college(self.store)
 
-    # ----------------------------------------------------------------- scan / queue
-    def scan(self, raw: str, *, queue: bool | None = None, college: str | None = None,
-             unpaid_override: str | None = None) -> ScanOutcome:
-        """Identify a scanned or typed code and check the subject in (bind, or join the queue).
-        An unpaid student is bound only with `unpaid_override` (a reason) where station.toml says block."""
-        from station.identity.identify import identify
-        self.check_clock()
-        self.bound()                     # a binding from another day ends first (not "moved" to this scan)
-        college = college or self.college()
-        found = identify(self.store, raw, college=college)
-        use_queue = self.queue_mode if queue is None else queue
-        if not use_queue:
-            self.allow_unpaid(found.subject, unpaid_override)
-        own = found.subject.college
-        # A roster subject keeps the roster's college; the current college is for roster-less subjects.
-        result = self.store.check_in(found.subject, scanned=found.scanned, via=found.key, college=own or college,
-                                     queue=use_queue, operator=self.operator)
-        warnings = []
-        if own and college and found.subject.in_roster and own != college:
-            warnings.append(_("roster college {own} is not the current college {college} (schedule/hand setting)",
-                              own=own, college=college))
-        if result.moved_from is not None:
-            warnings.append(self._moved_warning(result.moved_from))
-        if found.subject.paid is False:
-            warnings.append(bilingual(NOT_PAID))
-        from station.session.elsewhere import accepted_elsewhere    # several rooms (issue 23)
-        elsewhere = accepted_elsewhere(self.store.workspace, found.subject, joined=bool(self.store.settings.hub.url))
-        if elsewhere:
-            warnings.append(elsewhere)
-        log.info("scan: %s no. %s %s", describe_subject(found.subject), result.shoot_no,
-                 "queued" if not result.bound else "bound")
-        return ScanOutcome(found.subject, result.shoot_no, result.bound, result.repeated, found.key,
-                           own or college, result.moved_from, tuple(warnings))
-
-    def walk_in(self, raw: str, *, name: str, college: str, class_name: str | None = None,
-                queue: bool | None = None) -> ScanOutcome:
-        """Check in a student missing from the roster (现场补录: late registration, a transfer): CODE is their
-        ID number (check digit checked) or student number; name and college are given by the desk. A code the
-        roster knows is refused; the same walk-in checked in again keeps their subject and number."""
-        from station.identity.identify import walk_in_code
-        name, college, class_name = name.strip(), college.strip(), (class_name or "").strip() or None
-        if not name or not college:
-            raise IdentityError(_("a walk-in needs a name and a college"),
-                                hint=_("station checkin CODE --walk-in --name NAME --college COLLEGE"))
-        found = walk_in_code(self.store, raw)
-        subject = found.existing or self.store.scanned_subject(
-            None, college=college, id_number=found.id_number,
-            walk_in={"name": name, "class_name": class_name, "student_no": found.student_no})
-        use_queue = self.queue_mode if queue is None else queue
-        result = self.store.check_in(subject, scanned=raw, via="walk-in", college=subject.college or college,
-                                     queue=use_queue, operator=self.operator)
-        warnings = [_("walk-in (not on the roster): the registrar checks this student")]
-        if found.existing is not None and (found.existing.name or "") != name:
-            warnings.append(_("this walk-in was checked in before as {name}", name=found.existing.name or "-"))
-        if result.moved_from is not None:
-            warnings.append(self._moved_warning(result.moved_from))
-        log.info("walk-in: %s no. %s", describe_subject(subject), result.shoot_no)
-        return ScanOutcome(subject, result.shoot_no, result.bound, result.repeated, "walk-in",
-                           subject.college or college, result.moved_from, tuple(warnings))
-
-    def _moved_warning(self, previous: Subject) -> str:
-        """What is true of the student the binding was taken from (issue 11): an undecided take waits for a
-        decision, a rejected one for a re-shoot, no take at all means not shot yet. Each stays on the review
-        list."""
-        who = f"{mask_code(previous.code)} {previous.name or ''}".strip()
-        takes = self.takes_of(previous)
-        undecided = [t.id for t in takes if t.decision is None]
-        if undecided:
-            return _("binding moved from {who}: take {take} is undecided (stays on the review list)", who=who,
-                     take=", ".join(str(t) for t in undecided))
-        if any(t.decision == "reject" for t in takes):
-            return _("binding moved from {who}: photo rejected, not re-shot yet (stays on the review list)",
-                     who=who)
-        if takes:
-            return _("binding moved from {who} (stays on the review list)", who=who)
-        return _("binding moved from {who} (not shot yet: stays on the review list)", who=who)
-
-    def next(self, *, unpaid_override: str | None = None) -> Subject | None:
-        """Bind the first subject of the desk queue (None when the queue is empty). An unpaid one is bound
-        only with `unpaid_override` where station.toml says block (the queue stays as it is then)."""
-        self.bound()                     # a binding from another day ends first
-        waiting = self.queue()
-        if waiting:
-            self.allow_unpaid(waiting[0], unpaid_override)
-        return self.store.advance_queue(operator=self.operator)
-
-    def allow_unpaid(self, subject: Subject, override: str | None) -> None:
-        """Binding an unpaid student: said everywhere (the scan's warning, the screen's red line); where
-        station.toml `[session] unpaid = "block"` it needs an operator's reason, journalled before the
-        binding. Raises UnpaidBlocked without one."""
-        if subject.paid is not False or self.store.settings.session.unpaid != "block":
-            return
-        reason = (override or "").strip()
-        if not reason:
-            raise UnpaidBlocked(_(UNPAID_BLOCKED, who=f"{mask_code(subject.code)} {subject.name or ''}".strip()),
-                                hint=_("p in the shoot screen, or station checkin CODE --allow-unpaid REASON / "
-                                       "station next --allow-unpaid REASON"), subject=subject)
-        self.store.record_unpaid_override(subject.id, reason=reason, operator=self.operator)
-        log.info("unpaid %s bound with an override", describe_subject(subject))
-
-    def skip(self, reason: str = "") -> Subject:
-        skipped = self.store.skip(reason=reason, operator=self.operator)
-        if skipped is None:
-            raise SessionError(_("nobody is bound: nothing to skip"))
-        return skipped
+    # ----------------------------------------------------------------- scan / queue, decisions: topics
+    def __getattr__(self, name: str) -> Any:
+        """The topics' methods by their old names: `session.scan(...)` is `session.checkin.scan(...)`."""
+        return forward(self, _ROUTES, name)
 
     # ----------------------------------------------------------------- shooting
     def subject_for_shot(self, *, advance_queue: bool = False) -> Subject:
@@ -504,94 +372,6 @@ class Session:
             return path
         path.unlink(missing_ok=True)
         return None
-
-    def _photo_for_override(self, take: Take) -> Take:
-        """A refused take has no finished photo (the pipeline renders passing frames only): make it now, from
-        the same original and preset, so the override's photo can be exported. Journalled as a new verdict.
-        The verdict's own crop box is rendered (no second analysis); the verdict and its warnings stay."""
-        if (take.verdict is not None and take.verdict.photo) or not take.files or take.primary.kind != "jpeg":
-            return take
-        import pipeline
-        data = (self.workspace / take.primary.file).read_bytes()
-        box = take.verdict.crop_box if take.verdict is not None else None
-        if box and len(box) == 4:
-            photo, made = pipeline.render_box(data, tuple(int(v) for v in box), self.preset())
-            measures = {**take.verdict.measures, **{k: round(v, 3) for k, v in made.items()}}
-            return self.store.record_verdict(take.id, dataclasses.replace(take.verdict, measures=measures), photo,
-                                             operator=self.operator)
-        result = pipeline.process(data, self.preset(), render=True, render_refused=True)
-        if result.photo is None:
-            return take
-        return self.store.record_verdict(take.id, Verdict.of(result), result.photo, operator=self.operator)
-
-    # ----------------------------------------------------------------- decisions
-    def default_take(self, what: str) -> Take:
-        """The latest undecided take of the bound subject (what "accept" with no number means)."""
-        subject = self.bound()
-        if subject is None:
-            raise SessionError(_("nobody is bound: say which take to {action}", action=_(what)),
-                               hint=f"station {what} TAKE")
-        for take in reversed(self.takes_of(subject)):
-            if take.decision is None:
-                return take
-        raise SessionError(_("{code} has no undecided take to {action}", code=mask_code(subject.code),
-                             action=_(what)))
-
-    def accept(self, take_id: int | None = None, *, override: str | None = None) -> Take:
-        """Accept a take; if it belongs to the bound subject the binding closes (next shot needs a scan).
-        A take that needs an override (station.session.override) is accepted only with a reason, journalled
-        in the accept's own event; a take whose crop cannot meet the bands never is."""
-        from station.session.override import croppable, needs_override, overridden_entries
-        take = self.store.take(take_id) if take_id is not None else self.default_take(N_("accept"))
-        if take.decision == "accept":
-            raise SessionError(_("take {take} is already accepted", take=take.id))
-        if take.verdict is None:
-            raise SessionError(_("take {take} is not checked yet: it cannot be accepted (not even with an "
-                                 "override) before its verdict", take=take.id),
-                               hint=_("station shoot or station console checks it when it starts"))
-        if not croppable(take.verdict):
-            raise SessionError(_("take {take} cannot be cropped to the format: it can never be accepted",
-                                 take=take.id), hint=_("shoot again (reject it)"))
-        reason = (override or "").strip()
-        if needs_override(take.verdict) and not reason:
-            raise SessionError(_("take {take} did not pass: accepting it needs an override reason", take=take.id),
-                               hint=_("give the reason: o in the shoot screen, station accept {take} --override "
-                                      "REASON; or shoot again", take=take.id))
-        record = None
-        if reason:
-            take = self._photo_for_override(take)
-            record = {"reason": reason, "operator": self.operator or self.store.settings.station.operator,
-                      "overrode": [{"code": e.code, "level": e.level, "zh": e.zh, "en": e.en}
-                                   for e in overridden_entries(take.verdict)]}
-        return self.store.accept(take.id, operator=self.operator, override=record)
-
-    def reject(self, take_id: int | None = None, *, reason: str) -> Take:
-        """Reject a take (the binding stays: shoot again)."""
-        take = self.store.take(take_id) if take_id is not None else self.default_take(N_("reject"))
-        return self.store.reject(take.id, reason=reason, operator=self.operator)
-
-    def void(self, take_id: int | None = None, *, reason: str) -> Take:
-        take = self.store.take(take_id) if take_id is not None else self.last_take()
-        if take is None:
-            raise SessionError(_("no take to void"))
-        if not reason.strip():
-            raise SessionError(_("voiding a take needs a reason"))
-        return self.store.void(take.id, reason=reason, operator=self.operator)
-
-    def rebind(self, take_id: int | None, code: str, *, reason: str = "wrong person") -> tuple[Take, Subject]:
-        """Move exactly one take to the subject `code` names (the wrong-person fix)."""
-        from station.identity.identify import identify
-        take = self.store.take(take_id) if take_id is not None else self.last_take()
-        if take is None:
-            raise SessionError(_("no take to rebind"))
-        found = identify(self.store, code, college=self.college())
-        # An accepted take may move too: the photo shows the other student, so it is theirs (and the first
-        # student, no longer accepted, reappears on the review list).
-        moved = self.store.rebind(take.id, found.subject, reason=reason or "wrong person", operator=self.operator)
-        from station.faces.chair import refresh_face_warnings    # face warnings for the new owner
-        moved = refresh_face_warnings(self, moved)
-        log.info("take %s rebound to %s", take.id, describe_subject(found.subject))
-        return moved, found.subject
 
     # ----------------------------------------------------------------- review
     def review(self, *, include_absent: bool = False) -> dict[str, Any]:

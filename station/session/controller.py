@@ -13,19 +13,19 @@ one thread owns a controller (`station.session.runtime.StationRuntime` runs it o
 """
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import logging
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from config.errors import DomainError
-from config.i18n import N_, _, bilingual
-from pipeline.result import Reason, Verdict
+from config.i18n import N_, _
+from pipeline.result import Reason
 from station.core.errors import SessionError
 from station.core.idnumber import mask_code
-from station.session.actions import NOT_PAID, Session, ShotOutcome, UnpaidBlocked
+from station.session.actions import Session, ShotOutcome
 from station.session.camera_source import StationCamera
+from station.session.decision_handlers import DecisionHandlers, default_reject_reason
+from station.session.desk_handlers import DeskHandlers
 from station.session.override import croppable, needs_override, overridden_entries
 from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry, ReaderState, ReasonState,
                                       Snapshot, StudentState, TakeState, UnboundTake)
@@ -37,19 +37,6 @@ from station.store.models import Subject, Take
 log = logging.getLogger(__name__)
 
 MAX_MESSAGES = 8
-DEFAULT_REJECT = "operator rejected 操作员判定重拍"
-DEFAULT_VOID = "voided at the station"
-DEFAULT_REBIND = "wrong person (rebound at station)"
-DEFAULT_SKIP = "skipped at the station"
-
-
-def default_reject_reason(verdict: Verdict | None) -> str:
-    """What a rejection with no reason given records: the verdict's first reason, else a generic one."""
-    reasons = verdict.reasons if verdict is not None else ()
-    if reasons:
-        first = reasons[0]
-        return str(first.zh or first.en or first.code)
-    return DEFAULT_REJECT
 
 
 class StationController:
@@ -79,12 +66,16 @@ class StationController:
         self.reader: ReaderState | None = None
         #: the scan / next last refused because the student has not paid (blocked): what `p` overrides
         self.unpaid_blocked: tuple[Scan | Next, Subject] | None = None
+        #: the handlers by topic (station.session.topics): the desk's (who is bound) and the decisions on a take
+        self.desk = DeskHandlers(self)
+        self.decide = DecisionHandlers(self)
         self._handlers: dict[type, Callable[[Any], Outcome]] = {
-            Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan, WalkIn: self._on_walk_in,
-            CardSwipe: self._on_card, ReaderStatus: self._on_reader,
+            Key: self._on_key, Pedal: self._on_pedal, Scan: self.desk.on_scan, WalkIn: self.desk.on_walk_in,
+            CardSwipe: self.desk.on_card, ReaderStatus: self.desk.on_reader,
             CameraButton: self._on_arrival, HotFolderArrival: self._on_arrival,
-            Shoot: self._on_shoot, Accept: self._on_accept, Reject: self._on_reject, Void: self._on_void,
-            Rebind: self._on_rebind, Skip: self._on_skip, Next: self._on_next, SetCollege: self._on_set_college,
+            Shoot: self._on_shoot, Accept: self.decide.on_accept, Reject: self.decide.on_reject,
+            Void: self.decide.on_void, Rebind: self.decide.on_rebind, Skip: self.desk.on_skip,
+            Next: self.desk.on_next, SetCollege: self.desk.on_set_college,
         }
 
     @property
@@ -271,100 +262,6 @@ class StationController:
     def _on_pedal(self, event: Pedal) -> Outcome:
         return self._on_shoot(Shoot(event.at))
 
-    def _on_scan(self, event: Scan) -> Outcome:
-        with self._unpaid(event):
-            outcome = self.session.scan(event.text, queue=self.queue_mode if event.queue is None else event.queue,
-                                        unpaid_override=event.unpaid_override or None)
-        who, sid = self._who(outcome.subject), outcome.subject.id
-        if outcome.repeated and outcome.bound:
-            result = self._outcome("done", "info", N_("{who}: already bound (same shooting number)"), who=who,
-                                   subject_id=sid)
-        elif outcome.bound:
-            result = self._outcome("done", "ok", N_("bound {who}: shoot when ready"), who=who, subject_id=sid)
-        else:
-            result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
-                                   waiting=len(self.session.queue()), subject_id=sid)
-        for warning in outcome.warnings:
-            if warning == bilingual(NOT_PAID):
-                self._say_unpaid(outcome.subject, event.unpaid_override)
-            else:
-                self.say("warn", N_("WARNING: {warning}"), warning=warning)
-        return dataclasses.replace(result, warnings=outcome.warnings)
-
-    def _on_walk_in(self, event: WalkIn) -> Outcome:
-        outcome = self.session.walk_in(event.code, name=event.name, college=event.college,
-                                       class_name=event.class_name or None,
-                                       queue=self.queue_mode if event.queue is None else event.queue)
-        who, sid = self._who(outcome.subject), outcome.subject.id
-        if outcome.bound:
-            result = self._outcome("done", "ok", N_("bound {who}: shoot when ready"), who=who, subject_id=sid)
-        else:
-            result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
-                                   waiting=len(self.session.queue()), subject_id=sid)
-        for warning in outcome.warnings:
-            self.say("warn", N_("WARNING: {warning}"), warning=warning)
-        return dataclasses.replace(result, warnings=outcome.warnings)
-
-    def _on_card(self, event: CardSwipe) -> Outcome:
-        """A card swiped at the chair: its holder is bound as a scan of the ID number binds; a card name that
-        differs from the roster's is a warning on every screen (both names, cleaned of control characters)."""
-        from station.session.idcard_checkin import check_in_card
-        if self.reader is not None:
-            self.reader = ReaderState(self.reader.port, "card")
-        with self._unpaid(Scan(event.card.id_number, event.at, via="idcard", queue=event.queue)):
-            done = check_in_card(self.session, event.card, queue=self.queue_mode if event.queue is None else event.queue)
-        outcome = done.outcome
-        who, sid = self._who(outcome.subject), outcome.subject.id
-        if outcome.repeated and outcome.bound:
-            result = self._outcome("done", "info", N_("{who}: already bound (same shooting number)"), who=who,
-                                   subject_id=sid)
-        elif outcome.bound:
-            result = self._outcome("done", "ok", N_("ID card: bound {who}: shoot when ready"), who=who, subject_id=sid)
-        else:
-            result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
-                                   waiting=len(self.session.queue()), subject_id=sid)
-        for warning in done.warnings:
-            if warning == bilingual(NOT_PAID):
-                self._say_unpaid(outcome.subject, None)
-            else:
-                self.say("warn", N_("WARNING: {warning}"), warning=warning)
-        return dataclasses.replace(result, warnings=done.warnings)
-
-    def _on_reader(self, event: ReaderStatus) -> Outcome:
-        """The reader's own news: kept for the status line; a lost reader or a refused card is also said."""
-        from station.session.idcard_checkin import clean_device_text
-        detail = clean_device_text(event.detail)
-        self.reader = ReaderState(event.port, event.state, detail)
-        if event.state == "lost":
-            return self._outcome("done", "error", N_("ID-card reader {port} lost ({reason}): waiting for it to come "
-                                                     "back; scanning still works"), port=event.port, reason=detail)
-        if event.state == "refused":
-            return self._outcome("done", "warn", N_("ID card refused: {reason}"), reason=detail)
-        if event.state == "connected":
-            return self._outcome("done", "info", N_("ID-card reader ready on {port}"), port=event.port)
-        return Outcome("done")
-
-    @contextlib.contextmanager
-    def _unpaid(self, event: Scan | Next) -> Iterator[None]:
-        """Remember a binding refused for an unpaid student (the screens offer the override: p), and forget it
-        once a binding succeeds."""
-        try:
-            yield
-        except UnpaidBlocked as exc:
-            self.unpaid_blocked = (event, exc.subject)
-            raise
-        self.unpaid_blocked = None
-
-    def _say_unpaid(self, subject: Subject, override: str | None) -> None:
-        """未缴费, in red on every screen, before the shot."""
-        who = f"{mask_code(subject.code)} {subject.name or ''}".strip()
-        if override and override.strip():
-            self.say("error", N_("NOT PAID: {who} — bound with an override: {reason}"), who=who,
-                     reason=override.strip())
-        else:
-            self.say("error", N_("NOT PAID: {who} — the roster says this student has not paid: check before "
-                                 "shooting"), who=who)
-
     def _on_arrival(self, event: CameraButton | HotFolderArrival) -> Outcome:
         outcomes = self.session.ingest(list(event.frames))
         last = Outcome("done")
@@ -424,75 +321,6 @@ class StationController:
                                  take=take, take_id=take, subject_id=shot.subject.id)
         return self._outcome("done", "error", N_("take {take}: FAIL — a = accept, r = reject and shoot again"),
                              take=take, take_id=take, subject_id=shot.subject.id)
-
-    def _on_accept(self, event: Accept) -> Outcome:
-        take = self.session.accept(event.take_id, override=event.override)
-        subject = self.store.subject(take.subject_id) if take.subject_id else None
-        ids = {"take_id": take.id, "subject_id": take.subject_id}
-        code = mask_code(subject.code) if subject else "-"
-        if event.override and event.override.strip():
-            self.say("warn", N_("take {take} accepted with an override: {reason}"), take=take.id,
-                     reason=event.override.strip())
-        waiting = self.session.queue()
-        if waiting:
-            return self._outcome("done", "ok", N_("take {take} ACCEPTED for {code}; binding closed — scan the next "
-                                                  "student or press n ({next} is next)"),
-                                 take=take.id, code=code, next=mask_code(waiting[0].code), **ids)
-        return self._outcome("done", "ok", N_("take {take} ACCEPTED for {code}; binding closed — scan the next student"),
-                             take=take.id, code=code, **ids)
-
-    def _on_reject(self, event: Reject) -> Outcome:
-        take = self.store.take(event.take_id) if event.take_id is not None else self.session.default_take("reject")
-        reason = event.reason.strip() or default_reject_reason(take.verdict)
-        self.session.reject(take.id, reason=reason)
-        return self._outcome("done", "warn", N_("take {take} rejected ({reason}): shoot again"), take=take.id,
-                             reason=reason, take_id=take.id, subject_id=take.subject_id)
-
-    def _on_void(self, event: Void) -> Outcome:
-        take = self._take_or_last(event.take_id, "void")
-        self.session.void(take.id, reason=event.reason.strip() or DEFAULT_VOID)
-        return self._outcome("done", "warn", N_("take {take} void"), take=take.id, take_id=take.id,
-                             subject_id=take.subject_id)
-
-    def _on_rebind(self, event: Rebind) -> Outcome:
-        take = self._take_or_last(event.take_id, "rebind")
-        if not event.code.strip():
-            return self._outcome("ignored", "warn", N_("rebind cancelled: no code given"))
-        moved, subject = self.session.rebind(take.id, event.code.strip(),
-                                             reason=event.reason.strip() or DEFAULT_REBIND)
-        return self._outcome("done", "warn", N_("take {take} now belongs to {code} {name}"), take=moved.id,
-                             code=mask_code(subject.code), name=subject.name or "", take_id=moved.id,
-                             subject_id=subject.id)
-
-    def _on_skip(self, event: Skip) -> Outcome:
-        subject = self.session.skip(event.reason.strip() or DEFAULT_SKIP)
-        return self._outcome("done", "warn", N_("skipped {code}: stays on the review list"),
-                             code=mask_code(subject.code), subject_id=subject.id)
-
-    def _on_next(self, event: Next) -> Outcome:
-        with self._unpaid(event):
-            subject = self.session.next(unpaid_override=event.unpaid_override or None)
-        if subject is None:
-            return self._outcome("refused", "warn", N_("the queue is empty"))
-        result = self._outcome("done", "ok", N_("next: {who}"), who=self._who(subject), subject_id=subject.id)
-        if subject.paid is False:
-            self._say_unpaid(subject, event.unpaid_override)
-            result = dataclasses.replace(result, warnings=(bilingual(NOT_PAID),))
-        return result
-
-    def _on_set_college(self, event: SetCollege) -> Outcome:
-        name = event.name.strip()
-        if not name:
-            return self._outcome("ignored", "warn", N_("no college given"))
-        from station.session.college import set_college
-        set_college(self.store, name, operator=self.session.operator)
-        return self._outcome("done", "info", N_("current college: {college}"), college=name)
-
-    def _take_or_last(self, take_id: int | None, what: str) -> Take:
-        take = self.store.take(take_id) if take_id is not None else self.session.last_take()
-        if take is None:
-            raise SessionError(f"no take to {what}")
-        return take
 
     # ------------------------------------------------------------------ the snapshot
     def snapshot(self) -> Snapshot:
