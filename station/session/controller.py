@@ -31,12 +31,14 @@ from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry,
                                       Snapshot, StudentState, TakeState, UnboundTake)
 from station.session.triggers import (DECISIONS, TAKE_DECISIONS, Accept, CameraButton, CardSwipe, Event,
                                       HotFolderArrival, Key, Next, Pedal, ReaderStatus, Rebind, Reject, Scan,
-                                      SetCollege, Shoot, Skip, TriggerSpec, Void, WalkIn)
+                                      SetCollege, Shoot, Skip, TriggerSpec, UnpaidOverride, Void,
+                                      WalkIn)
 from station.store.models import Subject, Take
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGES = 8
+HUB_EVERY_S = 2.0       # how often the screens' hub line re-reads the replicator's status
 DEFAULT_REJECT = "operator rejected 操作员判定重拍"
 DEFAULT_VOID = "voided at the station"
 DEFAULT_REBIND = "wrong person (rebound at station)"
@@ -79,12 +81,14 @@ class StationController:
         self.reader: ReaderState | None = None
         #: the scan / next last refused because the student has not paid (blocked): what `p` overrides
         self.unpaid_blocked: tuple[Scan | Next, Subject] | None = None
+        self._hub: tuple[float, Message | None] = (float("-inf"), None)     # (read at, the status line)
         self._handlers: dict[type, Callable[[Any], Outcome]] = {
             Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan, WalkIn: self._on_walk_in,
             CardSwipe: self._on_card, ReaderStatus: self._on_reader,
             CameraButton: self._on_arrival, HotFolderArrival: self._on_arrival,
             Shoot: self._on_shoot, Accept: self._on_accept, Reject: self._on_reject, Void: self._on_void,
             Rebind: self._on_rebind, Skip: self._on_skip, Next: self._on_next, SetCollege: self._on_set_college,
+            UnpaidOverride: self._on_unpaid_override,
         }
 
     @property
@@ -218,6 +222,8 @@ class StationController:
         self.poll_camera()
         changed = self.journal_changed()
         changed = self.camera_warnings() or changed
+        hub_before = self._hub[1]
+        changed = self._hub_state() != hub_before or changed           # the hub's line moved on
         if self.session.end_stale_binding() is not None:     # midnight passed with somebody bound
             self.tell_notices()
             changed = True
@@ -354,6 +360,15 @@ class StationController:
             self.unpaid_blocked = (event, exc.subject)
             raise
         self.unpaid_blocked = None
+
+    def _on_unpaid_override(self, event: UnpaidOverride) -> Outcome:
+        """The console's override button (the terminal's `p`): the refused binding again, with the reason."""
+        if self.unpaid_blocked is None:
+            return self._outcome("refused", "warn", N_("nobody was refused as unpaid: nothing to let through"))
+        if not event.reason.strip():
+            return self._outcome("refused", "warn", N_("override cancelled: no reason given"))
+        blocked = dataclasses.replace(self.unpaid_blocked[0], unpaid_override=event.reason.strip(), at=event.at)
+        return self._on_scan(blocked) if isinstance(blocked, Scan) else self._on_next(blocked)
 
     def _say_unpaid(self, subject: Subject, override: str | None) -> None:
         """未缴费, in red on every screen, before the shot."""
@@ -511,7 +526,24 @@ class StationController:
             messages=tuple(self.messages),
             unpaid_blocked=(f"{mask_code(self.unpaid_blocked[1].code)} {self.unpaid_blocked[1].name or ''}".strip()
                             if self.unpaid_blocked else None),
-            reader=self.reader)
+            reader=self.reader, hub=self._hub_state())
+
+    def _hub_state(self) -> Message | None:
+        """The hub's line (joined workspaces only), read from the replicator's status file at most every
+        HUB_EVERY_S seconds: never a probe, never per event."""
+        if not self.store.settings.hub.url:
+            return None
+        now = time.monotonic()
+        if now - self._hub[0] >= HUB_EVERY_S:
+            try:
+                from station.hub.replicator import describe, status_text
+                text, fields = status_text(describe(self.store.workspace, probe=False))
+                message = Message.of("ok" if text == N_("hub: connected, {n} behind") else "warn", text, **fields)
+            except Exception:  # noqa: BLE001 - a screen's status line never stops the station
+                log.exception("hub status unreadable")
+                message = self._hub[1]
+            self._hub = (now, message)
+        return self._hub[1]
 
     def _camera_state(self) -> CameraState:
         camera = self.camera

@@ -139,12 +139,15 @@ class Snapshot:
     messages: tuple[Message, ...] = ()   # the recent ones, newest last
     unpaid_blocked: str | None = None    # who a binding was just refused for (unpaid, blocked): override with a reason
     reader: ReaderState | None = None    # the ID-card reader at the chair (`--reader PORT`), None without one
+    hub: Message | None = None           # `hub: connected, 0 behind` (joined workspaces only; None: no hub)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         if self.last_take is not None:
             out["last_take"]["acceptable"] = self.last_take.acceptable
         out["messages"] = [dict(m, text=msg.text) for m, msg in zip(out["messages"], self.messages)]
+        if self.hub is not None:
+            out["hub"]["text"] = self.hub.text
         return out
 
 

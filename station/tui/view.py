@@ -130,6 +130,8 @@ def _status(snap: Snapshot) -> Any:
             parts.append(f"  电量 {camera.battery}")
     if snap.reader is not None:
         parts += ["   读卡器 ", _reader_label(snap.reader)]
+    if snap.hub is not None:
+        parts += ["   ", (snap.hub.text, "green" if snap.hub.level == "ok" else "bold yellow")]
     if camera.warnings:
         parts.append((f"   ! {camera.warnings[-1]}", "yellow"))
     return _line(*parts)
