@@ -33,7 +33,7 @@ from station.session.triggers import (DECISIONS, TAKE_DECISIONS, Accept, CameraB
                                       HotFolderArrival, Key, Next, Pedal, ReaderStatus, Rebind, Reject, Scan,
                                       SetCollege, Shoot, Skip, TriggerSpec, UnpaidOverride, Void,
                                       WalkIn)
-from station.store.models import Subject, Take
+from station.store.models import WALK_IN, Subject, Take
 
 log = logging.getLogger(__name__)
 
@@ -521,7 +521,8 @@ class StationController:
             queue_mode=self.queue_mode, busy=self.busy, camera=self._camera_state(),
             bound=self._student(bound) if bound else None,
             last_take=self._take_state(store.last_take()),
-            queue=tuple(QueueEntry(s.id, mask_code(s.code), s.name, session.shoot_no(s)) for s in session.queue()),
+            queue=tuple(QueueEntry(s.id, mask_code(s.code), s.name, session.shoot_no(s), s.source == WALK_IN)
+                        for s in session.queue()),
             unbound=tuple(UnboundTake(t.id, t.seq, t.source, t.captured_at) for t in store.unbound_takes()),
             messages=tuple(self.messages),
             unpaid_blocked=(f"{mask_code(self.unpaid_blocked[1].code)} {self.unpaid_blocked[1].name or ''}".strip()
@@ -565,7 +566,8 @@ class StationController:
                             subject.class_name, self.session.shoot_no(subject), subject.paid,
                             len(counted), sum(1 for t in counted if t.decision == "reject"),
                             pending.id if pending else None,
-                            default_reject_reason(pending.verdict) if pending else None)
+                            default_reject_reason(pending.verdict) if pending else None,
+                            subject.source == WALK_IN)
 
     def _take_state(self, take: Take | None) -> TakeState | None:
         if take is None:

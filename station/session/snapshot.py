@@ -70,6 +70,7 @@ class StudentState:
     rejected: int = 0
     pending_take: int | None = None # the latest undecided take: what Accept/Reject with take_id None act on
     pending_reason: str | None = None   # what Reject with no reason records for it (its verdict's first reason)
+    walk_in: bool = False           # 现场补录: checked in without being on the roster (the registrar checks them)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class QueueEntry:
     code: str
     name: str | None
     shoot_no: int | None
+    walk_in: bool = False           # 现场补录 (as StudentState's)
 
 
 @dataclass(frozen=True)
