@@ -45,6 +45,16 @@ def test_walk_in_from_the_desk_unpaid_override_and_the_hub_in_the_header(tmp_pat
         wait_for(driver, "return (window.__console.state.snapshot.bound || {}).subject_id === 3")
         assert driver.find_element(By.ID, "unpaid-bar").get_attribute("hidden") is not None
 
+        # the shoot page has the walk-in form too (folded): the walk-in is bound at once, marked 现场补录
+        driver.find_element(By.CSS_SELECTOR, "#s-walkin summary").click()
+        for field, value in (("walkin-code", "2021888002"), ("walkin-name", "转学同学"),
+                             ("walkin-college", "外国语学院")):
+            driver.find_element(By.ID, field).send_keys(value)
+        driver.find_element(By.ID, "walkin-submit").click()
+        wait_for(driver, "return (window.__console.state.snapshot.bound || {}).walk_in === true")
+        name = driver.find_element(By.ID, "s-name").text
+        assert "转学同学" in name and "现场补录" in name
+
         # the desk: a walk-in joins the queue, marked 现场补录 on the desk and in the queue
         driver.get(server.base_url + "/desk")
         wait_for(driver, "return document.body.dataset.page === 'desk' && window.__console.state !== null")

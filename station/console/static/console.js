@@ -138,7 +138,8 @@ function renderShoot(state) {
   $("s-none").hidden = !!b; $("s-who").hidden = !b;
   if (b) {
     $("s-shootno").textContent = b.shoot_no ?? "-";
-    $("s-name").replaceChildren(b.name || b.code, b.walk_in ? el("span", {class: "walkin-badge"}, T.walkin_badge) : null);
+    $("s-name").replaceChildren(...[b.name || b.code, b.walk_in ? el("span", {class: "walkin-badge"}, T.walkin_badge) : null]
+      .filter(Boolean));
     $("s-student-no").textContent = b.student_no || b.code;
     $("s-id").textContent = b.id_number || "-";
     $("s-college").textContent = b.college || "-";
@@ -264,6 +265,7 @@ async function doAction(name) {
   if (name === "shoot") { window.__console.presses.push(performance.now()); return act({type: "shoot"}); }
   if (name === "accept") return act({type: "accept", take});
   if (name === "next") return act({type: "next"});
+  if (name === "unpaid") { if (s && s.unpaid_blocked) return unpaidOverride(); return; }   // the terminal's p
   if (name === "override") {
     const why = await ask(T.override_reason); if (why) return act({type: "accept", take, override: why}); return;
   }
@@ -278,7 +280,7 @@ async function doAction(name) {
   }
 }
 
-const KEYS = {" ": "shoot", "Enter": "shoot", a: "accept", o: "override", r: "reject", x: "void", u: "rebind", s: "skip", n: "next"};
+const KEYS = {" ": "shoot", "Enter": "shoot", a: "accept", o: "override", r: "reject", x: "void", u: "rebind", s: "skip", n: "next", p: "unpaid"};
 // A barcode scanner types a code and Enter: printable keys are collected, and Enter after four or more of
 // them is a scan. A lone command key (a, r, o...) runs once SCAN_GAP_MS pass without another key; any other
 // key waits for the rest of its code (a busy page may see a scanner's keys far apart, and a first digit must
