@@ -81,3 +81,31 @@ def test_walk_in_from_the_desk_unpaid_override_and_the_hub_in_the_header(tmp_pat
         assert "已在名单中" in refused and "不是现场补录" in refused
         screenshot(driver, "desk-walkin", tmp_path)
         assert len(snapshot(driver)["queue"]) == 1
+
+
+def test_the_id_card_readers_state_is_in_the_consoles_header(tmp_path: Path, lang) -> None:
+    """`console --reader PORT` on the pty simulator: connected, a card read (its holder bound), unplugged."""
+    from idcard_sim import ReaderSim
+    from station.console.server import open_console
+    from test_chair_reader import ROSTER, ZHANG
+    from workspace_factory import new_workspace
+    lang("zh")
+    ws = tmp_path / "ws"
+    with new_workspace(ws) as store:
+        store.upsert_subjects(ROSTER, source_file="roster.xlsx")
+    sim = ReaderSim()
+    server = open_console(ws, camera_spec=None, port=0, reader=sim.path, announce=lambda text: None)
+    try:
+        with chromium(tmp_path) as driver:
+            pair(driver, server, "/shoot")
+            reader = "document.getElementById('h-reader').textContent"
+            wait_for(driver, f"return !document.getElementById('h-reader-box').hidden && ({reader}).includes('已连接')")
+            sim.present(ZHANG)
+            wait_for(driver, f"return ({reader}).includes('已读卡')")
+            assert snapshot(driver)["bound"]["student_no"] == "2017001"
+            sim.unplug()
+            wait_for(driver, f"return ({reader}).includes('未连接')")
+            assert driver.execute_script("return document.getElementById('h-reader').className") == "bad"
+    finally:
+        server.stop()
+        sim.close()
