@@ -146,7 +146,8 @@ def _student(snap: Snapshot) -> list[Any]:
         return [_line(" 无人绑定 NOBODY BOUND — 请扫码 scan a student card ", style="bold black on yellow")]
     number = f"{bound.shoot_no or '-'}"
     title = _line((" 当前学生 BOUND ", "bold white on green"), ("  No. ", "bold"), (number, "bold green"),
-                  "  ", (bound.name or "-", "bold"), "  ", (bound.code, "bold cyan"))
+                  "  ", (bound.name or "-", "bold"), "  ", (bound.code, "bold cyan"),
+                  ("  现场补录 WALK-IN " if bound.walk_in else "", "bold black on yellow"))
     info = [f"学号 {bound.student_no or '-'}", f"身份证 {bound.id_number or '-'}",
             f"{bound.college or '-'}  {bound.class_name or ''}".rstrip(),
             f"已拍 {bound.takes} 张" + (f"（重拍 {bound.rejected}）" if bound.rejected else ""),
