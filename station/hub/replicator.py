@@ -30,7 +30,7 @@ from nats.js.errors import BadRequestError, KeyWrongLastSequenceError, NotFoundE
 
 from config.faults import fault_point
 from config.i18n import N_, _
-from config.settings import SETTINGS_FILE
+from config.settings import SETTINGS_FILE, load_settings
 from pipeline.result import Verdict
 from station.core.errors import DomainError
 from station.hub import link as links
@@ -404,6 +404,14 @@ def status_line(info: dict[str, Any]) -> str:
     """One line for `station status` and the screens."""
     text, fields = status_text(info)
     return _(text, **fields)
+
+
+def screen_status(workspace: Path) -> tuple[str, dict[str, Any]] | None:
+    """The screens' hub line (status_text) without a probe: the running replicator's view (None: not joined).
+    The front ends that run the replicator give this to the controller (StationController.hub_status)."""
+    if not load_settings(workspace).hub.url:
+        return None
+    return status_text(describe(workspace, probe=False))
 
 
 def status_text(info: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -81,6 +81,9 @@ class StationController:
         self.reader: ReaderState | None = None
         #: the scan / next last refused because the student has not paid (blocked): what `p` overrides
         self.unpaid_blocked: tuple[Scan | Next, Subject] | None = None
+        #: the hub's line as (msgid, fields), None when not joined: given by the front end that runs the
+        #: replicator (station.hub.replicator.screen_status; the session does not import the hub)
+        self.hub_status: Callable[[], tuple[str, dict[str, Any]] | None] | None = None
         self._hub: tuple[float, Message | None] = (float("-inf"), None)     # (read at, the status line)
         self._handlers: dict[type, Callable[[Any], Outcome]] = {
             Key: self._on_key, Pedal: self._on_pedal, Scan: self._on_scan, WalkIn: self._on_walk_in,
@@ -532,14 +535,14 @@ class StationController:
     def _hub_state(self) -> Message | None:
         """The hub's line (joined workspaces only), read from the replicator's status file at most every
         HUB_EVERY_S seconds: never a probe, never per event."""
-        if not self.store.settings.hub.url:
+        if self.hub_status is None:
             return None
-        now = time.monotonic()
+        now = self._now()
         if now - self._hub[0] >= HUB_EVERY_S:
             try:
-                from station.hub.replicator import describe, status_text
-                text, fields = status_text(describe(self.store.workspace, probe=False))
-                message = Message.of("ok" if text == N_("hub: connected, {n} behind") else "warn", text, **fields)
+                line = self.hub_status()
+                message = None if line is None else Message.of(
+                    "ok" if line[0] == N_("hub: connected, {n} behind") else "warn", line[0], **line[1])
             except Exception:  # noqa: BLE001 - a screen's status line never stops the station
                 log.exception("hub status unreadable")
                 message = self._hub[1]
