@@ -33,3 +33,24 @@ def test_a_student_picked_in_a_list_is_named_by_id_and_resolved_on_the_server() 
 def test_bodies_that_make_no_event_are_refused(body) -> None:
     with pytest.raises(ActionError):
         event_for(body, at=1)
+
+
+def test_the_consoles_unpaid_override_binds_the_refused_student_as_the_terminals_p_does(workspace) -> None:
+    """[session] unpaid = "block": the console's button sends the override with a reason; it is journalled."""
+    from station.session.station import Station
+    from test_unpaid_chair import UNPAID, make, overrides
+    ws = make(workspace, block=True)
+    with pytest.raises(ActionError):
+        event_for({"type": "unpaid_override", "reason": "  "}, at=1)
+    station = Station.open(ws, None)
+    try:
+        ctl = station.controller
+        assert ctl.handle(event_for({"type": "unpaid_override", "reason": "x"}, at=1)).status == "refused"
+        assert ctl.handle(event_for({"type": "scan", "code": UNPAID}, at=1)).status == "refused"
+        assert ctl.snapshot().to_dict()["unpaid_blocked"]               # what the page shows the button for
+        out = ctl.handle(event_for({"type": "unpaid_override", "reason": "paid in cash"}, at=2))
+        snap = ctl.snapshot()
+        assert out.ok and snap.bound is not None and snap.bound.paid is False and snap.unpaid_blocked is None
+    finally:
+        station.close()
+    assert [o["reason"] for o in overrides(ws)] == ["paid in cash"]

@@ -59,3 +59,50 @@ def test_an_80x24_screen_keeps_the_student_the_number_and_the_verdict_in_view(wo
     assert "拍摄 空格" in screen and "r 重拍" in screen     # the keys, Chinese
     assert "reject take 1" in screen                       # the open prompt is the last line
     assert "'11'" in screen                                # the newest message is shown
+
+
+def test_a_joined_station_whose_hub_is_down_says_so_on_the_shoot_screen(workspace: Path, tmp_path: Path) -> None:
+    """Issue 23 item 2: the status line says the hub cannot be reached and how much waits, Chinese first."""
+    import hub_support as hs
+    from station.hub import server
+    store = new_workspace(workspace, college="计算机科学与工程学院")
+    store.upsert_subjects(roster_rows(3), source_file="roster.csv")
+    store.close()
+    hs.join(workspace, server.prepare(tmp_path / "nohub", listen=f"127.0.0.1:{hs.free_port()}"))   # never started
+    station = Station.open(workspace, "virtual")
+    out = io.StringIO()
+    try:
+        app = ShootApp(station.session, station.camera, trigger="key", queue_mode=False,
+                       console=Console(file=out, width=160, height=24, color_system=None),
+                       controller=station.controller)
+        app.handle(KeyEvent("scan", "2019000001", time.monotonic()))
+        out.truncate(0)
+        out.seek(0)
+        app.redraw()
+        screen = out.getvalue()
+    finally:
+        station.close()
+    status = next(line for line in screen.split("\n") if line.startswith("相机"))
+    assert "中心：无法连接" in status and "hub: unreachable" in status
+    assert status.index("中心") < status.index("hub:")                  # Chinese first
+
+
+
+def test_a_walk_in_bound_at_the_chair_is_marked_on_the_shoot_screen(workspace: Path) -> None:
+    from station.session.triggers import WalkIn
+    store = new_workspace(workspace, college="计算机科学与工程学院")
+    store.upsert_subjects(roster_rows(3), source_file="roster.csv")
+    store.close()
+    station = Station.open(workspace, "virtual")
+    out = io.StringIO()
+    try:
+        assert station.controller.handle(WalkIn("2021888001", "补录同学", "外国语学院", queue=False)).ok
+        app = ShootApp(station.session, station.camera, trigger="key", queue_mode=False,
+                       console=Console(file=out, width=100, height=24, color_system=None),
+                       controller=station.controller)
+        app.redraw()
+        screen = out.getvalue()
+    finally:
+        station.close()
+    title = next(line for line in screen.split("\n") if "当前学生" in line)
+    assert "补录同学" in title and "现场补录 WALK-IN" in title

@@ -75,6 +75,11 @@ def event_for(body: dict[str, Any], *, at: float, resolve_code: Callable[[int], 
             raise ActionError(bilingual("a walk-in needs a code, a name and a college"))
         return t.WalkIn(code=code, name=name, college=college, class_name=_text(body, "class"), at=at,
                         queue=True if body.get("desk") else None)
+    if kind == "unpaid_override":   # the terminal's `p`: bind the student just refused as unpaid, with a reason
+        reason = _text(body, "reason")
+        if not reason:
+            raise ActionError(bilingual("give the reason to bind an unpaid student"))
+        return t.UnpaidOverride(reason=reason, at=at)
     if kind == "college":
         name = _text(body, "name")
         if not name:

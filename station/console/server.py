@@ -139,6 +139,9 @@ def open_console(workspace: Path, *, camera_spec: str | None, trigger: str = "ke
     settings = load_settings(workspace)
     runtime = StationRuntime.open(workspace, camera_spec, operator=operator, queue_mode=queue_mode,
                                   trigger=trigger, frames=frames, reader=reader).start()
+    if settings.hub.url and runtime.controller is not None:        # joined: the hub's line on the pages
+        from station.hub.replicator import screen_status
+        runtime.controller.hub_status = lambda: screen_status(workspace)
     try:
         preset = load_preset(settings.format.preset, workspace)
         read = ReadModel.open(workspace, station_id=settings.station.id)      # the console's reads: read-only

@@ -60,4 +60,13 @@ def texts() -> dict[str, str]:
         # one Chinese line, nothing else, where live view would be
         "live_none": in_language("zh", "No live view: this camera gives no picture before the shot"),
         "done": bilingual("Done"), "error": bilingual("Error"),
+        # walk-ins (现场补录), the ID-card reader, the hub, an unpaid student refused (station.toml blocks them)
+        "walkin_title": bilingual("Walk-in: a student missing from the roster"),
+        "walkin_code": bilingual("ID number or student number"), "walkin_submit": bilingual("Check in the walk-in"),
+        "walkin_badge": in_language("zh", "walk-in (not on the roster)"),
+        "id_reader": bilingual("ID-card reader"), "reader_connected": bilingual("reader connected"),
+        "reader_card": bilingual("card read"), "reader_refused": bilingual("card refused"),
+        "reader_lost": bilingual("reader lost"), "reader_starting": bilingual("reader starting"),
+        "unpaid_let_through": bilingual("Bind anyway (override)"),
+        "unpaid_reason": bilingual("Reason to bind an unpaid student"),
     }

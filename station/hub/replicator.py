@@ -29,8 +29,8 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, ObjectStoreConfig, Storag
 from nats.js.errors import BadRequestError, KeyWrongLastSequenceError, NotFoundError, ObjectNotFoundError
 
 from config.faults import fault_point
-from config.i18n import _
-from config.settings import SETTINGS_FILE
+from config.i18n import N_, _
+from config.settings import SETTINGS_FILE, load_settings
 from pipeline.result import Verdict
 from station.core.errors import DomainError
 from station.hub import link as links
@@ -402,15 +402,29 @@ def _replica_summary(root: Path) -> dict[str, Any]:
 
 def status_line(info: dict[str, Any]) -> str:
     """One line for `station status` and the screens."""
+    text, fields = status_text(info)
+    return _(text, **fields)
+
+
+def screen_status(workspace: Path) -> tuple[str, dict[str, Any]] | None:
+    """The screens' hub line (status_text) without a probe: the running replicator's view (None: not joined).
+    The front ends that run the replicator give this to the controller (StationController.hub_status)."""
+    if not load_settings(workspace).hub.url:
+        return None
+    return status_text(describe(workspace, probe=False))
+
+
+def status_text(info: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """status_line's msgid and fields, untranslated: the screens' snapshot says it in both languages."""
     if not info.get("joined"):
-        return _("hub: not joined")
+        return N_("hub: not joined"), {}
     waiting = info.get("waiting", 0)
     state = info.get("state")
     if state == "connected":
-        return _("hub: connected, {n} behind", n=waiting)
+        return N_("hub: connected, {n} behind"), {"n": waiting}
     if state == "refused":
-        return _("hub: refused ({problem}), {n} waiting", problem=info.get("problem", ""), n=waiting)
-    return _("hub: unreachable, {n} waiting", n=waiting)
+        return N_("hub: refused ({problem}), {n} waiting"), {"problem": info.get("problem", ""), "n": waiting}
+    return N_("hub: unreachable, {n} waiting"), {"n": waiting}
 
 
 def run_forever(workspace: Path, *, stop_after: Callable[[], bool] | None = None,

@@ -31,12 +31,14 @@ from station.session.snapshot import (CameraState, Message, Outcome, QueueEntry,
                                       Snapshot, StudentState, TakeState, UnboundTake)
 from station.session.triggers import (DECISIONS, TAKE_DECISIONS, Accept, CameraButton, CardSwipe, Event,
                                       HotFolderArrival, Key, Next, Pedal, ReaderStatus, Rebind, Reject, Scan,
-                                      SetCollege, Shoot, Skip, TriggerSpec, Void, WalkIn)
-from station.store.models import Subject, Take
+                                      SetCollege, Shoot, Skip, TriggerSpec, UnpaidOverride, Void,
+                                      WalkIn)
+from station.store.models import WALK_IN, Subject, Take
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGES = 8
+HUB_EVERY_S = 2.0       # how often the screens' hub line re-reads the replicator's status
 
 
 class StationController:
@@ -69,6 +71,10 @@ class StationController:
         #: the handlers by topic (station.session.topics): the desk's (who is bound) and the decisions on a take
         self.desk = DeskHandlers(self)
         self.decide = DecisionHandlers(self)
+        #: the hub's line as (msgid, fields), None when not joined: given by the front end that runs the
+        #: replicator (station.hub.replicator.screen_status; the session does not import the hub)
+        self.hub_status: Callable[[], tuple[str, dict[str, Any]] | None] | None = None
+        self._hub: tuple[float, Message | None] = (float("-inf"), None)     # (read at, the status line)
         self._handlers: dict[type, Callable[[Any], Outcome]] = {
             Key: self._on_key, Pedal: self._on_pedal, Scan: self.desk.on_scan, WalkIn: self.desk.on_walk_in,
             CardSwipe: self.desk.on_card, ReaderStatus: self.desk.on_reader,
@@ -76,6 +82,7 @@ class StationController:
             Shoot: self._on_shoot, Accept: self.decide.on_accept, Reject: self.decide.on_reject,
             Void: self.decide.on_void, Rebind: self.decide.on_rebind, Skip: self.desk.on_skip,
             Next: self.desk.on_next, SetCollege: self.desk.on_set_college,
+            UnpaidOverride: self.desk.on_unpaid_override,
         }
 
     @property
@@ -209,6 +216,8 @@ class StationController:
         self.poll_camera()
         changed = self.journal_changed()
         changed = self.camera_warnings() or changed
+        hub_before = self._hub[1]
+        changed = self._hub_state() != hub_before or changed           # the hub's line moved on
         if self.session.end_stale_binding() is not None:     # midnight passed with somebody bound
             self.tell_notices()
             changed = True
@@ -334,12 +343,30 @@ class StationController:
             queue_mode=self.queue_mode, busy=self.busy, camera=self._camera_state(),
             bound=self._student(bound) if bound else None,
             last_take=self._take_state(store.last_take()),
-            queue=tuple(QueueEntry(s.id, mask_code(s.code), s.name, session.shoot_no(s)) for s in session.queue()),
+            queue=tuple(QueueEntry(s.id, mask_code(s.code), s.name, session.shoot_no(s), s.source == WALK_IN)
+                        for s in session.queue()),
             unbound=tuple(UnboundTake(t.id, t.seq, t.source, t.captured_at) for t in store.unbound_takes()),
             messages=tuple(self.messages),
             unpaid_blocked=(f"{mask_code(self.unpaid_blocked[1].code)} {self.unpaid_blocked[1].name or ''}".strip()
                             if self.unpaid_blocked else None),
-            reader=self.reader)
+            reader=self.reader, hub=self._hub_state())
+
+    def _hub_state(self) -> Message | None:
+        """The hub's line (joined workspaces only), read from the replicator's status file at most every
+        HUB_EVERY_S seconds: never a probe, never per event."""
+        if self.hub_status is None:
+            return None
+        now = self._now()
+        if now - self._hub[0] >= HUB_EVERY_S:
+            try:
+                line = self.hub_status()
+                message = None if line is None else Message.of(
+                    "ok" if line[0] == N_("hub: connected, {n} behind") else "warn", line[0], **line[1])
+            except Exception:  # noqa: BLE001 - a screen's status line never stops the station
+                log.exception("hub status unreadable")
+                message = self._hub[1]
+            self._hub = (now, message)
+        return self._hub[1]
 
     def _camera_state(self) -> CameraState:
         camera = self.camera
@@ -361,7 +388,8 @@ class StationController:
                             subject.class_name, self.session.shoot_no(subject), subject.paid,
                             len(counted), sum(1 for t in counted if t.decision == "reject"),
                             pending.id if pending else None,
-                            default_reject_reason(pending.verdict) if pending else None)
+                            default_reject_reason(pending.verdict) if pending else None,
+                            subject.source == WALK_IN)
 
     def _take_state(self, take: Take | None) -> TakeState | None:
         if take is None:

@@ -15,7 +15,7 @@ from station.core.idnumber import mask_code
 from station.session.actions import NOT_PAID, UnpaidBlocked
 from station.session.snapshot import Outcome, ReaderState
 from station.session.topics import Topic
-from station.session.triggers import CardSwipe, Next, ReaderStatus, Scan, SetCollege, Skip, WalkIn
+from station.session.triggers import CardSwipe, Next, ReaderStatus, Scan, SetCollege, Skip, UnpaidOverride, WalkIn
 from station.store.models import Subject
 
 DEFAULT_SKIP = "skipped at the station"
@@ -107,6 +107,15 @@ class DeskHandlers(Topic):
             self.owner.unpaid_blocked = (event, exc.subject)
             raise
         self.owner.unpaid_blocked = None
+
+    def on_unpaid_override(self, event: UnpaidOverride) -> Outcome:
+        """The console's override button (the terminal's `p`): the refused binding again, with the reason."""
+        if self.unpaid_blocked is None:
+            return self._outcome("refused", "warn", N_("nobody was refused as unpaid: nothing to let through"))
+        if not event.reason.strip():
+            return self._outcome("refused", "warn", N_("override cancelled: no reason given"))
+        blocked = dataclasses.replace(self.unpaid_blocked[0], unpaid_override=event.reason.strip(), at=event.at)
+        return self.on_scan(blocked) if isinstance(blocked, Scan) else self.on_next(blocked)
 
     def _say_unpaid(self, subject: Subject, override: str | None) -> None:
         """未缴费, in red on every screen, before the shot."""

@@ -70,6 +70,7 @@ class StudentState:
     rejected: int = 0
     pending_take: int | None = None # the latest undecided take: what Accept/Reject with take_id None act on
     pending_reason: str | None = None   # what Reject with no reason records for it (its verdict's first reason)
+    walk_in: bool = False           # 现场补录: checked in without being on the roster (the registrar checks them)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class QueueEntry:
     code: str
     name: str | None
     shoot_no: int | None
+    walk_in: bool = False           # 现场补录 (as StudentState's)
 
 
 @dataclass(frozen=True)
@@ -139,12 +141,15 @@ class Snapshot:
     messages: tuple[Message, ...] = ()   # the recent ones, newest last
     unpaid_blocked: str | None = None    # who a binding was just refused for (unpaid, blocked): override with a reason
     reader: ReaderState | None = None    # the ID-card reader at the chair (`--reader PORT`), None without one
+    hub: Message | None = None           # `hub: connected, 0 behind` (joined workspaces only; None: no hub)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         if self.last_take is not None:
             out["last_take"]["acceptable"] = self.last_take.acceptable
         out["messages"] = [dict(m, text=msg.text) for m, msg in zip(out["messages"], self.messages)]
+        if self.hub is not None:
+            out["hub"]["text"] = self.hub.text
         return out
 
 

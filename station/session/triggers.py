@@ -162,8 +162,16 @@ class WalkIn:
     queue: bool | None = None      # None: the station's mode; True: join the queue
 
 
+@dataclass(frozen=True)
+class UnpaidOverride:
+    """Bind anyway the student the last scan / next refused as unpaid (station.toml blocks them): what the
+    terminal's `p` and the console's override button send, with the operator's reason (journalled)."""
+    reason: str
+    at: float = 0.0
+
+
 Trigger = Union[Key, Pedal, Scan, CardSwipe, ReaderStatus, WalkIn, CameraButton, HotFolderArrival]
-Command = Union[Shoot, Accept, Reject, Void, Rebind, Skip, Next, SetCollege]
+Command = Union[Shoot, Accept, Reject, Void, Rebind, Skip, Next, SetCollege, UnpaidOverride]
 Event = Union[Trigger, Command]
 #: commands that decide on what is on screen: dropped when made while a shot was being made
 DECISIONS = (Accept, Reject, Void, Rebind, Skip, Next, SetCollege)

@@ -78,6 +78,9 @@ class ShootApp:
         self.console = console
         self.controller = controller or StationController(session, camera, trigger=trigger, queue_mode=queue_mode)
         self.controller.on_progress = self.redraw
+        if self.controller.hub_status is None and session.store.settings.hub.url:   # joined: the hub's line
+            from station.hub.replicator import screen_status
+            self.controller.hub_status = lambda: screen_status(session.store.workspace)
         self.keys = KeyClassifier(gap=session.store.settings.triggers.scan_gap_ms / 1000.0)
         self.prompt: Prompt | None = None
         self.note: Message | None = None

@@ -130,6 +130,8 @@ def _status(snap: Snapshot) -> Any:
             parts.append(f"  电量 {camera.battery}")
     if snap.reader is not None:
         parts += ["   读卡器 ", _reader_label(snap.reader)]
+    if snap.hub is not None:
+        parts += ["   ", (snap.hub.text, "green" if snap.hub.level == "ok" else "bold yellow")]
     if camera.warnings:
         parts.append((f"   ! {camera.warnings[-1]}", "yellow"))
     return _line(*parts)
@@ -144,7 +146,8 @@ def _student(snap: Snapshot) -> list[Any]:
         return [_line(" 无人绑定 NOBODY BOUND — 请扫码 scan a student card ", style="bold black on yellow")]
     number = f"{bound.shoot_no or '-'}"
     title = _line((" 当前学生 BOUND ", "bold white on green"), ("  No. ", "bold"), (number, "bold green"),
-                  "  ", (bound.name or "-", "bold"), "  ", (bound.code, "bold cyan"))
+                  "  ", (bound.name or "-", "bold"), "  ", (bound.code, "bold cyan"),
+                  ("  现场补录 WALK-IN " if bound.walk_in else "", "bold black on yellow"))
     info = [f"学号 {bound.student_no or '-'}", f"身份证 {bound.id_number or '-'}",
             f"{bound.college or '-'}  {bound.class_name or ''}".rstrip(),
             f"已拍 {bound.takes} 张" + (f"（重拍 {bound.rejected}）" if bound.rejected else ""),

@@ -102,6 +102,33 @@ function renderHeader(h, s) {
     cam.textContent = (h.camera_ok ? T.camera_ok : T.camera_trouble) + " · " + (h.camera_model || h.camera_spec || "");
     cam.className = h.camera_ok ? "ok" : "bad"; cam.title = h.camera_text || "";
   }
+  if (s) renderStatus(s);
+}
+
+// the ID-card reader, the hub and an unpaid student refused (with the override the terminal's p sends)
+function renderStatus(s) {
+  const reader = $("h-reader");
+  if (reader) {
+    $("h-reader-box").hidden = !s.reader;
+    if (s.reader) {
+      reader.textContent = (T["reader_" + s.reader.state] || s.reader.state) + (s.reader.detail ? ` (${s.reader.detail})` : "");
+      reader.className = s.reader.state === "lost" ? "bad" : (s.reader.state === "refused" ? "warn" : "ok");
+    }
+  }
+  const hub = $("h-hub");
+  if (hub) {
+    $("h-hub-box").hidden = !s.hub;
+    if (s.hub) { hub.textContent = msgText(s.hub); hub.className = s.hub.level === "ok" ? "ok" : "bad"; }
+  }
+  const bar = $("unpaid-bar");
+  if (bar) { bar.hidden = !s.unpaid_blocked; $("unpaid-who").textContent = s.unpaid_blocked || ""; }
+}
+
+async function unpaidOverride() {
+  const reason = await ask(T.unpaid_reason);
+  if (!reason) return;
+  const a = await act({type: "unpaid_override", reason});
+  if (a.ok && a.outcome && a.outcome.status === "done") flash(msgText(a.outcome.message), "error");
 }
 
 // ------------------------------------------------------------------ shoot page
@@ -111,7 +138,8 @@ function renderShoot(state) {
   $("s-none").hidden = !!b; $("s-who").hidden = !b;
   if (b) {
     $("s-shootno").textContent = b.shoot_no ?? "-";
-    $("s-name").textContent = b.name || b.code;
+    $("s-name").replaceChildren(...[b.name || b.code, b.walk_in ? el("span", {class: "walkin-badge"}, T.walkin_badge) : null]
+      .filter(Boolean));
     $("s-student-no").textContent = b.student_no || b.code;
     $("s-id").textContent = b.id_number || "-";
     $("s-college").textContent = b.college || "-";
@@ -149,7 +177,8 @@ function renderQueue(queue) {
   const list = $("queue"); if (!list) return;
   $("q-count").textContent = queue && queue.length ? `(${queue.length})` : "";
   list.replaceChildren(...(queue || []).map((q) =>
-    el("li", {"data-subject": q.subject_id}, `No.${q.shoot_no ?? "-"} ${q.name || ""} ${q.code}`)));
+    el("li", {"data-subject": q.subject_id}, `No.${q.shoot_no ?? "-"} ${q.name || ""} ${q.code}`,
+      q.walk_in ? el("span", {class: "walkin-badge"}, T.walkin_badge) : null)));
   if (!queue || !queue.length) list.replaceChildren(el("li", {class: "muted empty"}, T.queue_empty));
 }
 
@@ -236,6 +265,7 @@ async function doAction(name) {
   if (name === "shoot") { window.__console.presses.push(performance.now()); return act({type: "shoot"}); }
   if (name === "accept") return act({type: "accept", take});
   if (name === "next") return act({type: "next"});
+  if (name === "unpaid") { if (s && s.unpaid_blocked) return unpaidOverride(); return; }   // the terminal's p
   if (name === "override") {
     const why = await ask(T.override_reason); if (why) return act({type: "accept", take, override: why}); return;
   }
@@ -250,7 +280,7 @@ async function doAction(name) {
   }
 }
 
-const KEYS = {" ": "shoot", "Enter": "shoot", a: "accept", o: "override", r: "reject", x: "void", u: "rebind", s: "skip", n: "next"};
+const KEYS = {" ": "shoot", "Enter": "shoot", a: "accept", o: "override", r: "reject", x: "void", u: "rebind", s: "skip", n: "next", p: "unpaid"};
 // A barcode scanner types a code and Enter: printable keys are collected, and Enter after four or more of
 // them is a scan. A lone command key (a, r, o...) runs once SCAN_GAP_MS pass without another key; any other
 // key waits for the rest of its code (a busy page may see a scanner's keys far apart, and a first digit must
@@ -363,14 +393,37 @@ function renderExposure(settings) {
 
 // ------------------------------------------------------------------ desk page
 async function deskCheckIn(code) {
-  const box = $("desk-result");
   const answer = await post("/api/action", {type: "checkin", code});
   const o = answer.outcome || {};
   if (!answer.ok || o.status !== "done") {
+    const box = $("desk-result");
     box.className = "result bad";
     box.replaceChildren(el("b", {}, T.unknown_code + " · " + code), el("div", {}, msgText(o.message) || answer.error || ""));
+    if ($("walkin-code") && !$("walkin-code").value) $("walkin-code").value = code;   // maybe a walk-in
     return;
   }
+  await deskShow($("desk-result"), o);
+}
+
+// 现场补录: the desk (or the shoot page) types the code, name, college and class of a student the roster misses
+async function walkIn(form) {
+  const box = $("walkin-result"), value = (id) => $(id).value.trim();
+  const body = {type: "walk_in", code: value("walkin-code"), name: value("walkin-name"),
+    college: value("walkin-college"), "class": value("walkin-class"), desk: !!form.dataset.desk};
+  const answer = await post("/api/action", body);
+  const o = answer.outcome || {};
+  box.hidden = false;
+  if (!answer.ok || o.status !== "done") {
+    box.className = "result bad";
+    box.replaceChildren(el("b", {}, T.walkin_title), el("div", {id: "walkin-refused"}, msgText(o.message) || answer.error || T.error));
+    return;
+  }
+  form.reset(); box.hidden = true;
+  await deskShow($("desk-result") || box, o);
+  if (!$("desk-result")) box.hidden = false;
+}
+
+async function deskShow(box, o) {
   const r = await fetch(`/api/subject/${o.subject_id}`, {credentials: "same-origin"});
   const who = (await r.json()).student || {};
   const queue = (window.__console.state && window.__console.state.snapshot.queue) || [];
@@ -380,6 +433,8 @@ async function deskCheckIn(code) {
     el("div", {class: "shootno", id: "desk-shootno"}, who.shoot_no ?? "-"),
     el("div", {class: "big"}, `${who.name || ""} ${who.student_no || who.code || ""}`),
     el("div", {}, [who.college, who["class"]].filter(Boolean).join(" ")),
+    (o.warnings || []).some((w) => w.includes(T.walkin_badge))
+      ? el("div", {class: "walkin-badge", id: "desk-walkin"}, (o.warnings || []).find((w) => w.includes(T.walkin_badge))) : null,
     el("div", {id: "desk-place"}, who.place ? `${T.place_in_queue}: ${who.place}` : ""),
     who.paid === false ? el("div", {class: "unpaid big", id: "desk-unpaid"}, T.not_paid) : null,
     msgText(o.message) && !(who.paid === false && msgText(o.message).includes(T.not_paid))
@@ -513,6 +568,8 @@ document.addEventListener("DOMContentLoaded", () => {
     $("desk-form").addEventListener("submit", (e) => { e.preventDefault(); const v = $("desk-code").value.trim();
       if (v) { deskCheckIn(v); $("desk-code").value = ""; } });
   }
+  if ($("walkin-form")) $("walkin-form").addEventListener("submit", (e) => { e.preventDefault(); walkIn(e.target); });
+  if ($("unpaid-override")) $("unpaid-override").addEventListener("click", unpaidOverride);
   if (PAGE === "review") loadReview();
   if (PAGE === "day") {
     loadDay(); setInterval(loadDay, 30000);
