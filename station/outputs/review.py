@@ -52,12 +52,18 @@ def _facts(source: Source) -> _StationFacts:
 
 
 def build_review(sources: Sequence[Source], *, include_absent: bool = False,
-                 people: list[Person] | None = None) -> dict[str, Any]:
-    """The merged re-shoot list (`people`: an already gathered merge of these sources, to read them once)."""
+                 people: list[Person] | None = None, accepted_elsewhere: frozenset[str] = frozenset()
+                 ) -> dict[str, Any]:
+    """The merged re-shoot list (`people`: an already gathered merge of these sources, to read them once).
+    `accepted_elsewhere`: student numbers, ID numbers and codes accepted in another room (the hub's replicas):
+    those students are off the list too."""
     people = gather(list(sources)) if people is None else people
     facts = {s.index: _facts(s) for s in sources}
     rows = []
     for person in people:
+        if accepted_elsewhere and any(key and key.strip() in accepted_elsewhere for r in person.records
+                                      for key in (r.subject.student_no, r.subject.id_number, r.subject.code)):
+            continue
         row = _row(person, facts, include_absent)
         if row is not None:
             rows.append(row)

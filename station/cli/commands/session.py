@@ -209,7 +209,9 @@ def review_cmd(app: AppContext, absent: bool, sources: tuple[Path, ...], as_json
     from station.outputs.merge import open_sources
     from station.outputs.review import build_review
     from station.session.actions import group_review
-    data = build_review(open_sources(source_workspaces(app, sources)), include_absent=absent)
+    from station.session.elsewhere import accepted_elsewhere_keys
+    data = build_review(open_sources(source_workspaces(app, sources)), include_absent=absent,
+                        accepted_elsewhere=frozenset(accepted_elsewhere_keys(app.workspace)))
     if as_json:
         echo_json(data)
         return
