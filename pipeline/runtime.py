@@ -18,10 +18,12 @@ Its outputs match OpenCV's dnn on these models to float precision: bench/eval_ve
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
 import threading
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -59,6 +61,24 @@ def model_dir() -> str:
     return os.path.join(list(spec.submodule_search_locations)[0], "data")
 
 
+@contextlib.contextmanager
+def _native_stderr_quiet() -> Iterator[None]:
+    """Silence what native code writes straight to file descriptor 2 while a model loads (LiteRT prints an
+    INFO line per interpreter there, below Python's logging); Python's own stderr is untouched after."""
+    try:
+        saved = os.dup(2)
+    except OSError:           # no stderr at all: nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class Model:
     """One .tflite model in a LiteRT interpreter: NHWC float32 in, named outputs out. An interpreter is not
     thread-safe, so each model has its own lock (different models still run side by side)."""
@@ -73,8 +93,9 @@ class Model:
             raise PipelineError("the TFLite runtime is not installed: pip install ai-edge-litert",
                                 hint="make install") from exc
         self.name = name
-        self._it = Interpreter(model_path=path, num_threads=PIPELINE_THREADS)
-        self._it.allocate_tensors()
+        with _native_stderr_quiet():      # the runtime's "INFO: Created ... XNNPACK delegate" is not for users
+            self._it = Interpreter(model_path=path, num_threads=PIPELINE_THREADS)
+            self._it.allocate_tensors()
         self._input = self._it.get_input_details()[0]["index"]
         self.input_shape = tuple(int(v) for v in self._it.get_input_details()[0]["shape"])
         self._outputs = {d["name"]: d["index"] for d in self._it.get_output_details()}

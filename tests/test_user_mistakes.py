@@ -87,3 +87,11 @@ def test_console_on_a_port_another_program_holds(ws: Path) -> None:
         holder.close()
     assert_translated_refusal(result, f"127.0.0.1:{port}", "--port")
     assert "ERROR" not in result.stderr              # no server log line before the one-line error
+
+
+def test_a_capture_prints_no_runtime_chatter(ws: Path) -> None:
+    """The face models' runtime announces its CPU delegate on the native stderr: not a line for the operator."""
+    assert station(ws, "checkin", "202201010001").returncode == 0
+    shot = station(ws, "capture", "--camera", "virtual")
+    assert shot.returncode == 0, shot.stderr
+    assert "XNNPACK" not in shot.stderr and "INFO" not in shot.stderr, shot.stderr
