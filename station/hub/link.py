@@ -20,7 +20,7 @@ from config.i18n import _
 from config.settings import SETTINGS_FILE, load_settings
 from station.core.errors import DomainError
 from station.hub.token import Token, decode
-from station.store.durable import PRIVATE_FILE, fsync_dir, make_private_dirs
+from station.store.durable import replace_file
 
 TOKEN_FILE = "state/hub-token"
 CURSOR_FILE = "state/hub.json"
@@ -32,19 +32,9 @@ class NotJoined(DomainError):
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so a crash leaves the old or the new content (0600, fsynced)."""
-    make_private_dirs(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+    """Replace `path` with `data` so a crash leaves the old or the new content (0600, fsynced): the store's
+    one durable replace."""
+    replace_file(path, data)
 
 
 def _hub_table(url: str, token_file: str) -> str:

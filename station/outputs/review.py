@@ -27,28 +27,13 @@ class _StationFacts:
     overrides: list[dict[str, Any]]
 
 
-def overrides(store: ReadModel, station_id: str) -> list[dict[str, Any]]:
-    """Photos accepted despite their verdict: who decided, why, and what they overrode (the day's check)."""
-    found = []
-    for take in store.accepted_takes(overridden_only=True):
-        if take.override is None:
-            continue
-        subject = store.subject(take.subject_id)
-        found.append({"take": take.take_id, "code": mask_code(subject.code), "name": subject.name,
-                      "college": subject.college or NO_COLLEGE, "reason": take.override_reason,
-                      "operator": take.override.get("operator"), "accepted_at": take.accepted_at,
-                      "overrode": [e.get("code") for e in take.override.get("overrode") or []],
-                      "station_id": station_id})
-    return found
-
-
 def _facts(source: Source) -> _StationFacts:
     with ReadModel.open(source.workspace, station_id=source.station_id) as store:
         unbound = [{"take": t.id, "seq": t.seq, "captured_at": t.captured_at, "source": t.source,
                     "file": t.primary.file if t.files else None, "station_id": t.station_id}
                    for t in store.unbound_takes()]
         return _StationFacts(store.bound_subject_id(), store.skipped_ids(), dict(store.reject_reasons()),
-                             unbound, overrides(store, source.station_id))
+                             unbound, [{**row, "station_id": source.station_id} for row in store.override_rows()])
 
 
 def build_review(sources: Sequence[Source], *, include_absent: bool = False,

@@ -421,21 +421,9 @@ def review(store: Store, *, include_absent: bool = False) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    return {"students": rows, "unbound_takes": unbound, "counts": counts, "overrides": overrides(store)}
+    return {"students": rows, "unbound_takes": unbound, "counts": counts, "overrides": store.override_rows()}
 
 
-def overrides(store: Store) -> list[dict[str, Any]]:
-    """Photos accepted despite their verdict: who decided, why, and what they overrode (for the day's check)."""
-    found = []
-    for take in store.accepted_takes(overridden_only=True):
-        if take.override is None:
-            continue
-        subject = store.subject(take.subject_id)
-        found.append({"take": take.take_id, "code": mask_code(subject.code), "name": subject.name,
-                      "college": subject.college or NO_COLLEGE, "reason": take.override_reason,
-                      "operator": take.override.get("operator"), "accepted_at": take.accepted_at,
-                      "overrode": [e.get("code") for e in take.override.get("overrode") or []]})
-    return found
 
 
 def group_review(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:

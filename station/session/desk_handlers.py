@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Iterator
+from typing import Any, Iterator
 
 from config.i18n import N_, bilingual
 from station.core.idnumber import mask_code
@@ -28,35 +28,13 @@ class DeskHandlers(Topic):
         with self._unpaid(event):
             outcome = self.session.scan(event.text, queue=self.queue_mode if event.queue is None else event.queue,
                                         unpaid_override=event.unpaid_override or None)
-        who, sid = self._who(outcome.subject), outcome.subject.id
-        if outcome.repeated and outcome.bound:
-            result = self._outcome("done", "info", N_("{who}: already bound (same shooting number)"), who=who,
-                                   subject_id=sid)
-        elif outcome.bound:
-            result = self._outcome("done", "ok", N_("bound {who}: shoot when ready"), who=who, subject_id=sid)
-        else:
-            result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
-                                   waiting=len(self.session.queue()), subject_id=sid)
-        for warning in outcome.warnings:
-            if warning == bilingual(NOT_PAID):
-                self._say_unpaid(outcome.subject, event.unpaid_override)
-            else:
-                self.say("warn", N_("WARNING: {warning}"), warning=warning)
-        return dataclasses.replace(result, warnings=outcome.warnings)
+        return self._bound(outcome, outcome.warnings, N_("bound {who}: shoot when ready"), event.unpaid_override)
 
     def on_walk_in(self, event: WalkIn) -> Outcome:
         outcome = self.session.walk_in(event.code, name=event.name, college=event.college,
                                        class_name=event.class_name or None,
                                        queue=self.queue_mode if event.queue is None else event.queue)
-        who, sid = self._who(outcome.subject), outcome.subject.id
-        if outcome.bound:
-            result = self._outcome("done", "ok", N_("bound {who}: shoot when ready"), who=who, subject_id=sid)
-        else:
-            result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
-                                   waiting=len(self.session.queue()), subject_id=sid)
-        for warning in outcome.warnings:
-            self.say("warn", N_("WARNING: {warning}"), warning=warning)
-        return dataclasses.replace(result, warnings=outcome.warnings)
+        return self._bound(outcome, outcome.warnings, N_("bound {who}: shoot when ready"), None)
 
     def on_card(self, event: CardSwipe) -> Outcome:
         """A card swiped at the chair: its holder is bound as a scan of the ID number binds; a card name that
@@ -66,22 +44,26 @@ class DeskHandlers(Topic):
             self.owner.reader = ReaderState(self.reader.port, "card")
         with self._unpaid(Scan(event.card.id_number, event.at, via="idcard", queue=event.queue)):
             done = check_in_card(self.session, event.card, queue=self.queue_mode if event.queue is None else event.queue)
-        outcome = done.outcome
+        return self._bound(done.outcome, done.warnings, N_("ID card: bound {who}: shoot when ready"), None)
+
+    def _bound(self, outcome: Any, warnings: tuple[str, ...], bound_text: str, override: str | None) -> Outcome:
+        """What a check-in (scan, walk-in, card) says: bound, already bound or queued, then each warning on
+        every screen (未缴费 in red, with the override when one was given)."""
         who, sid = self._who(outcome.subject), outcome.subject.id
         if outcome.repeated and outcome.bound:
             result = self._outcome("done", "info", N_("{who}: already bound (same shooting number)"), who=who,
                                    subject_id=sid)
         elif outcome.bound:
-            result = self._outcome("done", "ok", N_("ID card: bound {who}: shoot when ready"), who=who, subject_id=sid)
+            result = self._outcome("done", "ok", bound_text, who=who, subject_id=sid)
         else:
             result = self._outcome("done", "info", N_("queued {who} ({waiting} waiting; n = next)"), who=who,
                                    waiting=len(self.session.queue()), subject_id=sid)
-        for warning in done.warnings:
+        for warning in warnings:
             if warning == bilingual(NOT_PAID):
-                self._say_unpaid(outcome.subject, None)
+                self._say_unpaid(outcome.subject, override)
             else:
                 self.say("warn", N_("WARNING: {warning}"), warning=warning)
-        return dataclasses.replace(result, warnings=done.warnings)
+        return dataclasses.replace(result, warnings=tuple(warnings))
 
     def on_reader(self, event: ReaderStatus) -> Outcome:
         """The reader's own news: kept for the status line; a lost reader or a refused card is also said."""

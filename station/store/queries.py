@@ -29,6 +29,7 @@ from config.i18n import _
 from pipeline.result import Verdict
 
 from station.core.errors import SessionError, StoreError
+from station.core.idnumber import mask_code
 from station.store import journal
 from station.store.clock import Clock, SystemClock
 from station.store.kinds import EventKind as K
@@ -318,6 +319,20 @@ class TakeQueries(_Topic):
                              row["source"], row["accept_id"], row["ts"], row["photo"], row["photo_sha"],
                              _override(row["override"]),
                              json.loads(row["validation"]) if row["validation"] else None) for row in rows]
+
+    def override_rows(self) -> list[dict[str, Any]]:
+        """Photos accepted despite their verdict, as the day's check lists them: take, masked code, name, college,
+        reason, operator, when, and the codes they overrode (review, the console, the merged review)."""
+        rows = []
+        for take in self.accepted_takes(overridden_only=True):
+            if take.override is None:
+                continue
+            subject = self.subject(take.subject_id)
+            rows.append({"take": take.take_id, "code": mask_code(subject.code), "name": subject.name,
+                         "college": subject.college or NO_COLLEGE, "reason": take.override_reason,
+                         "operator": take.override.get("operator"), "accepted_at": take.accepted_at,
+                         "overrode": [e.get("code") for e in take.override.get("overrode") or []]})
+        return rows
 
     def take_facts(self) -> list[dict[str, Any]]:
         """Every take with who sat for it and who owns it now, folded from its events in one pass (the sign-off
