@@ -37,12 +37,12 @@ class Reason:
             out["measure"] = self.measure
             out["value"] = None if self.value is None else round(float(self.value), 3)
         if self.band is not None:
-            out["band"] = _plain(dict(self.band))
+            out["band"] = json_safe(dict(self.band))
         if self.message:
             out["message"] = self.message
         if self.face is not None:
-            out["face"] = _plain(dict(self.face))
-        out.update(_plain(self.extra))
+            out["face"] = json_safe(dict(self.face))
+        out.update(json_safe(self.extra))
         return out
 
     to_json = to_dict
@@ -135,7 +135,7 @@ class Verdict:
                                "croppable": self.croppable, "photo": self.photo, "photo_sha256": self.photo_sha256}
         out = {k: v for k, v in out.items() if k in self.known and not (k.startswith("photo") and v is None)}
         out.update(self.extra)
-        return _plain(out)
+        return json_safe(out)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Verdict":
@@ -154,12 +154,12 @@ class Verdict:
                    known=frozenset(k for k in data if k in _VERDICT_KEYS))
 
 
-def _plain(value: Any) -> Any:
-    """JSON-safe: tuples -> lists, numpy scalars -> numbers, bytes dropped."""
+def json_safe(value: Any) -> Any:
+    """JSON-safe (the journal's one rule for a verdict's values): tuples -> lists, numpy scalars -> numbers, bytes dropped."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items() if not isinstance(v, (bytes, bytearray))}
+        return {str(k): json_safe(v) for k, v in value.items() if not isinstance(v, (bytes, bytearray))}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if hasattr(value, "item"):

@@ -37,6 +37,7 @@ from station.identity.roster_rows import BLANK, block_kind, row_kind, row_list, 
 from station.identity.workbook_limits import LIMITS
 from station.identity.roster_header import SCAN_ROWS, Header, find_header
 from station.identity.roster_source import Table, read_tables
+from station.identity.xlsx_reader import column_letters
 from station.store.workspace import Store
 
 log = logging.getLogger(__name__)
@@ -257,16 +258,6 @@ def _filled(raw: tuple[Any, ...], fill: dict[int, Any]) -> tuple[Any, ...]:
         if cells[col] in (None, ""):
             cells[col] = value
     return tuple(cells)
-
-
-def column_letters(index: int) -> str:
-    """0 -> 'A', 27 -> 'AB': how Excel names a column."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _repeating_sheets(parts: list[SheetPart], rows: list[RosterRow]) -> list[str]:

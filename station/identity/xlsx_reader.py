@@ -53,7 +53,8 @@ def column_index(letters: str) -> int:
     return index - 1
 
 
-def _letters(index: int) -> str:
+def column_letters(index: int) -> str:
+    """0 -> 'A', 27 -> 'AB': how Excel names a column."""
     letters = ""
     index += 1
     while index:
@@ -63,7 +64,7 @@ def _letters(index: int) -> str:
 
 
 #: column letters of the first 256 columns -> index (the common case of a cell reference, looked up not computed)
-_COLUMNS = {_letters(i): i for i in range(256)}
+_COLUMNS = {column_letters(i): i for i in range(256)}
 
 
 def parse_ref(ref: str) -> tuple[int, int] | None:

@@ -20,7 +20,7 @@ from camera.frame import Frame, jpeg_first, pair_frames
 from camera.protocol import Camera
 from pipeline import reasons as why
 from pipeline.errors import DecodeError
-from pipeline.result import Reason, Verdict
+from pipeline.result import Reason, Verdict, json_safe
 from config.errors import DomainError
 from config.i18n import N_, _
 from station.core.errors import SessionError
@@ -84,19 +84,6 @@ class ShotOutcome:
                 "photo": self.verdict.photo if self.verdict is not None else None,
                 "preview": str(self.preview) if self.preview else None,
                 "timings": {k: round(v, 4) for k, v in self.timings.items()}}
-
-
-def _jsonable(value: Any) -> Any:
-    """The pipeline's dict made safe for the journal (tuples -> lists, numpy scalars -> floats, no bytes)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items() if not isinstance(v, (bytes, bytearray))}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
 
 
 def _plain_preview(data: bytes) -> bytes | None:
@@ -302,7 +289,7 @@ class Session:
         answer with the JSON)."""
         if self._processor is not None:
             verdict, photo, preview = self._processor(data)
-            return (verdict if isinstance(verdict, Verdict) else Verdict.from_json(_jsonable(verdict)), photo,
+            return (verdict if isinstance(verdict, Verdict) else Verdict.from_json(json_safe(verdict)), photo,
                     preview)
         import pipeline
         preset = self.preset()
