@@ -112,7 +112,9 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     hull = cv2.convexHull(pts[:, :2].astype(np.float32)).astype(np.int32)
     mask = np.zeros(rgb.shape[:2], np.uint8)
     cv2.fillConvexPoly(mask, hull, 1)
-    face_px = rgb[mask.astype(bool)]
+    hx, hy, hw, hh = cv2.boundingRect(hull)      # the face's pixels, picked from its box (same order as the whole)
+    box = (slice(max(0, hy), max(0, hy + hh)), slice(max(0, hx), max(0, hx + hw)))
+    face_px = rgb[box][mask[box].astype(bool)]
     clipped = float(np.mean(face_px.max(axis=1) >= 250)) if face_px.size else 0.0
     luma = face_px @ np.array([0.299, 0.587, 0.114]) if face_px.size else np.zeros(1)
     dark = float(np.mean(luma < 35))
