@@ -76,11 +76,32 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     mesh pass: about half the cost, which is what makes re-validating a whole export fast.
     """
     rgb = decoded.rgb
-    found = faces.find_faces(rgb, DETECT_FLOOR)
-    real = [d for d in found if d.score >= preset.checks.min_face_score]
+    short = faces.detect(rgb, DETECT_FLOOR, faces.SHORT_RANGE)
+    if len(short) == 1 and short[0].score >= preset.checks.min_face_score:
+        # the usual frame: measure the face while the full-range passes look for a second one; the measures
+        # stand only when the merged answer is that one face (else: as if measured after the search)
+        wide = faces.wide_passes_later(rgb, DETECT_FLOOR, short)
+        try:
+            measured: Analysis | BaseException = _measure(decoded, preset, short[0], geometry_only)
+        except Exception as exc:  # noqa: BLE001 - raised below if this face is the answer
+            measured = exc
+        found = faces.merge(short, wide.result())
+        real = [d for d in found if d.score >= preset.checks.min_face_score]
+        if len(real) == 1 and real[0] is short[0]:
+            if isinstance(measured, BaseException):
+                raise measured
+            return measured
+    else:
+        found = faces.merge(short, faces.wide_passes(rgb, DETECT_FLOOR, short))
+        real = [d for d in found if d.score >= preset.checks.min_face_score]
     if len(real) != 1:
         return Analysis(faces=len(real), score=max((d.score for d in found), default=0.0))
-    det = real[0]
+    return _measure(decoded, preset, real[0], geometry_only)
+
+
+def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geometry_only: bool) -> Analysis:
+    """Landmarks and every measure of the one face `det` (see `analyse`)."""
+    rgb = decoded.rgb
     pts, presence = faces.mesh(rgb, det, refine=not geometry_only)
     k = decoded.scale
     full_rgb, ox, mesh = rgb, 0, pts

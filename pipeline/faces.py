@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -251,13 +252,23 @@ def find_faces(rgb: np.ndarray, min_score: float) -> list[Detection]:
     picture (a face of a tenth of it); when it finds two or more, that is the answer (a refusal either way).
     A face seen by several passes keeps the short-range detection, else the best-scored one."""
     short = detect(rgb, min_score, SHORT_RANGE)
-    passes: list[tuple[int, list[Detection]]] = [(0, short)]
+    return merge(short, wide_passes(rgb, min_score, short))
+
+
+def wide_passes(rgb: np.ndarray, min_score: float, short: list[Detection]) -> list[tuple[int, list[Detection]]]:
+    """The full-range passes `find_faces` runs after the short-range one found `short`: (rank, detections)."""
+    passes: list[tuple[int, list[Detection]]] = []
     if len(short) < 2:
         if not short:
             passes.append((1, detect(rgb, min_score, FULL_RANGE)))
         passes.append((2, _tiled(rgb, min_score)))
+    return passes
+
+
+def merge(short: list[Detection], passes: list[tuple[int, list[Detection]]]) -> list[Detection]:
+    """One detection per face over all passes (see `find_faces`), largest first."""
     clusters: list[list[tuple[int, Detection]]] = []
-    for rank, found in passes:
+    for rank, found in [(0, short)] + passes:
         for det in found:
             for cluster in clusters:
                 if any(_same_face(det, other) for _, other in cluster):
@@ -267,3 +278,17 @@ def find_faces(rgb: np.ndarray, min_score: float) -> list[Detection]:
                 clusters.append([(rank, det)])
     chosen = [min(c, key=lambda rd: (rd[0], -rd[1].score))[1] for c in clusters]
     return sorted(chosen, key=lambda d: -_area(d.box))
+
+
+_WIDE: ThreadPoolExecutor | None = None
+
+
+def wide_passes_later(rgb: np.ndarray, min_score: float, short: list[Detection]
+                      ) -> Future[list[tuple[int, list[Detection]]]]:
+    """`wide_passes` on the pipeline's one background thread, so the mesh and the measures of the face the
+    short-range pass found run meanwhile (on a second core when one is free; one thread, never a pool that
+    waits for busy cores). The caller keeps its measures only when the merged answer is that same face."""
+    global _WIDE
+    if _WIDE is None:
+        _WIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-wide")
+    return _WIDE.submit(wide_passes, rgb, min_score, short)
