@@ -61,6 +61,40 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.LUT(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB), _LAB_TABLE)
 
 
+class LazyLab:
+    """The Lab of an RGB picture (as `_lab` would give it), converted where it is read: every measure reads
+    boxes of the region (the crown's strip, patches of the face, the shoulders, ten columns for the shoulder
+    line), a third of its pixels or less, so most of the region is never converted. The conversion is per
+    pixel, so a box read here is the same box of the whole picture's Lab; anything but a box (a numpy function
+    on the whole) converts all of it once."""
+
+    def __init__(self, rgb: np.ndarray) -> None:
+        self._rgb = rgb
+        self.shape = rgb.shape
+        self.ndim = rgb.ndim
+        self._whole: np.ndarray | None = None
+
+    def whole(self) -> np.ndarray:
+        if self._whole is None:
+            self._whole = _lab(self._rgb)
+        return self._whole
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:  # noqa: ANN001 - numpy's protocol
+        return self.whole() if dtype is None else self.whole().astype(dtype)
+
+    def __getitem__(self, key):  # noqa: ANN001, ANN204 - a box (slices, or a row range and one column)
+        if self._whole is None and isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], slice) \
+                and key[0].step in (None, 1):
+            rows, col = key
+            if isinstance(col, slice) and col.step in (None, 1):
+                part = self._rgb[rows, col]
+                return _lab(part) if part.size else np.zeros(part.shape, np.float32)
+            if isinstance(col, (int, np.integer)) and 0 <= col < self.shape[1]:
+                part = self._rgb[rows, int(col):int(col) + 1]
+                return (_lab(part) if part.size else np.zeros(part.shape, np.float32))[:, 0]
+        return self.whole()[key]
+
+
 def lab_of(rgb: tuple[int, int, int]) -> np.ndarray:
     return _lab(np.array([[rgb]], dtype=np.uint8))[0, 0]
 
@@ -127,7 +161,7 @@ def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geome
                         eye_right=(float(right[0]) * k, float(right[1]) * k), face_width=face_w * k,
                         crown_y=crown * k, crown_at_edge=at_edge, chin_y=chin_y * k,
                         measures={"roll_deg": roll, "score": det.score})
-    lab = _lab(rgb)
+    lab = LazyLab(rgb)
     bg_lab, spread = _backdrop(full_rgb, cx + ox, eye_y, face_w)
     crown, at_edge = _crown(lab, bg_lab, back.segment_threshold, cx, eye_y, face_w)
     hull = cv2.convexHull(pts[:, :2].astype(np.float32)).astype(np.int32)
