@@ -110,23 +110,28 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     mesh pass: about half the cost, which is what makes re-validating a whole export fast.
     """
     rgb = decoded.rgb
+    # faces.find_faces, with its full-range tiles on a background thread from the start: the usual frame's
+    # face is meshed and measured meanwhile, and the measures stand only when the merged answer is that one
+    # face (else: as if measured after the search); a group (two short-range faces) needs no tiles
+    tiles = faces.tiles_later(rgb, DETECT_FLOOR)
     short = faces.detect(rgb, DETECT_FLOOR, faces.SHORT_RANGE)
-    if len(short) == 1 and short[0].score >= preset.checks.min_face_score:
-        # the usual frame: measure the face while the full-range passes look for a second one; the measures
-        # stand only when the merged answer is that one face (else: as if measured after the search)
-        wide = faces.wide_passes_later(rgb, DETECT_FLOOR, short)
+    if len(short) >= 2:
+        tiles.cancel()
+        found = faces.merge(short, [])
+        real = [d for d in found if d.score >= preset.checks.min_face_score]
+    elif len(short) == 1 and short[0].score >= preset.checks.min_face_score:
         try:
             measured: Analysis | BaseException = _measure(decoded, preset, short[0], geometry_only)
         except Exception as exc:  # noqa: BLE001 - raised below if this face is the answer
             measured = exc
-        found = faces.merge(short, wide.result())
+        found = faces.merge(short, faces.wide_passes(rgb, DETECT_FLOOR, short, tiles.result()))
         real = [d for d in found if d.score >= preset.checks.min_face_score]
         if len(real) == 1 and real[0] is short[0]:
             if isinstance(measured, BaseException):
                 raise measured
             return measured
     else:
-        found = faces.merge(short, faces.wide_passes(rgb, DETECT_FLOOR, short))
+        found = faces.merge(short, faces.wide_passes(rgb, DETECT_FLOOR, short, tiles.result()))
         real = [d for d in found if d.score >= preset.checks.min_face_score]
     if len(real) != 1:
         return Analysis(faces=len(real), score=max((d.score for d in found), default=0.0))

@@ -255,13 +255,15 @@ def find_faces(rgb: np.ndarray, min_score: float) -> list[Detection]:
     return merge(short, wide_passes(rgb, min_score, short))
 
 
-def wide_passes(rgb: np.ndarray, min_score: float, short: list[Detection]) -> list[tuple[int, list[Detection]]]:
-    """The full-range passes `find_faces` runs after the short-range one found `short`: (rank, detections)."""
+def wide_passes(rgb: np.ndarray, min_score: float, short: list[Detection],
+                tiled: list[Detection] | None = None) -> list[tuple[int, list[Detection]]]:
+    """The full-range passes `find_faces` runs after the short-range one found `short`: (rank, detections).
+    `tiled`: the tiles' detections when they already ran (`tiles_later`)."""
     passes: list[tuple[int, list[Detection]]] = []
     if len(short) < 2:
         if not short:
             passes.append((1, detect(rgb, min_score, FULL_RANGE)))
-        passes.append((2, _tiled(rgb, min_score)))
+        passes.append((2, _tiled(rgb, min_score) if tiled is None else tiled))
     return passes
 
 
@@ -283,12 +285,13 @@ def merge(short: list[Detection], passes: list[tuple[int, list[Detection]]]) -> 
 _WIDE: ThreadPoolExecutor | None = None
 
 
-def wide_passes_later(rgb: np.ndarray, min_score: float, short: list[Detection]
-                      ) -> Future[list[tuple[int, list[Detection]]]]:
-    """`wide_passes` on the pipeline's one background thread, so the mesh and the measures of the face the
-    short-range pass found run meanwhile (on a second core when one is free; one thread, never a pool that
-    waits for busy cores). The caller keeps its measures only when the merged answer is that same face."""
+def tiles_later(rgb: np.ndarray, min_score: float) -> Future[list[Detection]]:
+    """The full-range tiles (`_tiled`: a small second face) on the pipeline's one background thread, started
+    before the short-range pass, so they run while it and the face's mesh and measures run (on a second core
+    when one is free; one thread, never a pool that waits for busy cores). `find_faces` runs them for every
+    frame but a group; the caller merges them in as `wide_passes(..., tiled=)` and keeps its measures only
+    when the merged answer is the short-range face."""
     global _WIDE
     if _WIDE is None:
-        _WIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-wide")
-    return _WIDE.submit(wide_passes, rgb, min_score, short)
+        _WIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-tiles")
+    return _WIDE.submit(_tiled, rgb, min_score)
