@@ -112,15 +112,15 @@ def main(argv: list[str] | None = None) -> int:
                 app.handle(KeyEvent("key", "space", time.monotonic()))
                 app.redraw()
                 on_screen.append(time.perf_counter() - t + gap)
-                verdict = session.last_take().verdict or {}
+                verdict = session.last_take().verdict
             else:
                 t = time.perf_counter()
                 outcome = session.shoot()
                 press_to_verdict.append(time.perf_counter() - t)
-                verdict = outcome.verdict or {}
+                verdict = outcome.verdict
                 for key in parts:
                     parts[key].append(outcome.timings.get(key, 0.0))
-            passed += bool(verdict.get("ok"))
+            passed += bool(verdict is not None and verdict.ok)
             t = time.perf_counter()
             overridden += accept(session, verdict)
             accepting.append(time.perf_counter() - t)
