@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -283,6 +284,15 @@ def merge(short: list[Detection], passes: list[tuple[int, list[Detection]]]) -> 
 
 
 _WIDE: ThreadPoolExecutor | None = None
+
+
+def _forget_thread() -> None:
+    """A forked child has no copy of the parent's worker thread: it starts its own."""
+    global _WIDE
+    _WIDE = None
+
+
+os.register_at_fork(after_in_child=_forget_thread)
 
 
 def tiles_later(rgb: np.ndarray, min_score: float) -> Future[list[Detection]]:
