@@ -166,6 +166,7 @@ def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geome
                         eye_right=(float(right[0]) * k, float(right[1]) * k), face_width=face_w * k,
                         crown_y=crown * k, crown_at_edge=at_edge, chin_y=chin_y * k,
                         measures={"roll_deg": roll, "score": det.score})
+    irises = faces.later(_irises, rgb, pts)        # the iris model meanwhile (a second core when one is free)
     lab = LazyLab(rgb)
     bg_lab, spread = _backdrop(full_rgb, cx + ox, eye_y, face_w)
     crown, at_edge = _crown(lab, bg_lab, back.segment_threshold, cx, eye_y, face_w)
@@ -188,7 +189,7 @@ def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geome
     d1 = abs(pts[NOSE_TIP, 0] - pts[CHEEK_R, 0])
     d2 = abs(pts[CHEEK_L, 0] - pts[NOSE_TIP, 0])
     measures["yaw_ratio"] = float((d1 - d2) / max(d1 + d2, 1e-6))
-    measures.update(_eyes(rgb, pts, measures["yaw_deg"]))
+    measures.update(_eyes(pts, measures["yaw_deg"], irises.result()))
     measures.update(fm.mouth(pts))
     measures["teeth"] = _teeth(lab, pts, iod)
     frame = _face_frame(pts, left, right, iod)
@@ -249,14 +250,22 @@ def _brow_colour(lab: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return np.median(darker, axis=0)
 
 
-def _eyes(rgb: np.ndarray, pts: np.ndarray, yaw: float) -> dict[str, float]:
+def _irises(rgb: np.ndarray, pts: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The iris model on each eye, in `_EYES` order: (iris centre, eyelid contour)."""
+    return [faces.iris(rgb, pts[outer], pts[inner], flip) for (outer, inner), flip in _EYES]
+
+
+_EYES = ((fm.CORNERS_R, False), (fm.CORNERS_L, True))
+
+
+def _eyes(pts: np.ndarray, yaw: float, irises: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
     """Eye opening from the iris model's eyelid contour (the face mesh keeps closed lids open), the iris
-    position (gaze, given the head's yaw in degrees) and, for compatibility, the mesh's own lid ratio."""
+    position (gaze, given the head's yaw in degrees) and, for compatibility, the mesh's own lid ratio.
+    `irises`: `_irises` of the same points."""
     opening = []
     gaze = []
-    for (outer, inner), flip in ((fm.CORNERS_R, False), (fm.CORNERS_L, True)):
+    for ((outer, inner), _), (centre, contour) in zip(_EYES, irises):
         o, i = pts[outer, :2], pts[inner, :2]
-        centre, contour = faces.iris(rgb, pts[outer], pts[inner], flip)
         axis = i - o
         width = float(np.hypot(*axis))
         if width < 2:

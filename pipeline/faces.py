@@ -12,6 +12,7 @@ import math
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import cv2
 import numpy as np
@@ -22,6 +23,7 @@ from pipeline.runtime import model_dir as _model_dir  # noqa: F401 - kept for ca
 log = logging.getLogger(__name__)
 
 _MESH_SIZE = 192
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,14 @@ def tiles_later(rgb: np.ndarray, min_score: float) -> Future[list[Detection]]:
     when one is free; one thread, never a pool that waits for busy cores). `find_faces` runs them for every
     frame but a group; the caller merges them in as `wide_passes(..., tiled=)` and keeps its measures only
     when the merged answer is the short-range face."""
+    return later(_tiled, rgb, min_score)
+
+
+def later(fn: Callable[..., T], *args: object) -> Future[T]:
+    """`fn(*args)` on the pipeline's one background thread (the tiles, the iris model): model work that
+    overlaps the verdict's other work when a second core is free, and costs no more than running it in
+    line when none is (one thread, in submission order)."""
     global _WIDE
     if _WIDE is None:
-        _WIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-tiles")
-    return _WIDE.submit(_tiled, rgb, min_score)
+        _WIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-later")
+    return _WIDE.submit(fn, *args)
