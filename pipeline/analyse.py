@@ -61,6 +61,40 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.LUT(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB), _LAB_TABLE)
 
 
+class LazyLab:
+    """The Lab of an RGB picture (as `_lab` would give it), converted where it is read: every measure reads
+    boxes of the region (the crown's strip, patches of the face, the shoulders, ten columns for the shoulder
+    line), a third of its pixels or less, so most of the region is never converted. The conversion is per
+    pixel, so a box read here is the same box of the whole picture's Lab; anything but a box (a numpy function
+    on the whole) converts all of it once."""
+
+    def __init__(self, rgb: np.ndarray) -> None:
+        self._rgb = rgb
+        self.shape = rgb.shape
+        self.ndim = rgb.ndim
+        self._whole: np.ndarray | None = None
+
+    def whole(self) -> np.ndarray:
+        if self._whole is None:
+            self._whole = _lab(self._rgb)
+        return self._whole
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:  # noqa: ANN001 - numpy's protocol
+        return self.whole() if dtype is None else self.whole().astype(dtype)
+
+    def __getitem__(self, key):  # noqa: ANN001, ANN204 - a box (slices, or a row range and one column)
+        if self._whole is None and isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], slice) \
+                and key[0].step in (None, 1):
+            rows, col = key
+            if isinstance(col, slice) and col.step in (None, 1):
+                part = self._rgb[rows, col]
+                return _lab(part) if part.size else np.zeros(part.shape, np.float32)
+            if isinstance(col, (int, np.integer)) and 0 <= col < self.shape[1]:
+                part = self._rgb[rows, int(col):int(col) + 1]
+                return (_lab(part) if part.size else np.zeros(part.shape, np.float32))[:, 0]
+        return self.whole()[key]
+
+
 def lab_of(rgb: tuple[int, int, int]) -> np.ndarray:
     return _lab(np.array([[rgb]], dtype=np.uint8))[0, 0]
 
@@ -76,11 +110,37 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     mesh pass: about half the cost, which is what makes re-validating a whole export fast.
     """
     rgb = decoded.rgb
-    found = faces.find_faces(rgb, DETECT_FLOOR)
-    real = [d for d in found if d.score >= preset.checks.min_face_score]
+    # faces.find_faces, with its full-range tiles on a background thread from the start: the usual frame's
+    # face is meshed and measured meanwhile, and the measures stand only when the merged answer is that one
+    # face (else: as if measured after the search); a group (two short-range faces) needs no tiles
+    tiles = faces.tiles_later(rgb, DETECT_FLOOR)
+    short = faces.detect(rgb, DETECT_FLOOR, faces.SHORT_RANGE)
+    if len(short) >= 2:
+        tiles.cancel()
+        found = faces.merge(short, [])
+        real = [d for d in found if d.score >= preset.checks.min_face_score]
+    elif len(short) == 1 and short[0].score >= preset.checks.min_face_score:
+        try:
+            measured: Analysis | BaseException = _measure(decoded, preset, short[0], geometry_only)
+        except Exception as exc:  # noqa: BLE001 - raised below if this face is the answer
+            measured = exc
+        found = faces.merge(short, faces.wide_passes(rgb, DETECT_FLOOR, short, tiles.result()))
+        real = [d for d in found if d.score >= preset.checks.min_face_score]
+        if len(real) == 1 and real[0] is short[0]:
+            if isinstance(measured, BaseException):
+                raise measured
+            return measured
+    else:
+        found = faces.merge(short, faces.wide_passes(rgb, DETECT_FLOOR, short, tiles.result()))
+        real = [d for d in found if d.score >= preset.checks.min_face_score]
     if len(real) != 1:
         return Analysis(faces=len(real), score=max((d.score for d in found), default=0.0))
-    det = real[0]
+    return _measure(decoded, preset, real[0], geometry_only)
+
+
+def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geometry_only: bool) -> Analysis:
+    """Landmarks and every measure of the one face `det` (see `analyse`)."""
+    rgb = decoded.rgb
     pts, presence = faces.mesh(rgb, det, refine=not geometry_only)
     k = decoded.scale
     full_rgb, ox, mesh = rgb, 0, pts
@@ -106,14 +166,18 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
                         eye_right=(float(right[0]) * k, float(right[1]) * k), face_width=face_w * k,
                         crown_y=crown * k, crown_at_edge=at_edge, chin_y=chin_y * k,
                         measures={"roll_deg": roll, "score": det.score})
-    lab = _lab(rgb)
+    irises = faces.later(_irises, rgb, pts)        # the iris model meanwhile (a second core when one is free)
+    lab = LazyLab(rgb)
     bg_lab, spread = _backdrop(full_rgb, cx + ox, eye_y, face_w)
     crown, at_edge = _crown(lab, bg_lab, back.segment_threshold, cx, eye_y, face_w)
     hull = cv2.convexHull(pts[:, :2].astype(np.float32)).astype(np.int32)
     mask = np.zeros(rgb.shape[:2], np.uint8)
     cv2.fillConvexPoly(mask, hull, 1)
-    face_px = rgb[mask.astype(bool)]
-    clipped = float(np.mean(face_px.max(axis=1) >= 250)) if face_px.size else 0.0
+    hx, hy, hw, hh = cv2.boundingRect(hull)      # the face's pixels, picked from its box (same order as the whole)
+    box = (slice(max(0, hy), max(0, hy + hh)), slice(max(0, hx), max(0, hx + hw)))
+    face_px = rgb[box][mask[box].astype(bool)]
+    brightest = np.maximum(np.maximum(face_px[:, 0], face_px[:, 1]), face_px[:, 2])   # = max(axis=1), faster
+    clipped = float(np.mean(brightest >= 250)) if face_px.size else 0.0
     luma = face_px @ np.array([0.299, 0.587, 0.114]) if face_px.size else np.zeros(1)
     dark = float(np.mean(luma < 35))
     sharp = _sharpness(rgb, hull)
@@ -125,14 +189,14 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     d1 = abs(pts[NOSE_TIP, 0] - pts[CHEEK_R, 0])
     d2 = abs(pts[CHEEK_L, 0] - pts[NOSE_TIP, 0])
     measures["yaw_ratio"] = float((d1 - d2) / max(d1 + d2, 1e-6))
-    measures.update(_eyes(rgb, pts, measures["yaw_deg"]))
+    measures.update(_eyes(pts, measures["yaw_deg"], irises.result()))
     measures.update(fm.mouth(pts))
     measures["teeth"] = _teeth(lab, pts, iod)
-    measures.update(_appearance(rgb, lab, pts, mask, bg_lab, preset))
-    # the top and the shoulders
     frame = _face_frame(pts, left, right, iod)
     skin = appearance.skin_colour(lab, frame)
     hair = _brow_colour(lab, pts)
+    measures.update(_appearance(rgb, lab, pts, mask, bg_lab, frame, skin, hair))
+    # the top and the shoulders
     top = clothing.top_pixels(rgb, lab, bg_lab, skin, hair, cx, chin_y, iod, back.segment_threshold)
     if top is not None:
         shares = clothing.family_shares(*top)
@@ -186,14 +250,22 @@ def _brow_colour(lab: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return np.median(darker, axis=0)
 
 
-def _eyes(rgb: np.ndarray, pts: np.ndarray, yaw: float) -> dict[str, float]:
+def _irises(rgb: np.ndarray, pts: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The iris model on each eye, in `_EYES` order: (iris centre, eyelid contour)."""
+    return [faces.iris(rgb, pts[outer], pts[inner], flip) for (outer, inner), flip in _EYES]
+
+
+_EYES = ((fm.CORNERS_R, False), (fm.CORNERS_L, True))
+
+
+def _eyes(pts: np.ndarray, yaw: float, irises: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
     """Eye opening from the iris model's eyelid contour (the face mesh keeps closed lids open), the iris
-    position (gaze, given the head's yaw in degrees) and, for compatibility, the mesh's own lid ratio."""
+    position (gaze, given the head's yaw in degrees) and, for compatibility, the mesh's own lid ratio.
+    `irises`: `_irises` of the same points."""
     opening = []
     gaze = []
-    for (outer, inner), flip in ((fm.CORNERS_R, False), (fm.CORNERS_L, True)):
+    for ((outer, inner), _), (centre, contour) in zip(_EYES, irises):
         o, i = pts[outer, :2], pts[inner, :2]
-        centre, contour = faces.iris(rgb, pts[outer], pts[inner], flip)
         axis = i - o
         width = float(np.hypot(*axis))
         if width < 2:
@@ -241,19 +313,16 @@ def _teeth(lab: np.ndarray, pts: np.ndarray, iod: float) -> float:
 
 
 def _appearance(rgb: np.ndarray, lab: np.ndarray, pts: np.ndarray, mask: np.ndarray, bg_lab: np.ndarray,
-                preset: FormatPreset) -> dict[str, float]:
-    r, l_ = fm.eye_centres(pts)
-    left, right = (r, l_) if r[0] <= l_[0] else (l_, r)
-    iod = float(np.hypot(*(right - left)))
-    f = _face_frame(pts, left, right, iod)
+                f: appearance.FaceFrame, skin: np.ndarray, brows: np.ndarray) -> dict[str, float]:
+    """The appearance measures; `f`, `skin` and `brows` as the caller measured them (`_face_frame`,
+    `appearance.skin_colour`, `_brow_colour`), not measured twice."""
+    iod = f.iod
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     x, y, w, h = cv2.boundingRect(mask)
     gx = cv2.Sobel(grey[y:y + h, x:x + w], cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(grey[y:y + h, x:x + w], cv2.CV_32F, 0, 1, ksize=3)
     inside = mask[y:y + h, x:x + w].astype(bool)
     energy = float((np.abs(gx) + np.abs(gy))[inside].mean() / 2) if inside.any() else 1.0
-    skin = appearance.skin_colour(lab, f)
-    brows = _brow_colour(lab, pts)
     patch = appearance.levelled(grey, pts, f.mid, iod, fm.roll_deg(pts))
     out = appearance.glasses(grey, f, energy)
     out["glare"] = appearance.glare(rgb, f)
@@ -284,7 +353,8 @@ def _backdrop(rgb: np.ndarray, cx: float, eye_y: float, face_w: float) -> tuple[
     if n >= 50:                 # every step-th pixel of rows x kept columns in reading order, picked in place
         i = np.arange(0, n, max(1, n // 40000))
         r, c = np.divmod(i, per_row)
-        sample = rgb[r, np.where(c < left, c, c - left + max(a, b))]
+        sample = rgb.reshape(-1, 3)[r * w + np.where(c < left, c, c - left + max(a, b))] if rgb.flags.c_contiguous \
+            else rgb[r, np.where(c < left, c, c - left + max(a, b))]      # one flat take: the same pixels
     else:                       # head fills the width: use the top rows
         sample = rgb[: max(2, h // 30)].reshape(-1, 3)
         sample = sample[:: max(1, len(sample) // 40000)]

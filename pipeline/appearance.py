@@ -187,7 +187,9 @@ def glare(rgb: np.ndarray, f: FaceFrame) -> float:
         if zone.size == 0:
             continue
         z = zone.reshape(-1, 3).astype(np.int16)
-        white = (z.min(axis=1) >= 235) & ((z.max(axis=1) - z.min(axis=1)) <= 25)
+        lo = np.minimum(np.minimum(z[:, 0], z[:, 1]), z[:, 2])     # = min(axis=1) / max(axis=1), faster
+        hi = np.maximum(np.maximum(z[:, 0], z[:, 1]), z[:, 2])
+        white = (lo >= 235) & ((hi - lo) <= 25)
         shares.append(float(white.mean()))
     return max(shares) if shares else 0.0
 

@@ -44,12 +44,18 @@ def fit(xy: np.ndarray, model: np.ndarray, iterations: int = 8) -> tuple[np.ndar
     for _ in range(iterations):
         p = m @ rot.T                                                 # n x 3, rotated model
         res = (scale * p[:, :2] - x).ravel()
-        jac = np.empty((res.size, 4))
-        for j in range(3):                                            # d(R p)/d w_j = e_j x p
-            e = np.zeros(3)
-            e[j] = 1.0
-            jac[:, j] = (scale * np.cross(e, p)[:, :2]).ravel()
-        jac[:, 3] = p[:, :2].ravel()
+        # d(R p)/d w_j = e_j x p, its x and y, written out as np.cross computes them (a1 b2 - a2 b1,
+        # a2 b0 - a0 b2; the zero products kept, so even a zero's sign is np.cross's); rows interleave x and y
+        px, py, pz = p[:, 0], p[:, 1], p[:, 2]
+        jac = np.empty((len(p), 2, 4))
+        jac[:, 0, 0] = scale * (0.0 * pz - 0.0 * py)
+        jac[:, 1, 0] = scale * (0.0 * px - pz)
+        jac[:, 0, 1] = scale * (pz - 0.0 * py)
+        jac[:, 1, 1] = scale * (0.0 * px - 0.0 * pz)
+        jac[:, 0, 2] = scale * (0.0 * pz - py)
+        jac[:, 1, 2] = scale * (px - 0.0 * pz)
+        jac[:, :, 3] = p[:, :2]
+        jac = jac.reshape(-1, 4)
         step = np.linalg.lstsq(jac, -res, rcond=None)[0]
         rot = _rotation(step[:3]) @ rot
         scale += float(step[3])

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import cv2
 import numpy as np
@@ -20,6 +23,7 @@ from pipeline.runtime import model_dir as _model_dir  # noqa: F401 - kept for ca
 log = logging.getLogger(__name__)
 
 _MESH_SIZE = 192
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -251,13 +255,25 @@ def find_faces(rgb: np.ndarray, min_score: float) -> list[Detection]:
     picture (a face of a tenth of it); when it finds two or more, that is the answer (a refusal either way).
     A face seen by several passes keeps the short-range detection, else the best-scored one."""
     short = detect(rgb, min_score, SHORT_RANGE)
-    passes: list[tuple[int, list[Detection]]] = [(0, short)]
+    return merge(short, wide_passes(rgb, min_score, short))
+
+
+def wide_passes(rgb: np.ndarray, min_score: float, short: list[Detection],
+                tiled: list[Detection] | None = None) -> list[tuple[int, list[Detection]]]:
+    """The full-range passes `find_faces` runs after the short-range one found `short`: (rank, detections).
+    `tiled`: the tiles' detections when they already ran (`tiles_later`)."""
+    passes: list[tuple[int, list[Detection]]] = []
     if len(short) < 2:
         if not short:
             passes.append((1, detect(rgb, min_score, FULL_RANGE)))
-        passes.append((2, _tiled(rgb, min_score)))
+        passes.append((2, _tiled(rgb, min_score) if tiled is None else tiled))
+    return passes
+
+
+def merge(short: list[Detection], passes: list[tuple[int, list[Detection]]]) -> list[Detection]:
+    """One detection per face over all passes (see `find_faces`), largest first."""
     clusters: list[list[tuple[int, Detection]]] = []
-    for rank, found in passes:
+    for rank, found in [(0, short)] + passes:
         for det in found:
             for cluster in clusters:
                 if any(_same_face(det, other) for _, other in cluster):
@@ -267,3 +283,34 @@ def find_faces(rgb: np.ndarray, min_score: float) -> list[Detection]:
                 clusters.append([(rank, det)])
     chosen = [min(c, key=lambda rd: (rd[0], -rd[1].score))[1] for c in clusters]
     return sorted(chosen, key=lambda d: -_area(d.box))
+
+
+_WIDE: ThreadPoolExecutor | None = None
+
+
+def _forget_thread() -> None:
+    """A forked child has no copy of the parent's worker thread: it starts its own."""
+    global _WIDE
+    _WIDE = None
+
+
+os.register_at_fork(after_in_child=_forget_thread)
+
+
+def tiles_later(rgb: np.ndarray, min_score: float) -> Future[list[Detection]]:
+    """The full-range tiles (`_tiled`: a small second face) on the pipeline's one background thread, started
+    before the short-range pass, so they run while it and the face's mesh and measures run (on a second core
+    when one is free; one thread, never a pool that waits for busy cores). `find_faces` runs them for every
+    frame but a group; the caller merges them in as `wide_passes(..., tiled=)` and keeps its measures only
+    when the merged answer is the short-range face."""
+    return later(_tiled, rgb, min_score)
+
+
+def later(fn: Callable[..., T], *args: object) -> Future[T]:
+    """`fn(*args)` on the pipeline's one background thread (the tiles, the iris model): model work that
+    overlaps the verdict's other work when a second core is free, and costs no more than running it in
+    line when none is (one thread, in submission order)."""
+    global _WIDE
+    if _WIDE is None:
+        _WIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-later")
+    return _WIDE.submit(fn, *args)
