@@ -185,6 +185,7 @@ def _plan(people: list[Person], template: NameTemplate, options: ExportOptions, 
           result: ExportResult) -> tuple[list[_Item], dict[str, dict[str, Any]]]:
     counts: dict[str, dict[str, Any]] = {}
     items: list[_Item] = []
+    folders: dict[str, str] = {}        # a day has a few colleges and thousands of students
     for person in people:
         winner, conflict = choose(person, prefer_newest=options.prefer_newest,
                                   prefer_station=options.prefer_station)
@@ -192,7 +193,7 @@ def _plan(people: list[Person], template: NameTemplate, options: ExportOptions, 
         college = record.college
         if wanted is not None and college not in wanted:
             continue
-        folder = sanitize_component(college)
+        folder = folders.get(college) or folders.setdefault(college, sanitize_component(college))
         entry = counts.setdefault(college, {"college": college, "folder": folder, "exported": 0, "missing": 0,
                                             "invalid": 0, "conflicts": 0})
         s = record.subject
