@@ -120,7 +120,7 @@ class OutputDir:
         self.new: dict[str, dict[str, Any]] = {}
         self._dirty_dirs: set[Path] = set()
         self._cleaned: set[Path] = set()
-        self._checked_folders: dict[Path, str | None] = {}
+        self._checked_folders: dict[str, str | None] = {}
         #: rel -> the stat `check` found unchanged since our last write (recorded again by `keep`)
         self._seen: dict[str, os.stat_result] = {}
 
@@ -169,10 +169,11 @@ class OutputDir:
         `sha256` None means the content is not known yet (a zip): an existing file is then 'ours' only if
         the state file vouches for its current bytes.
         """
-        target = self.root / rel
-        if target.parent not in self._checked_folders:     # planning: one look per folder, not per file
-            self._checked_folders[target.parent] = self._linked_folder(target)
-        linked = self._checked_folders[target.parent]
+        target = os.path.join(self.root, rel)       # a string: a day's thousands of paths, no Path objects
+        parent = os.path.dirname(target)
+        if parent not in self._checked_folders:     # planning: one look per folder, not per file
+            self._checked_folders[parent] = self._linked_folder(Path(target))
+        linked = self._checked_folders[parent]
         if linked:
             return f"foreign: {linked}"
         try:
@@ -204,7 +205,7 @@ class OutputDir:
         """`rel` holds these bytes now: ours, with its stat so the next run can trust it unread."""
         entry: dict[str, Any] = {"sha256": sha256, "college": college}
         try:
-            st = st or os.stat(self.root / rel)
+            st = st or os.stat(os.path.join(self.root, rel))
             entry["stat"] = [st.st_size, st.st_mtime_ns, st.st_ino]
         except OSError:
             pass
