@@ -127,6 +127,9 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=5000)
     parser.add_argument("--looks", type=int, default=8, help="distinct finished photos rendered for real")
     parser.add_argument("--keep", type=Path, default=None, help="build in this folder and keep it")
+    parser.add_argument("--day", type=Path, default=None,
+                        help="build the day in this folder once and reuse it on later runs (its export "
+                             "folder is emptied first), so two versions of the code can be timed on one day")
     parser.add_argument("--zip", action="store_true", help="also write the per-college zips")
     parser.add_argument("--same-bytes", action="store_true",
                         help="reuse identical bytes per look (validation cache hits: optimistic)")
@@ -145,9 +148,16 @@ def main() -> int:
         if not hasattr(pipeline, "validate"):
             print("pipeline.validate is not available yet (use --stub for a stand-in run)", file=sys.stderr)
             return 2
-    base = args.keep or Path(tempfile.mkdtemp(prefix="bench-export-"))
+    base = args.day or args.keep or Path(tempfile.mkdtemp(prefix="bench-export-"))
     base.mkdir(parents=True, exist_ok=True)
-    workspaces = build(base, args.students, args.looks, args.stub, args.same_bytes)
+    built = [base / "ws1", base / "ws2"]
+    if args.day is not None and all(w.is_dir() for w in built):
+        import shutil
+        shutil.rmtree(base / "out", ignore_errors=True)
+        workspaces = built
+        print(f"reusing the day built in {base}", flush=True)
+    else:
+        workspaces = build(base, args.students, args.looks, args.stub, args.same_bytes)
     cmd = [sys.executable, __file__, "--child", str(base / "out"), *map(str, workspaces)]
     cmd += ["--zip"] * args.zip + ["--stub"] * args.stub
     child = subprocess.run(cmd, capture_output=True, text=True)
@@ -165,7 +175,7 @@ def main() -> int:
           f"{figures['worker_peak_rss_mb']} MB")
     print(f"goals: >= 150 photos/s, re-export <= 10%, < 300 MB"
           f"{' [STUB validate: not the real pipeline]' if args.stub else ''}")
-    if args.keep is None:
+    if args.keep is None and args.day is None:
         import shutil
         shutil.rmtree(base, ignore_errors=True)
     return 0
