@@ -175,6 +175,27 @@ def test_reexport_is_byte_identical_and_updates_in_place(runner: CliRunner, two_
     assert not [p for p in out.rglob("*.part")]
 
 
+def test_reexport_notices_an_output_photo_changed_or_deleted_since(runner: CliRunner, two_stations: dict[str, Any],
+                                                                   tmp_path: Path) -> None:
+    """A re-export trusts its own files by their recorded size, time and inode, never blindly: a photo
+    someone edited in the output folder is refused by name (left as it is), a deleted one is written back."""
+    out = tmp_path / "out"
+    args = ("--from", str(two_stations["s2"]))
+    assert export(runner, two_stations["s1"], out, *args).exit_code == 0
+    first = wf.file_hashes(out)
+    accepted = next(r for r in ROWS if two_stations["played"][r["code"]] == "accept")
+    photo = out / accepted["college"] / f"{accepted['code']}.jpg"
+    photo.write_bytes(photo.read_bytes() + b"edited")
+    result = export(runner, two_stations["s1"], out, *args)
+    assert result.exit_code == 1
+    assert f"{accepted['college']}/{accepted['code']}.jpg" in result.stderr
+    assert photo.read_bytes().endswith(b"edited")
+    photo.unlink()
+    code, data = export_json(runner, two_stations["s1"], out, *args)
+    assert code == 0 and data["written"] == 1 and data["unchanged"] == data["exported"] - 1
+    assert wf.file_hashes(out) == first
+
+
 def test_same_subject_at_two_stations_is_a_conflict(runner: CliRunner, tmp_path: Path, photos) -> None:
     rows = wf.roster_rows(3)
     s1, s2 = wf.new_workspace(tmp_path / "s1", "S1"), wf.new_workspace(tmp_path / "s2", "S2")

@@ -185,6 +185,7 @@ def _plan(people: list[Person], template: NameTemplate, options: ExportOptions, 
           result: ExportResult) -> tuple[list[_Item], dict[str, dict[str, Any]]]:
     counts: dict[str, dict[str, Any]] = {}
     items: list[_Item] = []
+    folders: dict[str, str] = {}        # a day has a few colleges and thousands of students
     for person in people:
         winner, conflict = choose(person, prefer_newest=options.prefer_newest,
                                   prefer_station=options.prefer_station)
@@ -192,7 +193,7 @@ def _plan(people: list[Person], template: NameTemplate, options: ExportOptions, 
         college = record.college
         if wanted is not None and college not in wanted:
             continue
-        folder = sanitize_component(college)
+        folder = folders.get(college) or folders.setdefault(college, sanitize_component(college))
         entry = counts.setdefault(college, {"college": college, "folder": folder, "exported": 0, "missing": 0,
                                             "invalid": 0, "conflicts": 0})
         s = record.subject
@@ -309,7 +310,7 @@ def _read_photo(it: _Item, cache: ValidationCache | None = None) -> str | list[d
     source = it.cand.record.source
     if not it.cand.photo:
         return [{"rule": "photo", "detail": "the accepted take has no finished photo"}]
-    path = source.workspace / it.cand.photo
+    path = os.path.join(source.workspace, it.cand.photo)
     try:
         stat = os.stat(path)
         digest = cache.known_sha256(it.cand.photo, stat) if cache is not None else None
@@ -513,13 +514,24 @@ def _journal(sources: list[Source], items: list[_Item], result: ExportResult) ->
     per_source: dict[int, int] = defaultdict(int)
     for it in items:
         per_source[it.cand.record.source.index] += 1
-    for src in sources:
+    outdir = str(Path(result.outdir).resolve())
+
+    def note(src: Source) -> None:
         try:
             with Store.open(src.workspace) as store:
-                store.record_export(outdir=str(Path(result.outdir).resolve()), exported=result.exported,
+                store.record_export(outdir=outdir, exported=result.exported,
                             from_this_workspace=per_source[src.index], written=result.written,
                             missing=len(result.missing), invalid=len(result.invalid),
                             colleges=[c["college"] for c in result.colleges], zip=bool(result.zips),
                             same_face_allowed=result.same_face_allowed)
         except DiskError as exc:    # a full source disk: the export is complete, only its note is missing
             log.warning("export not noted in %s: %s", src.workspace, exc)
+    if len(sources) < 2:
+        for src in sources:
+            note(src)
+        return
+    # one journal per workspace, each its own commit and fsync: written side by side, not one after another
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=min(len(sources), 4), thread_name_prefix="export-note") as pool:
+        for done in [pool.submit(note, src) for src in sources]:
+            done.result()           # anything but a full disk is raised here, as before

@@ -162,6 +162,7 @@ def open_sources(paths: Iterable[Path]) -> list[Source]:
     """Describe each workspace once (duplicates by resolved path dropped)."""
     sources: list[Source] = []
     seen: set[Path] = set()
+    presets: dict[tuple[str, bytes | None], FormatPreset] = {}
     for path in paths:
         real = path.resolve()
         if real in seen:
@@ -169,11 +170,26 @@ def open_sources(paths: Iterable[Path]) -> list[Source]:
         seen.add(real)
         settings = load_settings(path)
         with ReadModel.open(path):                 # a journal must be there: refused as a workspace if not
-            preset = load_preset(settings.format.preset, path)
+            preset = _preset(settings.format.preset, path, presets)
             sources.append(Source(len(sources), path, settings.station.id, preset, settings.export.naming))
     if not sources:
         raise ExportError(_("no workspace to export from"), hint="station -w WORKSPACE export OUTDIR or --from WS")
     return sources
+
+
+def _preset(name: str, workspace: Path, known: dict[tuple[str, bytes | None], FormatPreset]) -> FormatPreset:
+    """The workspace's preset, parsed once for stations that share it: the same name and the same
+    workspace override file (or none) give the same preset."""
+    user = workspace / "presets" / f"{name}.toml"
+    try:
+        key = (name, user.read_bytes())
+    except FileNotFoundError:
+        key = (name, None)
+    except OSError:                 # not readable here: load_preset says why
+        return load_preset(name, workspace)
+    if key not in known:
+        known[key] = load_preset(name, workspace)
+    return known[key]
 
 
 def gather(sources: list[Source]) -> list[Person]:

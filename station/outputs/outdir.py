@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import secrets
+import stat
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
@@ -112,11 +113,16 @@ class OutputDir:
         self.lock = lock
         #: rel -> {"college": ..., "sha256": [...]}: bytes a run promised before renaming them into place
         self.pending: dict[str, dict[str, Any]] = {}
+        #: the state file as read (never mutated); None once this run has written it or could not read it
+        self._on_disk: dict[str, Any] | None = None
+        self._state_stat: tuple[int, int, int] | None = None
         self.old: dict[str, dict[str, Any]] = self._load_state()
         self.new: dict[str, dict[str, Any]] = {}
         self._dirty_dirs: set[Path] = set()
         self._cleaned: set[Path] = set()
-        self._checked_folders: dict[Path, str | None] = {}
+        self._checked_folders: dict[str, str | None] = {}
+        #: rel -> the stat `check` found unchanged since our last write (recorded again by `keep`)
+        self._seen: dict[str, os.stat_result] = {}
 
     # ------------------------------------------------------------------ checks (no writes)
     def _load_state(self) -> dict[str, dict[str, Any]]:
@@ -124,13 +130,16 @@ class OutputDir:
         if not path.is_file() or path.is_symlink():
             return {}
         try:
+            st = os.lstat(path)
             data = json.loads(path.read_text("utf-8"))
+            self._on_disk, self._state_stat = data, (st.st_size, st.st_mtime_ns, st.st_ino)
             files = data["files"]
             self.pending = {str(k): {"college": v.get("college"), "sha256": [str(x) for x in v["sha256"]]}
                             for k, v in dict(data.get("pending", {})).items()}
             return {str(k): dict(v) for k, v in files.items()}
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("%s is unreadable; treating every existing file as foreign", path)
+            self._on_disk = None
             self.pending = {}
             return {}
 
@@ -160,39 +169,43 @@ class OutputDir:
         `sha256` None means the content is not known yet (a zip): an existing file is then 'ours' only if
         the state file vouches for its current bytes.
         """
-        target = self.root / rel
-        if target.parent not in self._checked_folders:     # planning: one look per folder, not per file
-            self._checked_folders[target.parent] = self._linked_folder(target)
-        linked = self._checked_folders[target.parent]
+        target = os.path.join(self.root, rel)       # a string: a day's thousands of paths, no Path objects
+        parent = os.path.dirname(target)
+        if parent not in self._checked_folders:     # planning: one look per folder, not per file
+            self._checked_folders[parent] = self._linked_folder(Path(target))
+        linked = self._checked_folders[parent]
         if linked:
             return f"foreign: {linked}"
-        if target.is_symlink() or (target.exists() and not target.is_file()):
-            return "foreign: not a regular file"
-        if not target.exists():
+        try:
+            st = os.lstat(target)       # one look per file: kind, size, time and inode together
+        except (FileNotFoundError, NotADirectoryError):
             return "new"
-        if sha256 is not None and self._unchanged_since_written(rel, target, sha256):
+        if not stat.S_ISREG(st.st_mode):
+            return "foreign: not a regular file"
+        if sha256 is not None and self._unchanged_since_written(rel, st, sha256):
+            self._seen[rel] = st
             return "same"
         current = sha256_file(target)
         if sha256 is not None and current == sha256:
+            self._seen[rel] = st
             return "same"
         if self._ours(rel, current):
             return "ours"
         return "foreign: a different file already has this name"
 
-    def _unchanged_since_written(self, rel: str, target: Path, sha256: str) -> bool:
+    def _unchanged_since_written(self, rel: str, st: os.stat_result, sha256: str) -> bool:
         """Our file from last time, untouched since (same size, mtime and inode as recorded when we wrote or
         checked it): it still has the bytes we recorded, so a re-export need not read it."""
         entry = self.old.get(rel) or {}
         if entry.get("sha256") != sha256 or "stat" not in entry:
             return False
-        st = target.stat()
         return list(entry["stat"]) == [st.st_size, st.st_mtime_ns, st.st_ino]
 
-    def _record(self, rel: str, sha256: str, college: str | None) -> None:
+    def _record(self, rel: str, sha256: str, college: str | None, st: os.stat_result | None = None) -> None:
         """`rel` holds these bytes now: ours, with its stat so the next run can trust it unread."""
         entry: dict[str, Any] = {"sha256": sha256, "college": college}
         try:
-            st = (self.root / rel).stat()
+            st = st or os.stat(os.path.join(self.root, rel))
             entry["stat"] = [st.st_size, st.st_mtime_ns, st.st_ino]
         except OSError:
             pass
@@ -282,8 +295,9 @@ class OutputDir:
         return True
 
     def keep(self, rel: str, sha256: str, *, college: str | None) -> None:
-        """`rel` already holds these bytes (checked under the lock): ours now, nothing written."""
-        self._record(rel, sha256, college)
+        """`rel` already holds these bytes (checked under the lock): ours now, nothing written. The stat
+        `check` trusted is the one recorded (no second look at a file nobody else writes while we hold it)."""
+        self._record(rel, sha256, college, self._seen.pop(rel, None))
 
     def copy_file(self, rel: str, source: Path, *, college: str | None, sha256: str) -> bool:
         """Give `rel` the bytes of `source` (which must hash to `sha256`), copied in the kernel
@@ -343,10 +357,21 @@ class OutputDir:
                                 "files": {k: files[k] for k in sorted(files)}}
         if pending:
             data["pending"] = {k: pending[k] for k in sorted(pending)}
+        if data == self._on_disk and self._state_unmoved():
+            return      # the file already says exactly this: an unchanged re-export writes nothing
+        self._on_disk = None
         body = (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
         self.write_with(STATE_NAME, lambda fh: fh.write(body), college=None,
                         sha256=hashlib.sha256(body).hexdigest())
         self.new.pop(STATE_NAME, None)
+
+    def _state_unmoved(self) -> bool:
+        """The state file read at the start is still a regular file of that size and time (not replaced)."""
+        try:
+            st = os.lstat(self.root / STATE_NAME)
+        except OSError:
+            return False
+        return stat.S_ISREG(st.st_mode) and self._state_stat == (st.st_size, st.st_mtime_ns, st.st_ino)
 
     def sync(self) -> None:
         """fsync every folder we renamed into: the renames themselves survive a power cut."""
