@@ -11,6 +11,8 @@
 5. a station's press -> verdict with its replicator running and stopped, alternating blocks in one run.
 
 Run: .venv/bin/python bench/bench_hub.py [--live 30] [--students 5000]
+     .venv/bin/python bench/bench_hub.py --catchup-only --students 10000   (phase 2 alone, 10,200 waiting events:
+     a station holds students/5 students, 6 events each, so the default 5,000 allows at most 6,000)
 """
 from __future__ import annotations
 
@@ -162,6 +164,33 @@ def press_to_verdict(root: Path, hub, shots: int) -> None:  # type: ignore[no-un
     print(f"   ratio of medians on/off: {statistics.median(times['on']) / statistics.median(times['off']):.2f}")
 
 
+def catch_up(hub, ws: dict[str, Path], threads: dict[str, "Sync"], roster: list[dict],  # type: ignore[no-untyped-def]
+             per: int,
+             shot: dict[str, int], backlog: int) -> int:
+    """2. One station shot offline until `backlog` events wait; time from starting its replicator to 0 waiting."""
+    late = STATIONS[-1]
+    threads.pop(late).stop()
+    store = Store.open(ws[late])
+    wf.fast_journal(store)
+    k = STATIONS.index(late)
+    rows = roster[k * per + shot[late]:(k + 1) * per]
+    done = 0
+    with wf.bulk():
+        while store.latest_event_id() - link.acked(ws[late]) < backlog and done < len(rows):
+            shoot_students(store, rows[done:done + 50], k * per + shot[late] + done)
+            done += 50
+    shot[late] += done
+    waiting = store.latest_event_id() - link.acked(ws[late])
+    store.close()
+    t0 = time.monotonic()
+    threads[late] = Sync(ws[late])
+    hs.wait_for(lambda: hs.synced(ws[late]), timeout=300, step=0.05)
+    took = time.monotonic() - t0
+    print(f"2. catch-up: {waiting} waiting events ({done} students, {done} photos) on the hub in {took:.1f} s "
+          f"(goal <= 10 s): {waiting / took:.0f} events/s")
+    return done
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--live", type=float, default=30.0, help="seconds of the live phase")
@@ -170,6 +199,8 @@ def main() -> None:
     parser.add_argument("--no-export", action="store_true", help="stop after the catch-up (phases 1, 2, 4)")
     parser.add_argument("--press", type=int, default=20, help="shots each way for press -> verdict (0: skip)")
     parser.add_argument("--press-only", action="store_true", help="only phase 5")
+    parser.add_argument("--catchup-only", action="store_true",
+                        help="only phase 2 (the rosters replicated first, no live phase)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-hub-"))
     hub, sup = hs.start_hub(root / "hub")
@@ -204,11 +235,14 @@ def main() -> None:
             hs.wait_for(lambda sid=sid: consumed(ws[sid]) >= last, timeout=600, step=0.5)
         print(f"   start of day: {last} messages (5 rosters) replicated to every station in "
               f"{time.monotonic() - t0:.0f} s more")
+        gap = DAY_S / per / SPEED
+        shot = {sid: 0 for sid in STATIONS}
+        if args.catchup_only:
+            catch_up(hub, ws, threads, roster, per, shot, args.backlog)
+            return
         observer = Observer(hub)
         observer.thread.start()
         time.sleep(1.0)
-        gap = DAY_S / per / SPEED
-        shot = {sid: 0 for sid in STATIONS}
         stop = threading.Event()
 
         def station(k: int, sid: str) -> None:
@@ -242,28 +276,7 @@ def main() -> None:
         _stats.show("   lag journal write -> hub (goal p95 <= 1 s)", observer.lags, 44)
 
         # ---------------------------------------------------------------- 2. catch-up of 10,000 waiting events
-        late = STATIONS[-1]
-        threads.pop(late).stop()
-        store = Store.open(ws[late])
-        wf.fast_journal(store)
-        k = STATIONS.index(late)
-        rows = roster[k * per + shot[late]:(k + 1) * per]
-        start_id = store.latest_event_id()
-        done = 0
-        with wf.bulk():
-            while store.latest_event_id() - link.acked(ws[late]) < args.backlog and done < len(rows):
-                shoot_students(store, rows[done:done + 50], k * per + shot[late] + done)
-                done += 50
-        shot[late] += done
-        waiting = store.latest_event_id() - link.acked(ws[late])
-        store.close()
-        t0 = time.monotonic()
-        threads[late] = Sync(ws[late])
-        hs.wait_for(lambda: hs.synced(ws[late]), timeout=300, step=0.05)
-        took = time.monotonic() - t0
-        print(f"2. catch-up: {waiting} waiting events ({done} students, {done} photos) on the hub in {took:.1f} s "
-              f"(goal <= 10 s): {waiting / took:.0f} events/s")
-        del start_id
+        done = catch_up(hub, ws, threads, roster, per, shot, args.backlog)
         if args.no_export:
             print(f"4. hub server memory: {rss(sup.pid)}")
             if args.press:
