@@ -22,7 +22,7 @@ from station.cli.main import cli
 from station.session.lock import INFO_FILE, LOCK_FILE, WorkspaceBusy
 from station.session.station import Station
 from station.session.triggers import Accept, Reject, Scan, Shoot, Void
-from workspace_factory import new_workspace, roster_rows
+from workspace_factory import roster_workspace
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -40,10 +40,7 @@ time.sleep(600)
 
 @pytest.fixture
 def ws(workspace: Path) -> Path:
-    store = new_workspace(workspace)
-    store.upsert_subjects(roster_rows(4), source_file="roster.csv")
-    store.close()
-    return workspace
+    return roster_workspace(workspace)
 
 
 def hold(ws: Path, kind: str = "shoot") -> subprocess.Popen[str]:

@@ -20,7 +20,7 @@ from station.session.station import Station
 from station.session.triggers import Scan, Shoot
 from station.store.clock import FixedClock
 from station.store.workspace import Store
-from workspace_factory import new_workspace, roster_rows
+from workspace_factory import roster_workspace
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -45,10 +45,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 @pytest.fixture
 def ws(workspace: Path) -> Path:
-    store = new_workspace(workspace)
-    store.upsert_subjects(roster_rows(4), source_file="roster.csv")
-    store.close()
-    return workspace
+    return roster_workspace(workspace)
 
 
 def test_a_take_killed_before_its_verdict_is_judged_at_start_and_not_accepted_before(ws: Path) -> None:

@@ -18,17 +18,14 @@ from station.cli.main import cli
 from station.store.durable import write_new_file
 from station.store.models import CapturedFile
 from station.store.workspace import Store
-from workspace_factory import new_workspace, roster_rows
+from workspace_factory import roster_workspace
 
 pytestmark = pytest.mark.usefixtures("english")   # these tests read the English messages
 
 
 @pytest.fixture
 def ws(workspace: Path) -> Path:
-    store = new_workspace(workspace)
-    store.upsert_subjects(roster_rows(4), source_file="roster.csv")
-    store.close()
-    return workspace
+    return roster_workspace(workspace)
 
 
 def run(*args: str) -> Result:

@@ -55,6 +55,14 @@ def new_workspace(path: Path, station_id: str = "S1", **settings: Any) -> Store:
     return init_workspace(path, make_settings(station_id, **settings))
 
 
+def roster_workspace(path: Path, students: int = 4) -> Path:
+    """A closed workspace at `path` with a roster of `students` imported (the tests' usual starting day)."""
+    store = new_workspace(path)
+    store.upsert_subjects(roster_rows(students), source_file="roster.csv")
+    store.close()
+    return path
+
+
 def id_number(n: int) -> str:
     """A valid resident ID number (check digit right) that is unique per n."""
     born = datetime(1998, 1, 1) + timedelta(days=n % 3000)
