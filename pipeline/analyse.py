@@ -6,6 +6,7 @@ the preset's threshold, so a school can tune any of them.
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 
@@ -13,10 +14,13 @@ import cv2
 import numpy as np
 
 from config.formats import FormatPreset
-from pipeline import appearance, clothing, face_pose, faces, head_cover
+from pipeline import appearance, clothing, face_parse, face_pose, faces, head_cover
 from pipeline import face_measures as fm
 from pipeline.colour import lab_distance
 from pipeline.decode import Decoded
+from pipeline.errors import PipelineError
+
+log = logging.getLogger(__name__)
 
 # face-mesh indices (MediaPipe 468-point topology): the rest are in face_measures
 CHEEK_R, CHEEK_L, NOSE_TIP, CHIN = fm.CHEEK_R, fm.CHEEK_L, fm.NOSE_TIP, fm.CHIN
@@ -142,6 +146,7 @@ def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geome
     """Landmarks and every measure of the one face `det` (see `analyse`)."""
     rgb = decoded.rgb
     pts, presence = faces.mesh(rgb, det, refine=not geometry_only)
+    parsed = None if geometry_only else face_parse.parse_later(rgb, pts)    # the face parser meanwhile
     k = decoded.scale
     full_rgb, ox, mesh = rgb, 0, pts
     if not geometry_only:      # measure on the region that matters, in its own pixels (x shifted by ox)
@@ -209,6 +214,10 @@ def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geome
         tilt = clothing.shoulder_tilt(lab, bg_lab, back.segment_threshold, cx, chin_y, iod)
         if tilt is not None:
             measures["shoulders_deg"] = tilt
+    try:
+        measures.update(face_parse.measures(parsed.result(), mesh))
+    except PipelineError as exc:        # a face too small to parse: the other measures still stand
+        log.info("face parser skipped: %s", exc)
     xs, ys = pts[:, 0] + ox, pts[:, 1]
     return Analysis(
         faces=1, score=det.score, eye_left=(float(left[0] + ox) * k, float(left[1]) * k),

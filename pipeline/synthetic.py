@@ -12,6 +12,7 @@ import io
 import random
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 FLAWS = ("eyes_closed", "tilted", "too_close", "blue_shirt", "busy_background", "off_centre", "two_faces",
@@ -65,6 +66,8 @@ def portrait(seed: int, *, width: int = 2400, height: int = 1600, flaw: str | No
     eye_y = height * (0.27 if flaw == "too_close" else rng.uniform(0.40, 0.44))
     layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     geo = _draw_person(ImageDraw.Draw(layer), cx, eye_y, fw, look, closed=flaw == "eyes_closed")
+    layer = _hair_strands(layer, look["hair"], fw, seed)
+    layer = _skin_shading(layer, look["skin"], cx, (geo["crown_y"] + geo["chin_y"]) / 2, fw, seed)
     if flaw == "tilted":
         angle = rng.choice((-1, 1)) * rng.uniform(10.0, 13.0)   # beyond ISO's 8 degrees
         layer = layer.rotate(angle, resample=Image.BICUBIC, center=(cx, geo["chin_y"] + 0.6 * fw))
@@ -85,6 +88,74 @@ def portrait(seed: int, *, width: int = 2400, height: int = 1600, flaw: str | No
     image.save(buf, "JPEG", quality=quality)
     return SyntheticPortrait(buf.getvalue(), width, height, geo["crown_y"], eye_y, geo["eye_left"],
                              geo["eye_right"], fw, geo["chin_y"], cx, flaw, seed)
+
+
+def _long_hair(d: ImageDraw.ImageDraw, cx: float, fw: float, hair_w: float, top: float, bottom: float,
+               hair: tuple[int, int, int]) -> None:
+    """Long hair as two falls beside the face with ragged ends (one block round the face reads as a hood)."""
+    r = random.Random(int(cx * 3 + top * 11))
+    for side in (-1, 1):
+        outer, inner = cx + side * hair_w, cx + side * 0.3 * fw
+        x0, x1 = min(outer, inner), max(outer, inner)
+        d.rectangle((x0, top, x1, bottom), fill=hair)
+        for i in range(6):
+            x = x0 + (x1 - x0) * (i + r.uniform(0.2, 0.8)) / 6
+            half = (x1 - x0) / 10
+            d.polygon([(x - half, bottom - 1), (x + half, bottom - 1), (x, bottom + r.uniform(0.02, 0.06) * fw)],
+                      fill=hair)
+
+
+def _fringe_tips(d: ImageDraw.ImageDraw, cx: float, fw: float, edge_y: float, fh: float,
+                 hair: tuple[int, int, int]) -> None:
+    """Locks hanging a little below the fringe's straight edge, so the hairline is ragged like hair and not a
+    cap's band (a face parser reads a straight dark band round the head as a hat)."""
+    r = random.Random(int(cx * 7 + edge_y * 13))
+    n = 16
+    for i in range(n):
+        x = cx - 0.46 * fw + 0.92 * fw * (i + r.uniform(0.2, 0.8)) / n
+        length = r.uniform(0.015, 0.06) * fh
+        half = r.uniform(0.015, 0.03) * fw
+        lean = r.uniform(-0.5, 0.5) * half
+        d.polygon([(x - half, edge_y - 1), (x + half, edge_y - 1), (x + lean, edge_y + length)], fill=hair)
+
+
+def _skin_shading(layer: Image.Image, skin: tuple[int, int, int], cx: float, cy: float, fw: float,
+                  seed: int) -> Image.Image:
+    """Round shading and a fine grain on the flat skin fill, as light falls on a real face: a face parser
+    reads a perfectly flat forehead as cloth. Only the skin's own pixels change."""
+    px = np.asarray(layer).copy()
+    mask = (px[..., 3] > 0) & np.all(px[..., :3] == skin, axis=-1)
+    if not mask.any():
+        return layer
+    ys, xs = np.nonzero(mask)
+    r2 = ((xs - cx) / (0.55 * fw)) ** 2 + ((ys - cy) / (0.8 * fw)) ** 2
+    grain = np.random.default_rng(seed + 11).normal(0.0, 3.0, len(ys))
+    shade = 1.0 - 0.14 * np.clip(r2, 0.0, 1.0)
+    px[ys, xs, :3] = np.clip(px[ys, xs, :3] * shade[:, None] + grain[:, None], 0, 255).astype(np.uint8)
+    return Image.fromarray(px, "RGBA")
+
+
+def _hair_strands(layer: Image.Image, hair: tuple[int, int, int], fw: float, seed: int) -> Image.Image:
+    """Strands and sheen on the flat hair fill: a flat dark dome reads as a cap to a face parser (and to a
+    person), so the generated students would all be refused for headwear. Lighter and darker streaks run down
+    the hair (fine, a few pixels apart at this size) with a soft highlight; only the hair's own pixels change,
+    so the crown, the fringe line and every other drawn part stay where they were."""
+    px = np.asarray(layer).copy()
+    mask = (px[..., 3] > 0) & np.all(px[..., :3] == hair, axis=-1)
+    if not mask.any():
+        return layer
+    rng = np.random.default_rng(seed + 7)
+    h, w = mask.shape
+    period = max(2.0, fw / 90)
+    cols = rng.random(int(w / period) + 2)
+    streak = np.interp(np.arange(w) / period, np.arange(len(cols)), cols)           # 0..1 across the columns
+    rows = np.arange(h)[:, None]
+    wave = 0.5 + 0.5 * np.sin(rows / (fw * 0.11) + streak[None, :] * 6.0)             # strands bend a little
+    light = (streak[None, :] * 0.7 + wave * 0.3) * 70.0 - 20.0                        # -20 .. +50 grey levels
+    ys, xs = np.nonzero(mask)
+    shaded = px[ys, xs, :3].astype(np.float32) + light[ys, xs][:, None] * np.array([1.0, 0.9, 0.8], np.float32)
+    px[ys, xs, :3] = np.clip(shaded, 0, 255).astype(np.uint8)
+    return Image.fromarray(px, "RGBA")
 
 
 def _ellipse(d: ImageDraw.ImageDraw, cx: float, cy: float, rx: float, ry: float, fill) -> None:
@@ -139,7 +210,7 @@ def _draw_person(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, loo
     hair_w = 0.58 * fw
     _ellipse(d, cx, face_top + 0.32 * fh - (face_top - crown_y) / 2, hair_w, 0.34 * fh + (face_top - crown_y) / 2, hair)
     if look["long_hair"]:
-        d.rectangle((cx - hair_w, eye_y - 0.1 * fh, cx + hair_w, chin_y + 0.1 * fh), fill=hair)
+        _long_hair(d, cx, fw, hair_w, eye_y - 0.1 * fh, chin_y + 0.1 * fh, hair)
     # ears
     for side in (-1, 1):
         _ellipse(d, cx + side * 0.5 * fw, eye_y + 0.06 * fh, 0.07 * fw, 0.13 * fh, _shade(skin, 0.93))
@@ -147,6 +218,7 @@ def _draw_person(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, loo
     _ellipse(d, cx, (face_top + chin_y) / 2, fw / 2, fh / 2, skin)
     # fringe over the forehead
     d.chord((cx - 0.52 * fw, crown_y, cx + 0.52 * fw, face_top + 0.36 * fh), 180, 360, fill=hair)
+    _fringe_tips(d, cx, fw, (crown_y + face_top + 0.36 * fh) / 2, fh, hair)
     eyes = []
     for side in (-1, 1):
         ex = cx + side * 0.215 * fw
@@ -189,7 +261,7 @@ def _draw_featured(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, l
     hair_w = 0.58 * fw
     _ellipse(d, cx, face_top + 0.32 * fh - (face_top - crown_y) / 2, hair_w, 0.34 * fh + (face_top - crown_y) / 2, hair)
     if look["long_hair"]:
-        d.rectangle((cx - hair_w, eye_y - 0.1 * fh, cx + hair_w, chin_y + 0.1 * fh), fill=hair)
+        _long_hair(d, cx, fw, hair_w, eye_y - 0.1 * fh, chin_y + 0.1 * fh, hair)
     for side in (-1, 1):
         _ellipse(d, cx + side * 0.5 * fw, eye_y + 0.06 * fh, 0.07 * fw * p["ear"], 0.13 * fh * p["ear"],
                  _shade(skin, 0.93))
@@ -198,6 +270,7 @@ def _draw_featured(d: ImageDraw.ImageDraw, cx: float, eye_y: float, fw: float, l
     d.polygon([(cx - fw / 2, eye_y), (cx + fw / 2, eye_y), (cx + jaw * fw / 2, chin_y - 0.12 * fh), (cx, chin_y),
                (cx - jaw * fw / 2, chin_y - 0.12 * fh)], fill=skin)
     d.chord((cx - 0.52 * fw, crown_y, cx + 0.52 * fw, face_top + p["fringe"] * fh), 180, 360, fill=hair)
+    _fringe_tips(d, cx, fw, (crown_y + face_top + p["fringe"] * fh) / 2, fh, hair)
     eyes = []
     es, ew, eh = p["es"], p["ew"], p["eh"]
     for side in (-1, 1):

@@ -1,0 +1,169 @@
+"""What the head wears, by a face-parsing model: a hat or a scarf, and glasses.
+
+WHY a learned parser: colour and texture measures could not tell a hat from hair on real people (a black
+cowboy hat, a striped bucket hat, a hijab, a dupatta: 2 of 5 held-out hats named). A face parser labels every
+pixel of the head (skin, brows, eyes, eyeglasses, ears, earrings, nose, lips, neck, necklace, cloth, hair,
+hat), so "hat" is a class of its own. On the team's 140 labelled real photos its hat share separates all 14
+headwear photos (>= 0.084) from all others (<= 0.063), and its eyeglasses share 21 of 22 glasses photos
+(>= 0.042) from every photo without glasses (<= 0.001); bench/eval_verdict.py prints the tables.
+
+The model is BiSeNet (ResNet-18) trained on CelebAMask-HQ, int8-quantised for onnxruntime at 320x320 and cut
+before its last upsampling (class scores on a 40 x 40 grid are all a share needs): ~25 ms on one core. It sees
+the head as CelebAMask-HQ shows it (see `crop`). Cells outside the frame are not counted (the crop's edge is
+filled by replication, which the model may call anything). Provenance, licence and how it is built:
+pipeline/models/FACE_PARSE_NOTICE.md and tools/build_face_parser.py.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline import face_measures as fm
+from pipeline.errors import PipelineError
+from pipeline.runtime import PIPELINE_THREADS
+
+MODEL = os.path.join(os.path.dirname(__file__), "models", "face_parse_320_int8.onnx")
+SIZE = 320
+STRIDE = 8                 # the model's output: class scores on a 40 x 40 grid of 8 x 8 crop pixels
+GRID = SIZE // STRIDE
+# the crop: the face mesh's box 1.6 times wide, centred a tenth of its width above the box's centre, levelled
+# by the eye line: the head's framing the parser was trained on (CelebAMask-HQ). Placed from the detection's
+# box instead (before the mesh), it called one good face's hair a hat: the mesh's box is worth its wait.
+CROP_WIDTHS = 1.6
+CROP_UP = 0.1
+# CelebAMask-HQ's classes, in the model's output order
+CLASSES = ("background", "skin", "brow_l", "brow_r", "eye_l", "eye_r", "eyeglasses", "ear_l", "ear_r",
+           "earring", "nose", "mouth", "lip_u", "lip_l", "neck", "necklace", "cloth", "hair", "hat")
+HAT, EYEGLASSES = CLASSES.index("hat"), CLASSES.index("eyeglasses")
+OUTSIDE = 255              # a grid cell outside the frame
+_MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255
+_STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
+
+
+@dataclass(frozen=True)
+class Parse:
+    """The class of every grid cell (OUTSIDE where the crop left the frame) and the frame-to-grid map."""
+    labels: np.ndarray          # GRID x GRID uint8
+    affine: np.ndarray          # 2 x 3, analysis pixels -> grid cells
+
+    def to_grid(self, xy: np.ndarray) -> np.ndarray:
+        return xy @ self.affine[:, :2].T + self.affine[:, 2]
+
+
+def crop(rgb: np.ndarray, mesh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The model's input for the face `mesh` (468 x 3, pixels of `rgb`): (1x3xSIZExSIZE normalised float32, the
+    2x3 affine from `rgb` pixels to the output grid's cells, the grid's in-frame mask)."""
+    xs, ys = mesh[:, 0], mesh[:, 1]
+    width = float(xs.max() - xs.min())
+    if width < 4:
+        raise PipelineError("face too small to parse")
+    roll = fm.roll_deg(mesh)
+    t = math.radians(roll)
+    up = np.array([math.sin(t), -math.cos(t)])
+    centre = np.array([(xs.max() + xs.min()) / 2, (ys.max() + ys.min()) / 2]) + CROP_UP * width * up
+    scale = SIZE / (CROP_WIDTHS * width)
+    affine = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), roll, scale)
+    affine[:, 2] += SIZE / 2 - centre
+    flags = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    img = cv2.warpAffine(rgb, affine, (SIZE, SIZE), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    x = ((img.astype(np.float32) - _MEAN) / _STD).transpose(2, 0, 1)[None]
+    cells = affine / STRIDE                        # crop pixel p -> grid cell (p + 0.5) / STRIDE - 0.5
+    cells[:, 2] += 0.5 / STRIDE - 0.5
+    return np.ascontiguousarray(x), cells, _in_frame(cells, rgb.shape[:2])
+
+
+def _in_frame(cells: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which grid cells' centres fall inside the frame (the crop's edge beyond it is replicated pixels)."""
+    inverse = cv2.invertAffineTransform(cells)
+    gy, gx = np.mgrid[0:GRID, 0:GRID].astype(np.float32)
+    fx = inverse[0, 0] * gx + inverse[0, 1] * gy + inverse[0, 2]
+    fy = inverse[1, 0] * gx + inverse[1, 1] * gy + inverse[1, 2]
+    return (fx >= 0) & (fx <= shape[1] - 1) & (fy >= 0) & (fy <= shape[0] - 1)
+
+
+class _Parser:
+    """The onnxruntime session (one thread, like every model of the pipeline; `run` is thread-safe)."""
+
+    def __init__(self) -> None:
+        if not os.path.isfile(MODEL):
+            raise PipelineError(f"face-parsing model missing: {MODEL}", hint="git checkout pipeline/models")
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise PipelineError("onnxruntime is not installed", hint="make install") from exc
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = PIPELINE_THREADS
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(MODEL, options, providers=["CPUExecutionProvider"])
+
+
+_PARSER: _Parser | None = None
+_LOAD = threading.Lock()
+
+
+def _parser() -> _Parser:
+    global _PARSER
+    if _PARSER is None:
+        with _LOAD:
+            if _PARSER is None:
+                _PARSER = _Parser()
+    return _PARSER
+
+
+def parse(rgb: np.ndarray, mesh: np.ndarray) -> Parse:
+    """Label the head of the face `mesh` in `rgb` (see `crop`)."""
+    x, affine, inside = crop(rgb, mesh)
+    scores = _parser().session.run(None, {"x": x})[0][0]
+    labels = scores.argmax(0).astype(np.uint8)
+    labels[~inside] = OUTSIDE
+    return Parse(labels, affine)
+
+
+def _share(labels: np.ndarray, cls: int) -> float:
+    seen = labels != OUTSIDE
+    return float((labels[seen] == cls).sum()) / max(int(seen.sum()), 1)
+
+
+def measures(p: Parse, mesh: np.ndarray) -> dict[str, float]:
+    """hat_share (see `_hat_share`) and eyeglasses_share (of the grid's in-frame cells)."""
+    return {"hat_share": _hat_share(p, mesh), "eyeglasses_share": _share(p.labels, EYEGLASSES)}
+
+
+def _hat_share(p: Parse, mesh: np.ndarray) -> float:
+    """Hat cells above the brows (the crop is level), as a share of the grid's in-frame cells: a hat, a cap's
+    brim or a scarf covers the head above them; "hat" called between the eyes or on the lips is the model
+    misreading a plain stretch of skin (it does on drawn faces), not something worn."""
+    brow_y = float(p.to_grid(mesh[list(fm.BROW_R + fm.BROW_L), :2])[:, 1].mean())
+    above = np.arange(p.labels.shape[0])[:, None] < brow_y
+    seen = p.labels != OUTSIDE
+    return float(((p.labels == HAT) & above).sum()) / max(int(seen.sum()), 1)
+
+
+
+_THREAD: ThreadPoolExecutor | None = None
+
+
+def _forget_thread() -> None:
+    """A forked child has no copy of the parent's worker thread: it starts its own."""
+    global _THREAD
+    _THREAD = None
+
+
+os.register_at_fork(after_in_child=_forget_thread)
+
+
+def parse_later(rgb: np.ndarray, mesh: np.ndarray) -> Future[Parse]:
+    """`parse` on the parser's own thread, started as soon as the mesh is there: the ~30 ms model runs beside
+    the iris model and the measures (on the second core when it is free) instead of after them. Its own
+    thread, not the face models' background one, so the iris model never queues behind it."""
+    global _THREAD
+    if _THREAD is None:
+        _THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-parse")
+    return _THREAD.submit(parse, rgb, mesh)
