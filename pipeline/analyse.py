@@ -340,11 +340,9 @@ def _appearance(rgb: np.ndarray, lab: np.ndarray, pts: np.ndarray, mask: np.ndar
     out["jewellery"] = appearance.sparkle(lab, skin, f)
     hair = appearance.hair_colour(lab, skin, brows, f)
     for name, value in (("frown", appearance.frown_lines(patch, lab, skin, f)),
-                        ("knit", appearance.knit_ribs(patch)),
                         ("hair_over_brows", appearance.hair_over_brows(lab, skin, f)),
                         ("hair_over_eyes", appearance.hair_over_eyes(lab, skin, f)),
-                        ("hair_over_ears", appearance.hair_over_ears(lab, skin, hair, bg_lab, f)),
-                        ("headwear", appearance.headwear(lab, skin, brows, bg_lab, f))):
+                        ("hair_over_ears", appearance.hair_over_ears(lab, skin, hair, bg_lab, f))):
         if value is not None:
             out[name] = value
     out.update(head_cover.measures(lab, skin, brows, f))

@@ -1,10 +1,11 @@
-"""What the face wears and how it is lit: glasses (and their glare or tint), headwear, hair over the brows
-and ears, jewellery, one-sided light, frown lines.
+"""What the face wears and how it is lit: glasses (and their glare or tint), hair over the brows and ears,
+jewellery, one-sided light, frown lines. (Hats and glasses are also named by the face parser,
+pipeline/face_parse.py; the forehead's cover is pipeline/head_cover.py.)
 
-No model for these ships offline, so each is a plain image measure in a region placed from the landmarks
+Each is a plain image measure in a region placed from the landmarks
 and sized in inter-ocular distances (IOD): colour against the person's own skin and hair (Lab), edge energy
 against the face's own edge energy. Most regions are axis-aligned boxes (the roll they can be off by is the
-+-8 degrees the verdict allows anyway); the texture measures (frown lines, knit) read a patch turned level
++-8 degrees the verdict allows anyway); the texture measure (frown lines) reads a patch turned level
 with the eyes and scaled to a fixed IOD, so a line's strength means the same on every photo.
 """
 from __future__ import annotations
@@ -137,19 +138,6 @@ def hair_over_ears(lab: np.ndarray, skin: np.ndarray, hair: np.ndarray, backdrop
     return max(shares)
 
 
-def headwear(lab: np.ndarray, skin: np.ndarray, brow_lab: np.ndarray, backdrop: np.ndarray,
-             f: FaceFrame) -> float | None:
-    """How unlike hair, skin and backdrop the top of the head is: the median colour of the box above the
-    forehead, its Lab distance to the nearest of the brows' colour (hair is usually of the brows' colour),
-    the skin (bald) and the backdrop (short hair). A hat of another colour stands far from all three."""
-    x0, x1 = f.eye_left[0], f.eye_right[0]
-    box = _box(lab, x0, f.top_y - 0.55 * f.iod, x1, f.top_y - 0.15 * f.iod)
-    if box.size < 30:
-        return None
-    top = np.median(box.reshape(-1, 3), axis=0)
-    return float(min(np.linalg.norm(top - brow_lab), np.linalg.norm(top - skin), np.linalg.norm(top - backdrop)))
-
-
 def _edge_energy(grey: np.ndarray, x0: float, y0: float, x1: float, y1: float, dx: int, dy: int) -> float:
     """Mean |Sobel| (dx, dy order) inside a box, computed on the box alone (a whole-frame Sobel is not free)."""
     patch = _box(grey, x0 - 2, y0 - 2, x1 + 2, y1 + 2)
@@ -242,26 +230,6 @@ def frown_lines(patch: Levelled, lab: np.ndarray, skin: np.ndarray, f: FaceFrame
     smooth = cv2.GaussianBlur(patch.grey[y0:y1, x0:x1], (0, 0), 2.5)
     ridge = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3)[pad:-pad, pad:-pad]
     return float(np.clip(ridge, 0, None).mean())
-
-
-def knit_ribs(patch: Levelled) -> float | None:
-    """Amplitude of a regular vertical pattern just above the forehead (0.15-0.55 IOD above the mesh's top,
-    between the outer eye corners): a knitted hat's ribs repeat every few millimetres, hair strands and skin
-    do not. The rows are averaged into one profile across the head, slow shading is removed, and the energy
-    at periods of 3-20 px (0.03-0.2 IOD) is returned in grey levels. None when that area is outside the
-    picture."""
-    q = patch.pts
-    top = float(q[10, 1])
-    x0, x1, y0, y1 = int(q[33, 0]), int(q[263, 0]), int(top - 0.55 * PATCH_IOD), int(top - 0.15 * PATCH_IOD)
-    if y0 < 0 or x1 - x0 < 40 or not patch.inside[y0:y1, x0:x1].all():
-        return None
-    profile = patch.grey[y0:y1, x0:x1].mean(axis=0)
-    profile = (profile - np.convolve(profile, np.ones(15) / 15, mode="same"))[8:-8]
-    profile = profile * np.hanning(len(profile))
-    power = np.abs(np.fft.rfft(profile)) ** 2
-    freq = np.fft.rfftfreq(len(profile))
-    band = (freq >= 1 / 20) & (freq <= 1 / 3)
-    return float(np.sqrt(power[band].sum()) / len(profile))
 
 
 def sparkle(lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> float:
