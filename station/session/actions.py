@@ -35,6 +35,9 @@ from station.store.workspace import Store
 log = logging.getLogger(__name__)
 
 PREVIEW_FILE = Path("preview") / "latest.jpg"
+#: a verdict journalled before its face check (Session.defer_after): the key in its JSON until the check is
+#: journalled too; a decision on such a take (after a crash, or from another process) runs the check first
+AFTER_PENDING = "after_pending"
 
 #: the session's topics: (attribute, class); a topic's method is asked of the session by its name
 TOPICS: tuple[tuple[str, type[Topic]], ...] = (("checkin", CheckIn), ("decisions", Decisions))
@@ -117,6 +120,12 @@ class Session:
         self._processor = processor
         self._preset: Any = None
         self._result: Any = None        # the last pipeline Result: the preview and the face check read it
+        #: True: `evaluate` journals the verdict first and leaves the work that is not part of it (the face
+        #: check, the finished photo's validation) to `settle()`, which a screen calls once it shows the
+        #: verdict; every decision and the next take settle first. False (scripts, one-shot commands): all
+        #: of it before the one journalled verdict.
+        self.defer_after = False
+        self._after: tuple[int, Callable[[], Take]] | None = None    # (take id, its pending work)
         self.face_workspaces: tuple[Path, ...] = ()     # other stations' workspaces the face check also reads
         #: things the session did on its own that a screen should say (a binding ended with its day)
         self.notices: list[Notice] = []
@@ -292,20 +301,69 @@ class Session:
             return (verdict if isinstance(verdict, Verdict) else Verdict.from_json(json_safe(verdict)), photo,
                     preview)
         import pipeline
-        preset = self.preset()
-        result = pipeline.process(data, preset, render=True)
+        result = pipeline.process(data, self.preset(), render=True)
         self._result = result
-        verdict = Verdict.of(result)
-        photo = getattr(result, "photo", None)
-        if photo is not None:
-            # validated once, here, and kept with the photo: the export trusts it while the bytes are the same
+        return Verdict.of(result), getattr(result, "photo", None), None
+
+    def _complete(self, take: Take, subject: Subject | None, verdict: Verdict, photo: bytes | None,
+                  data: bytes, landmarks: Any) -> Verdict:
+        """The verdict with what is not part of the pipeline's answer: the face check's warnings (is this the
+        right person?) and, for a photo the pipeline made, its validation (kept with it: the export trusts it
+        while the bytes are the same). Never raises: either is skipped (logged) rather than lose the verdict."""
+        from station.faces.chair import add_face_warnings   # is this the right person? (issue 13)
+        verdict = add_face_warnings(self, take, subject, verdict, photo, data, landmarks)
+        if photo is not None and self._processor is None:
             from station.core.validation import kept_result
             try:
                 verdict = dataclasses.replace(verdict, extra={**verdict.extra,
-                                                              "validation": kept_result(photo, preset)})
+                                                              "validation": kept_result(photo, self.preset())})
             except Exception as exc:  # noqa: BLE001 - the export validates it then; never lose a verdict
                 log.warning("validation of the finished photo failed: %s", exc)
-        return verdict, photo, None
+        return verdict
+
+    def settle(self) -> Take | None:
+        """Finish the last take's deferred work (`defer_after`): its face check and validation, journalled as
+        its verdict again. Returns the take as journalled then (None: nothing was pending). Never raises: a
+        failure leaves the verdict marked pending, and a decision on the take runs the check again."""
+        job, self._after = self._after, None
+        if job is None:
+            return None
+        try:
+            return job[1]()
+        except Exception:  # noqa: BLE001 - the verdict is journalled; a decision on the take tries again
+            log.exception("the face check after take %s's verdict failed", job[0])
+            return None
+
+    def settled(self, take: Take) -> Take:
+        """`take` with its deferred work done: the session's own (`settle`), or, for a verdict journalled as
+        pending by a process that did not finish it (killed, or another screen's), done here from the files."""
+        if self._after is not None:
+            done = self.settle()
+            if done is not None and done.id == take.id:
+                return done
+            take = self.store.take(take.id)
+        verdict = take.verdict
+        if verdict is None or not verdict.extra.get(AFTER_PENDING) or not take.files:
+            return take
+        try:
+            data = (self.workspace / take.primary.file).read_bytes()
+            photo = (self.workspace / verdict.photo).read_bytes() if verdict.photo else None
+            return self._finish(take.id, photo, data, None)
+        except Exception:  # noqa: BLE001 - as a failed face check at the shot: the decision goes ahead
+            log.exception("the face check of take %s could not be done", take.id)
+            return take
+
+    def _finish(self, take_id: int, photo: bytes | None, data: bytes, landmarks: Any) -> Take:
+        """The deferred work of a take whose verdict is journalled pending: complete it and journal it again
+        (nothing when it is not pending any more: another process did it)."""
+        take = self.store.take(take_id)
+        verdict = take.verdict
+        if verdict is None or not verdict.extra.get(AFTER_PENDING) or take.decision == "void":
+            return take
+        subject = self.store.subject(take.subject_id) if take.subject_id is not None else None
+        verdict = dataclasses.replace(verdict, extra={k: v for k, v in verdict.extra.items() if k != AFTER_PENDING})
+        done = self._complete(take, subject, verdict, photo, data, landmarks)
+        return self.store.record_verdict(take_id, done, None, operator=self.operator)
 
     def _preview(self, data: bytes) -> bytes | None:
         """The operator's preview of the last processed frame (not part of the verdict: drawn after it)."""
@@ -320,20 +378,26 @@ class Session:
             return None
 
     def evaluate(self, take: Take, subject: Subject | None = None) -> ShotOutcome:
-        """Run the pipeline on a stored take and journal the verdict. A pipeline failure is a failed verdict."""
+        """Run the pipeline on a stored take and journal the verdict. A pipeline failure is a failed verdict.
+        With `defer_after`, the face check and the photo's validation wait for `settle()`."""
+        self.settle()                   # the last take's deferred work first: journalled in take order
         t0 = time.perf_counter()
         data = (self.workspace / take.primary.file).read_bytes()
         preview_bytes = None
         self._result = None
+        later: tuple[bytes | None, Any] | None = None
         if take.primary.kind != "jpeg":
             verdict = Verdict.refused(why.raw_only())
             photo = None
         else:
             try:
                 verdict, photo, preview_bytes = self._process(data)
-                from station.faces.chair import add_face_warnings   # is this the right person? (issue 13)
-                verdict = add_face_warnings(self, take, subject, verdict, photo, data,
-                                            getattr(self._result, "landmarks", None))
+                landmarks = getattr(self._result, "landmarks", None)
+                if self.defer_after and (self.face_checks or photo is not None):
+                    later = (photo, landmarks)
+                    verdict = dataclasses.replace(verdict, extra={**verdict.extra, AFTER_PENDING: True})
+                else:
+                    verdict = self._complete(take, subject, verdict, photo, data, landmarks)
             except DecodeError as exc:      # a damaged frame: refused by its verdict, the original is kept
                 log.info("take %s: damaged picture: %s", take.id, exc)
                 verdict = Verdict.refused(why.damaged_image(exc))
@@ -344,6 +408,8 @@ class Session:
                 photo = None
         t1 = time.perf_counter()
         take = self.store.record_verdict(take.id, verdict, photo, operator=self.operator)
+        if later is not None:
+            self._after = (take.id, lambda: self._finish(take.id, later[0], data, later[1]))
         preview_bytes = preview_bytes or self._preview(data)
         preview_path = self._write_preview(preview_bytes or _plain_preview(data)) if self.write_preview else None
         return ShotOutcome(take, subject, take.verdict, preview_path,

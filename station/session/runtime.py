@@ -149,6 +149,7 @@ class StationRuntime:
     def _run(self) -> None:
         try:
             controller = self.controller = self._make()
+            controller.session.defer_after = True     # the face check after the verdict is published (settle)
             controller.on_progress = lambda: self._publish(controller)
             self._publish(controller)
         except BaseException as exc:  # noqa: BLE001 - handed to start()'s caller
@@ -172,7 +173,10 @@ class StationRuntime:
                 controller.tick()
                 if controller.version != before:
                     self._publish(controller)
+                    if controller.settle():      # a camera-button shot's face check, after its verdict is out
+                        self._publish(controller)
         finally:
+            controller.settle()          # never raises: the last shot's face check before the journal closes
             if self._close is not None:
                 self._close(controller)
 
@@ -191,6 +195,8 @@ class StationRuntime:
             return
         self._publish(controller)
         future.set_result(outcome)
+        if controller.settle():          # a shot's face check, now that its verdict is out; before the next event
+            self._publish(controller)
 
     def _publish(self, controller: StationController) -> None:
         try:
