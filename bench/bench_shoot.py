@@ -3,8 +3,9 @@
 1. Pedal press -> verdict available: the time `Session.shoot()` takes (trigger, download, durable store,
    pipeline analyse+render, verdict journalled, preview written), and key press -> verdict drawn on the
    terminal screen (the shoot loop's whole path). Goal: press-to-verdict on screen <= 250 ms median.
-   The face check and the photo's validation run after the verdict is drawn (`settle`, as the loop does):
-   timed on their own lines, and a take is accepted with the warnings they journalled.
+   The finished photo, the face check, the photo's validation and the preview are made after the verdict is
+   drawn (`settle`, as the loop does): timed on their own lines, and a take is accepted with the warnings
+   they journalled. --inline: every other on-screen shot makes them first (as before), in the same run.
    A refused take is accepted with an override reason, as the operator's `o` key does (issue 26).
 2. Sustained students per hour the station itself could handle: scan + shoot + accept per student in a loop
    (no human time), i.e. the ceiling the software puts on a station.
@@ -79,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", type=int, default=40)
     parser.add_argument("--inline", action="store_true",
-                        help="every other on-screen shot with the face check and validation before the verdict "
-                             "(as before they were deferred): the two compared in the same run")
+                        help="every other on-screen shot with the photo, face check, validation and preview before "
+                             "the verdict (as before they were deferred): the two compared in the same run")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bench-shoot-"))
     os.environ.setdefault("VCAMERADIR", str(tmp / "vcam"))
@@ -100,12 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     codes = [s.code for s in store.subjects()]
     press_to_verdict: list[float] = []
     on_screen: list[float] = []
-    on_screen_inline: list[float] = []           # --inline: face check and validation before the verdict
+    on_screen_inline: list[float] = []           # --inline: all of it before the verdict
     parts: dict[str, list[float]] = {"capture": [], "store": [], "pipeline": []}
     cycle: list[float] = []
     passed = overridden = 0
     accepting: list[float] = []
-    after: dict[str, list[float]] = {"session": [], "screen": []}     # the face check + validation, after it
+    after: dict[str, list[float]] = {"session": [], "screen": []}     # what follows the verdict (settle)
     gap = store.settings.triggers.scan_gap_ms / 1000.0
     with open_camera("virtual", frames=frames, state_dir=tmp / "ws" / "state") as camera:
         session = Session(store, camera=camera, operator="bench")
@@ -156,11 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     show("pedal press -> verdict available (Session)", press_to_verdict)
     show(f"key press -> verdict drawn (+{gap * 1000:.0f} ms key gap)", on_screen)
     if on_screen_inline:
-        show("  the same, face check + validation before it", on_screen_inline)
+        show("  the same, photo + face check + validation + preview first", on_screen_inline)
     for key, values in parts.items():
         show(f"  of which {key}", values)
-    show("after the verdict: face check + validation", after["session"])
-    show("after the screen: face check + validation + redraw", after["screen"])
+    show("after the verdict: photo, face check, validation, preview", after["session"])
+    show("after the screen: the same + redraw", after["screen"])
     show(f"accept ({overridden} of them with an override)", accepting)
     show("scan + shoot + accept (one student)", cycle)
     print(f"sustained: {len(cycle) / wall * 3600:,.0f} students/hour the station itself could handle "

@@ -120,12 +120,13 @@ class Session:
         self._processor = processor
         self._preset: Any = None
         self._result: Any = None        # the last pipeline Result: the preview and the face check read it
-        #: True: `evaluate` journals the verdict first and leaves the work that is not part of it (the face
-        #: check, the finished photo's validation) to `settle()`, which a screen calls once it shows the
-        #: verdict; every decision and the next take settle first. False (scripts, one-shot commands): all
-        #: of it before the one journalled verdict.
+        #: True: `evaluate` journals the verdict first and leaves the work that is not part of it (the
+        #: finished photo, the face check, the photo's validation, the preview) to `settle()`, which a screen
+        #: calls once it shows the verdict; every decision and the next take settle first. False (scripts,
+        #: one-shot commands): all of it before the one journalled verdict.
         self.defer_after = False
         self._after: tuple[int, Callable[[], Take]] | None = None    # (take id, its pending work)
+        self.last_preview: Path | None = None       # the preview file of the last take (drawn by settle when deferred)
         self.face_workspaces: tuple[Path, ...] = ()     # other stations' workspaces the face check also reads
         #: things the session did on its own that a screen should say (a binding ended with its day)
         self.notices: list[Notice] = []
@@ -292,16 +293,16 @@ class Session:
             self._preset = load_preset(self.store.settings.format.preset, self.workspace)
         return self._preset
 
-    def _process(self, data: bytes) -> tuple[Verdict, bytes | None, bytes | None]:
+    def _process(self, data: bytes, render: bool = True) -> tuple[Verdict, bytes | None, bytes | None]:
         """Pipeline verdict, finished photo bytes, preview bytes (None: drawn after the verdict is journalled,
         from the result kept in `_result`, which also lends the face check its landmarks; a processor may
-        answer with the JSON)."""
+        answer with the JSON). `render` False: no photo yet (`_finish` makes it from the verdict's crop)."""
         if self._processor is not None:
             verdict, photo, preview = self._processor(data)
             return (verdict if isinstance(verdict, Verdict) else Verdict.from_json(json_safe(verdict)), photo,
                     preview)
         import pipeline
-        result = pipeline.process(data, self.preset(), render=True)
+        result = pipeline.process(data, self.preset(), render=render)
         self._result = result
         return Verdict.of(result), getattr(result, "photo", None), None
 
@@ -322,8 +323,8 @@ class Session:
         return verdict
 
     def settle(self) -> Take | None:
-        """Finish the last take's deferred work (`defer_after`): its face check and validation, journalled as
-        its verdict again. Returns the take as journalled then (None: nothing was pending). Never raises: a
+        """Finish the last take's deferred work (`defer_after`): its photo, face check and validation,
+        journalled as its verdict again, and its preview. Returns the take as journalled then (None: nothing was pending). Never raises: a
         failure leaves the verdict marked pending, and a decision on the take runs the check again."""
         job, self._after = self._after, None
         if job is None:
@@ -353,17 +354,31 @@ class Session:
             log.exception("the face check of take %s could not be done", take.id)
             return take
 
-    def _finish(self, take_id: int, photo: bytes | None, data: bytes, landmarks: Any) -> Take:
-        """The deferred work of a take whose verdict is journalled pending: complete it and journal it again
-        (nothing when it is not pending any more: another process did it)."""
+    def _finish(self, take_id: int, photo: bytes | None, data: bytes, result: Any) -> Take:
+        """The deferred work of a take whose verdict is journalled pending: the finished photo of a passing
+        take (from the verdict's crop box and, when `result` is the verdict's pipeline Result, its decode),
+        the face check and validation, journalled as its verdict again (nothing when it is not pending any
+        more: another process did it); then the operator's preview, from `result`."""
         take = self.store.take(take_id)
         verdict = take.verdict
         if verdict is None or not verdict.extra.get(AFTER_PENDING) or take.decision == "void":
             return take
         subject = self.store.subject(take.subject_id) if take.subject_id is not None else None
         verdict = dataclasses.replace(verdict, extra={k: v for k, v in verdict.extra.items() if k != AFTER_PENDING})
-        done = self._complete(take, subject, verdict, photo, data, landmarks)
-        return self.store.record_verdict(take_id, done, None, operator=self.operator)
+        made = None
+        if photo is None and not verdict.photo and verdict.ok and verdict.crop_box and len(verdict.crop_box) == 4 \
+                and self._processor is None:
+            import pipeline
+            made, measures = pipeline.render_box(data, tuple(int(v) for v in verdict.crop_box), self.preset(),
+                                                 getattr(result, "decoded", None))
+            verdict = dataclasses.replace(verdict, measures={**verdict.measures, **measures})
+        done = self._complete(take, subject, verdict, photo if made is None else made, data,
+                              getattr(result, "landmarks", None))
+        take = self.store.record_verdict(take_id, done, made, operator=self.operator)
+        if result is not None and self.write_preview:
+            self._result = dataclasses.replace(result, photo=made) if made is not None else result
+            self.last_preview = self._write_preview(self._preview(data) or _plain_preview(data))
+        return take
 
     def _preview(self, data: bytes) -> bytes | None:
         """The operator's preview of the last processed frame (not part of the verdict: drawn after it)."""
@@ -391,13 +406,13 @@ class Session:
             photo = None
         else:
             try:
-                verdict, photo, preview_bytes = self._process(data)
-                landmarks = getattr(self._result, "landmarks", None)
-                if self.defer_after and (self.face_checks or photo is not None):
-                    later = (photo, landmarks)
+                verdict, photo, preview_bytes = self._process(data, render=not self.defer_after)
+                if self.defer_after:        # the photo, face check, validation and preview: after it (settle)
+                    later = (photo, self._result)
                     verdict = dataclasses.replace(verdict, extra={**verdict.extra, AFTER_PENDING: True})
                 else:
-                    verdict = self._complete(take, subject, verdict, photo, data, landmarks)
+                    verdict = self._complete(take, subject, verdict, photo, data,
+                                             getattr(self._result, "landmarks", None))
             except DecodeError as exc:      # a damaged frame: refused by its verdict, the original is kept
                 log.info("take %s: damaged picture: %s", take.id, exc)
                 verdict = Verdict.refused(why.damaged_image(exc))
@@ -408,10 +423,16 @@ class Session:
                 photo = None
         t1 = time.perf_counter()
         take = self.store.record_verdict(take.id, verdict, photo, operator=self.operator)
+        self.last_preview = None
         if later is not None:
             self._after = (take.id, lambda: self._finish(take.id, later[0], data, later[1]))
-        preview_bytes = preview_bytes or self._preview(data)
-        preview_path = self._write_preview(preview_bytes or _plain_preview(data)) if self.write_preview else None
+            self._result = None
+            # never the previous student's preview meanwhile; this take's is drawn by `settle`
+            preview_path = self._write_preview(preview_bytes) if self.write_preview else None
+        else:
+            preview_bytes = preview_bytes or self._preview(data)
+            preview_path = self._write_preview(preview_bytes or _plain_preview(data)) if self.write_preview else None
+        self.last_preview = preview_path
         return ShotOutcome(take, subject, take.verdict, preview_path,
                            {"pipeline": t1 - t0, "verdict": time.perf_counter() - t0})
 

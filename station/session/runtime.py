@@ -182,7 +182,8 @@ class StationRuntime:
 
     def _apply(self, controller: StationController, event: Event, future: "Future[Outcome]") -> None:
         """One event; its snapshot is published BEFORE the future resolves, so `submit(e).result()` followed
-        by `snapshot()` shows the event's effect."""
+        by `snapshot()` shows the event's effect (a shot's: published once with its verdict, then again with
+        its photo and face check, and only then resolved)."""
         if not future.set_running_or_notify_cancel():
             return
         try:
@@ -193,10 +194,10 @@ class StationRuntime:
         except BaseException as exc:  # noqa: BLE001 - a bad event (not a station event) must not end the worker
             future.set_exception(exc)
             return
-        self._publish(controller)
-        future.set_result(outcome)
-        if controller.settle():          # a shot's face check, now that its verdict is out; before the next event
+        self._publish(controller)        # a shot's verdict on every screen, then what follows it (settle)
+        if controller.settle():          # the photo, face check, validation, preview: before the next event
             self._publish(controller)
+        future.set_result(outcome)       # the caller sees the settled take
 
     def _publish(self, controller: StationController) -> None:
         try:
