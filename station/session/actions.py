@@ -35,8 +35,8 @@ from station.store.workspace import Store
 log = logging.getLogger(__name__)
 
 PREVIEW_FILE = Path("preview") / "latest.jpg"
-#: a verdict journalled before its face check (Session.defer_after): the key in its JSON until the check is
-#: journalled too; a decision on such a take (after a crash, or from another process) runs the check first
+#: a verdict journalled before its finished photo and face check (Session.defer_after): the key in its JSON until
+#: they are journalled too; a decision on such a take (after a crash, or from another process) makes them first
 AFTER_PENDING = "after_pending"
 
 #: the session's topics: (attribute, class); a topic's method is asked of the session by its name
@@ -324,15 +324,16 @@ class Session:
 
     def settle(self) -> Take | None:
         """Finish the last take's deferred work (`defer_after`): its photo, face check and validation,
-        journalled as its verdict again, and its preview. Returns the take as journalled then (None: nothing was pending). Never raises: a
-        failure leaves the verdict marked pending, and a decision on the take runs the check again."""
+        journalled as its verdict again, and its preview. Returns the take as journalled then (None: nothing
+        was pending). Never raises: a failure leaves the verdict marked pending, and a decision on the take
+        runs it again."""
         job, self._after = self._after, None
         if job is None:
             return None
         try:
             return job[1]()
         except Exception:  # noqa: BLE001 - the verdict is journalled; a decision on the take tries again
-            log.exception("the face check after take %s's verdict failed", job[0])
+            log.exception("the work after take %s's verdict failed", job[0])
             return None
 
     def settled(self, take: Take) -> Take:
@@ -351,14 +352,15 @@ class Session:
             photo = (self.workspace / verdict.photo).read_bytes() if verdict.photo else None
             return self._finish(take.id, photo, data, None)
         except Exception:  # noqa: BLE001 - as a failed face check at the shot: the decision goes ahead
-            log.exception("the face check of take %s could not be done", take.id)
+            log.exception("the work after take %s's verdict could not be done", take.id)
             return take
 
-    def _finish(self, take_id: int, photo: bytes | None, data: bytes, result: Any) -> Take:
+    def _finish(self, take_id: int, photo: bytes | None, data: bytes, result: Any, *, preview: bool = False
+                ) -> Take:
         """The deferred work of a take whose verdict is journalled pending: the finished photo of a passing
         take (from the verdict's crop box and, when `result` is the verdict's pipeline Result, its decode),
         the face check and validation, journalled as its verdict again (nothing when it is not pending any
-        more: another process did it); then the operator's preview, from `result`."""
+        more: another process did it); then, with `preview`, the operator's preview (from `result`)."""
         take = self.store.take(take_id)
         verdict = take.verdict
         if verdict is None or not verdict.extra.get(AFTER_PENDING) or take.decision == "void":
@@ -375,7 +377,7 @@ class Session:
         done = self._complete(take, subject, verdict, photo if made is None else made, data,
                               getattr(result, "landmarks", None))
         take = self.store.record_verdict(take_id, done, made, operator=self.operator)
-        if result is not None and self.write_preview:
+        if preview and self.write_preview:
             self._result = dataclasses.replace(result, photo=made) if made is not None else result
             self.last_preview = self._write_preview(self._preview(data) or _plain_preview(data))
         return take
@@ -394,7 +396,8 @@ class Session:
 
     def evaluate(self, take: Take, subject: Subject | None = None) -> ShotOutcome:
         """Run the pipeline on a stored take and journal the verdict. A pipeline failure is a failed verdict.
-        With `defer_after`, the face check and the photo's validation wait for `settle()`."""
+        With `defer_after`, the finished photo, the face check, its validation and the preview wait for
+        `settle()`."""
         self.settle()                   # the last take's deferred work first: journalled in take order
         t0 = time.perf_counter()
         data = (self.workspace / take.primary.file).read_bytes()
@@ -425,7 +428,8 @@ class Session:
         take = self.store.record_verdict(take.id, verdict, photo, operator=self.operator)
         self.last_preview = None
         if later is not None:
-            self._after = (take.id, lambda: self._finish(take.id, later[0], data, later[1]))
+            photo_later, result, draw = later[0], later[1], preview_bytes is None
+            self._after = (take.id, lambda: self._finish(take.id, photo_later, data, result, preview=draw))
             self._result = None
             # never the previous student's preview meanwhile; this take's is drawn by `settle`
             preview_path = self._write_preview(preview_bytes) if self.write_preview else None
