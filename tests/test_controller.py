@@ -328,7 +328,7 @@ def test_a_file_offered_again_after_it_was_journalled_is_not_stored_twice(tmp_pa
 
 
 def test_a_screen_gets_the_verdict_first_and_the_same_photo_and_preview_once_settled(tmp_path: Path) -> None:
-    """`defer_after` (what the shoot screen and the runtime set): the verdict is journalled and shown before
+    """`defer_after` + `render_later` (what the shoot screen sets): the verdict is journalled and shown before
     the finished photo, its validation and the preview are made (`settle`, once the screen shows it); the photo
     is the very one a script's shot gets, and an accept before `settle` settles first."""
     ws = workspace(tmp_path)
@@ -345,7 +345,7 @@ def test_a_screen_gets_the_verdict_first_and_the_same_photo_and_preview_once_set
         photo = store.take(inline.take_id).verdict
         assert photo.photo and "validation" in photo.extra
         ctl.handle(Reject(at=time.monotonic(), take_id=inline.take_id, reason="again"))
-        session.defer_after = True
+        session.defer_after = session.render_later = True             # as the shoot screen sets them
         first = ctl.handle(Shoot())
         shown = ctl.snapshot().last_take
         assert shown is not None and shown.status == "pass" and shown.photo_path is None

@@ -125,6 +125,9 @@ class Session:
         #: calls once it shows the verdict; every decision and the next take settle first. False (scripts,
         #: one-shot commands): all of it before the one journalled verdict.
         self.defer_after = False
+        #: with `defer_after`, the finished photo waits for `settle()` too: for a screen that does not show it
+        #: with the verdict (the terminal); the browser console shows it at once, so it is made in line there
+        self.render_later = False
         self._after: tuple[int, Callable[[], Take]] | None = None    # (take id, its pending work)
         self.last_preview: Path | None = None       # the preview file of the last take (drawn by settle when deferred)
         self.face_workspaces: tuple[Path, ...] = ()     # other stations' workspaces the face check also reads
@@ -396,8 +399,8 @@ class Session:
 
     def evaluate(self, take: Take, subject: Subject | None = None) -> ShotOutcome:
         """Run the pipeline on a stored take and journal the verdict. A pipeline failure is a failed verdict.
-        With `defer_after`, the finished photo, the face check, its validation and the preview wait for
-        `settle()`."""
+        With `defer_after`, the face check, the photo's validation and the preview wait for `settle()` (and
+        with `render_later` the finished photo too)."""
         self.settle()                   # the last take's deferred work first: journalled in take order
         t0 = time.perf_counter()
         data = (self.workspace / take.primary.file).read_bytes()
@@ -409,7 +412,8 @@ class Session:
             photo = None
         else:
             try:
-                verdict, photo, preview_bytes = self._process(data, render=not self.defer_after)
+                verdict, photo, preview_bytes = self._process(data, render=not (self.defer_after and
+                                                                                self.render_later))
                 if self.defer_after:        # the photo, face check, validation and preview: after it (settle)
                     later = (photo, self._result)
                     verdict = dataclasses.replace(verdict, extra={**verdict.extra, AFTER_PENDING: True})

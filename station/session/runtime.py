@@ -149,7 +149,8 @@ class StationRuntime:
     def _run(self) -> None:
         try:
             controller = self.controller = self._make()
-            controller.session.defer_after = True     # the face check after the verdict is published (settle)
+            # the face check after the verdict is published (settle); the photo in line: a browser shows it at once
+            controller.session.defer_after = True
             controller.on_progress = lambda: self._publish(controller)
             self._publish(controller)
         except BaseException as exc:  # noqa: BLE001 - handed to start()'s caller

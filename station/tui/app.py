@@ -78,7 +78,8 @@ class ShootApp:
         self.console = console
         self.controller = controller or StationController(session, camera, trigger=trigger, queue_mode=queue_mode)
         self.controller.on_progress = self.redraw
-        session.defer_after = True          # the face check after the verdict is on the screen (settle)
+        session.defer_after = True          # the photo and face check after the verdict is on the screen (settle)
+        session.render_later = True
         if self.controller.hub_status is None and session.store.settings.hub.url:   # joined: the hub's line
             from station.hub.replicator import screen_status
             self.controller.hub_status = lambda: screen_status(session.store.workspace)
