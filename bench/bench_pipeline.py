@@ -87,7 +87,8 @@ def child(mode: str, rounds: int, distinct: int) -> int:
     items = frames(distinct)
     figures = interleaved(items, rounds)
     show(mode, figures)
-    print(f"peak memory (ru_maxrss): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"peak memory (ru_maxrss): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; "
+          f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 

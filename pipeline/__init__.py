@@ -52,7 +52,7 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     refused = {r.code for r in reasons}
     warned = _unique([w for w in warnings if w.code not in refused])
     face = Landmarks(decoded.rgb, a.mesh, decoded.scale) if a.mesh is not None else None
-    return Result(ok, reasons, measures, plan.box, photo, warned, a.face_box, plan.box is not None, face)
+    return Result(ok, reasons, measures, plan.box, photo, warned, a.face_box, plan.box is not None, face, decoded)
 
 
 def render_box(data: bytes, box: tuple[int, int, int, int], preset: FormatPreset, decoded: Decoded | None = None

@@ -226,8 +226,11 @@ def decode_region(data: bytes, box: tuple[int, int, int, int], min_height: int, 
     if source is not None:
         arr = source
         sx, sy = arr.shape[1] / decoded.full_size[0], arr.shape[0] / decoded.full_size[1]
-        return Image.fromarray(arr).crop((round(box[0] * sx), round(box[1] * sy), round(box[2] * sx),
-                                          round(box[3] * sy)))
+        left, top, right, bottom = (round(box[0] * sx), round(box[1] * sy), round(box[2] * sx), round(box[3] * sy))
+        if 0 <= left < right <= arr.shape[1] and 0 <= top < bottom <= arr.shape[0]:
+            # the crop's pixels only (Pillow's crop of the whole picture would copy all of it first)
+            return Image.fromarray(np.ascontiguousarray(arr[top:bottom, left:right]))
+        return Image.fromarray(arr).crop((left, top, right, bottom))     # beyond the edge: Pillow pads it
     raw = _open_raw(data)
     if raw is not None:
         import rawpy

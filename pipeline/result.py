@@ -83,6 +83,8 @@ class Result:
     face_box: tuple[float, float, float, float] | None = None   # upright frame pixels (for the preview)
     croppable: bool = False       # a crop meeting every band with the margin exists (an override cannot fix it)
     landmarks: Landmarks | None = field(default=None, repr=False, compare=False)   # one face: for the likeness
+    #: the verdict's decode (pipeline.decode.Decoded): a photo rendered later from `crop_box` reuses it
+    decoded: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "reasons": [r.to_dict() for r in self.reasons],

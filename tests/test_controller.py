@@ -325,3 +325,40 @@ def test_a_file_offered_again_after_it_was_journalled_is_not_stored_twice(tmp_pa
         assert len(session.ingest([frame])) == 1
         assert session.ingest([frame]) == []
         assert len(store.takes()) == 1
+
+
+def test_a_screen_gets_the_verdict_first_and_the_same_photo_and_preview_once_settled(tmp_path: Path) -> None:
+    """`defer_after` + `render_later` (what the shoot screen sets): the verdict is journalled and shown before
+    the finished photo, its validation and the preview are made (`settle`, once the screen shows it); the photo
+    is the very one a script's shot gets, and an accept before `settle` settles first."""
+    ws = workspace(tmp_path)
+    feed = frames_dir(tmp_path, None, None, None)
+    (feed / "001.jpg").write_bytes((feed / "000.jpg").read_bytes())    # the same frame, shot both ways
+    with Store.open(ws) as store:
+        camera = CameraHandle(f"virtual:{feed}", store.settings, store.workspace)
+        assert camera.open(), camera.error
+        ctl = StationController(Session(store, operator="wang", camera=camera), camera)
+        session = ctl.session
+        ctl.handle(Scan("2019000001"))
+        inline = ctl.handle(Shoot())                                   # a script's way: all of it in line
+        assert inline.ok
+        photo = store.take(inline.take_id).verdict
+        assert photo.photo and "validation" in photo.extra
+        ctl.handle(Reject(at=time.monotonic(), take_id=inline.take_id, reason="again"))
+        session.defer_after = session.render_later = True             # as the shoot screen sets them
+        first = ctl.handle(Shoot())
+        shown = ctl.snapshot().last_take
+        assert shown is not None and shown.status == "pass" and shown.photo_path is None
+        assert not (ws / "preview" / "latest.jpg").exists()            # never the last take's preview
+        assert ctl.settle()
+        done = store.take(first.take_id).verdict
+        assert done.photo_sha256 == photo.photo_sha256 and done.extra["validation"]["sha256"] == done.photo_sha256
+        assert "after_pending" not in done.extra and done.measures["file_kb"] == photo.measures["file_kb"]
+        assert ctl.snapshot().last_take.photo_path and (ws / "preview" / "latest.jpg").is_file()
+        ctl.handle(Reject(at=time.monotonic(), take_id=first.take_id, reason="again"))
+        second = ctl.handle(Shoot())                                   # accepted before anyone settled it
+        assert store.take(second.take_id).verdict.photo is None
+        ctl.handle(Accept(at=time.monotonic(), take_id=second.take_id))
+        accepted = store.take(second.take_id)
+        assert accepted.decision == "accept" and accepted.verdict.photo and not ctl.settle()
+        camera.close()

@@ -87,6 +87,36 @@ def test_same_face_under_another_code_is_warned_naming_who_it_was_accepted_as(se
     assert face_warnings(right) == {}
 
 
+def test_a_screen_shows_the_verdict_before_the_face_check_and_no_decision_skips_it(session: Session,
+                                                                                  testdata: Path) -> None:
+    """`defer_after` (the shoot screen, the console): the verdict is journalled and drawn first, the face check
+    and the photo's validation follow (`settle`); a decision on a take whose check is still pending (the
+    screen's process was killed, or another process decides) runs the check first, so its warning is overridden
+    knowingly, never missed."""
+    session.defer_after = True
+    first = shoot(session, "2019000001", frame(testdata, "df_img24_pichai_glasses"))
+    assert session.settle() is not None
+    accept(session, first.take.id)
+
+    again = shoot(session, "2019000002", frame(testdata, "df_img25_pichai_glasses"))
+    assert face_warnings(again) == {}                         # on the screen before the face check
+    pending = session.store.take(again.take.id).verdict
+    assert pending.extra.get("after_pending") is True and "validation" not in pending.extra
+    other = Session(session.store, operator="t2")             # as if this process died before `settle`
+    other.accept(again.take.id, override="checked by the operator")
+    event = session.store.conn.execute("SELECT data FROM events WHERE kind = 'accept' AND take_id = ?",
+                                       (again.take.id,)).fetchone()
+    assert "same_face_other" in [e["code"] for e in json.loads(event[0])["override"]["overrode"]]
+    done = session.store.take(again.take.id).verdict
+    assert [w.code for w in done.warnings if w.measure == "face_distance"] == ["same_face_other"]
+    assert "after_pending" not in done.extra
+    if pending.photo:                   # the pipeline's photo: its validation kept with it (the export trusts it)
+        assert done.extra["validation"]["sha256"] == pending.photo_sha256
+    assert session.settle() is not None                       # the session's own job finds it done: not twice
+    assert [w.code for w in session.store.take(again.take.id).verdict.warnings
+            if w.measure == "face_distance"] == ["same_face_other"]
+
+
 def test_a_different_person_for_the_same_code_is_warned(session: Session, testdata: Path) -> None:
     first = shoot(session, "2019000003", frame(testdata, "df_img6_jolie"))
     session.reject(first.take.id, reason="闭眼")

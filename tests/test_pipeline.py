@@ -105,6 +105,33 @@ def test_generated_faces_land_where_the_plan_says(seed: int) -> None:
     assert abs((right - left) / (bottom - top) - 0.75) < 0.01
 
 
+def test_the_finished_photo_is_resampled_as_sharp_as_lanczos(testdata: Path) -> None:
+    """A JPEG's crop (decoded at the DCT scale that keeps the photo's rows: 1-2x its size) is resampled fast,
+    and keeps Lanczos' sharpness and pixels; a crop several times the size (a PNG, a RAW) still gets Lanczos."""
+    import cv2
+    from pipeline.analyse import analyse
+    from pipeline.decode import decode_region
+    from pipeline.plan import plan_crop
+    from pipeline.render import resample
+    data = next(iter(sorted((testdata / "frames").glob("*.jpg")))).read_bytes()
+    decoded = decode_for_analysis(data)
+    plan = plan_crop(analyse(decoded, PRESET), decoded.full_size, PRESET)
+    region = decode_region(data, plan.box, 640, decoded=decoded).convert("RGB")
+    assert 1.2 < region.height / 640 < 2
+
+    def sharpness(a: np.ndarray) -> float:
+        g = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        return float(np.mean(np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))))
+    lanczos = np.asarray(region.resize((480, 640), Image.Resampling.LANCZOS)).astype(np.float64)
+    fast = np.asarray(resample(region, (480, 640)))
+    assert fast.shape == (640, 480, 3)
+    assert 0.98 <= sharpness(fast) / sharpness(lanczos.astype(np.uint8)) <= 1.03
+    assert 10 * np.log10(255 ** 2 / np.mean((fast - lanczos) ** 2)) >= 48          # PSNR, dB
+    big = region.resize((region.width * 3, region.height * 3))
+    assert np.array_equal(np.asarray(resample(big, (480, 640))),
+                          np.asarray(big.resize((480, 640), Image.Resampling.LANCZOS, reducing_gap=3.0)))
+
+
 @pytest.mark.parametrize("flaw, code", [
     ("eyes_closed", "eyes_closed"), ("tilted", "head_tilted"), ("too_close", "too_close"),
     ("blue_shirt", "clothing_like_background"), ("busy_background", "background_not_uniform"),

@@ -35,6 +35,9 @@ from station.store.workspace import Store
 log = logging.getLogger(__name__)
 
 PREVIEW_FILE = Path("preview") / "latest.jpg"
+#: a verdict journalled before its finished photo and face check (Session.defer_after): the key in its JSON until
+#: they are journalled too; a decision on such a take (after a crash, or from another process) makes them first
+AFTER_PENDING = "after_pending"
 
 #: the session's topics: (attribute, class); a topic's method is asked of the session by its name
 TOPICS: tuple[tuple[str, type[Topic]], ...] = (("checkin", CheckIn), ("decisions", Decisions))
@@ -117,6 +120,16 @@ class Session:
         self._processor = processor
         self._preset: Any = None
         self._result: Any = None        # the last pipeline Result: the preview and the face check read it
+        #: True: `evaluate` journals the verdict first and leaves the work that is not part of it (the
+        #: finished photo, the face check, the photo's validation, the preview) to `settle()`, which a screen
+        #: calls once it shows the verdict; every decision and the next take settle first. False (scripts,
+        #: one-shot commands): all of it before the one journalled verdict.
+        self.defer_after = False
+        #: with `defer_after`, the finished photo waits for `settle()` too: for a screen that does not show it
+        #: with the verdict (the terminal); the browser console shows it at once, so it is made in line there
+        self.render_later = False
+        self._after: tuple[int, Callable[[], Take]] | None = None    # (take id, its pending work)
+        self.last_preview: Path | None = None       # the preview file of the last take (drawn by settle when deferred)
         self.face_workspaces: tuple[Path, ...] = ()     # other stations' workspaces the face check also reads
         #: things the session did on its own that a screen should say (a binding ended with its day)
         self.notices: list[Notice] = []
@@ -283,29 +296,94 @@ class Session:
             self._preset = load_preset(self.store.settings.format.preset, self.workspace)
         return self._preset
 
-    def _process(self, data: bytes) -> tuple[Verdict, bytes | None, bytes | None]:
+    def _process(self, data: bytes, render: bool = True) -> tuple[Verdict, bytes | None, bytes | None]:
         """Pipeline verdict, finished photo bytes, preview bytes (None: drawn after the verdict is journalled,
         from the result kept in `_result`, which also lends the face check its landmarks; a processor may
-        answer with the JSON)."""
+        answer with the JSON). `render` False: no photo yet (`_finish` makes it from the verdict's crop)."""
         if self._processor is not None:
             verdict, photo, preview = self._processor(data)
             return (verdict if isinstance(verdict, Verdict) else Verdict.from_json(json_safe(verdict)), photo,
                     preview)
         import pipeline
-        preset = self.preset()
-        result = pipeline.process(data, preset, render=True)
+        result = pipeline.process(data, self.preset(), render=render)
         self._result = result
-        verdict = Verdict.of(result)
-        photo = getattr(result, "photo", None)
-        if photo is not None:
-            # validated once, here, and kept with the photo: the export trusts it while the bytes are the same
+        return Verdict.of(result), getattr(result, "photo", None), None
+
+    def _complete(self, take: Take, subject: Subject | None, verdict: Verdict, photo: bytes | None,
+                  data: bytes, landmarks: Any) -> Verdict:
+        """The verdict with what is not part of the pipeline's answer: the face check's warnings (is this the
+        right person?) and, for a photo the pipeline made, its validation (kept with it: the export trusts it
+        while the bytes are the same). Never raises: either is skipped (logged) rather than lose the verdict."""
+        from station.faces.chair import add_face_warnings   # is this the right person? (issue 13)
+        verdict = add_face_warnings(self, take, subject, verdict, photo, data, landmarks)
+        if photo is not None and self._processor is None:
             from station.core.validation import kept_result
             try:
                 verdict = dataclasses.replace(verdict, extra={**verdict.extra,
-                                                              "validation": kept_result(photo, preset)})
+                                                              "validation": kept_result(photo, self.preset())})
             except Exception as exc:  # noqa: BLE001 - the export validates it then; never lose a verdict
                 log.warning("validation of the finished photo failed: %s", exc)
-        return verdict, photo, None
+        return verdict
+
+    def settle(self) -> Take | None:
+        """Finish the last take's deferred work (`defer_after`): its photo, face check and validation,
+        journalled as its verdict again, and its preview. Returns the take as journalled then (None: nothing
+        was pending). Never raises: a failure leaves the verdict marked pending, and a decision on the take
+        runs it again."""
+        job, self._after = self._after, None
+        if job is None:
+            return None
+        try:
+            return job[1]()
+        except Exception:  # noqa: BLE001 - the verdict is journalled; a decision on the take tries again
+            log.exception("the work after take %s's verdict failed", job[0])
+            return None
+
+    def settled(self, take: Take) -> Take:
+        """`take` with its deferred work done: the session's own (`settle`), or, for a verdict journalled as
+        pending by a process that did not finish it (killed, or another screen's), done here from the files."""
+        if self._after is not None:
+            done = self.settle()
+            if done is not None and done.id == take.id:
+                return done
+            take = self.store.take(take.id)
+        verdict = take.verdict
+        if verdict is None or not verdict.extra.get(AFTER_PENDING) or not take.files:
+            return take
+        try:
+            data = (self.workspace / take.primary.file).read_bytes()
+            photo = (self.workspace / verdict.photo).read_bytes() if verdict.photo else None
+            return self._finish(take.id, photo, data, None)
+        except Exception:  # noqa: BLE001 - as a failed face check at the shot: the decision goes ahead
+            log.exception("the work after take %s's verdict could not be done", take.id)
+            return take
+
+    def _finish(self, take_id: int, photo: bytes | None, data: bytes, result: Any, *, preview: bool = False
+                ) -> Take:
+        """The deferred work of a take whose verdict is journalled pending: the finished photo of a passing
+        take (from the verdict's crop box and, when `result` is the verdict's pipeline Result, its decode),
+        the face check and validation, journalled as its verdict again (nothing when it is not pending any
+        more: another process did it); then, with `preview`, the operator's preview (from `result`)."""
+        take = self.store.take(take_id)
+        verdict = take.verdict
+        if verdict is None or not verdict.extra.get(AFTER_PENDING) or take.decision == "void":
+            return take
+        subject = self.store.subject(take.subject_id) if take.subject_id is not None else None
+        verdict = dataclasses.replace(verdict, extra={k: v for k, v in verdict.extra.items() if k != AFTER_PENDING})
+        made = None
+        if photo is None and not verdict.photo and verdict.ok and verdict.crop_box and len(verdict.crop_box) == 4 \
+                and self._processor is None:
+            import pipeline
+            made, measures = pipeline.render_box(data, tuple(int(v) for v in verdict.crop_box), self.preset(),
+                                                 getattr(result, "decoded", None))
+            verdict = dataclasses.replace(verdict, measures={**verdict.measures, **measures})
+        done = self._complete(take, subject, verdict, photo if made is None else made, data,
+                              getattr(result, "landmarks", None))
+        take = self.store.record_verdict(take_id, done, made, operator=self.operator)
+        if preview and self.write_preview:
+            self._result = dataclasses.replace(result, photo=made) if made is not None else result
+            self.last_preview = self._write_preview(self._preview(data) or _plain_preview(data))
+        return take
 
     def _preview(self, data: bytes) -> bytes | None:
         """The operator's preview of the last processed frame (not part of the verdict: drawn after it)."""
@@ -320,20 +398,28 @@ class Session:
             return None
 
     def evaluate(self, take: Take, subject: Subject | None = None) -> ShotOutcome:
-        """Run the pipeline on a stored take and journal the verdict. A pipeline failure is a failed verdict."""
+        """Run the pipeline on a stored take and journal the verdict. A pipeline failure is a failed verdict.
+        With `defer_after`, the face check, the photo's validation and the preview wait for `settle()` (and
+        with `render_later` the finished photo too)."""
+        self.settle()                   # the last take's deferred work first: journalled in take order
         t0 = time.perf_counter()
         data = (self.workspace / take.primary.file).read_bytes()
         preview_bytes = None
         self._result = None
+        later: tuple[bytes | None, Any] | None = None
         if take.primary.kind != "jpeg":
             verdict = Verdict.refused(why.raw_only())
             photo = None
         else:
             try:
-                verdict, photo, preview_bytes = self._process(data)
-                from station.faces.chair import add_face_warnings   # is this the right person? (issue 13)
-                verdict = add_face_warnings(self, take, subject, verdict, photo, data,
-                                            getattr(self._result, "landmarks", None))
+                verdict, photo, preview_bytes = self._process(data, render=not (self.defer_after and
+                                                                                self.render_later))
+                if self.defer_after:        # the photo, face check, validation and preview: after it (settle)
+                    later = (photo, self._result)
+                    verdict = dataclasses.replace(verdict, extra={**verdict.extra, AFTER_PENDING: True})
+                else:
+                    verdict = self._complete(take, subject, verdict, photo, data,
+                                             getattr(self._result, "landmarks", None))
             except DecodeError as exc:      # a damaged frame: refused by its verdict, the original is kept
                 log.info("take %s: damaged picture: %s", take.id, exc)
                 verdict = Verdict.refused(why.damaged_image(exc))
@@ -344,8 +430,17 @@ class Session:
                 photo = None
         t1 = time.perf_counter()
         take = self.store.record_verdict(take.id, verdict, photo, operator=self.operator)
-        preview_bytes = preview_bytes or self._preview(data)
-        preview_path = self._write_preview(preview_bytes or _plain_preview(data)) if self.write_preview else None
+        self.last_preview = None
+        if later is not None:
+            photo_later, result, draw = later[0], later[1], preview_bytes is None
+            self._after = (take.id, lambda: self._finish(take.id, photo_later, data, result, preview=draw))
+            self._result = None
+            # never the previous student's preview meanwhile; this take's is drawn by `settle`
+            preview_path = self._write_preview(preview_bytes) if self.write_preview else None
+        else:
+            preview_bytes = preview_bytes or self._preview(data)
+            preview_path = self._write_preview(preview_bytes or _plain_preview(data)) if self.write_preview else None
+        self.last_preview = preview_path
         return ShotOutcome(take, subject, take.verdict, preview_path,
                            {"pipeline": t1 - t0, "verdict": time.perf_counter() - t0})
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any, Callable
 
 from config.errors import DomainError
@@ -164,6 +165,20 @@ class StationController:
     def changed(self) -> None:
         """Something a screen shows may have changed: bump the version (subscribers are told)."""
         self.version += 1
+
+    def settle(self) -> bool:
+        """The last shot's work after its verdict (`Session.settle`: the finished photo, the face check, the
+        photo's validation, the preview), for a front end to call once its screen shows the verdict. True when
+        the take's verdict was journalled again (the version is bumped then: screens redraw with the photo and
+        the face warnings)."""
+        take = self.session.settle()
+        if take is None:
+            return False
+        if self.last_shot is not None and self.last_shot.take.id == take.id:
+            self.last_shot = replace(self.last_shot, take=take, verdict=take.verdict,
+                                     preview=self.session.last_preview or self.last_shot.preview)
+        self.changed()
+        return True
 
     def journal_changed(self) -> bool:
         """True when anything (this controller, or `station checkin --queue` at the desk) wrote to the journal."""

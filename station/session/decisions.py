@@ -39,6 +39,7 @@ class Decisions(Topic):
         in the accept's own event; a take whose crop cannot meet the bands never is."""
         from station.session.override import croppable, needs_override, overridden_entries
         take = self.store.take(take_id) if take_id is not None else self.default_take(N_("accept"))
+        take = self.settled(take)         # its face check journalled first: its warnings may need the override
         if take.decision == "accept":
             raise SessionError(_("take {take} is already accepted", take=take.id))
         if take.verdict is None:
@@ -63,13 +64,14 @@ class Decisions(Topic):
 
     def reject(self, take_id: int | None = None, *, reason: str) -> Take:
         """Reject a take (the binding stays: shoot again)."""
-        take = self.store.take(take_id) if take_id is not None else self.default_take(N_("reject"))
+        take = self.settled(self.store.take(take_id) if take_id is not None else self.default_take(N_("reject")))
         return self.store.reject(take.id, reason=reason, operator=self.operator)
 
     def void(self, take_id: int | None = None, *, reason: str) -> Take:
         take = self.store.take(take_id) if take_id is not None else self.last_take()
         if take is None:
             raise SessionError(_("no take to void"))
+        take = self.settled(take)
         if not reason.strip():
             raise SessionError(_("voiding a take needs a reason"))
         return self.store.void(take.id, reason=reason, operator=self.operator)
@@ -80,6 +82,7 @@ class Decisions(Topic):
         take = self.store.take(take_id) if take_id is not None else self.last_take()
         if take is None:
             raise SessionError(_("no take to rebind"))
+        take = self.settled(take)         # the face check for its old owner first: then computed again below
         found = identify(self.store, code, college=self.college())
         # An accepted take may move too: the photo shows the other student, so it is theirs (and the first
         # student, no longer accepted, reappears on the review list).

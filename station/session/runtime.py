@@ -149,6 +149,8 @@ class StationRuntime:
     def _run(self) -> None:
         try:
             controller = self.controller = self._make()
+            # the face check after the verdict is published (settle); the photo in line: a browser shows it at once
+            controller.session.defer_after = True
             controller.on_progress = lambda: self._publish(controller)
             self._publish(controller)
         except BaseException as exc:  # noqa: BLE001 - handed to start()'s caller
@@ -172,13 +174,17 @@ class StationRuntime:
                 controller.tick()
                 if controller.version != before:
                     self._publish(controller)
+                    if controller.settle():      # a camera-button shot's face check, after its verdict is out
+                        self._publish(controller)
         finally:
+            controller.settle()          # never raises: the last shot's face check before the journal closes
             if self._close is not None:
                 self._close(controller)
 
     def _apply(self, controller: StationController, event: Event, future: "Future[Outcome]") -> None:
         """One event; its snapshot is published BEFORE the future resolves, so `submit(e).result()` followed
-        by `snapshot()` shows the event's effect."""
+        by `snapshot()` shows the event's effect (a shot's: published once with its verdict, then again with
+        its photo and face check, and only then resolved)."""
         if not future.set_running_or_notify_cancel():
             return
         try:
@@ -189,8 +195,10 @@ class StationRuntime:
         except BaseException as exc:  # noqa: BLE001 - a bad event (not a station event) must not end the worker
             future.set_exception(exc)
             return
-        self._publish(controller)
-        future.set_result(outcome)
+        self._publish(controller)        # a shot's verdict on every screen, then what follows it (settle)
+        if controller.settle():          # the photo, face check, validation, preview: before the next event
+            self._publish(controller)
+        future.set_result(outcome)       # the caller sees the settled take
 
     def _publish(self, controller: StationController) -> None:
         try:

@@ -78,6 +78,8 @@ class ShootApp:
         self.console = console
         self.controller = controller or StationController(session, camera, trigger=trigger, queue_mode=queue_mode)
         self.controller.on_progress = self.redraw
+        session.defer_after = True          # the photo and face check after the verdict is on the screen (settle)
+        session.render_later = True
         if self.controller.hub_status is None and session.store.settings.hub.url:   # joined: the hub's line
             from station.hub.replicator import screen_status
             self.controller.hub_status = lambda: screen_status(session.store.workspace)
@@ -284,6 +286,11 @@ class ShootApp:
     def _quit(self, at: float) -> None:
         self.quit = True
 
+    def settle(self) -> bool:
+        """The last shot's work after its verdict (face check, validation), once the screen shows the verdict;
+        True when the screen should be drawn again (the take's face warnings)."""
+        return self.controller.settle()
+
     # ------------------------------------------------------------------ screen
     def redraw(self) -> None:
         try:
@@ -336,6 +343,7 @@ def run_shoot(workspace: Path, *, camera_spec: str, trigger: str | TriggerSpec, 
             except KeyboardInterrupt:
                 log.info("Ctrl-C: leaving the shoot loop (everything is in the journal)")
     finally:
+        app.settle()                     # never raises: the last shot's face check before the journal closes
         station.close()
         sys.stdout.write("\x1b[?25h\x1b[?1049l")
         sys.stdout.flush()
@@ -412,3 +420,5 @@ def _loop(app: ShootApp, keys: TerminalKeys) -> None:
             next_poll = time.monotonic() + POLL_SECONDS
         if changed:
             app.redraw()
+            if app.settle():             # a shot's face check, after its verdict is on the screen
+                app.redraw()
