@@ -93,7 +93,7 @@ class Checks:
     laugh_teeth: Limit = _limit(0.04, None)
     frown: Limit = _limit(0.75, 1.1)
     glasses: Limit = _limit(1.15, 1.35)
-    glasses_parsed: Limit = _limit(0.01, 0.02)
+    glasses_parsed: Limit = _limit(0.008, 0.012)
     glare: Limit = _limit(0.01, 0.04)
     tint: Limit = _limit(8.0, 15.0)
     headwear_parsed: Limit = _limit(0.025, 0.04)

@@ -136,7 +136,7 @@ ON_REAL_PEOPLE: dict[str, str] = {
     "laugh_teeth": "see laugh_open",
     "frown": "a frown refused, a grimace warned; one good face warned",
     "glasses": "glasses named 13/15 + 6/7 (17 refused; misses: turned heads); good faces 0/30",
-    "glasses_parsed": "21 of 22 glasses photos (0.042-0.14; a rimless pair missed, named by the edges); with the edges 15/15 + 7/7 named; every photo without glasses <= 0.001",
+    "glasses_parsed": "21 of 22 glasses photos (0.014-0.12; a rimless pair missed, named by the edges); with the edges 15/15 + 7/7 named; every photo without glasses 0.0",
     "glare": "no labelled case",
     "tint": "no labelled case",
     "headwear_parsed": "headwear refused 9/9 + 5/5 (caps, beanies, a bucket hat, a cowboy hat, a hijab, a dupatta...); every other photo <= 0.005; good faces 0/30",

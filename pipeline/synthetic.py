@@ -66,8 +66,7 @@ def portrait(seed: int, *, width: int = 2400, height: int = 1600, flaw: str | No
     eye_y = height * (0.27 if flaw == "too_close" else rng.uniform(0.40, 0.44))
     layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     geo = _draw_person(ImageDraw.Draw(layer), cx, eye_y, fw, look, closed=flaw == "eyes_closed")
-    layer = _hair_strands(layer, look["hair"], fw, seed)
-    layer = _skin_shading(layer, look["skin"], cx, (geo["crown_y"] + geo["chin_y"]) / 2, fw, seed)
+    layer = _hair_strands(layer, look["hair"], cx, eye_y, fw, seed)
     if flaw == "tilted":
         angle = rng.choice((-1, 1)) * rng.uniform(10.0, 13.0)   # beyond ISO's 8 degrees
         layer = layer.rotate(angle, resample=Image.BICUBIC, center=(cx, geo["chin_y"] + 0.6 * fw))
@@ -119,41 +118,24 @@ def _fringe_tips(d: ImageDraw.ImageDraw, cx: float, fw: float, edge_y: float, fh
         d.polygon([(x - half, edge_y - 1), (x + half, edge_y - 1), (x + lean, edge_y + length)], fill=hair)
 
 
-def _skin_shading(layer: Image.Image, skin: tuple[int, int, int], cx: float, cy: float, fw: float,
+def _hair_strands(layer: Image.Image, hair: tuple[int, int, int], cx: float, eye_y: float, fw: float,
                   seed: int) -> Image.Image:
-    """Round shading and a fine grain on the flat skin fill, as light falls on a real face: a face parser
-    reads a perfectly flat forehead as cloth. Only the skin's own pixels change."""
-    px = np.asarray(layer).copy()
-    mask = (px[..., 3] > 0) & np.all(px[..., :3] == skin, axis=-1)
-    if not mask.any():
-        return layer
-    ys, xs = np.nonzero(mask)
-    r2 = ((xs - cx) / (0.55 * fw)) ** 2 + ((ys - cy) / (0.8 * fw)) ** 2
-    grain = np.random.default_rng(seed + 11).normal(0.0, 3.0, len(ys))
-    shade = 1.0 - 0.14 * np.clip(r2, 0.0, 1.0)
-    px[ys, xs, :3] = np.clip(px[ys, xs, :3] * shade[:, None] + grain[:, None], 0, 255).astype(np.uint8)
-    return Image.fromarray(px, "RGBA")
-
-
-def _hair_strands(layer: Image.Image, hair: tuple[int, int, int], fw: float, seed: int) -> Image.Image:
     """Strands and sheen on the flat hair fill: a flat dark dome reads as a cap to a face parser (and to a
     person), so the generated students would all be refused for headwear. Lighter and darker streaks run down
-    the hair (fine, a few pixels apart at this size) with a soft highlight; only the hair's own pixels change,
-    so the crown, the fringe line and every other drawn part stay where they were."""
+    the hair (1/90 of the face's width apart) with a soft highlight, laid out in the face's own units so the
+    same person shows the same hair in a frame and in an enrolment photo of another size; only the hair's own
+    pixels change, so the crown, the fringe line and every other drawn part stay where they were."""
     px = np.asarray(layer).copy()
     mask = (px[..., 3] > 0) & np.all(px[..., :3] == hair, axis=-1)
     if not mask.any():
         return layer
-    rng = np.random.default_rng(seed + 7)
-    h, w = mask.shape
-    period = max(2.0, fw / 90)
-    cols = rng.random(int(w / period) + 2)
-    streak = np.interp(np.arange(w) / period, np.arange(len(cols)), cols)           # 0..1 across the columns
-    rows = np.arange(h)[:, None]
-    wave = 0.5 + 0.5 * np.sin(rows / (fw * 0.11) + streak[None, :] * 6.0)             # strands bend a little
-    light = (streak[None, :] * 0.7 + wave * 0.3) * 70.0 - 20.0                        # -20 .. +50 grey levels
+    cols = np.random.default_rng(seed + 7).random(2 * 90 + 2)        # one value per strand across 2 face widths
     ys, xs = np.nonzero(mask)
-    shaded = px[ys, xs, :3].astype(np.float32) + light[ys, xs][:, None] * np.array([1.0, 0.9, 0.8], np.float32)
+    u = np.clip((xs - cx) / fw + 1.0, 0.0, 2.0) * 90                  # strand coordinate across the head
+    streak = np.interp(u, np.arange(len(cols)), cols)                  # 0..1
+    wave = 0.5 + 0.5 * np.sin((ys - eye_y) / (fw * 0.11) + streak * 6.0)     # strands bend a little
+    light = (streak * 0.7 + wave * 0.3) * 70.0 - 20.0                  # -20 .. +50 grey levels
+    shaded = px[ys, xs, :3].astype(np.float32) + light[:, None] * np.array([1.0, 0.9, 0.8], np.float32)
     px[ys, xs, :3] = np.clip(shaded, 0, 255).astype(np.uint8)
     return Image.fromarray(px, "RGBA")
 
