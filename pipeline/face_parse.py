@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import cv2
@@ -26,7 +26,7 @@ import numpy as np
 
 from pipeline import face_measures as fm
 from pipeline.errors import PipelineError
-from pipeline.runtime import PIPELINE_THREADS
+from pipeline.runtime import PIPELINE_THREADS, Lane
 
 MODEL = os.path.join(os.path.dirname(__file__), "models", "face_parse_320_int8.onnx")
 SIZE = 320
@@ -163,23 +163,11 @@ def _hat_share(p: Parse, mesh: np.ndarray) -> float:
 
 
 
-_THREAD: ThreadPoolExecutor | None = None
-
-
-def _forget_thread() -> None:
-    """A forked child has no copy of the parent's worker thread: it starts its own."""
-    global _THREAD
-    _THREAD = None
-
-
-os.register_at_fork(after_in_child=_forget_thread)
+_LANE = Lane("face-parse")
 
 
 def parse_later(rgb: np.ndarray, mesh: np.ndarray) -> Future[Parse]:
     """`parse` on the parser's own thread, started as soon as the mesh is there: the ~30 ms model runs beside
     the iris model and the measures (on the second core when it is free) instead of after them. Its own
     thread, not the face models' background one, so the iris model never queues behind it."""
-    global _THREAD
-    if _THREAD is None:
-        _THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-parse")
-    return _THREAD.submit(parse, rgb, mesh)
+    return _LANE.submit(parse, rgb, mesh)

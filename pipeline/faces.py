@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 import cv2
 import numpy as np
 
+from pipeline.runtime import Lane
 from pipeline.runtime import model as _model
 from pipeline.runtime import model_dir as _model_dir  # noqa: F401 - kept for callers that locate the files
 
@@ -285,16 +285,8 @@ def merge(short: list[Detection], passes: list[tuple[int, list[Detection]]]) -> 
     return sorted(chosen, key=lambda d: -_area(d.box))
 
 
-_WIDE: ThreadPoolExecutor | None = None
-
-
-def _forget_thread() -> None:
-    """A forked child has no copy of the parent's worker thread: it starts its own."""
-    global _WIDE
-    _WIDE = None
-
-
-os.register_at_fork(after_in_child=_forget_thread)
+#: the face models' background thread: the full-range tiles, the iris model
+_LATER = Lane("faces-later")
 
 
 def tiles_later(rgb: np.ndarray, min_score: float) -> Future[list[Detection]]:
@@ -310,7 +302,4 @@ def later(fn: Callable[..., T], *args: object) -> Future[T]:
     """`fn(*args)` on the pipeline's one background thread (the tiles, the iris model): model work that
     overlaps the verdict's other work when a second core is free, and costs no more than running it in
     line when none is (one thread, in submission order)."""
-    global _WIDE
-    if _WIDE is None:
-        _WIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-later")
-    return _WIDE.submit(fn, *args)
+    return _LATER.submit(fn, *args)

@@ -23,13 +23,16 @@ import importlib.util
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 
 from pipeline.errors import PipelineError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: threads for OpenCV, BLAS and the TFLite interpreters (see the module docstring)
 PIPELINE_THREADS = 1
@@ -125,3 +128,22 @@ def model(name: str) -> Model:
                 size_pools()
                 found = _MODELS[name] = Model(name)
     return found
+
+
+class Lane:
+    """One background worker thread for model work that overlaps the verdict's other work (on a second core
+    when one is free; one thread, in submission order, never a pool that waits for busy cores). Started on
+    first use; a forked child has no copy of the parent's thread, so it starts its own."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._pool: ThreadPoolExecutor | None = None
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._pool = None
+
+    def submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
+        return self._pool.submit(fn, *args)
