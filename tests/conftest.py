@@ -35,6 +35,16 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return ws
 
 
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """Every test leaves the process language as it found it: a CLI run with `--lang en` sets it for the whole
+    process, and a later test's Chinese messages would come out in English."""
+    from config import i18n
+    before = i18n.current_language()
+    yield
+    i18n.set_language(before)
+
+
 @pytest.fixture
 def lang(monkeypatch: pytest.MonkeyPatch):
     """`lang("en")` / `lang("zh")`: the language of this test, in-process and for CLI runs (STATION_LANG)."""
