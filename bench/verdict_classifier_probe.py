@@ -1,10 +1,11 @@
 """Probe (nothing here runs in the product): would a small learned classifier on the verdict's own measures name
 headwear, glasses, hair and expression better than the hand-set bands?
 
-For each flaw, an L2-regularised logistic regression over the ~34 face measures `pipeline.process` already
-reports (pose, eyes, mouth, glasses, forehead cover, knit, colours, light), fitted on the TUNING part of the
-labelled real sets only (bench/verdict_holdout.tsv is never fitted on), its threshold set so that at most one
-good tuning face scores above it. Prints, per flaw and regularisation: named on the tuning part, named on the
+For each flaw, an L2-regularised logistic regression over the ~34 face measures `pipeline.process` already reports
+(pose, eyes, mouth, glasses, forehead cover, the face parser's hat and eyeglasses shares, colours, light), fitted
+on the TUNING part of the labelled real sets only (bench/verdict_holdout.tsv is never fitted on), its threshold
+set so that at most one good tuning face scores above it.
+Prints, per flaw and regularisation: named on the tuning part, named on the
 held-out part, held-out good faces above the threshold, held-out photos with other flaws above it.
 Run: .venv/bin/python bench/verdict_classifier_probe.py   (about a minute)
 """

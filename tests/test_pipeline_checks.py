@@ -18,7 +18,8 @@ REQUIRED = {"eyes_closed", "mouth_open", "head_tilted", "head_turned", "blurred"
             "underexposed", "background_not_uniform", "background_colour", "clothing_like_background", "glasses",
             "headwear", "expression", "hair_over_face", "ears_hidden", "shoulders_uneven", "jewellery",
             "clothing_colour", "uneven_light", "glare"}
-# flaws the measures cannot yet name on these photos (none since V2: the knit hat and the grimace are warned)
+# flaws the measures cannot yet name on these photos (none since V2: the grimace is warned,
+# the knit hat refused by the face parser)
 KNOWN_MISSES: set[tuple[str, str]] = set()
 
 

@@ -1,6 +1,6 @@
 """Face measures of the second verdict pass (issue 9): head pose in real degrees, gaze with the head turned,
-frown lines, a knitted hat, hair over the ears. Real labelled photos are read where they lie
-(../shared/testdata via the `testdata` fixture); the pose fit is also checked against exact rotations."""
+frown lines, hats of every shape (the face parser), hair over the ears. Real labelled photos are read where
+they lie (../shared/testdata via the `testdata` fixture); the pose fit is also checked against exact rotations."""
 from __future__ import annotations
 
 import math
