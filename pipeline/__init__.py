@@ -15,7 +15,15 @@ from pipeline.result import Landmarks, Reason, Result, RuleResult, Validation
 if TYPE_CHECKING:
     from pipeline.decode import Decoded
 
-__all__ = ["process", "render_box", "validate", "preview", "Reason", "Result", "RuleResult", "Validation"]
+__all__ = ["process", "render_box", "validate", "preview", "warm_up", "Reason", "Result", "RuleResult", "Validation"]
+
+
+def warm_up() -> None:
+    """Load every model a verdict runs (the face detectors, mesh, iris model and face parser: ~0.3 s), e.g.
+    while a station starts, so the first take's verdict does not wait for them. Safe from any thread."""
+    from pipeline import face_parse, faces
+    faces.load_models()
+    face_parse.load()
 
 
 def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str = "",

@@ -127,6 +127,11 @@ def _parser() -> _Parser:
     return _PARSER
 
 
+def load() -> None:
+    """Load the parser now (`pipeline.warm_up`) instead of at the first verdict."""
+    _parser()
+
+
 def parse(rgb: np.ndarray, mesh: np.ndarray) -> Parse:
     """Label the head of the face `mesh` in `rgb` (see `crop`)."""
     x, affine, inside = crop(rgb, mesh)

@@ -40,6 +40,13 @@ SHORT_RANGE = DetectorModel("face_detection_short_range.tflite", 128, ((8, 2), (
 FULL_RANGE = DetectorModel("face_detection_full_range.tflite", 192, ((4, 1),),
                            ("reshaped_classifier_face_4", "reshaped_regressor_face_4"))
 _ANCHORS: dict[str, np.ndarray] = {}
+_FILES = (SHORT_RANGE.file, FULL_RANGE.file, "face_landmark.tflite", "iris_landmark.tflite")
+
+
+def load_models() -> None:
+    """Load the four face models now (`pipeline.warm_up`) instead of at the first verdict."""
+    for name in _FILES:
+        _model(name)
 
 
 @dataclass(frozen=True)

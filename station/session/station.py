@@ -11,6 +11,7 @@ each reader hands typed events to the front end's sink (the terminal's key queue
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ class Station:
     trigger: TriggerSpec
     reader_port: str | None = None          # the ID-card reader at the chair (`--reader PORT`, or auto)
     readers: list[Callable[[], None]] = field(default_factory=list)    # stop functions
+    warming: threading.Thread | None = None      # the models loading while the first student sits down
 
     @property
     def store(self) -> Any:
@@ -72,6 +74,9 @@ class Station:
             controller = StationController(session, handle, trigger=spec, queue_mode=queue_mode)
             station = cls(lock, controller, spec, reader)
             station._greet(judge_leftovers=judge_leftovers)
+            station.warming = threading.Thread(target=_warm_up, args=(session.face_checks,), name="warm-up",
+                                               daemon=True)
+            station.warming.start()
         except BaseException:
             if store is not None:
                 store.close()
@@ -174,3 +179,16 @@ def start_pedal(device: str, key: str, sink: Sink) -> Callable[[], None]:
     reader = PedalReader(device, lambda: sink(Pedal(), time.monotonic()), keys=(key,)).start()
     return reader.stop
 
+
+def _warm_up(likeness: bool) -> None:
+    """Load the verdict's models (and the likeness models when this station checks faces) in the background:
+    the first take's verdict would otherwise wait ~0.3 s for them (~1 s with the likeness models). A model
+    that cannot load is only logged here: the first verdict says it on the screen."""
+    try:
+        import pipeline
+        pipeline.warm_up()
+        if likeness:
+            from pipeline import likeness as faces
+            faces.warm_up()
+    except Exception:  # noqa: BLE001 - said by the first verdict instead
+        log.warning("loading the face models ahead failed", exc_info=True)
