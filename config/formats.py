@@ -107,6 +107,7 @@ class Checks:
     clothing_distance: Limit = _limit(15.0, 9.0)
     uneven_light: Limit = _limit(12.0, 25.0)
     sharpness: Limit = _limit(15.0, 10.0)
+    picture_sharpness: Limit = _limit(0.6, 0.55)
     clipped: Limit = _limit(0.1, 0.25)
     dark: Limit = _limit(0.1, 0.25)
 

@@ -31,15 +31,21 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     """Judge one frame and, when it passes and `render` is true, make the finished photo. `render_refused`
     makes it for a refused frame too when a crop meets the bands (the operator accepts it with an override)."""
     from pipeline import reasons as why
-    from pipeline.analyse import analyse
+    from pipeline.analyse import analyse, picture_sharpness
+    from pipeline.checks import evaluate
     from pipeline.decode import decode_for_analysis
     from pipeline.plan import plan_crop
     from pipeline.verdict import quality_reasons
 
     decoded = decode_for_analysis(data)
     a = analyse(decoded, preset)
-    if a.faces == 0:
-        return Result(False, (why.no_face(),), {"faces": 0.0, "croppable": 0.0}, None)
+    if a.faces == 0:         # and whether the whole picture is too blurred for a face to be found
+        measures = {"faces": 0.0, "croppable": 0.0}
+        sharpness = picture_sharpness(decoded.rgb)
+        if sharpness is not None:
+            measures["picture_sharpness"] = sharpness
+        blurred, soft = evaluate(measures, preset)       # only the picture's blur has its measure here
+        return Result(False, (why.no_face(), *blurred), measures, None, tuple(soft))
     if a.faces > 1:
         return Result(False, (why.several_faces(a.faces),), {"faces": float(a.faces), "croppable": 0.0}, None)
     refusals, warnings = quality_reasons(a, preset)

@@ -68,6 +68,8 @@ CHECKS: tuple[Check, ...] = (
           "clothing too close to the background colour", above=False, group="body"),
     Check("uneven_light", "uneven_light", "面部光线不均（阴阳脸）", "one-sided shadow on the face", group="light"),
     Check("blurred", "sharpness", "面部模糊", "face not sharp", above=False, group="light"),
+    Check("blurred", "picture_sharpness", "画面模糊（未能检测到人脸）", "picture blurred (no face could be found)",
+          above=False, group="light"),
     Check("overexposed", "clipped", "面部过曝", "face overexposed", group="light"),
     Check("underexposed", "dark", "面部过暗", "face too dark", group="light"),
 )
@@ -149,6 +151,7 @@ ON_REAL_PEOPLE: dict[str, str] = {
     "clothing_distance": "not scored",
     "uneven_light": "not scored",
     "sharpness": "blurred refused 5/5 + 3/3; good faces 0/30",
+    "picture_sharpness": "judged only when no face is found; blurred photos 0.27-0.48, every other photo >= 0.74",
     "clipped": "not scored",
     "dark": "not scored",
 }

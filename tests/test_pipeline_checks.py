@@ -204,3 +204,27 @@ def test_import_photos_carries_the_verdict_warnings(tmp_path: Path) -> None:
     (again / "2019003.jpg").write_bytes(_off_blue_frame(22))
     text = CliRunner().invoke(cli, ["--lang", "en", "-w", str(ws), "import-photos", str(again)])
     assert "  ! " in text.output and "background_colour warn: background_distance=" in text.output
+
+
+def test_a_frame_too_blurred_for_the_face_finder_is_called_blurred_as_well_as_faceless(testdata: Path) -> None:
+    """The operator hears why no face was found: the picture is blurred (a lens that did not focus). An empty
+    backdrop is only faceless: it shows no shapes to judge a blur by."""
+    import io
+
+    from PIL import Image, ImageFilter
+    frame = Image.open(testdata / "frames/df_img12_aniston_blue6000_iod600.jpg").reduce(4)
+
+    def verdict(image: Image.Image) -> pipeline.Result:
+        buf = io.BytesIO()
+        image.save(buf, "JPEG", quality=90)
+        return pipeline.process(buf.getvalue(), PRESET, render=False)
+
+    smeared = verdict(frame.filter(ImageFilter.GaussianBlur(60)))
+    assert [r.code for r in smeared.reasons] == ["no_face", "blurred"]
+    assert smeared.reasons[1].measure == "picture_sharpness" and smeared.reasons[1].level == "refuse"
+    assert smeared.reasons[1].value < PRESET.checks.picture_sharpness.refuse
+    assert "画面模糊" in smeared.reasons[1].zh
+    empty = verdict(frame.crop((0, 0, 300, 250)))
+    assert [r.code for r in empty.reasons] == ["no_face"] and not empty.warnings
+    sharp = verdict(frame)
+    assert sharp.measures["faces"] == 1 and "picture_sharpness" not in sharp.measures
