@@ -74,8 +74,7 @@ class Station:
             controller = StationController(session, handle, trigger=spec, queue_mode=queue_mode)
             station = cls(lock, controller, spec, reader)
             station._greet(judge_leftovers=judge_leftovers)
-            station.warming = threading.Thread(target=_warm_up, args=(session.face_checks,), name="warm-up",
-                                               daemon=True)
+            station.warming = threading.Thread(target=_warm_up, name="warm-up", daemon=True)
             station.warming.start()
         except BaseException:
             if store is not None:
@@ -180,15 +179,13 @@ def start_pedal(device: str, key: str, sink: Sink) -> Callable[[], None]:
     return reader.stop
 
 
-def _warm_up(likeness: bool) -> None:
-    """Load the verdict's models (and the likeness models when this station checks faces) in the background:
-    the first take's verdict would otherwise wait ~0.3 s for them (~1 s with the likeness models). A model
-    that cannot load is only logged here: the first verdict says it on the screen."""
+def _warm_up() -> None:
+    """Load the verdict's models in the background: the first take's verdict would otherwise wait ~0.3 s for
+    them. (Not the likeness models: loading them holds Python's lock for ~0.3 s at a stretch, which would stall
+    the console while it opens; they load at the first face check, after the first verdict is on screen.)
+    A model that cannot load is only logged here: the first verdict says it on the screen."""
     try:
         import pipeline
         pipeline.warm_up()
-        if likeness:
-            from pipeline import likeness as faces
-            faces.warm_up()
     except Exception:  # noqa: BLE001 - said by the first verdict instead
         log.warning("loading the face models ahead failed", exc_info=True)
