@@ -43,6 +43,7 @@ CROP_UP = 0.1
 CLASSES = ("background", "skin", "brow_l", "brow_r", "eye_l", "eye_r", "eyeglasses", "ear_l", "ear_r",
            "earring", "nose", "mouth", "lip_u", "lip_l", "neck", "necklace", "cloth", "hair", "hat")
 HAT, EYEGLASSES = CLASSES.index("hat"), CLASSES.index("eyeglasses")
+EARS = (CLASSES.index("ear_l"), CLASSES.index("ear_r"))
 OUTSIDE = 255              # a grid cell outside the frame
 # a hat (eyeglasses) cell counts only when its class beats the next by this many logits; less sure cells are
 # UNSURE. On
@@ -145,8 +146,21 @@ def _share(labels: np.ndarray, cls: int) -> float:
 
 
 def measures(p: Parse, mesh: np.ndarray) -> dict[str, float]:
-    """hat_share (see `_hat_share`) and eyeglasses_share (of the grid's in-frame cells)."""
-    return {"hat_share": _hat_share(p, mesh), "eyeglasses_share": _share(p.labels, EYEGLASSES)}
+    """hat_share (see `_hat_share`), eyeglasses_share (of the grid's in-frame cells) and ear_cells (see
+    `_ear_cells`)."""
+    return {"hat_share": _hat_share(p, mesh), "eyeglasses_share": _share(p.labels, EYEGLASSES),
+            "ear_cells": _ear_cells(p, mesh)}
+
+
+def _ear_cells(p: Parse, mesh: np.ndarray) -> float:
+    """Grid cells the parser calls ear on the side of the nose with fewer of them: how much of the less visible
+    ear shows (the crop puts the face ~25 cells wide, so a whole ear is ~10-40 cells; 0 = that ear unseen,
+    under hair or turned away). WHY: the hair-colour box beside the cheek (`hair_over_ears`) also fills with
+    dark hair hanging behind a visible ear, a beard or dark skin beside an afro; the parser sees the ear."""
+    nose_x = float(p.to_grid(mesh[[fm.NOSE_TIP], :2])[0, 0])
+    ear = np.isin(p.labels, EARS)
+    left = np.arange(p.labels.shape[1])[None, :] < nose_x
+    return float(min(int((ear & left).sum()), int((ear & ~left).sum())))
 
 
 def _hat_share(p: Parse, mesh: np.ndarray) -> float:
