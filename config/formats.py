@@ -92,6 +92,8 @@ class Checks:
     laugh_open: Limit = _limit(0.2, None)
     laugh_teeth: Limit = _limit(0.04, None)
     frown: Limit = _limit(0.75, 1.1)
+    wink: Limit = _limit(0.6, None)
+    grin: Limit = _limit(0.11, None)
     glasses: Limit = _limit(1.15, 1.35)
     glasses_parsed: Limit = _limit(0.008, 0.012)
     glare: Limit = _limit(0.01, 0.04)

@@ -47,6 +47,10 @@ CHECKS: tuple[Check, ...] = (
     Check("expression", "laugh_teeth", "表情不自然（露齿大笑）", "laughing with the teeth bared, not neutral",
           measure="teeth"),
     Check("expression", "frown", "表情不自然（皱眉）", "frown, not a neutral expression"),
+    Check("expression", "wink", "表情不自然（单眼闭合）", "one eye shut and the other open: a wink, not neutral",
+          above=False, measure="eye_open_ratio"),
+    Check("expression", "grin", "表情不自然（嘴角上扬）", "mouth corners pulled up: a grin, not neutral",
+          measure="mouth_corner_lift"),
     Check("glasses", "glasses", "佩戴眼镜", "glasses worn"),
     Check("glasses", "glasses_parsed", "佩戴眼镜", "glasses worn (seen by the face parser)",
           measure="eyeglasses_share"),
@@ -132,9 +136,11 @@ ON_REAL_PEOPLE: dict[str, str] = {
     "mouth_open": "open mouths named 17/18 + 7/7 (with teeth; 22 refused); good faces 0/30",
     "teeth": "toothy smiles refused; warn just below refuse since a good face with a line of teeth (0.017) was warned",
     "smile_width": "names a few broad smiles as expression",
-    "laugh_open": "with laugh_teeth names laughs and surprise: expression named 12/15 + 6/7 (was 4/15 + 2/7); good 0/30",
+    "laugh_open": "with laugh_teeth names laughs and surprise: expression named 12/15 + 6/7 (was 4/15 + 2/7; 14/15 with wink and grin); good 0/30",
     "laugh_teeth": "see laugh_open",
     "frown": "a frown refused, a grimace warned; one good face warned",
+    "wink": "the one wink named (0.50; expression 12/15 -> 14/15 with grin); good faces >= 0.75, fired on none of 30",
+    "grin": "a toothy grin named by nothing else (0.136) and a grin on a glasses photo; good faces <= 0.077, fired on none of 30",
     "glasses": "glasses named 13/15 + 6/7 (17 refused; misses: turned heads); good faces 0/30",
     "glasses_parsed": "21 of 22 glasses photos (0.014-0.12; a rimless pair missed, named by the edges); with the edges 15/15 + 7/7 named; every photo without glasses 0.0",
     "glare": "no labelled case",
@@ -166,11 +172,15 @@ def _beyond(value: float, band: float | None, above: bool) -> bool:
 def _applies(check: Check, measures: dict[str, float], preset: FormatPreset) -> bool:
     """Glasses-only checks (glare, tint) need glasses on the face; the glasses check itself only where the
     preset forbids them (notice 001) rather than allowing them without glare or tint (notice 004). Hair over
-    the ears only when the face parser does not see both ears (`ears_seen_cells`)."""
+    the ears only when the face parser does not see both ears (`ears_seen_cells`); a wink only when the more
+    open eye is not shut."""
     if check.key in ("glasses", "glasses_parsed"):
         return preset.checks.glasses_policy == "forbidden"
     if check.key in ("glare", "tint"):
         return glasses_seen(measures, preset)
+    if check.key == "wink":                     # one eye shut, the other not: both shut is eyes_closed alone
+        band = preset.checks.eye_open.refuse
+        return band is None or measures.get("eye_open_other", 0.0) >= band
     if check.key == "hair_over_ears":           # both ears seen by the face parser: nothing covers them
         return measures.get("ear_cells", 0.0) < preset.checks.ears_seen_cells
     return True

@@ -152,3 +152,20 @@ def test_a_laugh_names_the_expression_beside_the_open_mouth(testdata: Path) -> N
     for name in ("F_D069_yale_s10surprised.png", "F_D028_df_pichai25.jpg"):
         named = _named(_result(testdata, f"faces2/{name}"))
         assert named.get("mouth_open") == "refuse" and "expression" in named, name
+
+
+def test_a_wink_and_a_toothy_grin_are_named_as_expression(testdata: Path) -> None:
+    """A wink (one eye shut, the other open) and a grin with lifted mouth corners are not 表情自然; both shut
+    eyes are eyes_closed only, and level-eyed, closed-mouth good faces stay quiet. All in the tuning part."""
+    def by(result: pipeline.Result, measure: str) -> list:
+        return [r for r in list(result.reasons) + list(result.warnings) if r.code == "expression" and r.measure == measure]
+
+    wink = _result(testdata, "faces2/F_D057_yale_s04wink.png")
+    assert [r.level for r in by(wink, "eye_open_ratio")] == ["warn"]
+    assert _named(wink).get("eyes_closed") == "refuse"
+    grin = _result(testdata, "faces2/F_D087_fm_157.jpg")
+    assert [r.level for r in by(grin, "mouth_corner_lift")] == ["warn"]
+    assert not by(_result(testdata, "faces2/F_D060_dh_wawa_zam.png"), "eye_open_ratio")     # both eyes shut
+    for calm in ("faces2/G_D015_fm_469.jpg", "faces2/G_D001_df_damon30.jpg", "faces/G03_of_carell.jpg",
+                 "faces/G15_fa_sheldon1.png"):
+        assert "expression" not in _named(_result(testdata, calm)), calm
