@@ -82,8 +82,8 @@ class Checks:
     forbidden_colours: tuple[str, ...] = ("blue", "yellow", "green", "purple")
     # face
     roll_deg: Limit = _limit(7.0, 8.0)
-    yaw_deg: Limit = _limit(10.0, 11.0)
-    pitch_deg: Limit = _limit(15.0, 20.0)
+    yaw_deg: Limit = _limit(10.0, 17.0)
+    pitch_deg: Limit = _limit(None, 20.0)
     eye_open: Limit = _limit(0.19, 0.15)
     gaze_deg: Limit = _limit(12.0, 20.0)
     mouth_open: Limit = _limit(0.12, 0.2)

@@ -129,8 +129,8 @@ STATION_CHECKS: dict[str, StationCheck] = {c.code: c for c in (
 # and update these notes when a band or a measure changes.
 ON_REAL_PEOPLE: dict[str, str] = {
     "roll_deg": "labelled tilts refused 5/5 + 1/2; good faces 0/30",
-    "yaw_deg": "labelled turns refused 7/9 + 3/4 (tuning misses read < 5°); 2 good faces turned 15-17° refused",
-    "pitch_deg": "no labelled nod; one good selfie shot from below warned",
+    "yaw_deg": "labelled turns named 7/9 + 3/4, refused 7 + 2 (tuning misses read < 5°); 2 good faces turned 15-17° warned (refused at 11: refusing a good face costs more than a look)",
+    "pitch_deg": "no labelled nod; no warning band (at 15 it warned a good selfie shot from below, -18.1, and named nothing); good faces 0/30",
     "eye_open": "closed eyes named 13/13 + 6/6 (15 refused); good faces 0/30",
     "gaze_deg": "no labelled case; silent on good faces",
     "mouth_open": "open mouths named 17/18 + 7/7 (with teeth; 22 refused); good faces 0/30",

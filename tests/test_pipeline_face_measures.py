@@ -63,10 +63,11 @@ def test_head_turn_reads_the_labelled_angles_on_real_faces(testdata: Path) -> No
 
 
 def test_frontal_faces_read_little_pitch(testdata: Path) -> None:
-    """The old pitch spread -14..+5 on frontal faces; the template fit keeps them inside the warning band."""
+    """The old pitch spread -14..+5 on frontal faces; the template fit keeps them within 15 degrees (the
+    refusal is at 20)."""
     for name in ("G01_fp_paul_rudd.jpg", "G07_cf_face3.jpg", "G09_cf_002A.jpg", "G11_pm_some_guy.jpg",
                  "G15_fa_sheldon1.png"):
-        assert abs(_result(testdata, f"faces/{name}").measures["pitch_deg"]) < PRESET.checks.pitch_deg.warn, name
+        assert abs(_result(testdata, f"faces/{name}").measures["pitch_deg"]) < 15, name
 
 
 def test_eyes_on_the_lens_with_the_head_turned_are_not_a_gaze_flaw(testdata: Path) -> None:
@@ -169,3 +170,16 @@ def test_a_wink_and_a_toothy_grin_are_named_as_expression(testdata: Path) -> Non
     for calm in ("faces2/G_D015_fm_469.jpg", "faces2/G_D001_df_damon30.jpg", "faces/G03_of_carell.jpg",
                  "faces/G15_fa_sheldon1.png"):
         assert "expression" not in _named(_result(testdata, calm)), calm
+
+
+def test_a_slight_turn_is_warned_and_a_clear_turn_refused(testdata: Path) -> None:
+    """Turns of 12-17 degrees are labelled both ways on real photos (G_D004 and G_D009 look at the lens and are
+    labelled good): the operator decides. Clear turns are refused; a selfie from below is not a flaw of its own.
+    All in the tuning part."""
+    for slight in ("G_D004_df_dorsey61.jpg", "G_D009_fx_test2.jpg"):
+        result = _result(testdata, f"faces2/{slight}")
+        assert _named(result).get("head_turned") == "warn", slight
+        assert PRESET.checks.yaw_deg.warn < abs(result.measures["yaw_deg"]) < PRESET.checks.yaw_deg.refuse, slight
+    for turned in ("F_D083_ff_latino.jpg", "F_D084_fr_johnsnow.jpg", "F_D081_dg_hp6.jpg"):
+        assert _named(_result(testdata, f"faces2/{turned}")).get("head_turned") == "refuse", turned
+    assert "head_turned" not in _named(_result(testdata, "faces2/G_D010_fm_468.jpg"))
