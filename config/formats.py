@@ -101,6 +101,7 @@ class Checks:
     headwear_parsed: Limit = _limit(0.025, 0.04)
     headwear_cover: Limit = _limit(0.75, None)
     hair_over_brows: Limit = _limit(0.6, None)
+    hair_over_face_parsed: Limit = _limit(0.16, None)
     hair_over_ears: Limit = _limit(0.6, None)
     ears_seen_cells: float = 3.0    # hair_over_ears speaks only when the face parser sees fewer ear cells on a side
     jewellery: Limit = _limit(0.9, None)

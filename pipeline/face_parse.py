@@ -44,6 +44,7 @@ CLASSES = ("background", "skin", "brow_l", "brow_r", "eye_l", "eye_r", "eyeglass
            "earring", "nose", "mouth", "lip_u", "lip_l", "neck", "necklace", "cloth", "hair", "hat")
 HAT, EYEGLASSES = CLASSES.index("hat"), CLASSES.index("eyeglasses")
 EARS = (CLASSES.index("ear_l"), CLASSES.index("ear_r"))
+HAIR = CLASSES.index("hair")
 OUTSIDE = 255              # a grid cell outside the frame
 # a hat (eyeglasses) cell counts only when its class beats the next by this many logits; less sure cells are
 # UNSURE. On
@@ -146,10 +147,30 @@ def _share(labels: np.ndarray, cls: int) -> float:
 
 
 def measures(p: Parse, mesh: np.ndarray) -> dict[str, float]:
-    """hat_share (see `_hat_share`), eyeglasses_share (of the grid's in-frame cells) and ear_cells (see
-    `_ear_cells`)."""
+    """hat_share (see `_hat_share`), eyeglasses_share (of the grid's in-frame cells), ear_cells (see
+    `_ear_cells`) and face_hair (see `_face_hair`)."""
     return {"hat_share": _hat_share(p, mesh), "eyeglasses_share": _share(p.labels, EYEGLASSES),
-            "ear_cells": _ear_cells(p, mesh)}
+            "ear_cells": _ear_cells(p, mesh), "face_hair": _face_hair(p, mesh)}
+
+
+def _face_outline(p: Parse, mesh: np.ndarray) -> np.ndarray:
+    """The face mesh's outline on the grid (1 inside)."""
+    face = np.zeros(p.labels.shape, np.uint8)
+    cv2.fillConvexPoly(face, cv2.convexHull(p.to_grid(mesh[:, :2]).astype(np.float32)).astype(np.int32), 1)
+    return face
+
+
+def _face_hair(p: Parse, mesh: np.ndarray) -> float:
+    """Share of the face's outline from the eye line down to the nose tip that the parser calls hair: locks
+    hanging over the eyes, temples or cheeks. Above the eyes is left out: a fringe over the brows is the colour
+    measure's (hair_over_brows), a hairline inside the mesh's forehead is no flaw, and on drawn faces the
+    parser calls the brows and forehead hair. Below the nose is left out too (a beard)."""
+    grid = p.to_grid(mesh[:, :2])
+    eye_y = float(np.mean([grid[list(fm.EYE_R), 1].mean(), grid[list(fm.EYE_L), 1].mean()]))
+    nose_y = float(grid[fm.NOSE_TIP, 1])
+    rows = np.arange(p.labels.shape[0])[:, None]
+    zone = (_face_outline(p, mesh) == 1) & (rows >= eye_y) & (rows <= nose_y) & (p.labels != OUTSIDE)
+    return float((zone & (p.labels == HAIR)).sum()) / max(int(zone.sum()), 1)
 
 
 def _ear_cells(p: Parse, mesh: np.ndarray) -> float:
@@ -170,8 +191,7 @@ def _hat_share(p: Parse, mesh: np.ndarray) -> float:
     not something worn; a cap's band over the forehead still leaves its crown outside the outline."""
     brow_y = float(p.to_grid(mesh[list(fm.BROW_R + fm.BROW_L), :2])[:, 1].mean())
     above = np.arange(p.labels.shape[0])[:, None] < brow_y
-    face = np.zeros(p.labels.shape, np.uint8)
-    cv2.fillConvexPoly(face, cv2.convexHull(p.to_grid(mesh[:, :2]).astype(np.float32)).astype(np.int32), 1)
+    face = _face_outline(p, mesh)
     seen = p.labels != OUTSIDE
     return float(((p.labels == HAT) & above & (face == 0)).sum()) / max(int(seen.sum()), 1)
 
