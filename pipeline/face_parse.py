@@ -1,4 +1,5 @@
-"""What the head wears, by a face-parsing model: a hat or a scarf, and glasses.
+"""What the head wears, by a face-parsing model: a hat or a scarf, and glasses; and whether the ears show and
+hair hangs over the face.
 
 WHY a learned parser: colour and texture measures could not tell a hat from hair on real people (a black
 cowboy hat, a striped bucket hat, a hijab, a dupatta: 2 of 5 held-out hats named). A face parser labels every
