@@ -105,6 +105,7 @@ class Checks:
     hair_over_ears: Limit = _limit(0.6, None)
     ears_seen_cells: float = 3.0    # hair_over_ears speaks only when the face parser sees fewer ear cells on a side
     jewellery: Limit = _limit(0.9, None)
+    jewellery_seen_cells: float = 1.0   # jewellery speaks only when the face parser sees this many earring/necklace cells
     # body and light
     shoulders_deg: Limit = _limit(8.0, 15.0)
     clothing_colour: Limit = _limit(0.15, 0.3)

@@ -152,7 +152,7 @@ ON_REAL_PEOPLE: dict[str, str] = {
     "hair_over_brows": "fringes named 1/3 + 0/1 hair-over-face photos; one good face (a fringe to the brows) warned",
     "hair_over_face_parsed": "hair over the face named 2/3 + 0/1 (curls over the temples and cheeks; with hair_over_brows 3/3 + 0/1, was 1/3); good faces 0/30; also fired on hair across a closed-eyed face and 2 held-out turned heads (the far cheek's outline)",
     "hair_over_ears": "judged only when the face parser misses an ear (ear_cells < ears_seen_cells): good faces warned 1/20 + 1/10 (ears under hair; was 2 + 1, one with both ears in view); on all 140 photos 23 warnings (was 29)",
-    "jewellery": "not labelled; one good face warned",
+    "jewellery": "not labelled in the real sets; judged only where the face parser sees an earring or necklace (jewellery_seen_cells): fires on 1 of 140 photos (was 6: white collars, glare; one good face); names none of 4 labelled jewellery portraits either way",
     "shoulders_deg": "not scored (the real sets are not station frames)",
     "clothing_colour": "not scored",
     "clothing_distance": "not scored",
@@ -176,7 +176,7 @@ def _applies(check: Check, measures: dict[str, float], preset: FormatPreset) -> 
     """Glasses-only checks (glare, tint) need glasses on the face; the glasses check itself only where the
     preset forbids them (notice 001) rather than allowing them without glare or tint (notice 004). Hair over
     the ears only when the face parser does not see both ears (`ears_seen_cells`); a wink only when the more
-    open eye is not shut."""
+    open eye is not shut; jewellery only where the face parser sees an earring or a necklace."""
     if check.key in ("glasses", "glasses_parsed"):
         return preset.checks.glasses_policy == "forbidden"
     if check.key in ("glare", "tint"):
@@ -184,6 +184,9 @@ def _applies(check: Check, measures: dict[str, float], preset: FormatPreset) -> 
     if check.key == "wink":                     # one eye shut, the other not: both shut is eyes_closed alone
         band = preset.checks.eye_open.refuse
         return band is None or measures.get("eye_open_other", 0.0) >= band
+    if check.key == "jewellery":                # the bright-pixel measure, where the parser sees jewellery
+        seen = preset.checks.jewellery_seen_cells
+        return measures.get("jewellery_cells", seen) >= seen
     if check.key == "hair_over_ears":           # both ears seen by the face parser: nothing covers them
         return measures.get("ear_cells", 0.0) < preset.checks.ears_seen_cells
     return True

@@ -46,6 +46,7 @@ CLASSES = ("background", "skin", "brow_l", "brow_r", "eye_l", "eye_r", "eyeglass
 HAT, EYEGLASSES = CLASSES.index("hat"), CLASSES.index("eyeglasses")
 EARS = (CLASSES.index("ear_l"), CLASSES.index("ear_r"))
 HAIR = CLASSES.index("hair")
+JEWELLERY = (CLASSES.index("earring"), CLASSES.index("necklace"))
 OUTSIDE = 255              # a grid cell outside the frame
 # a hat (eyeglasses) cell counts only when its class beats the next by this many logits; less sure cells are
 # UNSURE. On
@@ -149,9 +150,11 @@ def _share(labels: np.ndarray, cls: int) -> float:
 
 def measures(p: Parse, mesh: np.ndarray) -> dict[str, float]:
     """hat_share (see `_hat_share`), eyeglasses_share (of the grid's in-frame cells), ear_cells (see
-    `_ear_cells`) and face_hair (see `_face_hair`)."""
+    `_ear_cells`), face_hair (see `_face_hair`) and jewellery_cells (earring and necklace cells: the crop shows
+    the ears and the top of the neck, ~25 cells to the face's width)."""
     return {"hat_share": _hat_share(p, mesh), "eyeglasses_share": _share(p.labels, EYEGLASSES),
-            "ear_cells": _ear_cells(p, mesh), "face_hair": _face_hair(p, mesh)}
+            "ear_cells": _ear_cells(p, mesh), "face_hair": _face_hair(p, mesh),
+            "jewellery_cells": float(np.isin(p.labels, JEWELLERY).sum())}
 
 
 def _face_outline(p: Parse, mesh: np.ndarray) -> np.ndarray:
