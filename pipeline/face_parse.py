@@ -47,6 +47,10 @@ HAT, EYEGLASSES = CLASSES.index("hat"), CLASSES.index("eyeglasses")
 EARS = (CLASSES.index("ear_l"), CLASSES.index("ear_r"))
 HAIR = CLASSES.index("hair")
 JEWELLERY = (CLASSES.index("earring"), CLASSES.index("necklace"))
+NOSE = CLASSES.index("nose")
+# the parser has read the face when it sees its nose (~15-60 cells on every real photo but the blurred ones, which
+# read 0-2); on drawn faces it may call everything around the features hair and see no nose, eyes or brows
+NOSE_SEEN_CELLS = 5
 OUTSIDE = 255              # a grid cell outside the frame
 # a hat (eyeglasses) cell counts only when its class beats the next by this many logits; less sure cells are
 # UNSURE. On
@@ -168,7 +172,10 @@ def _face_hair(p: Parse, mesh: np.ndarray) -> float:
     """Share of the face's outline from the eye line down to the nose tip that the parser calls hair: locks
     hanging over the eyes, temples or cheeks. Above the eyes is left out: a fringe over the brows is the colour
     measure's (hair_over_brows), a hairline inside the mesh's forehead is no flaw, and on drawn faces the
-    parser calls the brows and forehead hair. Below the nose is left out too (a beard)."""
+    parser calls the brows and forehead hair. Below the nose is left out too (a beard). 0 when the parser has
+    not read the face (no nose: a drawn face, a blurred one)."""
+    if int((p.labels == NOSE).sum()) < NOSE_SEEN_CELLS:
+        return 0.0
     grid = p.to_grid(mesh[:, :2])
     eye_y = float(np.mean([grid[list(fm.EYE_R), 1].mean(), grid[list(fm.EYE_L), 1].mean()]))
     nose_y = float(grid[fm.NOSE_TIP, 1])
