@@ -82,8 +82,8 @@ class Checks:
     forbidden_colours: tuple[str, ...] = ("blue", "yellow", "green", "purple")
     # face
     roll_deg: Limit = _limit(7.0, 8.0)
-    yaw_deg: Limit = _limit(10.0, 11.0)
-    pitch_deg: Limit = _limit(15.0, 20.0)
+    yaw_deg: Limit = _limit(10.0, 17.0)
+    pitch_deg: Limit = _limit(None, 20.0)
     eye_open: Limit = _limit(0.19, 0.15)
     gaze_deg: Limit = _limit(12.0, 20.0)
     mouth_open: Limit = _limit(0.12, 0.2)
@@ -92,6 +92,8 @@ class Checks:
     laugh_open: Limit = _limit(0.2, None)
     laugh_teeth: Limit = _limit(0.04, None)
     frown: Limit = _limit(0.75, 1.1)
+    wink: Limit = _limit(0.6, None)
+    grin: Limit = _limit(0.11, None)
     glasses: Limit = _limit(1.15, 1.35)
     glasses_parsed: Limit = _limit(0.008, 0.012)
     glare: Limit = _limit(0.01, 0.04)
@@ -99,8 +101,11 @@ class Checks:
     headwear_parsed: Limit = _limit(0.025, 0.04)
     headwear_cover: Limit = _limit(0.75, None)
     hair_over_brows: Limit = _limit(0.6, None)
+    hair_over_face_parsed: Limit = _limit(0.16, None)
     hair_over_ears: Limit = _limit(0.6, None)
+    ears_seen_cells: float = 3.0    # hair_over_ears speaks only when the face parser sees fewer ear cells on a side
     jewellery: Limit = _limit(0.9, None)
+    jewellery_seen_cells: float = 1.0   # jewellery speaks only when the face parser sees this many earring/necklace cells
     # body and light
     shoulders_deg: Limit = _limit(8.0, 15.0)
     clothing_colour: Limit = _limit(0.15, 0.3)

@@ -297,7 +297,10 @@ def _eyes(pts: np.ndarray, yaw: float, irises: list[tuple[np.ndarray, np.ndarray
     eyeball = math.degrees(math.asin(max(-1.0, min(1.0, gx * 2.5))))   # + : the eyes turn to the image right
     # where the eyes point, ~0 for a student who looks at the lens even with the head a little turned: the
     # iris sits in front of the eye corners, so a turned head shifts it across them by parallax as well
+    # a wink: one eye far less open than the other (1.0 when only one eye was measured)
+    ratio = min(opening) / max(max(opening), 1e-6) if len(opening) == 2 else 1.0
     return {"eye_open": min(opening) if opening else 0.0, "eye_open_mesh": min(mesh_r, mesh_l),
+            "eye_open_other": max(opening) if opening else 0.0, "eye_open_ratio": ratio,
             "gaze_x": gx, "gaze_deg": eyeball - IRIS_PARALLAX * yaw}
 
 

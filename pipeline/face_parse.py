@@ -1,4 +1,5 @@
-"""What the head wears, by a face-parsing model: a hat or a scarf, and glasses.
+"""What the head wears, by a face-parsing model: a hat or a scarf, and glasses; and whether the ears show and
+hair hangs over the face.
 
 WHY a learned parser: colour and texture measures could not tell a hat from hair on real people (a black
 cowboy hat, a striped bucket hat, a hijab, a dupatta: 2 of 5 held-out hats named). A face parser labels every
@@ -46,6 +47,13 @@ CROP_UP = 0.1
 CLASSES = ("background", "skin", "brow_l", "brow_r", "eye_l", "eye_r", "eyeglasses", "ear_l", "ear_r",
            "earring", "nose", "mouth", "lip_u", "lip_l", "neck", "necklace", "cloth", "hair", "hat")
 HAT, EYEGLASSES = CLASSES.index("hat"), CLASSES.index("eyeglasses")
+EARS = (CLASSES.index("ear_l"), CLASSES.index("ear_r"))
+HAIR = CLASSES.index("hair")
+JEWELLERY = (CLASSES.index("earring"), CLASSES.index("necklace"))
+NOSE = CLASSES.index("nose")
+# the parser has read the face when it sees its nose (~15-60 cells on every real photo but the blurred ones, which
+# read 0-2); on drawn faces it may call everything around the features hair and see no nose, eyes or brows
+NOSE_SEEN_CELLS = 5
 OUTSIDE = 255              # a grid cell outside the frame
 # a hat (eyeglasses) cell counts only when its class beats the next by this many logits; less sure cells are
 # UNSURE. On
@@ -151,8 +159,46 @@ def _share(labels: np.ndarray, cls: int) -> float:
 
 
 def measures(p: Parse, mesh: np.ndarray) -> dict[str, float]:
-    """hat_share (see `_hat_share`) and eyeglasses_share (of the grid's in-frame cells)."""
-    return {"hat_share": _hat_share(p, mesh), "eyeglasses_share": _share(p.labels, EYEGLASSES)}
+    """hat_share (see `_hat_share`), eyeglasses_share (of the grid's in-frame cells), ear_cells (see
+    `_ear_cells`), face_hair (see `_face_hair`) and jewellery_cells (earring and necklace cells: the crop shows
+    the ears and the top of the neck, ~25 cells to the face's width)."""
+    return {"hat_share": _hat_share(p, mesh), "eyeglasses_share": _share(p.labels, EYEGLASSES),
+            "ear_cells": _ear_cells(p, mesh), "face_hair": _face_hair(p, mesh),
+            "jewellery_cells": float(np.isin(p.labels, JEWELLERY).sum())}
+
+
+def _face_outline(p: Parse, mesh: np.ndarray) -> np.ndarray:
+    """The face mesh's outline on the grid (1 inside)."""
+    face = np.zeros(p.labels.shape, np.uint8)
+    cv2.fillConvexPoly(face, cv2.convexHull(p.to_grid(mesh[:, :2]).astype(np.float32)).astype(np.int32), 1)
+    return face
+
+
+def _face_hair(p: Parse, mesh: np.ndarray) -> float:
+    """Share of the face's outline from the eye line down to the nose tip that the parser calls hair: locks
+    hanging over the eyes, temples or cheeks. Above the eyes is left out: a fringe over the brows is the colour
+    measure's (hair_over_brows), a hairline inside the mesh's forehead is no flaw, and on drawn faces the
+    parser calls the brows and forehead hair. Below the nose is left out too (a beard). 0 when the parser has
+    not read the face (no nose: a drawn face, a blurred one)."""
+    if int((p.labels == NOSE).sum()) < NOSE_SEEN_CELLS:
+        return 0.0
+    grid = p.to_grid(mesh[:, :2])
+    eye_y = float(np.mean([grid[list(fm.EYE_R), 1].mean(), grid[list(fm.EYE_L), 1].mean()]))
+    nose_y = float(grid[fm.NOSE_TIP, 1])
+    rows = np.arange(p.labels.shape[0])[:, None]
+    zone = (_face_outline(p, mesh) == 1) & (rows >= eye_y) & (rows <= nose_y) & (p.labels != OUTSIDE)
+    return float((zone & (p.labels == HAIR)).sum()) / max(int(zone.sum()), 1)
+
+
+def _ear_cells(p: Parse, mesh: np.ndarray) -> float:
+    """Grid cells the parser calls ear on the side of the nose with fewer of them: how much of the less visible
+    ear shows (the crop puts the face ~25 cells wide, so a whole ear is ~10-40 cells; 0 = that ear unseen,
+    under hair or turned away). WHY: the hair-colour box beside the cheek (`hair_over_ears`) also fills with
+    dark hair hanging behind a visible ear, a beard or dark skin beside an afro; the parser sees the ear."""
+    nose_x = float(p.to_grid(mesh[[fm.NOSE_TIP], :2])[0, 0])
+    ear = np.isin(p.labels, EARS)
+    left = np.arange(p.labels.shape[1])[None, :] < nose_x
+    return float(min(int((ear & left).sum()), int((ear & ~left).sum())))
 
 
 def _hat_share(p: Parse, mesh: np.ndarray) -> float:
@@ -162,8 +208,7 @@ def _hat_share(p: Parse, mesh: np.ndarray) -> float:
     not something worn; a cap's band over the forehead still leaves its crown outside the outline."""
     brow_y = float(p.to_grid(mesh[list(fm.BROW_R + fm.BROW_L), :2])[:, 1].mean())
     above = np.arange(p.labels.shape[0])[:, None] < brow_y
-    face = np.zeros(p.labels.shape, np.uint8)
-    cv2.fillConvexPoly(face, cv2.convexHull(p.to_grid(mesh[:, :2]).astype(np.float32)).astype(np.int32), 1)
+    face = _face_outline(p, mesh)
     seen = p.labels != OUTSIDE
     return float(((p.labels == HAT) & above & (face == 0)).sum()) / max(int(seen.sum()), 1)
 

@@ -36,15 +36,21 @@ EXPECTED_REFUSALS = {
     "df_img28_perry": {"mouth_open"},             # toothy smile
     "df_img39_clooney": {"mouth_open"},           # broad toothy smile
     "df_img51_johansson": {"mouth_open"},         # lips parted over the teeth; ragged cut-out, no shoulders
-    "df_img61_dorsey": {"head_turned"},           # measured yaw ~14°: a slight turn the eye barely sees
+    "df_img61_dorsey": {"clothing_like_background"},   # dark top on a dark backdrop (its ~14.5° turn: a warning)
     "fr_alex_lacamoire": {"blurred"},             # small source upscaled: visibly soft
     "fr_biden": {"head_tilted"},                  # ~12°
-    "fr_lin_manuel_miranda": {"head_turned"},     # turned towards the microphone
     "fr_obama": {"mouth_open"},                   # broad smile showing teeth
     "hv_test1": {"too_close"},                    # head low and large: no crop holds crown, eyes and chin
     "hv_test3": {"too_close"},                    # fits the bands only on their edges: no crop keeps the margin
     "hv_test4": {"too_close"},                    # hair bun makes the head too tall for the frame
     "skimage_astronaut": {"mouth_open"},          # toothy smile
+}
+
+# turns of 12-17° are labelled both ways on real photos (the same Dorsey photo is "good" in faces2): a warning,
+# the operator decides (refused beyond 17°, see config/presets/chsi-2017.toml)
+EXPECTED_WARNINGS = {
+    "df_img61_dorsey": {"head_turned"},           # measured yaw ~14.5°: a slight turn the eye barely sees
+    "fr_lin_manuel_miranda": {"head_turned"},     # ~14.6°, turned towards the microphone
 }
 
 
@@ -63,6 +69,7 @@ def test_every_frame_makes_a_valid_photo_or_is_refused_for_its_known_reason(test
         seen.add(name)
         result = pipeline.process(path.read_bytes(), PRESET)
         codes = {r.code for r in result.reasons}
+        assert EXPECTED_WARNINGS.get(name, set()) <= {w.code for w in result.warnings}, name
         if name in EXPECTED_REFUSALS:
             assert not result.ok and result.photo is None, name
             assert EXPECTED_REFUSALS[name] <= codes, (name, codes)

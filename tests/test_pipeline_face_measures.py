@@ -63,10 +63,11 @@ def test_head_turn_reads_the_labelled_angles_on_real_faces(testdata: Path) -> No
 
 
 def test_frontal_faces_read_little_pitch(testdata: Path) -> None:
-    """The old pitch spread -14..+5 on frontal faces; the template fit keeps them inside the warning band."""
+    """The old pitch spread -14..+5 on frontal faces; the template fit keeps them within 15 degrees (the
+    refusal is at 20)."""
     for name in ("G01_fp_paul_rudd.jpg", "G07_cf_face3.jpg", "G09_cf_002A.jpg", "G11_pm_some_guy.jpg",
                  "G15_fa_sheldon1.png"):
-        assert abs(_result(testdata, f"faces/{name}").measures["pitch_deg"]) < PRESET.checks.pitch_deg.warn, name
+        assert abs(_result(testdata, f"faces/{name}").measures["pitch_deg"]) < 15, name
 
 
 def test_eyes_on_the_lens_with_the_head_turned_are_not_a_gaze_flaw(testdata: Path) -> None:
@@ -98,11 +99,16 @@ def test_hats_of_every_shape_are_refused_by_the_face_parser_and_hair_is_not(test
 
 
 def test_hair_over_the_ears_is_warned_and_visible_ears_are_not(testdata: Path) -> None:
-    for covered in ("portraits/df_img12_aniston.jpg", "portraits/hv_test1.jpg", "faces/G05_of_lennon2.jpg"):
+    """Ears under long hair are warned; ears the face parser sees are not, even where dark hair hangs behind
+    them (G_D019, hv_test2: the tips show through), a beard fills the box beside the cheek (F_D067) or the
+    hair is long but tucked behind the ears."""
+    for covered in ("portraits/df_img12_aniston.jpg", "faces/G05_of_lennon2.jpg", "faces2/F_D062_dh_lusak_zam1.jpg"):
         assert _named(_result(testdata, covered)).get("ears_hidden") == "warn", covered
     for visible in ("frames/df_img13_zuckerberg_blue6000_iod600.jpg", "portraits/df_img33_damon.jpg",
-                    "faces/G01_fp_paul_rudd.jpg", "faces/G11_pm_some_guy.jpg"):
+                    "faces/G01_fp_paul_rudd.jpg", "faces/G11_pm_some_guy.jpg", "faces2/G_D019_fm_3.jpg",
+                    "faces2/F_D067_ish_eyes_closed.jpg", "portraits/hv_test2.jpg"):
         assert "ears_hidden" not in _named(_result(testdata, visible)), visible
+    assert _result(testdata, "faces2/G_D019_fm_3.jpg").measures["hair_over_ears"] > PRESET.checks.hair_over_ears.warn
 
 
 # the photos below are all in the TUNING part of the real sets (never bench/verdict_holdout.tsv)
@@ -147,3 +153,65 @@ def test_a_laugh_names_the_expression_beside_the_open_mouth(testdata: Path) -> N
     for name in ("F_D069_yale_s10surprised.png", "F_D028_df_pichai25.jpg"):
         named = _named(_result(testdata, f"faces2/{name}"))
         assert named.get("mouth_open") == "refuse" and "expression" in named, name
+
+
+def test_a_wink_and_a_toothy_grin_are_named_as_expression(testdata: Path) -> None:
+    """A wink (one eye shut, the other open) and a grin with lifted mouth corners are not 表情自然; both shut
+    eyes are eyes_closed only, and level-eyed, closed-mouth good faces stay quiet. All in the tuning part."""
+    def by(result: pipeline.Result, measure: str) -> list:
+        return [r for r in list(result.reasons) + list(result.warnings) if r.code == "expression" and r.measure == measure]
+
+    wink = _result(testdata, "faces2/F_D057_yale_s04wink.png")
+    assert [r.level for r in by(wink, "eye_open_ratio")] == ["warn"]
+    assert _named(wink).get("eyes_closed") == "refuse"
+    grin = _result(testdata, "faces2/F_D087_fm_157.jpg")
+    assert [r.level for r in by(grin, "mouth_corner_lift")] == ["warn"]
+    assert not by(_result(testdata, "faces2/F_D060_dh_wawa_zam.png"), "eye_open_ratio")     # both eyes shut
+    for calm in ("faces2/G_D015_fm_469.jpg", "faces2/G_D001_df_damon30.jpg", "faces/G03_of_carell.jpg",
+                 "faces/G15_fa_sheldon1.png"):
+        assert "expression" not in _named(_result(testdata, calm)), calm
+
+
+def test_a_slight_turn_is_warned_and_a_clear_turn_refused(testdata: Path) -> None:
+    """Turns of 12-17 degrees are labelled both ways on real photos (G_D004 and G_D009 look at the lens and are
+    labelled good): the operator decides. Clear turns are refused; a selfie from below is not a flaw of its own.
+    All in the tuning part."""
+    for slight in ("G_D004_df_dorsey61.jpg", "G_D009_fx_test2.jpg"):
+        result = _result(testdata, f"faces2/{slight}")
+        assert _named(result).get("head_turned") == "warn", slight
+        assert PRESET.checks.yaw_deg.warn < abs(result.measures["yaw_deg"]) < PRESET.checks.yaw_deg.refuse, slight
+    for turned in ("F_D083_ff_latino.jpg", "F_D084_fr_johnsnow.jpg", "F_D081_dg_hp6.jpg"):
+        assert _named(_result(testdata, f"faces2/{turned}")).get("head_turned") == "refuse", turned
+    assert "head_turned" not in _named(_result(testdata, "faces2/G_D010_fm_468.jpg"))
+
+
+def test_locks_over_the_eyes_and_cheeks_are_warned_as_hair_over_the_face(testdata: Path) -> None:
+    """Curls hanging over the temples and cheeks (no fringe: the forehead measure reads 0) are seen by the face
+    parser; long hair falling beside the face, a fringe above the eyes and short hair are not. Tuning part."""
+    for locks in ("F_D096_fm_340.jpg", "F_D094_fr_john2.jpg"):
+        result = _result(testdata, f"faces2/{locks}")
+        warning = next(w for w in result.warnings if w.code == "hair_over_face")
+        assert warning.measure == "face_hair" and warning.value > PRESET.checks.hair_over_face_parsed.warn, locks
+    for name in ("faces2/G_D019_fm_3.jpg", "faces/G05_of_lennon2.jpg", "faces/G01_fp_paul_rudd.jpg",
+                 "faces2/G_D016_fm_15.jpg"):
+        assert _result(testdata, name).measures["face_hair"] < PRESET.checks.hair_over_face_parsed.warn, name
+
+
+
+def test_a_drawn_face_the_parser_cannot_read_is_no_hair_over_the_face() -> None:
+    """On some generated faces (the demo's students) the parser calls the whole face hair and sees no nose:
+    not a face it has read, so not hair over the face."""
+    from pipeline.synthetic import identity_features, portrait
+    for seed in (6, 18):
+        result = pipeline.process(portrait(seed, features=identity_features(seed)).jpeg, PRESET, render=False)
+        assert "hair_over_face" not in _named(result), seed
+
+
+def test_a_white_collar_or_bright_skin_is_no_jewellery(testdata: Path) -> None:
+    """The bright-pixel jewellery measure fires on white collars and glare (G_D009, F_D028, F_D057 read >= 0.96);
+    where the face parser sees no earring or necklace it is not a reason. Tuning part."""
+    for name in ("G_D009_fx_test2.jpg", "F_D028_df_pichai25.jpg", "F_D057_yale_s04wink.png"):
+        result = _result(testdata, f"faces2/{name}")
+        assert result.measures["jewellery"] > PRESET.checks.jewellery.warn, name
+        assert result.measures["jewellery_cells"] < PRESET.checks.jewellery_seen_cells, name
+        assert "jewellery" not in _named(result), name
