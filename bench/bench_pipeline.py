@@ -2,10 +2,10 @@
 
 The floor is the DCT-scaled decode of the same frame (pipeline.decode.decode_for_analysis: what any verdict
 must pay before it looks at a pixel). Since the verdict round two that decode hands out libjpeg-turbo's own
-array (no round trip through a Pillow image): the floor is the bare decode plus the header checks, ~7 ms
-lighter than before, so verdict and photo are ~7 ms faster while their ratios to it look worse than the
-earlier rounds' (which were against the heavier floor). Floor, verdict and photo are timed interleaved on the same frames in the
-same run, so a busy machine slows all three alike and the ratio stays meaningful. Two runs, each in a fresh
+array (no round trip through a Pillow image): the floor is the bare decode plus the header checks, ~10 ms
+lighter than before, so verdict and photo are ~10 ms faster while their ratios to it look worse than the
+earlier rounds' (which were against the heavier floor). Floor, verdict and photo are timed interleaved on
+the same frames in the same run, so a busy machine slows all three alike and the ratio stays meaningful. Two runs, each in a fresh
 process (thread pools are sized at import): at the default threads, and pinned to one core (taskset-like).
 Frames: generated 6000x4000 portraits, and the team's real 6000x4000 fixture frames when ../shared is there.
 The RAW figure uses a genuine DNG (Bayer mosaic written by pidng, no embedded preview).
