@@ -110,8 +110,9 @@ _UPRIGHT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[
 
 
 def _upright_pixels(rgb: np.ndarray, orientation: int) -> np.ndarray:
-    """`_upright` on an array: WHY not through Pillow: a 1500 x 1000 array into an Image and back costs two
-    conversions (~10 ms on a 2-core laptop, as much as half the decode itself) on every verdict; a turned frame costs one copy here."""
+    """`_upright` on an array. WHY not through Pillow: a 1500 x 1000 array into an Image and back costs two
+    conversions (~10 ms here, more than half the decode itself) on every verdict; a turned frame costs one
+    copy here."""
     turn = _UPRIGHT.get(orientation)
     return rgb if turn is None else np.ascontiguousarray(turn(rgb))
 
