@@ -50,11 +50,21 @@ class Geometry:
 @dataclass(frozen=True)
 class Background:
     name: str = "light blue"
+    name_zh: str = ""               # the colour in the reasons' Chinese; "" = BACKDROP_ZH's word for `name`
     rgb: tuple[int, int, int] = (100, 197, 255)
     max_distance: float = 30.0      # Lab distance of the measured backdrop from `rgb`
     max_spread: float = 12.0        # Lab spread of the backdrop: above it is "not uniform"
     segment_threshold: float = 15.0  # Lab distance that separates foreground from backdrop
     warn_distance: float = 8.0      # above it (up to max_distance) the backdrop colour is a warning, not a refusal
+
+    @property
+    def label_zh(self) -> str:
+        return self.name_zh or BACKDROP_ZH.get(self.name, self.name)
+
+
+#: the backdrop colours the notices name, in Chinese (a preset's `name_zh` wins; an unknown name is shown as is)
+BACKDROP_ZH = {"light blue": "浅蓝色", "blue": "蓝色", "light grey": "浅灰色", "grey": "灰色", "white": "白色",
+               "red": "红色"}
 
 
 # the colour words a preset may forbid for the top (pipeline.clothing gives each its hue range)

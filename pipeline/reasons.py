@@ -20,8 +20,9 @@ def busy_background(spread: float, band: float) -> Reason:
                   measure="background_spread", value=spread, band={"warn": None, "refuse": band, "bad": "above"})
 
 
-def wrong_background(dist: float, name: str, warn: float, refuse: float, level: str = "refuse") -> Reason:
-    return Reason("background_colour", f"背景颜色不符（应为{name}）", f"background is not {name} ({dist:.0f})",
+def wrong_background(dist: float, name: str, name_zh: str, warn: float, refuse: float, level: str = "refuse"
+                     ) -> Reason:
+    return Reason("background_colour", f"背景颜色不符（应为{name_zh}）", f"background is not {name} ({dist:.0f})",
                   level=level, measure="background_distance", value=dist,
                   band={"warn": warn, "refuse": refuse, "bad": "above"})
 

@@ -15,9 +15,10 @@ def quality_reasons(a: Analysis, preset: FormatPreset) -> tuple[list[Reason], li
     if m["background_spread"] > b.max_spread:
         refuse.append(why.busy_background(m["background_spread"], b.max_spread))
     elif m["background_distance"] > b.max_distance:
-        refuse.append(why.wrong_background(m["background_distance"], b.name, b.warn_distance, b.max_distance))
+        refuse.append(why.wrong_background(m["background_distance"], b.name, b.label_zh, b.warn_distance,
+                                           b.max_distance))
     elif m["background_distance"] > b.warn_distance:
         # a backdrop of a slightly different blue (cloth, lighting) is worth a look, not a re-shoot
-        warn.append(why.wrong_background(m["background_distance"], b.name, b.warn_distance, b.max_distance,
-                                         level="warn"))
+        warn.append(why.wrong_background(m["background_distance"], b.name, b.label_zh, b.warn_distance,
+                                         b.max_distance, level="warn"))
     return refuse, warn

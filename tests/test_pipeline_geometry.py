@@ -53,6 +53,8 @@ def test_fixture_backdrop_of_a_different_blue_is_a_warning_not_a_refusal(testdat
     assert result.ok, [r.en for r in result.reasons]
     assert "background_colour" in {w.code for w in result.warnings}
     assert PRESET.background.warn_distance < result.measures["background_distance"] < PRESET.background.max_distance
+    said = next(w for w in result.warnings if w.code == "background_colour")
+    assert "应为浅蓝色" in said.zh and "light blue" in said.en        # each language names the colour in its words
     json.dumps(result.to_dict(), ensure_ascii=False)           # JSON-ready
 
 
