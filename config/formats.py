@@ -101,7 +101,7 @@ class Checks:
     smile_width: Limit = _limit(1.1, 1.3)
     laugh_open: Limit = _limit(0.2, None)
     laugh_teeth: Limit = _limit(0.04, None)
-    frown: Limit = _limit(0.75, 1.1)
+    frown: Limit = _limit(1.0, 1.1)
     wink: Limit = _limit(0.6, None)
     grin: Limit = _limit(0.11, None)
     glasses: Limit = _limit(1.15, 1.35)

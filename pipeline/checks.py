@@ -142,7 +142,7 @@ ON_REAL_PEOPLE: dict[str, str] = {
     "smile_width": "names a few broad smiles as expression",
     "laugh_open": "with laugh_teeth names laughs and surprise: expression named 12/15 + 6/7 (was 4/15 + 2/7; 14/15 with wink and grin); good 0/30",
     "laugh_teeth": "see laugh_open",
-    "frown": "a frown refused, a grimace warned; one good face warned",
+    "frown": "a frown and a scowl named; no warning below 1.0: that band named one grimace but warned a good face and 11 photos without an expression label",
     "wink": "the one wink named (0.50; expression 12/15 -> 14/15 with grin); good faces >= 0.75, fired on none of 30",
     "grin": "a toothy grin named by nothing else (0.136) and a grin on a glasses photo; good faces <= 0.077, fired on none of 30",
     "glasses": "glasses named 13/15 + 6/7 (17 refused; misses: turned heads); good faces 0/30",

@@ -18,9 +18,10 @@ REQUIRED = {"eyes_closed", "mouth_open", "head_tilted", "head_turned", "blurred"
             "underexposed", "background_not_uniform", "background_colour", "clothing_like_background", "glasses",
             "headwear", "expression", "hair_over_face", "ears_hidden", "shoulders_uneven", "jewellery",
             "clothing_colour", "uneven_light", "glare"}
-# flaws the measures cannot yet name on these photos (none since V2: the grimace is warned,
-# the knit hat refused by the face parser)
-KNOWN_MISSES: set[tuple[str, str]] = set()
+# flaws the measures cannot yet name on these photos: the grimace F03 (frown 0.85) reads as high as a calm good
+# face with lines between the brows (G07, 0.84), and the 0.75-1.0 band that named it warned 11 other photos
+# without an expression label as well; its closed eyes are still refused
+KNOWN_MISSES: set[tuple[str, str]] = {("F03_fa_disgusted.jpg", "expression")}
 
 
 def manifest(testdata: Path) -> list[tuple[str, set[str]]]:
