@@ -34,9 +34,9 @@ IRIS_PARALLAX = 0.55
 # farthest, the shoulder line, 2.3 IOD beside the face centre and 2.5 below the chin). Colour conversion and
 # the masks run on it only: a 3:2 station frame keeps about half its pixels.
 REGION_SIDE_IOD = 3.2
+REGION_BELOW_IOD = 3.2
 # mid-band variance (grey levels squared) below which a picture shows no shapes to judge its sharpness by
 MIN_SHAPES = 2.0
-REGION_BELOW_IOD = 3.2
 # OpenCV's 8-bit Lab (L * 255/100, a + 128, b + 128) to float Lab, as one table lookup per channel
 _LAB_TABLE = np.stack([np.arange(256) * (100.0 / 255.0), np.arange(256) - 128.0, np.arange(256) - 128.0],
                       axis=-1).astype(np.float32)[None]
