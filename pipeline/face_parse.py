@@ -218,7 +218,8 @@ _LANE = Lane("face-parse")
 
 
 def parse_later(rgb: np.ndarray, mesh: np.ndarray) -> Future[Parse]:
-    """`parse` on the parser's own thread, started as soon as the mesh is there: the ~30 ms model runs beside
-    the iris model and the measures (on the second core when it is free) instead of after them. Its own
-    thread, not the face models' background one, so the iris model never queues behind it."""
+    """`parse` on the parser's own thread, started as soon as the mesh's first pass is there: the ~28 ms model
+    runs beside the mesh's second pass, the iris model and the measures (on the second core when it is free)
+    instead of after them. Its own thread, not the face models' background one, where it would queue behind
+    the full-range tiles."""
     return _LANE.submit(parse, rgb, mesh)
