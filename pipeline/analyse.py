@@ -405,10 +405,13 @@ def _sharpness(rgb: np.ndarray, hull: np.ndarray) -> float:
     face = rgb[max(0, y):y + h, max(0, x):x + w]
     if face.size == 0:
         return 0.0
-    grey = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)
-    scale = 256 / max(grey.shape[1], 1)
-    grey = cv2.resize(grey, (256, max(1, round(grey.shape[0] * scale))), interpolation=cv2.INTER_AREA)
-    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+    return float(cv2.Laplacian(_grey_at_width(cv2.cvtColor(face, cv2.COLOR_RGB2GRAY), 256), cv2.CV_64F).var())
+
+
+def _grey_at_width(grey: np.ndarray, width: int) -> np.ndarray:
+    """`grey` area-averaged to `width` pixels wide: the sharpness measures compare pictures at a fixed size."""
+    scale = width / max(grey.shape[1], 1)
+    return cv2.resize(grey, (width, max(1, round(grey.shape[0] * scale))), interpolation=cv2.INTER_AREA)
 
 
 def picture_sharpness(rgb: np.ndarray) -> float | None:
@@ -420,8 +423,7 @@ def picture_sharpness(rgb: np.ndarray) -> float | None:
     where the high band is only noise, has nothing to judge)."""
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     for width in (256, 64):
-        small = cv2.resize(grey, (width, max(1, round(grey.shape[0] * width / max(grey.shape[1], 1)))),
-                           interpolation=cv2.INTER_AREA).astype(np.float32)
+        small = _grey_at_width(grey, width).astype(np.float32)
         mid = float((small - cv2.GaussianBlur(small, (0, 0), 3)).var())
         if mid >= MIN_SHAPES:
             return float(cv2.Laplacian(small, cv2.CV_32F).var()) / mid
