@@ -56,9 +56,8 @@ NOSE = CLASSES.index("nose")
 NOSE_SEEN_CELLS = 5
 OUTSIDE = 255              # a grid cell outside the frame
 # a hat (eyeglasses) cell counts only when its class beats the next by this many logits; less sure cells are
-# UNSURE. On
-# the real sets that takes hair, a blonde fringe or a tilted selfie's hair out (others <= 0.002, hats still
-# >= 0.051), and the drawn students' flat features, which the model half calls a hat, out as well
+# UNSURE. On the real sets that takes hair, a blonde fringe or a tilted selfie's hair out (others <= 0.002,
+# hats still >= 0.051), and the drawn students' flat features, which the model half calls a hat, out as well
 HAT_MARGIN = 0.75
 GLASSES_MARGIN = 1.0        # likewise for eyeglasses: a drawn student's small eyes under slanted brows are no glasses
 UNSURE = 254
@@ -162,19 +161,20 @@ def measures(p: Parse, mesh: np.ndarray) -> dict[str, float]:
     """hat_share (see `_hat_share`), eyeglasses_share (of the grid's in-frame cells), ear_cells (see
     `_ear_cells`), face_hair (see `_face_hair`) and jewellery_cells (earring and necklace cells: the crop shows
     the ears and the top of the neck, ~25 cells to the face's width)."""
-    return {"hat_share": _hat_share(p, mesh), "eyeglasses_share": _share(p.labels, EYEGLASSES),
-            "ear_cells": _ear_cells(p, mesh), "face_hair": _face_hair(p, mesh),
+    face = _face_outline(p, mesh)
+    return {"hat_share": _hat_share(p, mesh, face), "eyeglasses_share": _share(p.labels, EYEGLASSES),
+            "ear_cells": _ear_cells(p, mesh), "face_hair": _face_hair(p, mesh, face),
             "jewellery_cells": float(np.isin(p.labels, JEWELLERY).sum())}
 
 
 def _face_outline(p: Parse, mesh: np.ndarray) -> np.ndarray:
-    """The face mesh's outline on the grid (1 inside)."""
+    """The face mesh's outline on the grid (1 inside), drawn once for the measures that look inside or outside it."""
     face = np.zeros(p.labels.shape, np.uint8)
     cv2.fillConvexPoly(face, cv2.convexHull(p.to_grid(mesh[:, :2]).astype(np.float32)).astype(np.int32), 1)
     return face
 
 
-def _face_hair(p: Parse, mesh: np.ndarray) -> float:
+def _face_hair(p: Parse, mesh: np.ndarray, face: np.ndarray) -> float:
     """Share of the face's outline from the eye line down to the nose tip that the parser calls hair: locks
     hanging over the eyes, temples or cheeks. Above the eyes is left out: a fringe over the brows is the colour
     measure's (hair_over_brows), a hairline inside the mesh's forehead is no flaw, and on drawn faces the
@@ -186,7 +186,7 @@ def _face_hair(p: Parse, mesh: np.ndarray) -> float:
     eye_y = float(np.mean([grid[list(fm.EYE_R), 1].mean(), grid[list(fm.EYE_L), 1].mean()]))
     nose_y = float(grid[fm.NOSE_TIP, 1])
     rows = np.arange(p.labels.shape[0])[:, None]
-    zone = (_face_outline(p, mesh) == 1) & (rows >= eye_y) & (rows <= nose_y) & (p.labels != OUTSIDE)
+    zone = (face == 1) & (rows >= eye_y) & (rows <= nose_y) & (p.labels != OUTSIDE)
     return float((zone & (p.labels == HAIR)).sum()) / max(int(zone.sum()), 1)
 
 
@@ -201,17 +201,15 @@ def _ear_cells(p: Parse, mesh: np.ndarray) -> float:
     return float(min(int((ear & left).sum()), int((ear & ~left).sum())))
 
 
-def _hat_share(p: Parse, mesh: np.ndarray) -> float:
+def _hat_share(p: Parse, mesh: np.ndarray, face: np.ndarray) -> float:
     """Sure hat cells above the brows and outside the face's outline (the crop is level), as a share of the
     grid's in-frame cells: a hat, a cap's crown or a scarf covers the head there. "Hat" called on the forehead,
     between the eyes or on the lips is the model misreading a plain stretch of skin (it does on drawn faces),
     not something worn; a cap's band over the forehead still leaves its crown outside the outline."""
     brow_y = float(p.to_grid(mesh[list(fm.BROW_R + fm.BROW_L), :2])[:, 1].mean())
     above = np.arange(p.labels.shape[0])[:, None] < brow_y
-    face = _face_outline(p, mesh)
     seen = p.labels != OUTSIDE
     return float(((p.labels == HAT) & above & (face == 0)).sum()) / max(int(seen.sum()), 1)
-
 
 
 _LANE = Lane("face-parse")
