@@ -9,6 +9,7 @@ With a `VirtualFeed` it drives libgphoto2's virtual camera and hides its traps (
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 VIRTUAL_SHOTS_PER_OBJECT = 25
 RETRYABLE_DOWNLOAD = (-10, -110)
 VIRTUAL_FILE_WAIT = 3.0   # the virtual camera announces a file within ~0.1 s; far longer means it lost the shot
+#: libgphoto2's virtual camera keeps ONE event queue per process (a static in vcamera.c), shared by every
+#: camera object: a second station's idle event poll would take the FILE_ADDED of this one's shot. A virtual
+#: shot holds this lock from trigger to collected file; a virtual poll that cannot take it skips its round.
+_VIRTUAL_EVENTS = threading.Lock()
 
 CameraFactory = Callable[[Callable[[], Any]], Any]
 
@@ -138,7 +143,8 @@ class GphotoBackend:
             first = self._trigger(deadline)
             paths = self._collect(deadline, first)
         else:
-            paths = self._virtual_shot(deadline)
+            with _VIRTUAL_EVENTS:
+                paths = self._virtual_shot(deadline)
         frames: list[Frame] = []
         for i, (folder, name) in enumerate(paths):
             try:
@@ -296,8 +302,20 @@ class GphotoBackend:
         """Pending downloads and files announced without a trigger (body shutter button)."""
         if self._cam is None:
             return []
-        gp = gphoto2()
         frames = self._retry_pending(force_pending)
+        if self.feed is None:
+            return frames + self._announced()
+        if not _VIRTUAL_EVENTS.acquire(blocking=False):   # another virtual object is shooting: its events
+            return frames
+        try:
+            return frames + self._announced()
+        finally:
+            _VIRTUAL_EVENTS.release()
+
+    def _announced(self) -> list[Frame]:
+        """Download every file the camera announces without a trigger, until its event queue is empty."""
+        gp = gphoto2()
+        frames: list[Frame] = []
         for _poll in range(50):
             try:
                 event, data = self._cam.wait_for_event(0)

@@ -135,3 +135,15 @@ def test_importing_the_cli_loads_no_camera_library() -> None:
             "sys.exit(f'loaded at import: {bad}' if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_second_virtual_camera_in_the_process_does_not_take_this_ones_pictures() -> None:
+    """libgphoto2's virtual camera has one event queue per process: the station's idle camera (listening for
+    its shutter button) must not take the picture `station capture` shoots beside it in the same process."""
+    idle_frames = [jpeg(100 + i) for i in range(3)]
+    shots = [jpeg(i) for i in range(12)]
+    with open_camera("virtual", frames=idle_frames) as idle:
+        with open_camera("virtual", frames=shots) as beside:
+            got = [beside.capture(timeout=30)[0].data for _ in shots]
+        assert got == shots
+        assert idle.poll(0.2) == []
