@@ -13,6 +13,7 @@ from config.formats import FormatPreset
 from pipeline.result import Landmarks, Reason, Result, RuleResult, Validation
 
 if TYPE_CHECKING:
+    from pipeline.analyse import Analysis
     from pipeline.decode import Decoded
 
 __all__ = ["process", "render_box", "validate", "preview", "warm_up", "Reason", "Result", "RuleResult", "Validation"]
@@ -38,7 +39,8 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     from pipeline.verdict import quality_reasons
 
     decoded = decode_for_analysis(data)
-    a = analyse(decoded, preset)
+    early = _EarlyPhoto(data, decoded, preset, render_refused) if render else None
+    a = analyse(decoded, preset, while_parsing=early)
     if a.faces == 0:         # and whether the whole picture is too blurred for a face to be found
         measures = {"faces": 0.0, "croppable": 0.0}
         sharpness = picture_sharpness(decoded.rgb)
@@ -61,7 +63,7 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     ok = not reasons
     photo = None
     if (ok or render_refused) and render and plan.box is not None:
-        photo, made = render_box(data, plan.box, preset, decoded)
+        photo, made = early.photo(plan.box) if early is not None else render_box(data, plan.box, preset, decoded)
         measures.update(made)
     refused = {r.code for r in reasons}
     warned = _unique([w for w in warnings if w.code not in refused])
@@ -79,6 +81,40 @@ def render_box(data: bytes, box: tuple[int, int, int, int], preset: FormatPreset
     region = decode_region(data, box, preset.file.height, decoded=decoded)
     photo, quality = render_photo(region, preset, icc_profile(data))
     return photo, {"jpeg_quality": float(quality), "file_kb": len(photo) / 1024}
+
+
+class _EarlyPhoto:
+    """The finished photo made while the face parser still runs (`analyse(while_parsing=)`): the crop needs
+    only the face's geometry, so the render (~10 ms) fills the verdict's wait for the parser instead of
+    following it. Made only when nothing known by then refuses the frame (unless `render_refused`); the
+    parser can only add refusals, so a photo made for a frame it then refuses is dropped by `process`."""
+
+    def __init__(self, data: bytes, decoded: Decoded, preset: FormatPreset, render_refused: bool) -> None:
+        self.data, self.decoded, self.preset, self.render_refused = data, decoded, preset, render_refused
+        self.box: tuple[int, int, int, int] | None = None
+        self.made: tuple[bytes, dict[str, float]] | BaseException | None = None
+
+    def __call__(self, a: Analysis) -> None:
+        from pipeline.plan import plan_crop
+        from pipeline.verdict import quality_reasons
+        if not self.render_refused and quality_reasons(a, self.preset)[0]:
+            return
+        plan = plan_crop(a, self.decoded.full_size, self.preset)
+        if plan.box is None or (plan.reason is not None and not self.render_refused):
+            return
+        self.box = plan.box
+        try:
+            self.made = render_box(self.data, plan.box, self.preset, self.decoded)
+        except Exception as exc:  # noqa: BLE001 - raised by photo() if this photo is asked for
+            self.made = exc
+
+    def photo(self, box: tuple[int, int, int, int]) -> tuple[bytes, dict[str, float]]:
+        """The photo for the verdict's crop `box`: the one made early when it is that box, else made now."""
+        if self.box != box or self.made is None:
+            return render_box(self.data, box, self.preset, self.decoded)
+        if isinstance(self.made, BaseException):
+            raise self.made
+        return self.made
 
 
 def _unique(found: list[Reason]) -> tuple[Reason, ...]:

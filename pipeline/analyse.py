@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -109,11 +110,17 @@ def _dist(p: np.ndarray, a: int, b: int) -> float:
     return float(np.hypot(*(p[a, :2] - p[b, :2])))
 
 
-def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = False) -> Analysis:
+def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = False,
+            while_parsing: Callable[[Analysis], None] | None = None) -> Analysis:
     """Detect, count, landmark and measure. `faces` == 1 is the only case with measures.
 
     `geometry_only` (used to re-check finished photos) measures eyes, face width and crown only, with one
     mesh pass: about half the cost, which is what makes re-validating a whole export fast.
+
+    `while_parsing` is called on this thread with the face's analysis without the face parser's measures
+    (every geometry measure is final), while the parser still runs on its own: work that needs only the
+    geometry (the crop plan, the finished photo) fills this thread's wait for it. The analysis it sees may
+    still be discarded (a second face found by the full-range tiles).
     """
     rgb = decoded.rgb
     # faces.find_faces, with its full-range tiles on a background thread from the start: the usual frame's
@@ -127,7 +134,8 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
         real = [d for d in found if d.score >= preset.checks.min_face_score]
     elif len(short) == 1 and short[0].score >= preset.checks.min_face_score:
         try:
-            measured: Analysis | BaseException = _measure(decoded, preset, short[0], geometry_only)
+            measured: Analysis | BaseException = _measure(decoded, preset, short[0], geometry_only,
+                                                               while_parsing)
         except Exception as exc:  # noqa: BLE001 - raised below if this face is the answer
             measured = exc
         found = faces.merge(short, faces.wide_passes(rgb, DETECT_FLOOR, short, tiles.result()))
@@ -141,10 +149,11 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
         real = [d for d in found if d.score >= preset.checks.min_face_score]
     if len(real) != 1:
         return Analysis(faces=len(real), score=max((d.score for d in found), default=0.0))
-    return _measure(decoded, preset, real[0], geometry_only)
+    return _measure(decoded, preset, real[0], geometry_only, while_parsing)
 
 
-def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geometry_only: bool) -> Analysis:
+def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geometry_only: bool,
+             while_parsing: Callable[[Analysis], None] | None = None) -> Analysis:
     """Landmarks and every measure of the one face `det` (see `analyse`)."""
     rgb = decoded.rgb
     pts, presence = faces.mesh(rgb, det, refine=False)
@@ -220,16 +229,19 @@ def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geome
         tilt = clothing.shoulder_tilt(lab, bg_lab, back.segment_threshold, cx, chin_y, iod)
         if tilt is not None:
             measures["shoulders_deg"] = tilt
-    try:
-        measures.update(face_parse.measures(parsed.result(), mesh))
-    except PipelineError as exc:        # a face too small to parse: the other measures still stand
-        log.info("face parser skipped: %s", exc)
     xs, ys = pts[:, 0] + ox, pts[:, 1]
-    return Analysis(
+    found = Analysis(
         faces=1, score=det.score, eye_left=(float(left[0] + ox) * k, float(left[1]) * k),
         eye_right=(float(right[0] + ox) * k, float(right[1]) * k), face_width=face_w * k,
         face_box=(float(xs.min()) * k, float(ys.min()) * k, float(xs.max()) * k, float(ys.max()) * k),
         crown_y=crown * k, crown_at_edge=at_edge, chin_y=chin_y * k, measures=measures, mesh=mesh)
+    if while_parsing is not None:
+        while_parsing(replace(found, measures=dict(measures)))
+    try:
+        measures.update(face_parse.measures(parsed.result(), mesh))
+    except PipelineError as exc:        # a face too small to parse: the other measures still stand
+        log.info("face parser skipped: %s", exc)
+    return found
 
 
 def _region(rgb: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, int]:
