@@ -94,6 +94,32 @@ def _shrink(rgb: np.ndarray, size: int) -> tuple[np.ndarray, int]:
     return cv2.resize(rgb[:h2 * k, :w2 * k], (w2, h2), interpolation=cv2.INTER_AREA), k
 
 
+def _area_resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """OpenCV's INTER_AREA resize of an RGB uint8 picture to `size` (w, h), ~1.5x faster at a large non-whole
+    factor (the short-range pass' 1500 -> 128: 2.9 instead of 4.4 ms, on the verdict's critical path). Each
+    output pixel is the mean over its exact (fractional) source rectangle; the picture's integral image,
+    interpolated bilinearly at the rectangle's corners, gives that sum exactly (the integral of a piecewise
+    constant picture is bilinear inside each pixel). The pixels are OpenCV's but for rounding: its float32
+    sums against these float64 ones put a few pixels one level apart (in 167 of 536 resizes of the team's
+    pictures); unlike `_shrink`'s whole-factor start, that moved no verdict of the 140 labelled photos."""
+    h, w = rgb.shape[:2]
+    out_w, out_h = size
+    if out_w * 2 > w or out_h * 2 > h:
+        return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    depth = cv2.CV_32S if h * w * 255 < 2 ** 31 else cv2.CV_64F
+    total = cv2.integral(rgb, sdepth=depth)                     # (h + 1) x (w + 1) x 3: sums above-left
+    sx, sy = w / out_w, h / out_h
+    xs, ys = np.arange(out_w + 1) * sx, np.arange(out_h + 1) * sy
+    x0 = np.minimum(np.floor(xs).astype(np.intp), w - 1)
+    y0 = np.minimum(np.floor(ys).astype(np.intp), h - 1)
+    fx, fy = xs - x0, ys - y0
+    rows = total[np.concatenate([y0, y0 + 1])].astype(np.float64)
+    at_y = rows[:out_h + 1] * (1 - fy)[:, None, None] + rows[out_h + 1:] * fy[:, None, None]
+    corner = at_y[:, x0] * (1 - fx)[None, :, None] + at_y[:, x0 + 1] * fx[None, :, None]
+    area = (corner[1:, 1:] - corner[:-1, 1:] - corner[1:, :-1] + corner[:-1, :-1]) / (sx * sy)
+    return np.clip(np.rint(area), 0, 255).astype(np.uint8)
+
+
 def detect(rgb: np.ndarray, min_score: float, model: DetectorModel = SHORT_RANGE, *, fast: bool = False
            ) -> list[Detection]:
     """All faces in an RGB uint8 image scored >= min_score, best first (letterboxed to the model's square).
@@ -106,7 +132,7 @@ def detect(rgb: np.ndarray, min_score: float, model: DetectorModel = SHORT_RANGE
     h, w = rgb.shape[:2]
     side = max(h, w)
     scale = size / side / k         # model units per picture pixel
-    small = cv2.resize(rgb, (max(1, round(w * scale * k)), max(1, round(h * scale * k))), interpolation=cv2.INTER_AREA)
+    small = _area_resize(rgb, (max(1, round(w * scale * k)), max(1, round(h * scale * k))))
     canvas = np.zeros((size, size, 3), np.uint8)
     ox, oy = (size - small.shape[1]) // 2, (size - small.shape[0]) // 2
     canvas[oy:oy + small.shape[0], ox:ox + small.shape[1]] = small

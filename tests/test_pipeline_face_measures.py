@@ -216,3 +216,20 @@ def test_a_white_collar_or_bright_skin_is_no_jewellery(testdata: Path) -> None:
         assert result.measures["jewellery"] > PRESET.checks.jewellery.warn, name
         assert result.measures["jewellery_cells"] < PRESET.checks.jewellery_seen_cells, name
         assert "jewellery" not in _named(result), name
+
+
+def test_the_face_finders_quick_area_shrink_gives_opencvs_pixels(testdata: Path) -> None:
+    """The short-range pass shrinks the whole frame (1500 -> 128) through an integral image instead of
+    OpenCV's area filter: the picture it sees is OpenCV's to within one level, so the face it finds, and
+    the mesh started from it, stay where they were."""
+    import cv2
+    from pipeline.decode import decode_for_analysis
+    from pipeline.faces import _area_resize
+    frames = sorted((testdata / "frames").glob("*.jpg"))[:3]
+    pictures = [decode_for_analysis(p.read_bytes()).rgb for p in frames]
+    pictures.append(np.random.default_rng(5).integers(0, 256, (997, 1503, 3), dtype=np.uint8))
+    for rgb in pictures:
+        for size in ((128, 85), (192, 128), (61, 40)):
+            ours, theirs = _area_resize(rgb, size), cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            off = np.abs(ours.astype(int) - theirs.astype(int))
+            assert ours.shape == theirs.shape and off.max() <= 1 and np.mean(off > 0) < 0.01, size
