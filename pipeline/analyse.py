@@ -241,6 +241,7 @@ def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geome
         measures.update(face_parse.measures(parsed.result(), mesh))
     except PipelineError as exc:        # a face too small to parse: the other measures still stand
         log.info("face parser skipped: %s", exc)
+    head_cover.with_parser(measures)
     return found
 
 

@@ -19,6 +19,10 @@ from pipeline.appearance import SKIN_DE, FaceFrame, _box, _skin_distance
 HAT_FROM_HAIR = 30.0
 HAT_CHROMA = 18.0
 HAIR_NEAR = 8.0
+# ... but where the face parser sees no hat at all, a cover the colours called a hat is hair after all: on the
+# real sets every headwear photo reads hat_share >= 0.049, every other photo <= 0.002, and the colour split
+# called 4 fringes and foreheads of other photos a hat (an auburn fringe 30 Lab units from the brows' colour)
+HAT_SEEN_SHARE = 0.01
 
 
 def forehead_cover(lab: np.ndarray, skin: np.ndarray, f: FaceFrame) -> tuple[float, np.ndarray] | None:
@@ -49,3 +53,11 @@ def measures(lab: np.ndarray, skin: np.ndarray, brow_lab: np.ndarray, f: FaceFra
         out.update({"forehead_cover": share, "cover_from_hair": from_hair, "cover_chroma": chroma,
                     "forehead_hat": share if hat else 0.0, "forehead_hair": 0.0 if hat else share})
     return out
+
+
+def with_parser(measures: dict[str, float]) -> None:
+    """Move the colour split's forehead_hat to forehead_hair where the face parser (its hat_share, when it ran)
+    sees no hat: a fringe is named as hair over the forehead, not as a hat (see HAT_SEEN_SHARE)."""
+    hat = measures.get("forehead_hat", 0.0)
+    if hat > 0.0 and measures.get("hat_share", 1.0) < HAT_SEEN_SHARE:
+        measures["forehead_hat"], measures["forehead_hair"] = 0.0, hat

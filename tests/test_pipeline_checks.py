@@ -229,3 +229,18 @@ def test_a_frame_too_blurred_for_the_face_finder_is_called_blurred_as_well_as_fa
     assert [r.code for r in empty.reasons] == ["no_face"] and not empty.warnings
     sharp = verdict(frame)
     assert sharp.measures["faces"] == 1 and "picture_sharpness" not in sharp.measures
+
+
+@pytest.mark.parametrize("name", ["F_D036_fm_116.jpg", "F_D090_fm_424.jpg"])
+def test_a_forehead_cover_the_parser_sees_no_hat_on_is_not_called_headwear(testdata: Path, name: str) -> None:
+    """Foreheads the colour split calls a hat (an auburn fringe, a forehead in glare) while the face parser
+    sees no hat at all: the student is not told to take off a hat they are not wearing."""
+    result = pipeline.process((testdata / "faces2" / name).read_bytes(), PRESET, render=False)
+    named = {r.code for r in (*result.reasons, *result.warnings)}
+    assert result.measures["hat_share"] < 0.01 and result.measures["forehead_hat"] == 0.0
+    assert "headwear" not in named and result.measures["forehead_hair"] > 0.6
+
+
+def test_a_real_hat_is_still_refused_by_the_parser_and_the_forehead_cover(testdata: Path) -> None:
+    result = pipeline.process((testdata / "faces2" / "F_D042_fm_290.jpg").read_bytes(), PRESET, render=False)
+    assert "headwear" in {r.code for r in result.reasons} and result.measures["forehead_hat"] > 0.75
