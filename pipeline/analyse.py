@@ -140,7 +140,7 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
             measured = exc
         found = faces.merge(short, faces.wide_passes(rgb, DETECT_FLOOR, short, tiles.result()))
         real = [d for d in found if d.score >= preset.checks.min_face_score]
-        if len(real) == 1 and real[0] is short[0]:
+        if len(real) == 1 and real[0].box == short[0].box:     # that face (its score may be a tile's)
             if isinstance(measured, BaseException):
                 raise measured
             return measured

@@ -244,3 +244,10 @@ def test_a_forehead_cover_the_parser_sees_no_hat_on_is_not_called_headwear(testd
 def test_a_real_hat_is_still_refused_by_the_parser_and_the_forehead_cover(testdata: Path) -> None:
     result = pipeline.process((testdata / "faces2" / "F_D042_fm_290.jpg").read_bytes(), PRESET, render=False)
     assert "headwear" in {r.code for r in result.reasons} and result.measures["forehead_hat"] > 0.75
+
+
+def test_two_faces_the_short_range_pass_barely_sees_are_refused_as_two(testdata: Path) -> None:
+    """Obama and Biden side by side: the short-range pass scores one wide box over them under the bar and the
+    tiles see both clearly; the pair is refused as several faces, not measured as one face."""
+    result = pipeline.process((testdata / "faces2" / "M_D111_fr_obama_biden.jpg").read_bytes(), PRESET, render=False)
+    assert not result.ok and result.reasons[0].code == "multiple_faces" and result.measures["faces"] == 2
