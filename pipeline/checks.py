@@ -164,7 +164,7 @@ ON_REAL_PEOPLE: dict[str, str] = {
     "clipped": "not scored",
     "dark": "not scored",
 }
-OTHER_ON_REAL_PEOPLE = {"multiple_faces": "groups refused 8/10 + 4/4", "no_face": "no good face lost"}
+OTHER_ON_REAL_PEOPLE = {"multiple_faces": "groups refused 9/10 + 4/4", "no_face": "no good face lost"}
 
 
 def limit_of(check: Check, preset: FormatPreset) -> Limit:
