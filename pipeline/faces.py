@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
@@ -331,6 +332,15 @@ def _chosen(cluster: list[tuple[int, Detection]]) -> Detection:
 
 #: the face models' background thread: the full-range tiles
 _LATER = Lane("faces-later")
+
+
+def tiles_later_of(picture: Callable[[], np.ndarray], min_score: float) -> Future[tuple[list[Detection], int]]:
+    """The full-range tiles on the background thread on the picture `picture()` makes there (a smaller decode
+    of the frame, see analyse.tiles_while_decoding), with that picture's width to scale them by."""
+    def run() -> tuple[list[Detection], int]:
+        rgb = picture()
+        return _tiled(rgb, min_score), rgb.shape[1]
+    return _LATER.submit(run)
 
 
 def tiles_later(rgb: np.ndarray, min_score: float) -> Future[list[Detection]]:

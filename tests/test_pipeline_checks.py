@@ -251,3 +251,21 @@ def test_two_faces_the_short_range_pass_barely_sees_are_refused_as_two(testdata:
     tiles see both clearly; the pair is refused as several faces, not measured as one face."""
     result = pipeline.process((testdata / "faces2" / "M_D111_fr_obama_biden.jpg").read_bytes(), PRESET, render=False)
     assert not result.ok and result.reasons[0].code == "multiple_faces" and result.measures["faces"] == 2
+
+
+def test_the_tiles_on_the_smaller_decode_only_confirm_a_lone_face(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DSLR frame's tiles run on a smaller decode while the verdict decodes; when they fail (a fault), the
+    tiles on the analysis picture decide and the verdict is the same."""
+    from concurrent.futures import Future
+    from pipeline import analyse
+    frame = portrait(3, width=6000, height=4000).jpeg
+    assert analyse.tiles_while_decoding(frame) is not None
+    usual = pipeline.process(frame, PRESET, render=False)
+
+    def failing(data: bytes) -> Future:
+        broken: Future = Future()
+        broken.set_exception(RuntimeError("the smaller decode failed"))
+        return broken
+    monkeypatch.setattr(analyse, "tiles_while_decoding", failing)
+    fallback = pipeline.process(frame, PRESET, render=False)
+    assert usual.ok and fallback.ok and fallback.measures == usual.measures
