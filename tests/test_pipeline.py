@@ -304,3 +304,22 @@ def test_the_fast_colour_distance_is_numpys_to_the_bit() -> None:
     for ref in (np.array([52.5, -3.25, -21.0], np.float32), np.array([40.1, 7.7, -0.3]), np.median(lab[:9, :9].reshape(-1, 3), 0)):
         assert np.array_equal(lab_distance(lab, ref), np.linalg.norm(lab - ref, axis=2))
         assert np.array_equal(lab_distance(lab.reshape(-1, 3), ref), np.linalg.norm(lab.reshape(-1, 3) - ref, axis=1))
+
+
+def test_the_photo_gets_the_highest_quality_that_fits_the_size_window(testdata: Path) -> None:
+    """The quality search (a bracket narrowed by guesses) lands where walking one step at a time would: the
+    photo fits the window and one step higher would not; guesses from the last photo's quality do not change it."""
+    from pipeline import render
+    limit = PRESET.file.max_kb * 1024
+    for path in sorted((testdata / "frames").glob("*.jpg"))[:4]:
+        result = pipeline.process(path.read_bytes(), PRESET, render_refused=True)
+        q = int(result.measures["jpeg_quality"])
+        assert len(result.photo) <= limit
+        image = Image.open(io.BytesIO(result.photo)).convert("RGB")
+        region = pipeline.decode.decode_region(path.read_bytes(), result.crop_box, PRESET.file.height,
+                                               decoded=result.decoded)
+        resampled = render.resample(render.to_srgb(region, None), (PRESET.file.width, PRESET.file.height))
+        assert image.size == resampled.size
+        if q < 95:
+            assert len(render.encode(resampled, q + 1, PRESET.file.dpi)) > limit, path.name
+        assert len(render.encode(resampled, q, PRESET.file.dpi)) == len(result.photo)
