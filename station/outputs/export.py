@@ -12,6 +12,8 @@ import hashlib
 import logging
 import os
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -365,7 +367,9 @@ def _validate_all(pending: dict[tuple[str, int], Path], presets: list[FormatPres
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=worker_init, initargs=(os.getpid(),))
     try:
-        for key, failures in zip(keys, pool.map(validate_one, jobs, chunksize=4)):
+        with _signals_held():       # the workers start while the jobs are handed out
+            results = pool.map(validate_one, jobs, chunksize=4)
+        for key, failures in zip(keys, results):
             out[key] = failures
             progress.advance()
     except BaseException:
@@ -375,6 +379,28 @@ def _validate_all(pending: dict[tuple[str, int], Path], presets: list[FormatPres
         raise
     pool.shutdown(wait=True)
     return out
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl+C, SIGTERM and SIGHUP while the validation workers start, then deliver them. A spawned worker
+    reads its start-up data from its parent; a stop that lands between the two (the parent leaves mid-handoff)
+    left the worker printing a traceback under the export's own message. Starting them takes milliseconds."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield                   # signals are the main thread's (an export run from a server's worker)
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {sig: signal.signal(sig, lambda number, _frame: caught.append(number)) for sig in held}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+        for number in caught:
+            signal.raise_signal(number)
 
 
 def worker_init(parent: int) -> None:
