@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -119,7 +120,7 @@ def tiles_while_decoding(data: bytes) -> Future[tuple[list[faces.Detection], int
     with the mesh and the face parser (~4 ms of a ~60 ms verdict). Only to confirm that the short-range face is
     alone: any other answer is decided again by the tiles on the analysis picture (`analyse`). On the 220
     one-face pictures of the team's sets (groups, a small face in a corner), both find the same faces."""
-    if sniff(data) != "jpeg":
+    if sniff(data) != "jpeg" or _cores() < 2:        # on one core the second decode would only add to the wait
         return None
     try:
         import simplejpeg
@@ -129,6 +130,14 @@ def tiles_while_decoding(data: bytes) -> Future[tuple[list[faces.Detection], int
     if max(height, width) < QUICK_TILES_MIN_SIDE:
         return None
     return faces.tiles_later_of(lambda: decode_for_analysis(data, max_side=ANALYSIS_SIDE // 2).rgb, DETECT_FLOOR)
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity: a pinned process has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _alone(short: faces.Detection, quick: Future[tuple[list[faces.Detection], int]], width: int,

@@ -259,6 +259,7 @@ def test_the_tiles_on_the_smaller_decode_only_confirm_a_lone_face(monkeypatch: p
     from concurrent.futures import Future
     from pipeline import analyse
     frame = portrait(3, width=6000, height=4000).jpeg
+    monkeypatch.setattr(analyse, "_cores", lambda: 2)           # as on a station's two cores
     assert analyse.tiles_while_decoding(frame) is not None
     usual = pipeline.process(frame, PRESET, render=False)
 
