@@ -32,16 +32,17 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     """Judge one frame and, when it passes and `render` is true, make the finished photo. `render_refused`
     makes it for a refused frame too when a crop meets the bands (the operator accepts it with an override)."""
     from pipeline import reasons as why
-    from pipeline.analyse import analyse, picture_sharpness, tiles_while_decoding
+    from pipeline.analyse import analyse, picture_sharpness
     from pipeline.checks import evaluate
     from pipeline.decode import decode_for_analysis
+    from pipeline import early_look
     from pipeline.plan import plan_crop
     from pipeline.verdict import quality_reasons
 
-    quick_tiles = tiles_while_decoding(data)         # on the second core while this thread decodes
+    look = early_look.look_while_decoding(data)         # a DSLR frame's tiles: a smaller decode on the other core
     decoded = decode_for_analysis(data)
     early = _EarlyPhoto(data, decoded, preset, render_refused) if render else None
-    a = analyse(decoded, preset, while_parsing=early, quick_tiles=quick_tiles)
+    a = analyse(decoded, preset, while_parsing=early, look=look)
     if a.faces == 0:         # and whether the whole picture is too blurred for a face to be found
         measures = {"faces": 0.0, "croppable": 0.0}
         sharpness = picture_sharpness(decoded.rgb)

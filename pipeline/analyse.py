@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
 from config.formats import FormatPreset
-from pipeline import appearance, clothing, face_parse, face_pose, faces, head_cover
+from pipeline import appearance, clothing, early_look, face_parse, face_pose, faces, head_cover
 from pipeline import face_measures as fm
 from pipeline.colour import lab_distance
-from pipeline.decode import ANALYSIS_SIDE, Decoded, decode_for_analysis, sniff
+from pipeline.decode import Decoded
 from pipeline.errors import PipelineError
 
 log = logging.getLogger(__name__)
@@ -28,8 +26,7 @@ log = logging.getLogger(__name__)
 # face-mesh indices (MediaPipe 468-point topology): the rest are in face_measures
 CHEEK_R, CHEEK_L, NOSE_TIP, CHIN = fm.CHEEK_R, fm.CHEEK_L, fm.NOSE_TIP, fm.CHIN
 OUTER_LIPS = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
-DETECT_FLOOR = 0.5          # detections below this are not faces at all
-QUICK_TILES_MIN_SIDE = 3000   # frames this large (a DSLR's) get their tiles from a smaller decode (see tiles_while_decoding)
+DETECT_FLOOR = faces.DETECT_FLOOR
 # degrees the iris-offset angle moves per degree of head yaw when the eyes stay on the lens (a positive yaw
 # turns the nose to the image left, a positive offset the eyes to the image right): least squares over the
 # team's single-face photos, all looking at the camera (49 faces/ and portraits/ photos: 0.55, residual sd 4.9 deg)
@@ -113,51 +110,9 @@ def _dist(p: np.ndarray, a: int, b: int) -> float:
     return float(np.hypot(*(p[a, :2] - p[b, :2])))
 
 
-def tiles_while_decoding(data: bytes) -> Future[tuple[list[faces.Detection], int]] | None:
-    """For a large JPEG frame: the full-range tiles on a decode at half the analysis side, started on the
-    background thread before the verdict's own decode, so both run at once (simplejpeg lets go of Python's
-    lock while it decodes) and the tiles are done before the face is measured instead of sharing the cores
-    with the mesh and the face parser (~4 ms of a ~60 ms verdict). Only to confirm that the short-range face is
-    alone: any other answer is decided again by the tiles on the analysis picture (`analyse`). On the 220
-    one-face pictures of the team's sets (groups, a small face in a corner), both find the same faces."""
-    if sniff(data) != "jpeg" or _cores() < 2:        # on one core the second decode would only add to the wait
-        return None
-    try:
-        import simplejpeg
-        height, width = simplejpeg.decode_jpeg_header(data)[:2]
-    except Exception:  # noqa: BLE001 - a header the real decode will refuse, with its own message
-        return None
-    if max(height, width) < QUICK_TILES_MIN_SIDE:
-        return None
-    return faces.tiles_later_of(lambda: decode_for_analysis(data, max_side=ANALYSIS_SIDE // 2).rgb, DETECT_FLOOR)
-
-
-def _cores() -> int:
-    """The cores this process may run on (its affinity: a pinned process has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def _alone(short: faces.Detection, quick: Future[tuple[list[faces.Detection], int]], width: int,
-           min_score: float) -> bool:
-    """Whether the tiles on the smaller decode see no face but `short` (False when they failed)."""
-    try:
-        found, quick_width = quick.result()
-    except Exception:  # noqa: BLE001 - the analysis picture's tiles decide instead
-        log.debug("tiles on the smaller decode failed", exc_info=True)
-        return False
-    k = width / quick_width
-    scaled = [faces.Detection(d.score, (d.box[0] * k, d.box[1] * k, d.box[2] * k, d.box[3] * k), d.keypoints * k)
-              for d in found]
-    real = [d for d in faces.merge([short], [(2, scaled)]) if d.score >= min_score]
-    return len(real) == 1 and real[0].box == short.box
-
-
 def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = False,
             while_parsing: Callable[[Analysis], None] | None = None,
-            quick_tiles: Future[tuple[list[faces.Detection], int]] | None = None) -> Analysis:
+            look: early_look.EarlyLook | None = None) -> Analysis:
     """Detect, count, landmark and measure. `faces` == 1 is the only case with measures.
 
     `geometry_only` (used to re-check finished photos) measures eyes, face width and crown only, with one
@@ -168,17 +123,17 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     geometry (the crop plan, the finished photo) fills this thread's wait for it. The analysis it sees may
     still be discarded (a second face found by the full-range tiles).
 
-    `quick_tiles` (`tiles_while_decoding`) are the tiles already running on a smaller decode of the frame.
+    `look` (pipeline.early_look): the full-range tiles already running on a smaller decode of the frame.
     """
     rgb = decoded.rgb
     least = preset.checks.min_face_score
     # faces.find_faces, with its full-range tiles on a background thread from the start: the usual frame's
     # face is meshed and measured meanwhile, and the measures stand only when the merged answer is that one
     # face (else: as if measured after the search); a group (two short-range faces) needs no tiles
-    tiles = faces.tiles_later(rgb, DETECT_FLOOR) if quick_tiles is None else None
+    tiles = faces.tiles_later(rgb, DETECT_FLOOR) if look is None else None
     short = faces.detect(rgb, DETECT_FLOOR, faces.SHORT_RANGE)
     if len(short) >= 2:
-        for running in (tiles, quick_tiles):
+        for running in (tiles, look):
             if running is not None:
                 running.cancel()
         found = faces.merge(short, [])
@@ -189,7 +144,7 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
                                                                while_parsing)
         except Exception as exc:  # noqa: BLE001 - raised below if this face is the answer
             measured = exc
-        if tiles is None and quick_tiles is not None and _alone(short[0], quick_tiles, rgb.shape[1], least):
+        if look is not None and look.alone(short[0], rgb.shape[1], least):
             real = [short[0]]
         else:       # the tiles on the analysis picture decide (the smaller decode's only confirm a lone face)
             found = faces.merge(short, faces.wide_passes(rgb, DETECT_FLOOR, short,

@@ -11,6 +11,7 @@ import logging
 import math
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import TypeVar
 from dataclasses import dataclass, replace
 
 import cv2
@@ -21,8 +22,10 @@ from pipeline.runtime import model as _model
 from pipeline.runtime import model_dir as _model_dir  # noqa: F401 - kept for callers that locate the files
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _MESH_SIZE = 192
+DETECT_FLOOR = 0.5          # detections below this are not faces at all
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def _anchors(model: DetectorModel) -> np.ndarray:
     return anchors
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     x0 = np.maximum(a[0], b[:, 0]); y0 = np.maximum(a[1], b[:, 1])
     x1 = np.minimum(a[2], b[:, 2]); y1 = np.minimum(a[3], b[:, 3])
     inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
@@ -156,7 +159,7 @@ def detect(rgb: np.ndarray, min_score: float, model: DetectorModel = SHORT_RANGE
     remaining = order
     while remaining.size:
         best = remaining[0]
-        ious = _iou(boxes[best], boxes[remaining])
+        ious = iou(boxes[best], boxes[remaining])
         group = remaining[ious > 0.3]
         wts = sc[group][:, None]
         box = (boxes[group] * wts).sum(0) / wts.sum()
@@ -248,7 +251,7 @@ def iris(rgb: np.ndarray, outer: np.ndarray, inner: np.ndarray, flip: bool) -> t
 
 def _same_face(a: Detection, b: Detection) -> bool:
     """Two detections of one face: boxes overlap well, or the smaller one's centre lies inside the larger."""
-    if _iou(np.asarray(a.box), np.asarray([b.box]))[0] > 0.3:
+    if iou(np.asarray(a.box), np.asarray([b.box]))[0] > 0.3:
         return True
     big, small = (a, b) if _area(a.box) >= _area(b.box) else (b, a)
     cx, cy = (small.box[0] + small.box[2]) / 2, (small.box[1] + small.box[3]) / 2
@@ -270,7 +273,7 @@ def _tiles(h: int, w: int) -> list[tuple[int, int, int]]:
     return [(x, y, side) for y in ys for x in xs]
 
 
-def _tiled(rgb: np.ndarray, min_score: float) -> list[Detection]:
+def find_in_tiles(rgb: np.ndarray, min_score: float) -> list[Detection]:
     """The full-range model on overlapping tiles (small faces in a corner, group photos), in picture pixels."""
     out: list[Detection] = []
     h, w = rgb.shape[:2]
@@ -302,7 +305,7 @@ def wide_passes(rgb: np.ndarray, min_score: float, short: list[Detection],
     if len(short) < 2:
         if not short:
             passes.append((1, detect(rgb, min_score, FULL_RANGE)))
-        passes.append((2, _tiled(rgb, min_score) if tiled is None else tiled))
+        passes.append((2, find_in_tiles(rgb, min_score) if tiled is None else tiled))
     return passes
 
 
@@ -334,19 +337,15 @@ def _chosen(cluster: list[tuple[int, Detection]]) -> Detection:
 _LATER = Lane("faces-later")
 
 
-def tiles_later_of(picture: Callable[[], np.ndarray], min_score: float) -> Future[tuple[list[Detection], int]]:
-    """The full-range tiles on the background thread on the picture `picture()` makes there (a smaller decode
-    of the frame, see analyse.tiles_while_decoding), with that picture's width to scale them by."""
-    def run() -> tuple[list[Detection], int]:
-        rgb = picture()
-        return _tiled(rgb, min_score), rgb.shape[1]
-    return _LATER.submit(run)
+def later(fn: Callable[[], T]) -> Future[T]:
+    """`fn()` on the face models' background thread (the tiles' one: see pipeline.early_look)."""
+    return _LATER.submit(fn)
 
 
 def tiles_later(rgb: np.ndarray, min_score: float) -> Future[list[Detection]]:
-    """The full-range tiles (`_tiled`: a small second face) on the pipeline's one background thread, started
+    """The full-range tiles (`find_in_tiles`: a small second face) on the pipeline's one background thread, started
     before the short-range pass, so they run while it and the face's mesh and measures run (on a second core
     when one is free; one thread, never a pool that waits for busy cores). `find_faces` runs them for every
     frame but a group; the caller merges them in as `wide_passes(..., tiled=)` and keeps its measures only
     when the merged answer is the short-range face."""
-    return _LATER.submit(_tiled, rgb, min_score)
+    return _LATER.submit(find_in_tiles, rgb, min_score)

@@ -257,16 +257,16 @@ def test_the_tiles_on_the_smaller_decode_only_confirm_a_lone_face(monkeypatch: p
     """A DSLR frame's tiles run on a smaller decode while the verdict decodes; when they fail (a fault), the
     tiles on the analysis picture decide and the verdict is the same."""
     from concurrent.futures import Future
-    from pipeline import analyse
+    from pipeline import early_look
     frame = portrait(3, width=6000, height=4000).jpeg
-    monkeypatch.setattr(analyse, "_cores", lambda: 2)           # as on a station's two cores
-    assert analyse.tiles_while_decoding(frame) is not None
+    monkeypatch.setattr(early_look, "_cores", lambda: 2)           # as on a station's two cores
+    assert early_look.look_while_decoding(frame) is not None
     usual = pipeline.process(frame, PRESET, render=False)
 
-    def failing(data: bytes) -> Future:
+    def failing(data: bytes) -> early_look.EarlyLook:
         broken: Future = Future()
         broken.set_exception(RuntimeError("the smaller decode failed"))
-        return broken
-    monkeypatch.setattr(analyse, "tiles_while_decoding", failing)
+        return early_look.EarlyLook(broken)
+    monkeypatch.setattr(early_look, "look_while_decoding", failing)
     fallback = pipeline.process(frame, PRESET, render=False)
     assert usual.ok and fallback.ok and fallback.measures == usual.measures

@@ -1,0 +1,82 @@
+"""The full-range tiles of a DSLR frame, on a smaller decode made while the verdict's own decode runs.
+
+WHY: the tiles (a small second face: someone behind, in a corner) cost ~10 ms of CPU, and on the analysis
+picture they ran beside the mesh and the face parser, the verdict's longest chain (decode -> short-range pass
+-> the mesh's first pass -> parser: 16.5 + 5 + 2 + 28 ms), while the other core sat idle during the decode.
+A JPEG decodes at 1/8 scale in ~11 ms (the entropy decoding is the same, the rest an eighth): started on the
+face models' background thread before the verdict's own decode (simplejpeg lets go of Python's lock while it
+decodes), its tiles are done about when the short-range pass is, before the parser starts. Interleaved on the
+team's frames: verdict 3.54x the decode floor against 3.77x (bench/bench_pipeline.py).
+
+Tried and left: starting the face parser from the smaller decode's face and first-pass mesh as well (one of
+169 labelled verdicts moved). Two decodes at once slow each other by ~30%, so that face was ready only ~1 ms
+before the analysis picture's own mesh, and the tiles, now after it, overlapped the parser: 3.83x.
+
+The tiles here only confirm that the short-range face is alone; any other answer is decided again by the tiles
+on the analysis picture, so the faces counted are the usual path's (the same on the 220 one-face pictures of
+the team's sets, groups and a small face in a corner included), on any number of cores. Only for JPEGs of a
+DSLR's size (`MIN_SIDE`) and a process with two cores: on one the second decode only adds to the wait.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from pipeline import faces
+from pipeline.decode import ANALYSIS_SIDE, decode_for_analysis, sniff
+
+#: frames this large (a DSLR's 6000 x 4000) get an early look; smaller pictures decode fast enough as they are
+MIN_SIDE = 3000
+#: the smaller decode's long side, as a share of the analysis picture's (a 6000 px frame: 750 against 1500 px)
+SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class EarlyLook:
+    """The smaller decode's full-range tiles, in that picture's pixels with its width (a future of the face
+    models' background thread)."""
+    tiles: Future[tuple[list[faces.Detection], int]]
+
+    def alone(self, short: faces.Detection, width: int, min_score: float) -> bool:
+        """Whether the smaller picture's tiles see no face but `short` (in an analysis picture `width` wide);
+        False when they failed, and the analysis picture's own tiles decide."""
+        try:
+            found, tiles_width = self.tiles.result()
+        except Exception:  # noqa: BLE001 - the analysis picture's tiles decide instead
+            return False
+        k = width / tiles_width
+        scaled = [faces.Detection(d.score, (d.box[0] * k, d.box[1] * k, d.box[2] * k, d.box[3] * k),
+                                  d.keypoints * k) for d in found]
+        real = [d for d in faces.merge([short], [(2, scaled)]) if d.score >= min_score]
+        return len(real) == 1 and real[0].box == short.box
+
+    def cancel(self) -> None:
+        self.tiles.cancel()
+
+
+def look_while_decoding(data: bytes) -> EarlyLook | None:
+    """For a JPEG of a DSLR's size on two cores, the tiles started on the background thread (call it before
+    the verdict's own decode); None for anything else, whose verdict takes the usual path."""
+    if sniff(data) != "jpeg" or _cores() < 2:
+        return None
+    try:
+        import simplejpeg
+        height, width = simplejpeg.decode_jpeg_header(data)[:2]
+    except Exception:  # noqa: BLE001 - a header the real decode will refuse, with its own message
+        return None
+    if max(height, width) < MIN_SIDE:
+        return None
+
+    def run() -> tuple[list[faces.Detection], int]:
+        rgb = decode_for_analysis(data, max_side=int(ANALYSIS_SIDE * SHARE)).rgb
+        return faces.find_in_tiles(rgb, faces.DETECT_FLOOR), rgb.shape[1]
+    return EarlyLook(faces.later(run))
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity: a pinned process has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
