@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pipeline.errors import DecodeError, ImageSizeError
 from pipeline.integrity import (DEFAULT_LIMITS, DecodeLimits, ImageFacts, check_size, jpeg_facts, png_facts,
@@ -64,6 +64,8 @@ def _open(data: bytes) -> Image.Image:
         image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
         raise ImageSizeError(str(exc)) from exc
+    except UnidentifiedImageError as exc:       # its message names an in-memory buffer, nothing a user knows
+        raise DecodeError("not a picture: no JPEG, PNG, TIFF or camera RAW header") from exc
     except Exception as exc:  # noqa: BLE001 - Pillow raises several kinds
         raise DecodeError(f"not an image Pillow can read ({exc})") from exc
     return image

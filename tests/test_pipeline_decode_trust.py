@@ -172,7 +172,7 @@ def test_crop_refuses_each_hostile_file_with_a_reason_and_still_makes_the_good_p
     """The real CLI (exceptions not swallowed: a ZeroDivisionError on 1x60000 would fail the test)."""
     files = {"strip.jpg": hi.strip_shape(1, 60000), "bomb.jpg": hi.jpeg_with_size(hi.jpeg(2), 50000, 50000),
              "big.jpg": hi.jpeg_with_size(hi.jpeg(2), 20000, 12000), "grey.jpg": hi.grey_fill(portrait(3).jpeg),
-             "good.jpg": portrait(3).jpeg}
+             "notes.jpg": b"student list, not a picture\n", "good.jpg": portrait(3).jpeg}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     out = tmp_path / "out"
@@ -181,7 +181,8 @@ def test_crop_refuses_each_hostile_file_with_a_reason_and_still_makes_the_good_p
     lines = {line.split()[1].rstrip(":"): line for line in result.output.splitlines() if line[:4] in ("OK  ", "FAIL")}
     assert set(lines) == set(files)
     assert lines["good.jpg"].startswith("OK")
-    for name in ("strip.jpg", "bomb.jpg", "big.jpg", "grey.jpg"):
+    for name in ("strip.jpg", "bomb.jpg", "big.jpg", "grey.jpg", "notes.jpg"):
         assert lines[name].startswith("FAIL"), lines[name]
     assert "60000" in lines["strip.jpg"] and "50000x50000" in lines["bomb.jpg"]
+    assert "not a picture" in lines["notes.jpg"] and " at 0x" not in lines["notes.jpg"]   # no memory address
     assert [p.name for p in out.iterdir()] == ["good.jpg"]
