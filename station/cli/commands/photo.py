@@ -50,7 +50,7 @@ def _free_name(folder: Path, stem: str, ext: str) -> Path:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help=N_("Folder for the finished photos (created if missing)."))
 @click.option("--format", "preset_name", default="chsi-2017", show_default=True, help=N_("Format preset."))
-@json_option(N_("Print one JSON object per input."))
+@json_option(N_("Print a JSON list: one object per input, with its reasons and warnings."))
 @partial_ok_option
 @pass_app
 def crop_cmd(app: AppContext, inputs: tuple[Path, ...], out_dir: Path, preset_name: str, as_json: bool,
