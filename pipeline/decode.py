@@ -65,7 +65,7 @@ def _open(data: bytes) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise ImageSizeError(str(exc)) from exc
     except UnidentifiedImageError as exc:       # its message names an in-memory buffer, nothing a user knows
-        raise DecodeError("not a picture: no JPEG, PNG, TIFF or camera RAW header") from exc
+        raise DecodeError("not an image: no JPEG, PNG, TIFF or camera RAW header") from exc
     except Exception as exc:  # noqa: BLE001 - Pillow raises several kinds
         raise DecodeError(f"not an image Pillow can read ({exc})") from exc
     return image

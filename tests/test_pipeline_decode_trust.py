@@ -184,5 +184,5 @@ def test_crop_refuses_each_hostile_file_with_a_reason_and_still_makes_the_good_p
     for name in ("strip.jpg", "bomb.jpg", "big.jpg", "grey.jpg", "notes.jpg"):
         assert lines[name].startswith("FAIL"), lines[name]
     assert "60000" in lines["strip.jpg"] and "50000x50000" in lines["bomb.jpg"]
-    assert "not a picture" in lines["notes.jpg"] and " at 0x" not in lines["notes.jpg"]   # no memory address
+    assert "not an image" in lines["notes.jpg"] and " at 0x" not in lines["notes.jpg"]   # no memory address
     assert [p.name for p in out.iterdir()] == ["good.jpg"]
