@@ -41,6 +41,13 @@ class ConsoleProcess:
     def output(self) -> str:
         return "".join(self.lines)
 
+    def output_with(self, text: str, timeout: float = 10.0) -> str:
+        """The output once it holds `text`: a log line can reach the pipe after the answer it follows."""
+        end = time.monotonic() + timeout
+        while text not in self.output() and time.monotonic() < end:
+            time.sleep(0.05)
+        return self.output()
+
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):

@@ -56,7 +56,7 @@ def test_pin_guessing_locks_pairing_and_the_lock_and_pairings_survive_kill_9(sta
                 judged += 1
     status, headers, body = console.request("POST", "/pair", {"pin": console.pin}, source="127.0.0.30")
     assert status == 423 and "锁定" in json.loads(body)["error"] and not headers.get("set-cookie")
-    out = console.output()
+    out = console.output_with("pairing locked")
     assert out.count("pairing locked") == 1 and out.count("PIN:") == 1      # one line each, no PIN stream
     # the file: owner-only, no session id in it
     path = ws / PAIRING_FILE
@@ -68,7 +68,7 @@ def test_pin_guessing_locks_pairing_and_the_lock_and_pairings_survive_kill_9(sta
     assert console.pin == json.loads(path.read_text())["pin"]           # the PIN did not change by itself
     assert console.pair_with_pin(source="127.0.0.40")[0] == 423          # still locked after kill -9
     assert console.request("GET", "/api/state", headers={"Cookie": desk})[0] == 200   # the desk still paired
-    assert "pairing locked" in console.output()
+    assert "pairing locked" in console.output_with("pairing locked")
     # the operator, at the station (its own browser paired by the one-time link), reopens pairing
     station_cookie, csrf = console.pair_with_link()
     status, _, body = console.request("POST", "/api/pairing", {"op": "reopen"},
