@@ -11,8 +11,8 @@ import logging
 import math
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TypeVar
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -77,7 +77,7 @@ def _anchors(model: DetectorModel) -> np.ndarray:
     return anchors
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     x0 = np.maximum(a[0], b[:, 0]); y0 = np.maximum(a[1], b[:, 1])
     x1 = np.minimum(a[2], b[:, 2]); y1 = np.minimum(a[3], b[:, 3])
     inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
@@ -159,7 +159,7 @@ def detect(rgb: np.ndarray, min_score: float, model: DetectorModel = SHORT_RANGE
     remaining = order
     while remaining.size:
         best = remaining[0]
-        ious = iou(boxes[best], boxes[remaining])
+        ious = _iou(boxes[best], boxes[remaining])
         group = remaining[ious > 0.3]
         wts = sc[group][:, None]
         box = (boxes[group] * wts).sum(0) / wts.sum()
@@ -251,7 +251,7 @@ def iris(rgb: np.ndarray, outer: np.ndarray, inner: np.ndarray, flip: bool) -> t
 
 def _same_face(a: Detection, b: Detection) -> bool:
     """Two detections of one face: boxes overlap well, or the smaller one's centre lies inside the larger."""
-    if iou(np.asarray(a.box), np.asarray([b.box]))[0] > 0.3:
+    if _iou(np.asarray(a.box), np.asarray([b.box]))[0] > 0.3:
         return True
     big, small = (a, b) if _area(a.box) >= _area(b.box) else (b, a)
     cx, cy = (small.box[0] + small.box[2]) / 2, (small.box[1] + small.box[3]) / 2
