@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from config.i18n import _
 from pipeline.errors import DecodeError, ImageSizeError
 from pipeline.integrity import (DEFAULT_LIMITS, DecodeLimits, ImageFacts, check_size, jpeg_facts, png_facts,
                                 strict_jpeg, truncated)
@@ -65,7 +66,7 @@ def _open(data: bytes) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise ImageSizeError(str(exc)) from exc
     except UnidentifiedImageError as exc:       # its message names an in-memory buffer, nothing a user knows
-        raise DecodeError("not an image: no JPEG, PNG, TIFF or camera RAW header") from exc
+        raise DecodeError(_("not an image: no JPEG, PNG, TIFF or camera RAW header")) from exc
     except Exception as exc:  # noqa: BLE001 - Pillow raises several kinds
         raise DecodeError(f"not an image Pillow can read ({exc})") from exc
     return image
