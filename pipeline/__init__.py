@@ -15,6 +15,7 @@ from pipeline.result import Landmarks, Reason, Result, RuleResult, Validation
 if TYPE_CHECKING:
     from pipeline.analyse import Analysis
     from pipeline.decode import Decoded
+    from pipeline.plan import Plan
 
 __all__ = ["process", "render_box", "validate", "preview", "warm_up", "Reason", "Result", "RuleResult", "Validation"]
 
@@ -41,7 +42,7 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
 
     look = early_look.look_while_decoding(data)         # a DSLR frame's tiles: a smaller decode on the other core
     decoded = decode_for_analysis(data)
-    early = _EarlyPhoto(data, decoded, preset, render_refused) if render else None
+    early = _WhileParsing(data, decoded, preset, render, render_refused)
     a = analyse(decoded, preset, while_parsing=early, look=look)
     if a.faces == 0:         # and whether the whole picture is too blurred for a face to be found
         measures = {"faces": 0.0, "croppable": 0.0}
@@ -53,7 +54,7 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     if a.faces > 1:
         return Result(False, (why.several_faces(a.faces),), {"faces": float(a.faces), "croppable": 0.0}, None)
     refusals, warnings = quality_reasons(a, preset)
-    plan = plan_crop(a, decoded.full_size, preset)
+    plan = early.plan if early.plan is not None else plan_crop(a, decoded.full_size, preset)
     measures = dict(a.measures)
     measures["faces"] = 1.0
     measures["croppable"] = 1.0 if plan.box is not None else 0.0
@@ -65,7 +66,7 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     ok = not reasons
     photo = None
     if (ok or render_refused) and render and plan.box is not None:
-        photo, made = early.photo(plan.box) if early is not None else render_box(data, plan.box, preset, decoded)
+        photo, made = early.photo(plan.box)
         measures.update(made)
     refused = {r.code for r in reasons}
     warned = _unique([w for w in warnings if w.code not in refused])
@@ -85,24 +86,30 @@ def render_box(data: bytes, box: tuple[int, int, int, int], preset: FormatPreset
     return photo, {"jpeg_quality": float(quality), "file_kb": len(photo) / 1024}
 
 
-class _EarlyPhoto:
-    """The finished photo made while the face parser still runs (`analyse(while_parsing=)`): the crop needs
-    only the face's geometry, so the render (~10 ms) fills the verdict's wait for the parser instead of
-    following it. Made only when nothing known by then refuses the frame (unless `render_refused`); the
-    parser can only add refusals, so a photo made for a frame it then refuses is dropped by `process`."""
+class _WhileParsing:
+    """What needs only the face's geometry, done while the face parser still runs (`analyse(while_parsing=)`):
+    the crop plan (off the verdict's critical path, which the parser ends) and, when a photo is wanted, the
+    finished photo (~8 ms, filling the wait for the parser instead of following it). The photo is made only
+    when nothing known by then refuses the frame (unless `render_refused`); the parser can only add
+    refusals, so a photo made for a frame it then refuses is dropped by `process`. Each call is for the
+    analysis `analyse` returns last (a face measured and then set aside by the tiles is called again for)."""
 
-    def __init__(self, data: bytes, decoded: Decoded, preset: FormatPreset, render_refused: bool) -> None:
-        self.data, self.decoded, self.preset, self.render_refused = data, decoded, preset, render_refused
+    def __init__(self, data: bytes, decoded: Decoded, preset: FormatPreset, render: bool, render_refused: bool
+                 ) -> None:
+        self.data, self.decoded, self.preset = data, decoded, preset
+        self.render, self.render_refused = render, render_refused
+        self.plan: Plan | None = None
         self.box: tuple[int, int, int, int] | None = None
         self.made: tuple[bytes, dict[str, float]] | BaseException | None = None
 
     def __call__(self, a: Analysis) -> None:
         from pipeline.plan import plan_crop
         from pipeline.verdict import quality_reasons
-        if not self.render_refused and quality_reasons(a, self.preset)[0]:
+        self.plan = plan = plan_crop(a, self.decoded.full_size, self.preset)
+        self.box, self.made = None, None
+        if not self.render or plan.box is None:
             return
-        plan = plan_crop(a, self.decoded.full_size, self.preset)
-        if plan.box is None or (plan.reason is not None and not self.render_refused):
+        if not self.render_refused and (plan.reason is not None or quality_reasons(a, self.preset)[0]):
             return
         self.box = plan.box
         try:
