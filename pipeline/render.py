@@ -83,7 +83,7 @@ def _highest_fitting(image: Image.Image, lo: int, hi: int, start: int, max_bytes
                      ) -> tuple[bytes, int, bool]:
     """The highest quality in lo..hi whose file fits max_bytes (file size grows with quality), its bytes, and
     whether it fits at all (else the bytes at `lo`). A bracket narrowed by interpolated guesses (the same
-    answer as walking one step at a time from the last quality, in ~2.5 encodes instead of ~6)."""
+    answer as walking one step at a time from the last quality, in ~2.75 encodes instead of ~6)."""
     encoded: dict[int, bytes] = {}
     sizes: dict[int, int] = {}
     fits, over = lo - 1, hi + 1          # highest quality known to fit, lowest known not to
