@@ -140,7 +140,7 @@ ON_REAL_PEOPLE: dict[str, str] = {
     "mouth_open": "open mouths named 17/18 + 7/7 (with teeth; 22 refused); good faces 0/30",
     "teeth": "toothy smiles refused; warn just below refuse since a good face with a line of teeth (0.017) was warned",
     "smile_width": "names a few broad smiles as expression",
-    "laugh_open": "with laugh_teeth names laughs and surprise: expression named 12/15 + 6/7 (was 4/15 + 2/7; 14/15 with wink and grin); good 0/30",
+    "laugh_open": "with laugh_teeth names laughs and surprise; with frown, wink and grin, expression is named 14/15 + 5/7 (was 4/15 + 2/7); good 0/30",
     "laugh_teeth": "see laugh_open",
     "frown": "a frown and a scowl named; no warning below 1.0: that band named one grimace but warned a good face and 11 photos without an expression label",
     "wink": "the one wink named (0.50; expression 12/15 -> 14/15 with grin); good faces >= 0.75, fired on none of 30",

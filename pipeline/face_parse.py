@@ -161,20 +161,21 @@ def measures(p: Parse, mesh: np.ndarray) -> dict[str, float]:
     """hat_share (see `_hat_share`), eyeglasses_share (of the grid's in-frame cells), ear_cells (see
     `_ear_cells`), face_hair (see `_face_hair`) and jewellery_cells (earring and necklace cells: the crop shows
     the ears and the top of the neck, ~25 cells to the face's width)."""
-    face = _face_outline(p, mesh)
-    return {"hat_share": _hat_share(p, mesh, face), "eyeglasses_share": _share(p.labels, EYEGLASSES),
-            "ear_cells": _ear_cells(p, mesh), "face_hair": _face_hair(p, mesh, face),
+    grid = p.to_grid(mesh[:, :2])                  # the mesh on the grid, once for every measure
+    face = _face_outline(p, grid)
+    return {"hat_share": _hat_share(p, grid, face), "eyeglasses_share": _share(p.labels, EYEGLASSES),
+            "ear_cells": _ear_cells(p, grid), "face_hair": _face_hair(p, grid, face),
             "jewellery_cells": float(np.isin(p.labels, JEWELLERY).sum())}
 
 
-def _face_outline(p: Parse, mesh: np.ndarray) -> np.ndarray:
+def _face_outline(p: Parse, grid: np.ndarray) -> np.ndarray:
     """The face mesh's outline on the grid (1 inside), drawn once for the measures that look inside or outside it."""
     face = np.zeros(p.labels.shape, np.uint8)
-    cv2.fillConvexPoly(face, cv2.convexHull(p.to_grid(mesh[:, :2]).astype(np.float32)).astype(np.int32), 1)
+    cv2.fillConvexPoly(face, cv2.convexHull(grid.astype(np.float32)).astype(np.int32), 1)
     return face
 
 
-def _face_hair(p: Parse, mesh: np.ndarray, face: np.ndarray) -> float:
+def _face_hair(p: Parse, grid: np.ndarray, face: np.ndarray) -> float:
     """Share of the face's outline from the eye line down to the nose tip that the parser calls hair: locks
     hanging over the eyes, temples or cheeks. Above the eyes is left out: a fringe over the brows is the colour
     measure's (hair_over_brows), a hairline inside the mesh's forehead is no flaw, and on drawn faces the
@@ -182,7 +183,6 @@ def _face_hair(p: Parse, mesh: np.ndarray, face: np.ndarray) -> float:
     not read the face (no nose: a drawn face, a blurred one)."""
     if int((p.labels == NOSE).sum()) < NOSE_SEEN_CELLS:
         return 0.0
-    grid = p.to_grid(mesh[:, :2])
     eye_y = float(np.mean([grid[list(fm.EYE_R), 1].mean(), grid[list(fm.EYE_L), 1].mean()]))
     nose_y = float(grid[fm.NOSE_TIP, 1])
     rows = np.arange(p.labels.shape[0])[:, None]
@@ -190,23 +190,23 @@ def _face_hair(p: Parse, mesh: np.ndarray, face: np.ndarray) -> float:
     return float((zone & (p.labels == HAIR)).sum()) / max(int(zone.sum()), 1)
 
 
-def _ear_cells(p: Parse, mesh: np.ndarray) -> float:
+def _ear_cells(p: Parse, grid: np.ndarray) -> float:
     """Grid cells the parser calls ear on the side of the nose with fewer of them: how much of the less visible
     ear shows (the crop puts the face ~25 cells wide, so a whole ear is ~10-40 cells; 0 = that ear unseen,
     under hair or turned away). WHY: the hair-colour box beside the cheek (`hair_over_ears`) also fills with
     dark hair hanging behind a visible ear, a beard or dark skin beside an afro; the parser sees the ear."""
-    nose_x = float(p.to_grid(mesh[[fm.NOSE_TIP], :2])[0, 0])
+    nose_x = float(grid[fm.NOSE_TIP, 0])
     ear = np.isin(p.labels, EARS)
     left = np.arange(p.labels.shape[1])[None, :] < nose_x
     return float(min(int((ear & left).sum()), int((ear & ~left).sum())))
 
 
-def _hat_share(p: Parse, mesh: np.ndarray, face: np.ndarray) -> float:
+def _hat_share(p: Parse, grid: np.ndarray, face: np.ndarray) -> float:
     """Sure hat cells above the brows and outside the face's outline (the crop is level), as a share of the
     grid's in-frame cells: a hat, a cap's crown or a scarf covers the head there. "Hat" called on the forehead,
     between the eyes or on the lips is the model misreading a plain stretch of skin (it does on drawn faces),
     not something worn; a cap's band over the forehead still leaves its crown outside the outline."""
-    brow_y = float(p.to_grid(mesh[list(fm.BROW_R + fm.BROW_L), :2])[:, 1].mean())
+    brow_y = float(grid[list(fm.BROW_R + fm.BROW_L), 1].mean())
     above = np.arange(p.labels.shape[0])[:, None] < brow_y
     seen = p.labels != OUTSIDE
     return float(((p.labels == HAT) & above & (face == 0)).sum()) / max(int(seen.sum()), 1)
