@@ -131,7 +131,8 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     # face is meshed and measured meanwhile, and the measures stand only when the merged answer is that one
     # face (else: as if measured after the search); a group (two short-range faces) needs no tiles
     tiles = faces.tiles_later(rgb, DETECT_FLOOR) if look is None else None
-    short = faces.detect(rgb, DETECT_FLOOR, faces.SHORT_RANGE)
+    early = look.short_face(rgb.shape[1], least) if look is not None else None
+    short = [early] if early is not None else faces.detect(rgb, DETECT_FLOOR, faces.SHORT_RANGE)
     if len(short) >= 2:
         for running in (tiles, look):
             if running is not None:

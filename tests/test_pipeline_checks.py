@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import pipeline
@@ -254,8 +255,8 @@ def test_two_faces_the_short_range_pass_barely_sees_are_refused_as_two(testdata:
 
 
 def test_the_tiles_on_the_smaller_decode_only_confirm_a_lone_face(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A DSLR frame's tiles run on a smaller decode while the verdict decodes; when they fail (a fault), the
-    tiles on the analysis picture decide and the verdict is the same."""
+    """A DSLR frame's short-range pass and tiles run on a smaller decode while the verdict decodes; when that
+    decode fails (a fault), the analysis picture's own passes decide and the verdict is the same."""
     from concurrent.futures import Future
     from pipeline import early_look
     frame = portrait(3, width=6000, height=4000).jpeg
@@ -266,7 +267,35 @@ def test_the_tiles_on_the_smaller_decode_only_confirm_a_lone_face(monkeypatch: p
     def failing(data: bytes) -> early_look.EarlyLook:
         broken: Future = Future()
         broken.set_exception(RuntimeError("the smaller decode failed"))
-        return early_look.EarlyLook(broken)
+        return early_look.EarlyLook(broken, broken)
     monkeypatch.setattr(early_look, "look_while_decoding", failing)
     fallback = pipeline.process(frame, PRESET, render=False)
-    assert usual.ok and fallback.ok and fallback.measures == usual.measures
+    assert usual.ok and fallback.ok and fallback.warnings == usual.warnings
+    for key in ("yaw_deg", "roll_deg", "eye_open", "iod_px"):       # the same face, meshed from a near box
+        assert fallback.measures[key] == pytest.approx(usual.measures[key], rel=0.05, abs=1.0), key
+
+
+def test_the_smaller_decode_finds_the_face_where_the_analysis_picture_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mesh starts from the smaller decode's short-range face: the same box, to a pixel or two of the
+    analysis picture (where it would otherwise be found ~5 ms later)."""
+    from pipeline import early_look, faces
+    from pipeline.decode import decode_for_analysis
+    monkeypatch.setattr(early_look, "_cores", lambda: 2)
+    for seed in (1, 4):
+        frame = portrait(seed, width=6000, height=4000).jpeg
+        rgb = decode_for_analysis(frame).rgb
+        early = early_look.look_while_decoding(frame).short_face(rgb.shape[1], 0.6)
+        (own,) = faces.detect(rgb, faces.DETECT_FLOOR, faces.SHORT_RANGE)
+        assert early is not None
+        assert np.allclose(early.box, own.box, atol=0.01 * rgb.shape[1])
+        assert np.allclose(early.keypoints, own.keypoints, atol=0.01 * rgb.shape[1])
+
+
+def test_a_dslr_frame_of_two_faces_is_refused_with_the_smaller_decode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two faces in the smaller decode's short-range pass: no face is taken from it, the analysis picture's own
+    pass counts them."""
+    from pipeline import early_look
+    monkeypatch.setattr(early_look, "_cores", lambda: 2)
+    frame = portrait(2, width=6000, height=4000, flaw="two_faces").jpeg
+    result = pipeline.process(frame, PRESET, render=False)
+    assert not result.ok and result.reasons[0].code == "multiple_faces"
