@@ -7,8 +7,8 @@ lighter than before, so verdict and photo are ~10 ms faster while their ratios t
 earlier rounds' (which were against the heavier floor). Floor, verdict and photo are timed interleaved on
 the same frames in the same run, so a busy machine slows all three alike and the ratio stays meaningful. Two runs, each in a fresh
 process (thread pools are sized at import): at the default threads, and pinned to one core (taskset-like).
-On two cores the verdict also decodes a DSLR frame a second time, smaller, beside its own decode (the full-range
-tiles run on it: pipeline/early_look.py); pinned to one core it does not.
+On two cores the verdict also decodes a DSLR frame a second time, smaller, beside its own decode (its short-range
+pass and the full-range tiles run on it: pipeline/early_look.py); pinned to one core it does not.
 Frames: generated 6000x4000 portraits, and the team's real 6000x4000 fixture frames when ../shared is there.
 The RAW figure uses a genuine DNG (Bayer mosaic written by pidng, no embedded preview).
 Run: .venv/bin/python bench/bench_pipeline.py [--rounds N] [--only default|pinned] [--no-raw]
