@@ -123,7 +123,8 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     geometry (the crop plan, the finished photo) fills this thread's wait for it. The analysis it sees may
     still be discarded (a second face found by the full-range tiles).
 
-    `look` (pipeline.early_look): the full-range tiles already running on a smaller decode of the frame.
+    `look` (pipeline.early_look): the short-range pass and the full-range tiles already running on a smaller
+    decode of the frame.
     """
     rgb = decoded.rgb
     least = preset.checks.min_face_score

@@ -47,14 +47,12 @@ class EarlyLook:
     """The smaller decode's full-range tiles, in that picture's pixels with its width (a future of the face
     models' background thread), and its short-range pass, done before the tiles."""
     tiles: Future[tuple[list[faces.Detection], int]]
-    short: Future[tuple[list[faces.Detection], int]] | None = None      # its short-range pass, before the tiles
+    short: Future[tuple[list[faces.Detection], int]]      # its short-range pass, before the tiles
 
     def short_face(self, width: int, min_score: float) -> faces.Detection | None:
         """The smaller picture's short-range face in an analysis picture `width` wide, when it saw exactly one
         face and a sure one; None otherwise (none, a group, a doubt, a failure: the analysis picture's own pass
         decides)."""
-        if self.short is None:
-            return None
         try:
             found, small_width = self.short.result()
         except Exception:  # noqa: BLE001 - the analysis picture's own pass decides
@@ -99,8 +97,7 @@ def look_while_decoding(data: bytes) -> EarlyLook | None:
             rgb = decode_for_analysis(data, max_side=int(ANALYSIS_SIDE * SHARE)).rgb
             short.set_result((faces.detect(rgb, faces.DETECT_FLOOR, faces.SHORT_RANGE), rgb.shape[1]))
         except BaseException as exc:     # the verdict's own short-range pass runs instead
-            if not short.done():
-                short.set_exception(exc)
+            short.set_exception(exc)
             raise
         return faces.find_in_tiles(rgb, faces.DETECT_FLOOR), rgb.shape[1]
     return EarlyLook(faces.later(run), short)
