@@ -40,7 +40,7 @@ def process(data: bytes, preset: FormatPreset, *, render: bool = True, name: str
     from pipeline.plan import plan_crop
     from pipeline.verdict import quality_reasons
 
-    look = early_look.look_while_decoding(data)         # a DSLR frame's tiles: a smaller decode on the other core
+    look = early_look.look_while_decoding(data)   # a DSLR frame's face search: a smaller decode, other core
     decoded = decode_for_analysis(data)
     early = _WhileParsing(data, decoded, preset, render, render_refused)
     a = analyse(decoded, preset, while_parsing=early, look=look)

@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 # face-mesh indices (MediaPipe 468-point topology): the rest are in face_measures
 CHEEK_R, CHEEK_L, NOSE_TIP, CHIN = fm.CHEEK_R, fm.CHEEK_L, fm.NOSE_TIP, fm.CHIN
 OUTER_LIPS = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
-DETECT_FLOOR = faces.DETECT_FLOOR
 # degrees the iris-offset angle moves per degree of head yaw when the eyes stay on the lens (a positive yaw
 # turns the nose to the image left, a positive offset the eyes to the image right): least squares over the
 # team's single-face photos, all looking at the camera (49 faces/ and portraits/ photos: 0.55, residual sd 4.9 deg)
@@ -131,9 +130,9 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
     # faces.find_faces, with its full-range tiles on a background thread from the start: the usual frame's
     # face is meshed and measured meanwhile, and the measures stand only when the merged answer is that one
     # face (else: as if measured after the search); a group (two short-range faces) needs no tiles
-    tiles = faces.tiles_later(rgb, DETECT_FLOOR) if look is None else None
+    tiles = faces.tiles_later(rgb, faces.DETECT_FLOOR) if look is None else None
     early = look.short_face(rgb.shape[1], least) if look is not None else None
-    short = [early] if early is not None else faces.detect(rgb, DETECT_FLOOR, faces.SHORT_RANGE)
+    short = [early] if early is not None else faces.detect(rgb, faces.DETECT_FLOOR, faces.SHORT_RANGE)
     if len(short) >= 2:
         for running in (tiles, look):
             if running is not None:
@@ -149,7 +148,7 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
         if look is not None and look.alone(short[0], rgb.shape[1], least):
             real = [short[0]]
         else:       # the tiles on the analysis picture decide (the smaller decode's only confirm a lone face)
-            found = faces.merge(short, faces.wide_passes(rgb, DETECT_FLOOR, short,
+            found = faces.merge(short, faces.wide_passes(rgb, faces.DETECT_FLOOR, short,
                                                          tiles.result() if tiles is not None else None))
             real = [d for d in found if d.score >= least]
         if len(real) == 1 and real[0].box == short[0].box:     # that face (its score may be a tile's)
@@ -157,7 +156,7 @@ def analyse(decoded: Decoded, preset: FormatPreset, *, geometry_only: bool = Fal
                 raise measured
             return measured
     else:
-        found = faces.merge(short, faces.wide_passes(rgb, DETECT_FLOOR, short,
+        found = faces.merge(short, faces.wide_passes(rgb, faces.DETECT_FLOOR, short,
                                                      tiles.result() if tiles is not None else None))
         real = [d for d in found if d.score >= least]
     if len(real) != 1:

@@ -1,4 +1,5 @@
-"""The full-range tiles of a DSLR frame, on a smaller decode made while the verdict's own decode runs.
+"""The short-range pass and full-range tiles of a DSLR frame, on a smaller decode made while the verdict's
+own decode runs.
 
 WHY: the tiles (a small second face: someone behind, in a corner) cost ~10 ms of CPU, and on the analysis
 picture they ran beside the mesh and the face parser, the verdict's longest chain (decode -> short-range pass

@@ -36,8 +36,7 @@ log = logging.getLogger(__name__)
 #: seated student's face is ~180 px wide, more than the 150 px chip the network sees
 WORK_SIDE = 750
 #: faces are found by the pipeline's own finder (pipeline.faces: BlazeFace, then the face mesh that aligns the
-#: chip); detections under DETECT_FLOOR are not faces, and under MIN_FACE_SCORE not ones to compare
-DETECT_FLOOR = 0.5
+#: chip); detections under its DETECT_FLOOR are not faces, and under MIN_FACE_SCORE not ones to compare
 MIN_FACE_SCORE = 0.6
 #: a second face at least this fraction of the largest one's width makes the picture ambiguous
 RIVAL_FACE_RATIO = 0.5
@@ -168,7 +167,7 @@ def embed(image: bytes | Decoded | np.ndarray) -> Embedding | NoFace:
     """
     rgb, scale = _as_rgb(image)
     from pipeline import faces
-    found = [d for d in faces.find_faces(rgb, DETECT_FLOOR) if d.score >= MIN_FACE_SCORE]
+    found = [d for d in faces.find_faces(rgb, faces.DETECT_FLOOR) if d.score >= MIN_FACE_SCORE]
     if not found:
         return NoFace(why.no_face(), 0)
     width = lambda d: d.box[2] - d.box[0]  # noqa: E731
