@@ -17,7 +17,7 @@ import numpy as np
 from config.formats import FormatPreset
 from pipeline import appearance, clothing, early_look, face_parse, face_pose, faces, head_cover
 from pipeline import face_measures as fm
-from pipeline.colour import lab_distance
+from pipeline.colour import lab_distance, pixels_where
 from pipeline.decode import Decoded
 from pipeline.errors import PipelineError
 
@@ -207,7 +207,7 @@ def _measure(decoded: Decoded, preset: FormatPreset, det: faces.Detection, geome
     cv2.fillConvexPoly(mask, hull, 1)
     hx, hy, hw, hh = cv2.boundingRect(hull)      # the face's pixels, picked from its box (same order as the whole)
     box = (slice(max(0, hy), max(0, hy + hh)), slice(max(0, hx), max(0, hx + hw)))
-    face_px = rgb[box][mask[box].astype(bool)]
+    face_px = pixels_where(rgb[box], mask[box])
     brightest = np.maximum(np.maximum(face_px[:, 0], face_px[:, 1]), face_px[:, 2])   # = max(axis=1), faster
     clipped = float(np.mean(brightest >= 250)) if face_px.size else 0.0
     luma = face_px @ np.array([0.299, 0.587, 0.114]) if face_px.size else np.zeros(1)
@@ -343,11 +343,11 @@ def _teeth(lab: np.ndarray, pts: np.ndarray, iod: float) -> float:
     outer = np.zeros_like(inner)
     cv2.fillPoly(outer, [lips_out - shift], 1)
     ring = (outer == 1) & (inner == 0)
-    inside = lab[inner == 1]
+    inside = pixels_where(lab, inner == 1)
     if inside.size == 0 or not ring.any():
         return 0.0
-    lips = np.median(lab[ring], axis=0)
-    grey = float(np.abs(lab[outer == 1][:, 1:]).mean()) < 3
+    lips = np.median(pixels_where(lab, ring), axis=0)
+    grey = float(np.abs(pixels_where(lab, outer == 1)[:, 1:]).mean()) < 3
     if grey:
         teeth = inside[:, 0] > lips[0] + 15
     else:
@@ -399,9 +399,9 @@ def _backdrop(rgb: np.ndarray, cx: float, eye_y: float, face_w: float) -> tuple[
     else:                       # head fills the width: use the top rows
         sample = rgb[: max(2, h // 30)].reshape(-1, 3)
         sample = sample[:: max(1, len(sample) // 40000)]
-    sample = _lab(np.ascontiguousarray(sample)[None])[0]
-    median = np.median(sample, axis=0)
-    spread = float(np.sqrt(np.mean(np.var(sample, axis=0))))
+    channels = np.ascontiguousarray(_lab(np.ascontiguousarray(sample)[None])[0].T)   # L, a, b rows: numpy
+    median = np.median(channels, axis=1)                # reduces a row ~4x faster than a strided column
+    spread = float(np.sqrt(np.mean(np.var(channels, axis=1))))
     return median, spread
 
 

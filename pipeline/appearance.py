@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.colour import lab_distance, pixels_where
 from pipeline.face_measures import BROW_L, BROW_R
 
 SKIN_DE = 16.0        # Lab distance (L weighted half) within which a pixel counts as the face's own skin
@@ -117,7 +118,7 @@ def hair_colour(lab: np.ndarray, skin: np.ndarray, brow_lab: np.ndarray, f: Face
     """The person's hair colour: the median of the not-skin pixels above the forehead when there are enough
     of them, else the brows' colour (a bald or close-cropped head)."""
     top = _box(lab, f.eye_left[0], f.top_y - 0.55 * f.iod, f.eye_right[0], f.top_y - 0.15 * f.iod).reshape(-1, 3)
-    hair = top[np.linalg.norm(top - skin, axis=1) > 15]
+    hair = pixels_where(top, lab_distance(top, skin) > 15)
     return np.median(hair, axis=0) if len(hair) > max(20, 0.3 * len(top)) else brow_lab
 
 
@@ -133,7 +134,7 @@ def hair_over_ears(lab: np.ndarray, skin: np.ndarray, hair: np.ndarray, backdrop
                    f.mid[1] + 0.55 * f.iod).reshape(-1, 3)
         if len(box) < 30:
             return None        # an ear outside the frame cannot be judged
-        near = lambda ref, d: np.linalg.norm(box - ref, axis=1) < d  # noqa: E731
+        near = lambda ref, d: lab_distance(box, ref) < d  # noqa: E731
         shares.append(float(np.mean(near(hair, 18) & ~near(backdrop, 10) & ~near(skin, 10))))
     return max(shares)
 

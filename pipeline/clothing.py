@@ -13,7 +13,7 @@ import math
 import cv2
 import numpy as np
 
-from pipeline.colour import lab_distance
+from pipeline.colour import lab_distance, pixels_where
 
 # hue ranges in degrees (HSV hue of sRGB), chroma above CHROMA_MIN and lightness above DARK_L (navy and
 # black tops are dark, not "blue"): the colour words of the school notices
@@ -50,7 +50,7 @@ def top_pixels(rgb: np.ndarray, lab: np.ndarray, backdrop: np.ndarray, skin: np.
         & (lab_distance(lab_px, hair) > 10)
     if keep.sum() < max(30, 0.08 * len(lab_px)):
         return None
-    return rgb_px[keep], lab_px[keep]
+    return pixels_where(rgb_px, keep), pixels_where(lab_px, keep)
 
 
 def family_shares(rgb_px: np.ndarray, lab_px: np.ndarray) -> dict[str, float]:
@@ -81,7 +81,7 @@ def shoulder_tilt(lab: np.ndarray, backdrop: np.ndarray, threshold: float, cx: f
             x = int(cx + side * k * iod)
             if not 0 <= x < w or y1 - y0 < 5:
                 return None
-            col = np.linalg.norm(lab[y0:y1, x] - backdrop, axis=1) > threshold
+            col = lab_distance(lab[y0:y1, x], backdrop) > threshold
             run = np.convolve(col.astype(np.int8), np.ones(3, np.int8), "valid") == 3
             hits = np.nonzero(run)[0]
             if hits.size == 0:

@@ -23,6 +23,10 @@ picture moved between passed and refused, and 8 refused ones changed a reason wh
 went, none of them a labelled flaw. Only one sure face is taken from it: none, two or a doubtful
 one, and the analysis picture's own pass decides.
 
+The tiles run on their own thread at a lower priority (pipeline.faces `TILES_NICE`): queued with the smaller
+decode, they wait for it without using a core, then take the cores' spare time while the face parser and the
+measures run, instead of slowing the parser, which ends the verdict.
+
 The tiles here only confirm that the short-range face is alone; any other answer is decided again by the tiles
 on the analysis picture, so the faces counted are the usual path's (the same on the 220 one-face pictures of
 the team's sets, groups and a small face in a corner included), on any number of cores. Only for JPEGs of a
@@ -31,8 +35,11 @@ DSLR's size (`MIN_SIDE`) and a process with two cores: on one the second decode 
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from pipeline import faces
 from pipeline.decode import ANALYSIS_SIDE, decode_for_analysis, sniff
@@ -45,41 +52,47 @@ SHARE = 0.5
 
 @dataclass(frozen=True)
 class EarlyLook:
-    """The smaller decode's full-range tiles, in that picture's pixels with its width (a future of the face
-    models' background thread), and its short-range pass, done before the tiles."""
-    tiles: Future[tuple[list[faces.Detection], int]]
-    short: Future[tuple[list[faces.Detection], int]]      # its short-range pass, before the tiles
+    """A smaller decode of the frame: its short-range faces with the picture (a future of the face models'
+    background thread), and its full-range tiles in that picture's pixels (a future of the tiles' thread, at
+    a lower priority: see pipeline.faces `TILES_NICE`)."""
+    tiles: Future[list[faces.Detection]]
+    short: Future[tuple[list[faces.Detection], np.ndarray]]
+    stopped: threading.Event = field(default_factory=threading.Event)
 
     def short_face(self, width: int, min_score: float) -> faces.Detection | None:
         """The smaller picture's short-range face in an analysis picture `width` wide, when it saw exactly one
         face and a sure one; None otherwise (none, a group, a doubt, a failure: the analysis picture's own pass
         decides)."""
         try:
-            found, small_width = self.short.result()
+            found, small = self.short.result()
         except Exception:  # noqa: BLE001 - the analysis picture's own pass decides
             return None
         if len(found) != 1 or found[0].score < min_score:
             return None
-        return _scaled(found[0], width / small_width)
+        return _scaled(found[0], width / small.shape[1])
 
     def alone(self, short: faces.Detection, width: int, min_score: float) -> bool:
         """Whether the smaller picture's tiles see no face but `short` (in an analysis picture `width` wide);
         False when they failed, and the analysis picture's own tiles decide."""
         try:
-            found, tiles_width = self.tiles.result()
+            found = self.tiles.result()
+            small = self.short.result()[1]
         except Exception:  # noqa: BLE001 - the analysis picture's tiles decide instead
             return False
-        scaled = [_scaled(d, width / tiles_width) for d in found]
+        scaled = [_scaled(d, width / small.shape[1]) for d in found]
         real = [d for d in faces.merge([short], [(2, scaled)]) if d.score >= min_score]
         return len(real) == 1 and real[0].box == short.box
 
     def cancel(self) -> None:
+        """Not needed (a group): the tiles do not run, or their answer is left."""
+        self.stopped.set()
         self.tiles.cancel()
 
 
 def look_while_decoding(data: bytes) -> EarlyLook | None:
-    """For a JPEG of a DSLR's size on two cores, the tiles started on the background thread (call it before
-    the verdict's own decode); None for anything else, whose verdict takes the usual path."""
+    """For a JPEG of a DSLR's size on two cores, the smaller decode and its short-range pass started on the
+    face models' background thread, and its tiles queued on theirs (call it before the verdict's own decode);
+    None for anything else, whose verdict takes the usual path."""
     if sniff(data) != "jpeg" or _cores() < 2:
         return None
     try:
@@ -90,18 +103,13 @@ def look_while_decoding(data: bytes) -> EarlyLook | None:
     if max(height, width) < MIN_SIDE:
         return None
 
-    short: Future[tuple[list[faces.Detection], int]] = Future()
-    short.set_running_or_notify_cancel()
-
-    def run() -> tuple[list[faces.Detection], int]:
-        try:
-            rgb = decode_for_analysis(data, max_side=int(ANALYSIS_SIDE * SHARE)).rgb
-            short.set_result((faces.detect(rgb, faces.DETECT_FLOOR, faces.SHORT_RANGE), rgb.shape[1]))
-        except BaseException as exc:     # the verdict's own short-range pass runs instead
-            short.set_exception(exc)
-            raise
-        return faces.find_in_tiles(rgb, faces.DETECT_FLOOR), rgb.shape[1]
-    return EarlyLook(faces.later(run), short)
+    def decode_and_find() -> tuple[list[faces.Detection], np.ndarray]:
+        rgb = decode_for_analysis(data, max_side=int(ANALYSIS_SIDE * SHARE)).rgb
+        return faces.detect(rgb, faces.DETECT_FLOOR, faces.SHORT_RANGE), rgb
+    short = faces.later(decode_and_find)
+    stopped = threading.Event()
+    tiles = faces.tiles_later(lambda: short.result()[1], faces.DETECT_FLOOR, stopped.is_set)
+    return EarlyLook(tiles, short, stopped)
 
 
 def _scaled(d: faces.Detection, k: float) -> faces.Detection:
