@@ -306,6 +306,21 @@ def test_the_fast_colour_distance_is_numpys_to_the_bit() -> None:
         assert np.array_equal(lab_distance(lab.reshape(-1, 3), ref), np.linalg.norm(lab.reshape(-1, 3) - ref, axis=1))
 
 
+def test_the_fast_pixel_pick_is_numpys_boolean_index() -> None:
+    """`pixels_where` (np.compress over pixel rows) returns what picture[mask] does: the same pixels in the
+    same order, from a box cut out of a larger picture (not contiguous) and from a list of pixels."""
+    from pipeline.colour import pixels_where
+    rng = np.random.default_rng(5)
+    picture = rng.integers(0, 256, (80, 120, 3), dtype=np.uint8)
+    box = picture[10:70, 25:100]
+    mask = (rng.random(box.shape[:2]) < 0.4).astype(np.uint8)        # a 0/1 mask, as cv2 draws them
+    assert np.array_equal(pixels_where(box, mask), box[mask.astype(bool)])
+    lab = rng.random((500, 3), dtype=np.float32)
+    keep = lab[:, 0] > 0.5
+    assert np.array_equal(pixels_where(lab, keep), lab[keep])
+    assert pixels_where(lab, np.zeros(500, bool)).shape == (0, 3)
+
+
 def test_the_photo_gets_the_highest_quality_that_fits_the_size_window(testdata: Path) -> None:
     """The quality search (a bracket narrowed by guesses) lands where walking one step at a time would: the
     photo fits the window and one step higher would not; guesses from the last photo's quality do not change it."""
