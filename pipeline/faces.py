@@ -339,8 +339,10 @@ _LATER = Lane("faces-later")
 #: verdict's end, to confirm that the face is alone, while the face parser (the verdict's longest chain) and the
 #: measures run; at the usual priority three busy threads shared two cores and the parser waited for the tiles.
 #: Interleaved on the team's frames (bench-like, in one process): verdict 3.27x / 3.33x the decode floor against
-#: 3.45x / 3.46x at nice 0; nice 5: 3.31x against 3.44x; nice 19 no better than 10 (3.15x against 3.13x). On one
-#: core the tiles still run before the verdict waits for them: the same work, in another order.
+#: 3.45x / 3.46x at nice 0; nice 10 against 5: 3.01-3.28x against 3.12-3.35x (three runs, 10 better in each);
+#: nice 19 no better than 10. On one core the tiles still run before the verdict waits for them: the same work,
+#: in another order. The price: with both cores kept busy by two other processes, a verdict takes 164 ms against
+#: 118 ms at nice 0 (nice 5: 122 ms); with one busy process there is no difference (94-96 ms).
 TILES_NICE = 10
 _TILES = Lane("faces-tiles", nice=TILES_NICE)
 
